@@ -1,0 +1,118 @@
+"""`python -m core COMMAND …`: the headless interface of DESIGN.md (a contract; never rename a flag
+or a JSON field). Each command lives in core/commands/<name>.py and calls the same core functions
+the pages call. Errors become one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import io
+import json
+import math
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import core.commands
+from core.cohorts import SpecError
+from core.db import WarehouseError
+from core.scope import DISTRICT, Scope
+
+
+class CommandError(RuntimeError):
+    """A failure the user can act on; printed as one line, exit code 1 (or .code)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--db", help="warehouse file (default: $YARDSTICK_DB or data/yardstick.duckdb)"
+    )
+    parser.add_argument(
+        "--as-user",
+        dest="as_user",
+        help="apply this user's scope (role, schools, sections) instead of the district view",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in sorted(pkgutil.iter_modules(core.commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"core.commands.{module.name}").register(subparsers)
+    return parser
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """Accept --db after the command too (`python -m core import f.csv --db x.duckdb`)."""
+    parser.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--as-user", dest="as_user", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+
+
+def scope_of(args: argparse.Namespace, con: Any) -> Scope:
+    """The CLI runs as the district unless --as-user names an account (scripts for one school)."""
+    username = getattr(args, "as_user", None)
+    if not username:
+        return DISTRICT
+    from core.users import scope_for_username
+
+    return scope_for_username(con, username)
+
+
+def clean_for_json(value: Any) -> Any:
+    """NaN/inf are not JSON: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean_for_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_for_json(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return clean_for_json(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(clean_for_json(document), indent=2) + "\n")
+
+
+def print_csv(rows: Sequence[dict[str, Any]]) -> None:
+    """Rows as CSV on stdout, nested values as JSON text, formula-looking cells neutralised."""
+    from core.exports import neutralise
+
+    buffer = io.StringIO()
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: neutralise(json.dumps(clean_for_json(v)) if isinstance(v, dict | list) else v)
+                for k, v in row.items()
+            }
+        )
+    sys.stdout.write(buffer.getvalue())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return int(handler(args) or 0)
+    except CommandError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.code
+    except (WarehouseError, SpecError, ValueError, FileNotFoundError, PermissionError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130

@@ -1,0 +1,159 @@
+"""Opening the warehouse: where it lives, its schema version, and sharing it between processes.
+
+DuckDB lets one process hold a database file at a time. The app, the CLI import and the nightly
+job are separate processes, so nobody keeps the file open: every unit of work opens it, does its
+reads or its one write transaction, and closes it. A process that finds the file held waits a
+bounded time and then raises `WarehouseBusyError`, which pages and the CLI show plainly.
+Readers never see half an import because an import is a single transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = Path("data/yardstick.duckdb")
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_WAIT_SECONDS = float(os.environ.get("YARDSTICK_BUSY_WAIT", "15"))
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+class WarehouseError(RuntimeError):
+    """A problem with the warehouse file that the user can act on."""
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another process (an import, the nightly job) holds the warehouse right now."""
+
+
+class SchemaTooNewError(WarehouseError):
+    """The file was written by a newer Yardstick than this one."""
+
+
+def warehouse_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The warehouse file: explicit path, else $YARDSTICK_DB, else data/yardstick.duckdb."""
+    chosen = path or os.environ.get("YARDSTICK_DB") or DEFAULT_DB
+    return Path(chosen).expanduser()
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and (
+        "conflicting" in text.lower() or "could not set" in text.lower()
+    )
+
+
+def _open(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), config=_CONFIG)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(
+                    "The warehouse is busy with an import right now; try again in a moment."
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def connect(
+    path: str | os.PathLike[str] | None = None, *, wait_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating and migrating it if needed) for one unit of work."""
+    db = warehouse_path(path)
+    if str(db) != ":memory:":
+        db.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(db, BUSY_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+    try:
+        ensure_schema(con, key=str(db.resolve()) if str(db) != ":memory:" else None)
+        yield con
+    finally:
+        con.close()
+
+
+def memory() -> duckdb.DuckDBPyConnection:
+    """A migrated in-memory warehouse (tests, benchmarks' baselines)."""
+    con = duckdb.connect(":memory:", config=_CONFIG)
+    ensure_schema(con)
+    return con
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    found = []
+    for file in sorted(MIGRATIONS.glob("*.sql")):
+        match = _MIGRATION_NAME.match(file.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), file))
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, key: str | None = None) -> int:
+    """Apply pending migrations, each in its own transaction; refuse a file from the future."""
+    if key is not None and key in _migrated:
+        return -1
+    with _migrate_lock:
+        current = schema_version(con)
+        known = migrations()
+        newest = known[-1][0] if known else 0
+        if current > newest:
+            raise SchemaTooNewError(
+                f"This warehouse was written by a newer Yardstick (schema {current}; this version "
+                f"knows up to {newest}). Upgrade Yardstick, or open another warehouse with --db."
+            )
+        for version, name, file in known:
+            if version <= current:
+                continue
+            con.execute("begin transaction")
+            try:
+                con.execute(file.read_text(encoding="utf-8"))
+                con.execute(
+                    "insert into schema_version (version, name) values (?, ?)", [version, name]
+                )
+                con.execute("commit")
+            except Exception:
+                con.execute("rollback")
+                raise
+        if key is not None:
+            _migrated.add(key)
+        return newest
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing write: commit on success, roll back on any exception."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def quote_identifier(name: str) -> str:
+    """Escape an identifier for SQL; values are always bound as parameters instead."""
+    return '"' + name.replace('"', '""') + '"'
