@@ -157,3 +157,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def quote_identifier(name: str) -> str:
     """Escape an identifier for SQL; values are always bound as parameters instead."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Changes whenever an import lands or a setting/standard changes: the UI keys caches on it so
+    results are live without recomputing on every rerun."""
+    return con.execute(
+        """
+        select
+            (select coalesce(max(job_id), 0) from import_jobs where status = 'completed'),
+            (select coalesce(max(updated_at)::varchar, '') from settings),
+            (select count(*) from assessments)
+        """
+    ).fetchone()

@@ -1,0 +1,1 @@
+"""The thin Streamlit layer: session access, cached adapters and shared components."""

@@ -1,0 +1,37 @@
+"""Every page, registered explicitly (st.navigation turns folder auto-discovery off), with the
+roles that may open it. Sections group pages by the question they answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.scope import ROLES, Scope
+
+ADMIN = ("district_admin",)
+STAFF = ("district_admin", "school_admin", "teacher")
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    path: str
+    title: str
+    icon: str
+    section: str
+    roles: tuple[str, ...] = ROLES
+    default: bool = False
+
+
+PAGES: tuple[PageEntry, ...] = (PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),)
+
+
+def pages_for(scope: Scope) -> dict[str, list]:
+    """The st.navigation structure this user may see (core still enforces scope on every read)."""
+    sections: dict[str, list] = {}
+    for entry in PAGES:
+        if scope.role not in entry.roles:
+            continue
+        page = st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry.default)
+        sections.setdefault(entry.section, []).append(page)
+    return sections

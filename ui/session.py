@@ -1,0 +1,55 @@
+"""What every page needs from the session: the warehouse, the signed-in user's scope, the user.
+
+Pages open the warehouse per use (`with warehouse() as con:`) instead of holding it, so a CLI
+import or the nightly job can write between reruns; when the file is busy the page says so and
+stops instead of crashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from core import db
+from core.scope import Scope
+
+
+def db_path() -> Path:
+    return db.warehouse_path()
+
+
+@contextmanager
+def warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for one block of work; a busy or unreadable file becomes a message."""
+    try:
+        with db.connect(db_path()) as con:
+            yield con
+    except db.WarehouseBusyError:
+        st.warning("⏳ The warehouse is busy with an import right now. Wait a moment, then reload.")
+        st.stop()
+    except db.WarehouseError as exc:
+        st.error(f"The warehouse cannot be opened: {exc}")
+        st.stop()
+
+
+def scope() -> Scope:
+    """The signed-in user's scope, set by the sign-in gate; no scope means no data."""
+    current = st.session_state.get("scope")
+    if not isinstance(current, Scope):
+        st.error("Please sign in to see this page.")
+        st.stop()
+    return current
+
+
+def username() -> str:
+    return st.session_state.get("username") or scope().username
+
+
+def data_version() -> tuple:
+    """Cache key part that changes when the warehouse's content does."""
+    with warehouse() as con:
+        return db.data_version(con)
