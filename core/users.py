@@ -191,7 +191,7 @@ def scope_for_username(con: duckdb.DuckDBPyConnection, username: str) -> Scope:
 
 def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every account (no hashes), with its lock state and last sign-in from the audit log."""
-    return con.execute(
+    frame = con.execute(
         """
         with last_sign_in as (
             select username, max(logged_at) as last_sign_in
@@ -203,6 +203,9 @@ def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         order by u.role = 'district_admin' desc, u.username
         """
     ).df()
+    for column in ("schools", "sections"):
+        frame[column] = [list(v) if v is not None else [] for v in frame[column]]
+    return frame
 
 
 def credentials(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
