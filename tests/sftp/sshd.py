@@ -1,0 +1,189 @@
+"""A real OpenSSH server on loopback for the SFTP tests: an SFTP-only account chrooted to its own
+folder, signing in with a password or with RSA / ECDSA / Ed25519 keys.
+
+Why root: sshd checks passwords against /etc/shadow, so password sign-in needs a real local
+account (created with useradd + chpasswd, removed afterwards), and ChrootDirectory needs
+root-owned folders. The folders live under /run because every folder above a chroot must be
+root-owned and not writable by others (/tmp is world-writable, so sshd refuses it). Tests run as
+root here and in CI; elsewhere they are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SSHD = "/usr/sbin/sshd"
+KEY_TYPES = ("rsa", "ecdsa", "ed25519")
+PASSPHRASE = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def keygen(path: Path, kind: str, passphrase: str = "") -> Path:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", kind, "-N", passphrase, "-C", f"yardstick-test-{kind}", "-f",
+         str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def keygen_fingerprint(public_key: Path) -> str:
+    """The fingerprint as `ssh-keygen -l` prints it (the independent reference)."""
+    line = subprocess.run(
+        ["ssh-keygen", "-l", "-f", str(public_key)], check=True, capture_output=True, text=True
+    ).stdout
+    return line.split()[1]
+
+
+@dataclass
+class Account:
+    """The SFTP account and the client keys, shared by every server in the session."""
+
+    base: Path
+    user: str
+    password: str
+    keys: dict[str, Path]  # rsa / ecdsa / ed25519 (the Ed25519 key has PASSPHRASE)
+    stranger_key: Path  # a valid key the server does not know
+
+    def remove(self) -> None:
+        subprocess.run(["userdel", self.user], check=False, capture_output=True)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def create_account() -> Account:
+    base = Path(tempfile.mkdtemp(prefix="yardstick-sftp-", dir="/run"))
+    base.chmod(0o755)
+    user = "ysftp" + secrets.token_hex(4)
+    password = "pw-" + secrets.token_urlsafe(12)
+    subprocess.run(
+        ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/usr/sbin/nologin", user],
+        check=True,
+    )
+    subprocess.run(["chpasswd"], input=f"{user}:{password}\n", text=True, check=True)
+    keys_dir = base / "client-keys"
+    keys_dir.mkdir()
+    keys = {
+        kind: keygen(keys_dir / kind, kind, PASSPHRASE if kind == "ed25519" else "")
+        for kind in KEY_TYPES
+    }
+    stranger = keygen(keys_dir / "stranger", "ed25519")
+    authorized = base / "authorized_keys"
+    authorized.write_text("".join(Path(f"{k}.pub").read_text() for k in keys.values()))
+    authorized.chmod(0o644)
+    return Account(base, user, password, keys, stranger)
+
+
+@dataclass
+class Server:
+    """One sshd process; `root` is the chroot, /incoming the account's delivery folder."""
+
+    account: Account
+    home: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    host_key: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.home / "chroot"
+
+    @property
+    def incoming(self) -> Path:
+        return self.root / "incoming"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "sshd.log"
+
+    def prepare(self) -> None:
+        self.home.mkdir(mode=0o755)
+        self.root.mkdir(mode=0o755)
+        self.incoming.mkdir()
+        shutil.chown(self.incoming, user=self.account.user)
+        locked = self.root / "locked"
+        locked.mkdir(mode=0o700)  # root-only: the account may not list it
+        (locked / "scores.csv").write_text("student_id\n1\n")
+        (self.root / "empty").mkdir(mode=0o755)
+        self.new_host_key()
+
+    def new_host_key(self, kind: str = "ed25519") -> Path:
+        path = self.home / f"host_{kind}_{secrets.token_hex(3)}"
+        self.host_key = keygen(path, kind)
+        return self.host_key
+
+    def config(self, penalties: bool) -> str:
+        lines = [
+            f"Port {self.port}",
+            "ListenAddress 127.0.0.1",
+            f"HostKey {self.host_key}",
+            f"PidFile {self.home / 'sshd.pid'}",
+            f"AuthorizedKeysFile {self.account.base / 'authorized_keys'}",
+            "PasswordAuthentication yes",
+            "KbdInteractiveAuthentication no",
+            "PubkeyAuthentication yes",
+            "UsePAM no",
+            "StrictModes no",
+            "LogLevel VERBOSE",
+            "Subsystem sftp internal-sftp",
+            f"AllowUsers {self.account.user}",
+            *(["PerSourcePenalties no"] if penalties else []),
+            f"Match User {self.account.user}",
+            f"  ChrootDirectory {self.root}",
+            "  ForceCommand internal-sftp -d /incoming",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> None:
+        Path("/run/sshd").mkdir(exist_ok=True)
+        config = self.home / "sshd_config"
+        # newer OpenSSH penalises failed sign-ins per address; the tests fail some on purpose
+        config.write_text(self.config(penalties=True))
+        if subprocess.run([SSHD, "-t", "-f", str(config)], capture_output=True).returncode:
+            config.write_text(self.config(penalties=False))
+        subprocess.run([SSHD, "-t", "-f", str(config)], check=True, capture_output=True)
+        self.log.write_text("")
+        handle = self.log.open("a")
+        self.process = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(config)], stdout=handle, stderr=handle
+        )
+        deadline = time.monotonic() + 10
+        while "Server listening" not in self.log.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"sshd did not start:\n{self.log.read_text()}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def restart_with_new_host_key(self) -> Path:
+        self.stop()
+        self.new_host_key()
+        self.start()
+        return self.host_key
+
+    def fingerprint(self) -> str:
+        return keygen_fingerprint(Path(f"{self.host_key}.pub"))
+
+    def deliver(self, name: str, content: bytes, mtime: float | None = None) -> Path:
+        path = self.incoming / name
+        path.write_bytes(content)
+        shutil.chown(path, user=self.account.user)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+        return path
