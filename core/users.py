@@ -246,10 +246,10 @@ def _assignment(
         return [], []
     if role == "teacher":
         if not sections:
-            raise UserError("A teacher needs at least one section (--sections X,Y).")
+            raise UserError("A teacher needs at least one section.")
         return schools, sections
     if not schools:
-        raise UserError(f"A {role.replace('_', ' ')} needs at least one school (--schools A,B).")
+        raise UserError(f"A {role.replace('_', ' ')} needs at least one school.")
     return schools, []
 
 
@@ -545,6 +545,16 @@ def unknown_assignments(
 # --- demo accounts -----------------------------------------------------------------------------
 
 
+DEMO_USERNAMES = ("demo-district", "demo-principal", "demo-teacher", "demo-viewer")
+
+
+def check_demo_password(password: str) -> str:
+    """The demo accounts' shared password, checked against each of their names up front."""
+    for username in DEMO_USERNAMES:
+        check_password(password, username)
+    return password.strip()
+
+
 def demo_accounts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """One account per role over four different slices of whatever district is loaded: the
     whole district; the first school; the busiest teacher's sections in that school; and the
@@ -568,12 +578,12 @@ def demo_accounts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         raise UserError(f"No teacher with sections at {first}: demo accounts need rosters.")
     teacher, sections = teacher_row
     return [
-        {"username": "demo-district", "role": "district_admin", "name": "Demo District Admin"},
-        {"username": "demo-principal", "role": "school_admin", "name": f"Principal, {first}",
+        {"username": DEMO_USERNAMES[0], "role": "district_admin", "name": "Demo District Admin"},
+        {"username": DEMO_USERNAMES[1], "role": "school_admin", "name": f"Principal, {first}",
          "schools": [first]},
-        {"username": "demo-teacher", "role": "teacher", "name": teacher,
+        {"username": DEMO_USERNAMES[2], "role": "teacher", "name": teacher,
          "schools": [first], "sections": list(sections)},
-        {"username": "demo-viewer", "role": "viewer", "name": f"Board viewer, {second}",
+        {"username": DEMO_USERNAMES[3], "role": "viewer", "name": f"Board viewer, {second}",
          "schools": [second]},
     ]  # fmt: skip
 
@@ -583,9 +593,8 @@ def add_demo_users(
 ) -> list[User]:
     """Create (or, when they exist, re-assign and re-password) the four demo accounts, all with
     the password the admin typed — there is no built-in one."""
+    check_demo_password(password)
     accounts = demo_accounts(con)
-    for account in accounts:
-        check_password(password, account["username"])
     created = []
     for account in accounts:
         fields = {k: account.get(k) or () for k in ("schools", "sections")}

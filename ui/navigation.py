@@ -23,7 +23,11 @@ class PageEntry:
     default: bool = False
 
 
-PAGES: tuple[PageEntry, ...] = (PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),)
+PAGES: tuple[PageEntry, ...] = (
+    PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),
+    PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
+    PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
+)
 
 
 def pages_for(scope: Scope) -> dict[str, list]:
