@@ -1,0 +1,52 @@
+"""The import pipeline: detect → parse → validate → load, one path for every source.
+
+    from core.ingest import import_file, preview, JobSummary
+    summary = import_file("scores.csv", db="data/yardstick.duckdb", origin="cli")
+
+1. detect (core/ingest/detect.py): sniff the bytes — xlsx, json or delimited text whatever the
+   file is called; encoding (UTF-8 ± BOM, UTF-16, cp1252/Latin-1, mixed); delimiter; the header
+   row below any vendor title lines.
+2. parse (core/ingest/read.py): stage every row as received, all VARCHAR, into a private staging
+   DuckDB file next to the warehouse (data/staging/job_<id>/) — big CSVs stream through DuckDB's
+   read_csv; the warehouse is not held while this runs.
+3. validate (core/ingest/validate.py): map headers to a kind's fields with a preset
+   (core/presets/*.json, saved mappings, or --mapping), cast and check every field in SQL, and
+   write row-numbered errors; rejected rows never block good ones.
+4. load (core/ingest/pipeline.py): open the warehouse once, and in ONE transaction store the raw
+   file's row, its staged rows (table staged_<file_id>), run the kind's loader, and finish the
+   job. Same bytes again → "already imported"; overlapping rows → duplicates or updates.
+
+Adding a kind (e.g. "district")
+-------------------------------
+1. Write core/ingest/loaders/<kind>.py (auto-discovered) that calls
+   `register_kind(Kind(name, title, fields=(Field(...), ...), key=(...), loader=fn,
+   attributes=False))`. Field types: id, text, number, grade, season, subject, school_year,
+   date, bool, term. `required=True` rejects rows where the value is blank; `structural=True`
+   refuses a file that has no such column; `on_invalid="blank"` reports an impossible value as a
+   warning and loads the row without it (rows that carry several measures); `low`/`high` bound
+   numbers (a preset's "ranges" override them).
+2. `fn(con, table, job_id) -> LoadCounts` reads `table` (typed columns named after your fields,
+   plus `_row_number`) and writes your own tables (your migration) with set-based SQL inside the
+   caller's transaction — never commit there. `core.ingest.merge.merge_facts` counts
+   inserted/updated/duplicates and coalesces blanks for you.
+3. Add core/presets/<name>.json with "kind": "<kind>" (format in core/ingest/presets.py); mark
+   one preset of the kind `"source": {"generic": true}` so its aliases back the others.
+"""
+
+from __future__ import annotations
+
+from core.ingest.kinds import Field, Kind, LoadCounts, all_kinds, get_kind, register_kind
+from core.ingest.presets import Preset, builtin_presets, detect_preset, save_preset
+
+__all__ = [
+    "Field",
+    "Kind",
+    "LoadCounts",
+    "Preset",
+    "all_kinds",
+    "builtin_presets",
+    "detect_preset",
+    "get_kind",
+    "register_kind",
+    "save_preset",
+]

@@ -1,0 +1,73 @@
+"""Kind "roster": one student enrolment per row → schools, students, enrollments, attributes.
+Grain: student × school year × school × section."""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.ingest import merge
+from core.ingest.kinds import Field, Kind, LoadCounts, current_school_year, register_kind
+
+FIELDS = (
+    Field("student_id", "id", "student id", required=True, structural=True),
+    Field("school", "text", "school", required=True, structural=True),
+    Field("grade", "grade", "grade", required=True),
+    Field("school_year", "school_year", "school year", required=True),
+    *merge.STUDENT_FIELDS,
+    *merge.ENROLLMENT_FIELDS,
+)
+KEY = ("student_id", "school_year", "school", "section")
+
+
+def load_roster(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> LoadCounts:
+    """Enrolments are the roster's facts; a row whose enrolment is unchanged but whose student's
+    demographics changed counts as an update."""
+    added = merge.added_summary(con, table, tuple(f.name for f in FIELDS))
+    con.execute(
+        f"create or replace temp table _student_changes as {merge.changed_students_sql(table)}"
+    )
+    merge.upsert_schools(con, table)
+    merge.upsert_students(con, table)
+    merge.upsert_attributes(con, table)
+    counts = merge.merge_facts(
+        con,
+        source=(
+            f"select student_id, school_year, school_id, section, grade, "
+            f"coalesce(teacher, '') as teacher from ({merge.enrollment_rows_sql(table)})"
+        ),
+        target="enrollments",
+        key=("student_id", "school_year", "school_id", "section"),
+        measures=("grade", "teacher"),
+    )
+    # The section-less enrolment a test file implied is superseded by the roster's sectioned one.
+    con.execute(
+        f"""
+        delete from enrollments e
+        where e.section = '' and exists (
+            select 1 from ({merge.enrollment_rows_sql(table)}) i
+            where i.student_id = e.student_id and i.school_year = e.school_year
+              and i.school_id = e.school_id and i.section <> ''
+        )
+        """
+    )
+    moved = con.execute(
+        "select count(*) from _student_changes where changed and not is_new"
+    ).fetchone()[0]
+    con.execute("drop table _student_changes")
+    shift = min(moved, counts.duplicates)
+    counts.updated += shift
+    counts.duplicates -= shift
+    counts.added = added
+    return counts
+
+
+KIND = register_kind(
+    Kind(
+        name="roster",
+        title="Student roster",
+        fields=FIELDS,
+        key=KEY,
+        loader=load_roster,
+        defaults={"school_year": current_school_year},
+    )
+)

@@ -1,0 +1,242 @@
+"""Set-based writes shared by the loaders: dimensions (schools, students, enrollments,
+attributes) and the counted fact merge. Every statement reads the loader's table of good rows;
+no Python loop touches a row. A blank (NULL) incoming value never overwrites a stored one.
+
+Identifiers here come from code (field names, table names chosen by the pipeline), never from a
+file; values from files only ever travel as data inside the tables.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.ingest.kinds import Field, LoadCounts
+
+STUDENT_FIELDS = (
+    Field("first_name", "text", "first name"),
+    Field("last_name", "text", "last name"),
+    Field("gender", "text", "gender"),
+    Field("race_ethnicity", "text", "race/ethnicity"),
+    Field("ell", "bool", "ELL", on_invalid="blank"),
+    Field("sped", "bool", "SPED", on_invalid="blank"),
+    Field("frl", "bool", "FRL", on_invalid="blank"),
+)
+ENROLLMENT_FIELDS = (
+    Field("teacher", "text", "teacher"),
+    Field("section", "text", "section"),
+)
+STUDENT_COLUMNS = tuple(f.name for f in STUDENT_FIELDS)
+
+
+def _attribute_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    names = [row[0] for row in con.execute(f"select * from {table} limit 0").description]
+    return [name for name in names if name.startswith("@")]
+
+
+def upsert_schools(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(
+        f"""
+        insert into schools (name)
+        select distinct t.school from {table} t
+        where t.school is not null and t.school not in (select name from schools)
+        order by 1
+        """
+    )
+
+
+def latest_student_values(table: str) -> str:
+    """One row per student: each demographic column's value from the file's last row that
+    has one (later rows describe the student more recently)."""
+    picks = ",\n".join(
+        f"max_by({name}, _row_number) filter (where {name} is not null) as {name}"
+        for name in STUDENT_COLUMNS
+    )
+    return f"select student_id, {picks} from {table} group by student_id"
+
+
+def changed_students_sql(table: str) -> str:
+    """Students whose incoming non-blank values differ from what is stored (new ones too)."""
+    differs = " or ".join(
+        f"(i.{name} is not null and i.{name} is distinct from s.{name})" for name in STUDENT_COLUMNS
+    )
+    return f"""
+        select i.student_id, s.student_id is null as is_new, ({differs}) as changed
+        from ({latest_student_values(table)}) i
+        left join students s on s.student_id = i.student_id
+    """
+
+
+def upsert_students(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    columns = ", ".join(STUDENT_COLUMNS)
+    updates = ", ".join(f"{name} = coalesce(i.{name}, s.{name})" for name in STUDENT_COLUMNS)
+    differs = " or ".join(
+        f"(i.{name} is not null and i.{name} is distinct from s.{name})" for name in STUDENT_COLUMNS
+    )
+    con.execute(f"create or replace temp table _student_values as {latest_student_values(table)}")
+    con.execute(
+        f"""
+        update students s set {updates}, updated_at = current_timestamp
+        from _student_values i
+        where s.student_id = i.student_id and ({differs})
+        """
+    )
+    con.execute(
+        f"""
+        insert into students (student_id, {columns})
+        select student_id, {columns} from _student_values
+        where student_id not in (select student_id from students)
+        """
+    )
+    con.execute("drop table _student_values")
+
+
+def enrollment_rows_sql(table: str) -> str:
+    """One row per student × school year × school × section, latest grade/teacher."""
+    return f"""
+        select t.student_id, t.school_year, sc.school_id,
+               coalesce(t.section, '') as section,
+               max_by(t.grade, t._row_number) filter (where t.grade is not null) as grade,
+               max_by(t.teacher, t._row_number) filter (where t.teacher is not null) as teacher
+        from {table} t join schools sc on sc.name = t.school
+        where t.school_year is not null
+        group by all
+    """
+
+
+def insert_missing_enrollments(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Test files imply an enrollment; add it only when the student has none at that school
+    that year (a roster's sectioned enrollment is not duplicated by a section-less one)."""
+    con.execute(
+        f"""
+        insert into enrollments (student_id, school_year, school_id, grade, teacher, section)
+        select i.student_id, i.school_year, i.school_id, i.grade, coalesce(i.teacher, ''),
+               i.section
+        from ({enrollment_rows_sql(table)}) i
+        where i.grade is not null and not exists (
+            select 1 from enrollments e
+            where e.student_id = i.student_id and e.school_year = i.school_year
+              and e.school_id = i.school_id
+              and (e.section = i.section or i.section = '')
+        )
+        """
+    )
+
+
+def upsert_attributes(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Extra columns as (student, attribute, value), the file's last non-blank value winning."""
+    columns = _attribute_columns(con, table)
+    if not columns:
+        return 0
+    listed = ", ".join(f'"{name}"' for name in columns)
+    con.execute(
+        f"""
+        create or replace temp table _attributes as
+        select student_id, substr(attribute, 2) as attribute,
+               max_by(value, _row_number) as value
+        from (
+            unpivot (select student_id, _row_number, {listed} from {table})
+            on {listed} into name attribute value value
+        )
+        group by all
+        """
+    )
+    con.execute(
+        """
+        insert into student_attributes (student_id, attribute, value)
+        select student_id, attribute, value from _attributes
+        on conflict (student_id, attribute) do update set value = excluded.value
+        """
+    )
+    count = con.execute("select count(*) from _attributes").fetchone()[0]
+    con.execute("drop table _attributes")
+    return count
+
+
+def merge_facts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    target: str,
+    key: tuple[str, ...],
+    measures: tuple[str, ...],
+    extra: dict[str, object] | None = None,
+) -> LoadCounts:
+    """Insert new keys, coalesce-update changed ones, count the rest as duplicates.
+
+    `source` is a SELECT yielding one row per key with the key and measure columns; `extra`
+    holds constant columns written on insert and update (e.g. job_id), bound as values."""
+    extra = extra or {}
+    on_key = " and ".join(f"f.{k} = i.{k}" for k in key)
+    differs = " or ".join(f"(i.{m} is not null and i.{m} is distinct from f.{m})" for m in measures)
+    con.execute(
+        f"""
+        create or replace temp table _incoming as
+        select i.*,
+               case when f.{key[0]} is null then 'new'
+                    when {differs} then 'changed'
+                    else 'same' end as _status
+        from ({source}) i
+        left join {target} f on {on_key}
+        """
+    )
+    columns = [*key, *measures]
+    extra_names = list(extra)
+    params = {f"extra_{n}": v for n, v in extra.items()}
+    insert_cols = ", ".join([*columns, *extra_names])
+    insert_vals = ", ".join([*(f"i.{c}" for c in columns), *(f"$extra_{n}" for n in extra_names)])
+    con.execute(
+        f"insert into {target} ({insert_cols}) select {insert_vals} "
+        "from _incoming i where i._status = 'new'",
+        params,
+    )
+    sets = ", ".join(
+        [
+            *(f"{m} = coalesce(i.{m}, f.{m})" for m in measures),
+            *(f"{n} = $extra_{n}" for n in extra),
+        ]
+    )
+    con.execute(
+        f"update {target} f set {sets} from _incoming i where {on_key} and i._status = 'changed'",
+        params,
+    )
+    counts = dict(con.execute("select _status, count(*) from _incoming group by 1").fetchall())
+    con.execute("drop table _incoming")
+    return LoadCounts(
+        inserted=counts.get("new", 0),
+        updated=counts.get("changed", 0),
+        duplicates=counts.get("same", 0),
+    )
+
+
+def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...]) -> dict:
+    """What this import brings, for the Upload page: the distinct values it carries, how many
+    students, and which schools and students are new (call before the dimensions are written)."""
+    summary: dict = {}
+    plural = {
+        "school": "schools",
+        "school_year": "school_years",
+        "grade": "grades",
+        "subject": "subjects",
+        "season": "seasons",
+    }
+    for name, label in plural.items():
+        if name in fields:
+            rows = con.execute(
+                f"select distinct {name} from {table} where {name} is not null order by 1"
+            ).fetchall()
+            summary[label] = [row[0] for row in rows]
+    summary["students"] = con.execute(f"select count(distinct student_id) from {table}").fetchone()[
+        0
+    ]
+    summary["new_students"] = con.execute(
+        f"select count(distinct student_id) from {table} "
+        "where student_id not in (select student_id from students)"
+    ).fetchone()[0]
+    summary["new_schools"] = [
+        row[0]
+        for row in con.execute(
+            f"select distinct school from {table} where school is not null "
+            "and school not in (select name from schools) order by 1"
+        ).fetchall()
+    ]
+    return summary
