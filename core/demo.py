@@ -1,0 +1,170 @@
+"""The synthetic demo district: a seeded, reproducible source of realistic assessment data.
+
+`generate()` builds the district as DataFrames; `load_demo()` writes it as files and loads them
+through the import pipeline (origin "demo"), like any upload, and writes vendor-format sample
+files for newcomers to try on the Upload page. Scores follow the NWEA MAP Growth 2020 student
+achievement norms (mean and SD per subject × grade × season, read from the norms table).
+
+The district (defaults): five schools — Lincoln, Washington and Roosevelt Elementary (K-5),
+Maple Grove K-8 Academy, Jefferson Middle School (6-8, fed by the three K-5 schools); grades
+K-8; school years 2021-2022 … 2024-2025; fall, winter and spring; math and reading; about
+3,000 students a year who persist across years (advance a grade, ~1 % repeat, ~7 % leave, ~3 %
+change school, new kindergarteners and movers arrive). About 4 % of tests are missed. Every
+section of ~28 students has a named teacher. Extra student attributes: `program`
+(reading-recovery / gifted / none) and `class_type` (general / co-taught / dual-language).
+
+Planted truths (norm SDs; everything else is noise around stable effects):
+
+1. DECLINE — Lincoln Elementary, grade 3, math, 2024-2025 (the latest year), every season:
+   scores are shifted down by 0.90 SD. Against 2023-2024's grade 3 at Lincoln (different
+   students, ~95 per season on each side) the Welch test gives p < 0.001 and Hedges' g between
+   -0.6 and -0.75 in fall, winter and spring (seed 2024); all three survive Benjamini-Hochberg
+   across every school × grade × subject × season prior-year comparison (~180 of them).
+2. WIDENING GAP — ELL vs non-ELL students, reading, district-wide, every grade and season: the
+   ELL effect is -0.45 SD in the first year and grows by -0.15 SD each year (-0.45, -0.60,
+   -0.75, -0.90 for 2021-2022 … 2024-2025), on top of the other demographic effects, so the
+   observed ELL reading gap widens every year. (The ELL math effect is a constant -0.35 SD.)
+3. CELEBRATE — Roosevelt Elementary carries a +0.50 SD school effect and few students on
+   free/reduced lunch: its grade cohorts sit clearly above the national norm in every year
+   (e.g. grade 5 reading, spring 2024-2025, about +0.5 SD, one-sample p < 0.001). And
+   Washington Elementary grade 4 math in 2024-2025 grows faster than the norms: +0.25 SD by
+   winter and +0.50 SD by spring on top of the normal fall → spring growth.
+
+Stable effects: school (Lincoln -0.10, Washington -0.05, Roosevelt +0.50, Maple Grove +0.05),
+FRL -0.30, SPED -0.75, ELL math -0.35, race/ethnicity between -0.18 and +0.20, girls +0.08 in
+reading; per-student ability (r ≈ 0.95 year to year), a growth slope and test noise.
+`PLANTED` (core.demo_scores) holds these cohort definitions for tests and narratives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core import demo_population as pop
+from core import demo_scores as sc
+from core.demo_population import DEFAULT_SCHOOLS, GRADE_LABELS, School
+from core.demo_scores import PLANTED, Planted
+
+LATEST_YEAR = "2024-2025"
+DEFAULT_YEARS = 4
+DEFAULT_STUDENTS = 3000
+DEFAULT_SEED = 2024
+LONG_COLUMNS = (
+    "student_id", "school", "grade", "school_year", "season", "subject", "score", "percentile",
+    "first_name", "last_name", "gender", "race_ethnicity", "ell", "sped", "frl", "teacher",
+    "section", "program", "class_type",
+)  # fmt: skip
+STUDENT_COLUMNS = (
+    "student_id", "first_name", "last_name", "gender", "race_ethnicity", "ell", "sped", "frl",
+    "program", "class_type", "birth_date",
+)  # fmt: skip
+
+__all__ = ["PLANTED", "DemoDistrict", "Planted", "School", "generate", "school_years"]
+
+
+@dataclass(frozen=True)
+class DemoDistrict:
+    """students: one row per student; enrollments: one row per student × school year;
+    scores: one row per student × subject × school year × season taken (the long format,
+    plus test_date)."""
+
+    students: pd.DataFrame
+    enrollments: pd.DataFrame
+    scores: pd.DataFrame
+    schools: tuple[School, ...]
+    years: tuple[str, ...]
+
+
+def school_years(count: int, last: str = LATEST_YEAR) -> tuple[str, ...]:
+    """The `count` school years ending with `last`, oldest first."""
+    end = int(last[:4])
+    return tuple(f"{y}-{y + 1}" for y in range(end - count + 1, end + 1))
+
+
+def _id_pool(students_per_year: int, n_years: int, rng: np.random.Generator) -> np.ndarray:
+    """Unique random student ids, enough for everyone who may ever enrol."""
+    need = students_per_year * (1 + n_years)
+    digits = 6 if need * 20 < 900_000 else 7
+    low = 10 ** (digits - 1)
+    return rng.choice(9 * low, size=need, replace=False) + low
+
+
+def _population(
+    students_per_year: int, years: Sequence[str], schools: Sequence[School], rng
+) -> pd.DataFrame:
+    """Every student × school year, with demographics, school, grade and ability."""
+    per_grade = students_per_year / len(GRADE_LABELS)
+    ids = _id_pool(students_per_year, len(years), rng)
+    grade = np.repeat(np.arange(len(GRADE_LABELS)), int(round(per_grade)))
+    school_idx = pop.choose(pop.school_weights(schools)[grade], rng)
+    current = pop.new_students(grade, school_idx, schools, int(years[0][:4]), rng)
+    current = pop.assign_ids(current.assign(repeated=False), 0, ids)
+    used, frames = len(current), [current.assign(school_year=years[0])]
+    for year in years[1:]:
+        continuing = pop.advance(current, schools, rng)
+        arrived = pop.arrivals(continuing, round(per_grade), schools, int(year[:4]), rng)
+        arrived = pop.assign_ids(arrived, used, ids)
+        used += len(arrived)
+        current = pd.concat([continuing, arrived], ignore_index=True)
+        frames.append(current.assign(school_year=year))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _label(frame: pd.DataFrame, schools: Sequence[School], rng) -> pd.DataFrame:
+    """Names for codes: school, grade, race/ethnicity; then sections and their teachers."""
+    frame = frame.assign(
+        school=np.array([s.name for s in schools], dtype=object)[frame["school_idx"].to_numpy()],
+        grade=np.asarray(GRADE_LABELS, dtype=object)[frame["grade_idx"].to_numpy()],
+        race_ethnicity=sc.race_labels(frame["race_idx"].to_numpy()),
+    )
+    frame = pop.assign_sections(frame, schools, rng)
+    return frame.assign(teacher=pop.teacher_names(frame["section"], rng))
+
+
+def _scores(
+    enrollments: pd.DataFrame, schools, years, rng, planted: Planted, norms: pd.DataFrame
+) -> pd.DataFrame:
+    """The long format: one row per test taken, with the student's enrollment and attributes."""
+    events = sc.standardized_scores(enrollments, schools, years, rng, planted)
+    rows = enrollments.iloc[events["row"].to_numpy()].reset_index(drop=True)
+    rit = sc.to_rit(events, rows["grade"].to_numpy(), norms)
+    out = rows.assign(
+        subject=rit["subject"], season=rit["season"], score=rit["score"],
+        percentile=rit["percentile"],
+    )  # fmt: skip
+    out["test_date"] = sc.test_dates(out["school_year"].to_numpy(), out["season"].to_numpy(), rng)
+    return out[[*LONG_COLUMNS, "test_date"]]
+
+
+def generate(
+    students_per_year: int = DEFAULT_STUDENTS,
+    years: int | Sequence[str] = DEFAULT_YEARS,
+    seed: int = DEFAULT_SEED,
+    *,
+    schools: Sequence[School] = DEFAULT_SCHOOLS,
+    planted: Planted = PLANTED,
+    norms: pd.DataFrame | None = None,
+) -> DemoDistrict:
+    """The whole district as DataFrames; the same arguments always give the same frames."""
+    year_list = school_years(years) if isinstance(years, int) else tuple(years)
+    rng_people, rng_sections, rng_scores = np.random.default_rng(seed).spawn(3)
+    people = _population(students_per_year, year_list, schools, rng_people)
+    people = _label(people, schools, rng_sections)
+    scores = _scores(
+        people, schools, year_list, rng_scores, planted, sc.norm_table() if norms is None else norms
+    )
+    students = people.drop_duplicates("student_id", keep="last")[list(STUDENT_COLUMNS)]
+    enrollments = people[
+        ["student_id", "school_year", "school", "grade", "teacher", "section", "repeated"]
+    ]
+    return DemoDistrict(
+        students=students.sort_values("student_id").reset_index(drop=True),
+        enrollments=enrollments.reset_index(drop=True),
+        scores=scores,
+        schools=tuple(schools),
+        years=year_list,
+    )
