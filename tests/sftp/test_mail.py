@@ -8,8 +8,8 @@ import pytest
 
 from core import mail, settings
 from core.mail import MailError
-from tests.sftp.sshd import free_port
 from tests.sftp.smtp import PASSWORD, USER, start_mail_server
+from tests.sftp.sshd import free_port
 
 
 def configure(con, port: int, security: str = "none", **changes) -> mail.SmtpConfig:
@@ -52,7 +52,9 @@ def test_recipients_default_to_district_admins(con) -> None:
     )
     mail.save_smtp(con, host="h", port=25, security="none", sender="y@d.example")
     assert mail.recipients(con) == ("ann@d.example",)
-    mail.save_smtp(con, host="h", port=25, security="none", sender="y@d.example", recipients="z@x.io")
+    mail.save_smtp(
+        con, host="h", port=25, security="none", sender="y@d.example", recipients="z@x.io"
+    )
     assert mail.recipients(con) == ("z@x.io",)
 
 
