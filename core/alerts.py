@@ -1,0 +1,232 @@
+"""Alerts: what changed for the worse in the latest school year, computed live within a scope.
+
+Three kinds, each with its evidence (a page and the cohort spec that page opens with):
+
+* **decline** — a grade × school (or all schools) × subject × season cohort scored lower than the
+  same definition a year earlier: Welch p < alpha after Benjamini–Hochberg across every such
+  comparison, and |Hedges' g| ≥ `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
+* **widening gap** — a subgroup's gap to the rest of its grade × subject × season cohort (all
+  schools in scope together) is growing in its own direction: its linear trend across the
+  latest three to five years, or its change from `alerts.gap_years_back` years earlier to the
+  latest year, has p < alpha after BH (core.subgroups). Critical when both tests agree.
+* **proficiency drop** — % proficient fell by at least `alerts.proficiency_drop_points` points
+  from the year before, with a two-proportion test p < alpha after BH; critical at twice that.
+
+A significant improvement (BH, |g| ≥ the decline threshold) is listed as *info*: good news the
+home page can show too. Noise produces no alert: every kind needs a BH-surviving test.
+Nothing is stored: alerts are recomputed from the warehouse whenever they are asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import canonical, settings
+from core.cohorts import CohortSpec
+from core.compare import (
+    all_prior_year_comparisons,
+    all_proficiency_changes,
+    available_years,
+)
+from core.scope import Scope
+from core.subgroups import gap_change, gap_trend, subgroup_gaps
+from core.sufficient_stats import ALL_SCHOOLS
+
+SEVERITIES = ("critical", "warning", "info")
+SETTING_DEFAULTS: dict[str, float] = {
+    "alerts.alpha": 0.05,
+    "alerts.decline_min_g": 0.3,
+    "alerts.decline_critical_g": 0.5,
+    "alerts.gap_years_back": 2,
+    "alerts.proficiency_drop_points": 10.0,
+}
+COLUMNS = ["severity", "kind", "title", "detail", "school_year", "page", "spec", "focus"]
+TREND_YEARS = 5  # a gap's trend is fitted over up to this many latest years (at least three)
+PRIOR_PAGE = "pages/prior_cohorts.py"
+SUBGROUP_PAGE = "pages/subgroups.py"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    alpha: float
+    decline_min_g: float
+    decline_critical_g: float
+    gap_years_back: int
+    proficiency_drop_points: float
+
+
+def thresholds(con: duckdb.DuckDBPyConnection) -> Thresholds:
+    """The alert thresholds: the district's settings, else the defaults above."""
+    value = {k: float(settings.get(con, k, v)) for k, v in SETTING_DEFAULTS.items()}
+    return Thresholds(
+        alpha=value["alerts.alpha"],
+        decline_min_g=value["alerts.decline_min_g"],
+        decline_critical_g=value["alerts.decline_critical_g"],
+        gap_years_back=max(1, int(value["alerts.gap_years_back"])),
+        proficiency_drop_points=value["alerts.proficiency_drop_points"],
+    )
+
+
+def _spec_json(row: Any, year: str) -> str:
+    data: dict[str, Any] = {
+        "school_year": year,
+        "grade": row.grade,
+        "subject": row.subject,
+        "season": row.season,
+    }
+    if getattr(row, "school", ALL_SCHOOLS) != ALL_SCHOOLS:
+        data["schools"] = [row.school]
+    return CohortSpec.from_dict(data).to_json()
+
+
+def _where(row: Any) -> str:
+    place = "" if getattr(row, "school", ALL_SCHOOLS) == ALL_SCHOOLS else f" at {row.school}"
+    return f"Grade {row.grade} {row.subject} ({row.season}){place}"
+
+
+def cohort_changes(
+    con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
+) -> list[dict[str, Any]]:
+    """Significant declines (warning/critical) and improvements (info), latest vs a year earlier."""
+    rows = all_prior_year_comparisons(con, scope, school_years=[year])
+    hit = (rows["p_adj"] < limits.alpha) & (np.abs(rows["hedges_g"]) >= limits.decline_min_g)
+    alerts = []
+    for row in rows[hit.fillna(False)].itertuples(index=False):
+        decline = row.diff < 0
+        severity = "info"
+        if decline:
+            critical = abs(row.hedges_g) >= limits.decline_critical_g
+            severity = "critical" if critical else "warning"
+        verb = "declined" if decline else "improved"
+        alerts.append(
+            {
+                "severity": severity,
+                "kind": "decline" if decline else "improvement",
+                "title": f"{_where(row)} {verb} from {row.prior_year}",
+                "detail": f"mean {row.mean_b:.1f} → {row.mean_a:.1f} ({row.diff:+.1f}; "
+                f"Hedges' g {row.hedges_g:+.2f}; BH-adjusted p {row.p_adj:.3g}; "
+                f"n {row.n_b:.0f} → {row.n_a:.0f})",
+                "school_year": year,
+                "page": PRIOR_PAGE,
+                "spec": _spec_json(row, year),
+                "focus": "",
+            }
+        )
+    return alerts
+
+
+def proficiency_drops(
+    con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
+) -> list[dict[str, Any]]:
+    rows = all_proficiency_changes(con, scope, school_years=[year])
+    drop = -rows["change"]
+    hit = (rows["p_adj"] < limits.alpha) & (drop >= limits.proficiency_drop_points)
+    alerts = []
+    for row in rows[hit.fillna(False)].itertuples(index=False):
+        critical = -row.change >= 2 * limits.proficiency_drop_points
+        alerts.append(
+            {
+                "severity": "critical" if critical else "warning",
+                "kind": "proficiency drop",
+                "title": f"{_where(row)}: % proficient fell {-row.change:.0f} points",
+                "detail": f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
+                f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})",
+                "school_year": year,
+                "page": PRIOR_PAGE,
+                "spec": _spec_json(row, year),
+                "focus": "proficiency",
+            }
+        )
+    return alerts
+
+
+def widening_gaps(
+    con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
+) -> list[dict[str, Any]]:
+    """Gaps widening by trend (≥ 3 years, WLS slope) or latest vs `gap_years_back` earlier."""
+    span = [canonical.previous_year(year, k) for k in range(TREND_YEARS - 1, 0, -1)] + [year]
+    earlier = canonical.previous_year(year, limits.gap_years_back)
+    gaps = subgroup_gaps(
+        con, CohortSpec(school_year=tuple(span)), scope, by=("grade", "subject", "season")
+    )
+    if gaps.empty:
+        return []
+    keys = ["grade", "subject", "season", "attribute", "value"]
+    trend = gap_trend(gaps, span)
+    trend = trend[(trend["p_adj"] < limits.alpha) & trend["widening"]]
+    change = gap_change(gaps, year, earlier)
+    change = change[(change["p_adj"] < limits.alpha) & change["widened"]]
+    hits = trend.merge(change, on=keys, how="outer", indicator="matched")
+    alerts = []
+    for row in hits.itertuples(index=False):
+        both = row.matched == "both"
+        alerts.append(
+            {
+                "severity": "critical" if both else "warning",
+                "kind": "widening gap",
+                "title": f"{_where(row)}: the {row.attribute} = {row.value} gap widened",
+                "detail": _gap_detail(row, year, earlier),
+                "school_year": year,
+                "page": SUBGROUP_PAGE,
+                "spec": _spec_json(row, year),
+                "focus": f"{row.attribute}={row.value}",
+            }
+        )
+    return alerts
+
+
+def _gap_detail(row: Any, year: str, earlier: str) -> str:
+    parts = []
+    if pd.notna(row.slope):
+        parts.append(
+            f"gap {row.first_gap:+.1f} in {row.first_year} → {row.latest_gap:+.1f} in "
+            f"{row.latest_year}, trend {row.slope:+.1f} points a year over {row.years:.0f} years "
+            f"(BH-adjusted p {row.p_adj_x:.3g})"
+        )
+    if pd.notna(row.change):
+        parts.append(
+            f"{row.gap_then:+.1f} in {earlier} → {row.gap:+.1f} in {year} "
+            f"(change {row.change:+.1f}; BH-adjusted p {row.p_adj_y:.3g})"
+        )
+    return "; ".join(parts)
+
+
+def current_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Every alert for the latest school year in scope, most severe first (columns: COLUMNS)."""
+    years = available_years(con, CohortSpec(), scope)
+    if len(years) < 2:
+        return pd.DataFrame(columns=COLUMNS)
+    limits = thresholds(con)
+    latest = years[-1]
+    found = cohort_changes(con, scope, limits, latest)
+    found += proficiency_drops(con, scope, limits, latest)
+    found += widening_gaps(con, scope, limits, latest)
+    frame = pd.DataFrame(found, columns=COLUMNS)
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return frame.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(
+        drop=True
+    )
+
+
+def evidence_query(alert: pd.Series) -> dict[str, str]:
+    """Query parameters that open the alert's evidence page on its cohort."""
+    params = {"spec": alert["spec"]}
+    if alert.get("focus"):
+        params["focus"] = alert["focus"]
+    return params
+
+
+def spec_from_query(value: str | None) -> CohortSpec | None:
+    """The cohort an evidence link carries (None when absent or unreadable)."""
+    if not value:
+        return None
+    try:
+        return CohortSpec.from_dict(json.loads(value))
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,337 @@
+"""Cohort vs cohort: the same definition in earlier school years, any two cohorts, yearly trends.
+
+Definitions (DESIGN.md, "The comparisons"): both sides' n, mean, sd (ddof 1); diff = a − b where
+a is this year (or the first cohort); Welch's t-test with Welch–Satterthwaite df; 95% CI of the
+difference; Hedges' g on the pooled sd; direction improvement / decline / no change at p < 0.05;
+Benjamini–Hochberg across the comparisons returned together (`p_adj`, `significant_bh`).
+Results are per subject × season (scores of different subjects or seasons are never pooled).
+A row is suppressed when either side has fewer than `min_group_size` students: its statistics
+are blank and `note` says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from core import canonical, stats
+from core.cohorts import CohortSpec
+from core.compare_norms import norm_frame, threshold_frame
+from core.privacy import suppress
+from core.scope import Scope
+from core.settings import min_group_size
+from core.sufficient_stats import (
+    ALL_SCHOOLS,
+    PLATFORMS_CTE,
+    flag_small_cells,
+    group_stats,
+    no_test_note,
+    pool,
+    registered,
+    rerun_bh,
+    scores_cte,
+    two_sample_columns,
+)
+
+SIDE_STATS = ("n", "mean", "sd")
+KEEP = ("years_back",)
+
+
+def available_years(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -> list[str]:
+    """School years holding any score of the cohort's definition (year itself left open)."""
+    frame = group_stats(con, spec, scope, ("school_year",), skip=("school_year",))
+    return sorted(frame["school_year"])
+
+
+def _years_before(current: str, years_back: int) -> list[str]:
+    return [canonical.previous_year(current, back) for back in range(1, years_back + 1)]
+
+
+def _current_year(spec: CohortSpec, years: Sequence[str]) -> str | None:
+    if spec.school_year:
+        return max(spec.school_year)
+    return max(years) if years else None
+
+
+def _side(
+    frame: pd.DataFrame, suffix: str, columns: Sequence[str] = (*SIDE_STATS, "suppressed")
+) -> pd.DataFrame:
+    return frame.rename(columns={c: f"{c}_{suffix}" for c in columns})
+
+
+def finish_comparisons(df: pd.DataFrame, min_n: int, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Tests for every row, then suppression (either side small or already suppressed), then BH
+    over what is still reported."""
+    tested = two_sample_columns(df)
+    tested["note"] = no_test_note(tested, min_n)
+    flags = [c for c in ("suppressed_a", "suppressed_b") if c in tested]
+    hidden = tested[flags].fillna(False).any(axis=1) if flags else False
+    small = (tested["n_a"].fillna(0) < min_n) | (tested["n_b"].fillna(0) < min_n)
+    tested = tested.drop(columns=flags)
+    tested["suppressed"] = hidden | small
+    tested["note"] = tested["note"].mask(
+        tested["suppressed"] & (tested["note"] == ""),
+        f"fewer than {min_n} students in a group it could be worked out from — not reported",
+    )
+    keep_cols = [c for c in tested.columns if c in keep]
+    out = suppress(tested, min_n, n_cols=(), keep=keep_cols)
+    out["direction"] = out["direction"].where(~out["suppressed"])
+    return rerun_bh(out)
+
+
+def prior_year_comparison(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    years_back: int | None = None,
+) -> pd.DataFrame:
+    """This year's cohort (a) vs the same definition in each earlier school year (b).
+
+    The current year is the spec's (latest if several), else the latest with data. `years_back`
+    None compares with every earlier year back to the first year the warehouse holds; a year
+    without data for the definition still gets its row (n_b = 0, note "no data …")."""
+    per_year = group_stats(
+        con, spec, scope, ("school_year", "subject", "season"), skip=("school_year",)
+    )
+    current = _current_year(spec, sorted(per_year["school_year"].unique()))
+    if current is None:
+        return _empty_prior()
+    if years_back is None:
+        first = min([current, *available_years(con, CohortSpec(), scope)])
+        years_back = int(current[:4]) - int(first[:4])
+    groups = per_year[["subject", "season"]].drop_duplicates()
+    rows = groups.merge(
+        pd.DataFrame({"prior_year": _years_before(current, years_back)}), how="cross"
+    )
+    rows.insert(2, "school_year", current)
+    rows["years_back"] = int(current[:4]) - rows["prior_year"].str[:4].astype(int)
+    keyed = per_year.set_index(["school_year", "subject", "season"])
+    a = _side(keyed, "a").reset_index()
+    b = _side(keyed, "b").reset_index().rename(columns={"school_year": "prior_year"})
+    rows = rows.merge(a, on=["school_year", "subject", "season"], how="left")
+    rows = rows.merge(b, on=["prior_year", "subject", "season"], how="left")
+    rows[["n_a", "n_b"]] = rows[["n_a", "n_b"]].fillna(0)
+    return finish_comparisons(rows, min_group_size(con), keep=KEEP).reset_index(drop=True)
+
+
+def _empty_prior() -> pd.DataFrame:
+    columns = ["subject", "season", "school_year", "prior_year", "years_back"]
+    columns += [f"{c}_{s}" for s in "ab" for c in SIDE_STATS]
+    columns += ["diff", "t", "df", "p", "ci_lo", "ci_hi", "hedges_g", "direction"]
+    return pd.DataFrame(columns=[*columns, "p_adj", "significant_bh", "note", "suppressed"])
+
+
+def _previous_year_series(years: pd.Series, back: int) -> pd.Series:
+    start = years.str[:4].astype(int) - back
+    return start.astype(str) + "-" + (start + 1).astype(str)
+
+
+def yearly_group_stats(
+    con: duckdb.DuckDBPyConnection, scope: Scope, spec: CohortSpec | None = None
+) -> pd.DataFrame:
+    """n, mean, sd per year × school × grade × subject × season, plus every school together
+    ("All schools"), in one grouped query; each cell flagged `suppressed` when it, or a cell a
+    reader could work it out from (school cells sum to the all-schools total), is small."""
+    keys = ("school_year", "school", "grade", "subject", "season")
+    cells = group_stats(con, spec or CohortSpec(), scope, keys, all_schools=True)
+    return flag_small_cells(cells, min_group_size(con))
+
+
+def all_prior_year_comparisons(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    *,
+    school_years: Sequence[str] | None = None,
+    years_back: int = 1,
+    spec: CohortSpec | None = None,
+) -> pd.DataFrame:
+    """Every grade × school (and all schools) × subject × season: each year vs `years_back`
+    years earlier. One grouped SQL query, then vectorised tests; BH across every row.
+
+    `school_years` limits the current years compared (default: every year with a prior year)."""
+    if school_years:
+        wanted = sorted(
+            {*school_years, *(canonical.previous_year(y, years_back) for y in school_years)}
+        )
+        spec = (spec or CohortSpec()).replace(school_year=wanted)
+    cells = yearly_group_stats(con, scope, spec)
+    keys = ["school", "grade", "subject", "season"]
+    a = _side(cells, "a")
+    b = _side(cells, "b").rename(columns={"school_year": "prior_year"})
+    a["prior_year"] = _previous_year_series(a["school_year"], years_back)
+    rows = a.merge(b, on=[*keys, "prior_year"], how="inner")
+    if school_years:
+        rows = rows[rows["school_year"].isin(school_years)]
+    sides = [f"{c}_{s}" for s in "ab" for c in (*SIDE_STATS, "suppressed")]
+    rows = rows[["school_year", "prior_year", *keys, *sides]]
+    rows = rows.sort_values(["school_year", "subject", "season", "grade", "school"])
+    return finish_comparisons(rows.reset_index(drop=True), min_group_size(con))
+
+
+def compare_cohorts(
+    con: duckdb.DuckDBPyConnection, spec_a: CohortSpec, spec_b: CohortSpec, scope: Scope
+) -> pd.DataFrame:
+    """Any two cohorts (program vs not, school A vs B), per subject × season.
+
+    When each side is a single subject × season, the two are compared whatever they are;
+    otherwise rows pair up on subject and season. `overlap` counts test events in both cohorts:
+    Welch's test assumes none, so a non-zero overlap is reported in `note`."""
+    cte_a, params_a = scores_cte(spec_a, scope, name="scores_a", prefix="a_")
+    cte_b, params_b = scores_cte(spec_b, scope, name="scores_b", prefix="b_")
+    sql = f"""
+        with {PLATFORMS_CTE}, {cte_a}, {cte_b},
+        sides as (
+            select 'a' as side, subject, season, count(*) as n, avg(score) as mean,
+                   stddev_samp(score) as sd
+            from scores_a group by subject, season
+            union all
+            select 'b', subject, season, count(*), avg(score), stddev_samp(score)
+            from scores_b group by subject, season
+        ),
+        shared as (
+            select subject, season, count(*) as overlap
+            from (select student_id, subject, season, school_year from scores_a
+                  intersect
+                  select student_id, subject, season, school_year from scores_b)
+            group by subject, season
+        )
+        select s.*, coalesce(o.overlap, 0) as overlap
+        from sides s left join shared o using (subject, season)
+        order by side, subject, season
+    """
+    frame = con.execute(sql, {**params_a, **params_b}).df()
+    rows = _pair_sides(frame[frame["side"] == "a"], frame[frame["side"] == "b"])
+    rows.insert(0, "cohort_b", spec_b.label())
+    rows.insert(0, "cohort_a", spec_a.label())
+    out = finish_comparisons(rows, min_group_size(con), keep=KEEP)
+    overlapping = out["overlap"].fillna(0) > 0
+    out["note"] = out["note"].mask(
+        overlapping & (out["note"] == ""),
+        "the cohorts share students: Welch's test assumes they do not",
+    )
+    return out
+
+
+def _pair_sides(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    a = _side(a.drop(columns="side"), "a")
+    b = _side(b.drop(columns=["side", "overlap"]), "b")
+    if len(a) == 1 and len(b) == 1:
+        b = b.rename(columns={"subject": "subject_b", "season": "season_b"})
+        rows = pd.concat([a.reset_index(drop=True), b.reset_index(drop=True)], axis=1)
+        same = rows["subject"].eq(rows["subject_b"]) & rows["season"].eq(rows["season_b"])
+        rows["overlap"] = rows["overlap"].where(same, 0)
+        return rows
+    rows = a.merge(b, on=["subject", "season"], how="outer")
+    rows[["n_a", "n_b", "overlap"]] = rows[["n_a", "n_b", "overlap"]].fillna(0)
+    return rows
+
+
+def yearly_trend(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -> pd.DataFrame:
+    """Mean with 95% CI per school year × subject × season, and the norm's mean for reference.
+
+    The definition is applied in every year the warehouse holds. When the cohort spans grades, the
+    reference is the mean of each member's own-grade norm (grade norms weighted by the grade's n);
+    it is missing when any member's grade has no norm."""
+    per_grade = group_stats(
+        con, spec, scope, ("school_year", "subject", "season", "grade"), skip=("school_year",)
+    )
+    keys = ["school_year", "subject", "season"]
+    if per_grade.empty:
+        return pd.DataFrame(
+            columns=[*keys, "n", "mean", "sd", "ci_lo", "ci_hi", "norm_mean", "suppressed"]
+        )
+    norms = norm_frame(con, per_grade[["subject", "grade", "season"]].itertuples(index=False))
+    with_norm = per_grade.merge(norms, on=["subject", "grade", "season"], how="left")
+    with_norm["_weighted"] = with_norm["norm_mean"] * with_norm["n"]
+    reference = with_norm.groupby(keys, sort=True).agg(
+        _weighted=("_weighted", lambda s: s.sum(min_count=len(s))),
+        norm_source=("norm_source", "first"),
+    )
+    trend = pool(per_grade, keys).set_index(keys)
+    trend["norm_mean"] = reference["_weighted"] / trend["n"]
+    trend["norm_source"] = reference["norm_source"]
+    interval = stats.one_sample(trend["n"], trend["mean"], trend["sd"], 0.0)
+    trend["ci_lo"], trend["ci_hi"] = interval.ci_lo, interval.ci_hi
+    out = suppress(trend.reset_index(), min_group_size(con), keep=["norm_mean"])
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def two_proportion(
+    x_a: np.ndarray, n_a: np.ndarray, x_b: np.ndarray, n_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-proportion z-test with the pooled proportion (the uncorrected 2×2 chi-square test):
+    (z, two-sided p); NaN where there is no variation."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (x_a + x_b) / (n_a + n_b)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+        z = np.where(se > 0, (x_a / n_a - x_b / n_b) / np.where(se > 0, se, 1.0), np.nan)
+    return z, 2 * sps.norm.sf(np.abs(z))
+
+
+def all_proficiency_changes(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    *,
+    school_years: Sequence[str] | None = None,
+    years_back: int = 1,
+    spec: CohortSpec | None = None,
+) -> pd.DataFrame:
+    """% proficient per grade × school (and all schools) × subject × season, each year vs
+    `years_back` years earlier: change in points, two-proportion test, BH across the rows.
+
+    Only members whose grade has a proficiency threshold count (core.compare_norms)."""
+    spec = spec or CohortSpec()
+    if school_years:
+        years = {*school_years, *(canonical.previous_year(y, years_back) for y in school_years)}
+        spec = spec.replace(school_year=sorted(years))
+    cells = _proficiency_cells(con, spec, scope)
+    min_n = min_group_size(con)
+    cells = flag_small_cells(cells, min_n)
+    keys = ["school", "grade", "subject", "season"]
+    counts = ("n", "proficient", "suppressed")
+    a = _side(cells, "a", counts)
+    b = _side(cells, "b", counts).rename(columns={"school_year": "prior_year"})
+    a["prior_year"] = _previous_year_series(a["school_year"], years_back)
+    rows = a.merge(b, on=[*keys, "prior_year"])
+    if school_years:
+        rows = rows[rows["school_year"].isin(school_years)].reset_index(drop=True)
+    z, p = two_proportion(*(rows[c].to_numpy("float64") for c in _PROPORTION_COLUMNS))
+    rows = rows.assign(
+        pct_a=100 * rows["proficient_a"] / rows["n_a"],
+        pct_b=100 * rows["proficient_b"] / rows["n_b"],
+        z=z,
+        p=p,
+    )
+    rows["change"] = rows["pct_a"] - rows["pct_b"]
+    rows["suppressed"] = rows.pop("suppressed_a") | rows.pop("suppressed_b")
+    out = suppress(rows, min_n, n_cols=("n_a", "n_b"))
+    return rerun_bh(out)
+
+
+_PROPORTION_COLUMNS = ("proficient_a", "n_a", "proficient_b", "n_b")
+
+
+def _proficiency_cells(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
+) -> pd.DataFrame:
+    cte, params = scores_cte(spec, scope)
+    keys = "school_year, school, grade, subject, season"
+    sql = f"""
+        with {PLATFORMS_CTE}, {cte}
+        select school_year, coalesce(school, '{ALL_SCHOOLS}') as school, grade, subject, season,
+               count(*) as n, sum((s.score >= t.threshold)::integer) as proficient
+        from scores s join cmp_thresholds t using (subject, grade, season)
+        group by grouping sets (({keys}), (school_year, grade, subject, season))
+    """
+    with registered(con, "cmp_thresholds", threshold_frame(con)):
+        return con.execute(sql, params).df()
+
+
+def significant_declines(df: pd.DataFrame, min_g: float) -> pd.DataFrame:
+    """Rows whose decline survives BH and has |Hedges' g| ≥ min_g (used by alerts)."""
+    hit = df["significant_bh"].fillna(False).astype(bool) & (df["direction"] == "decline")
+    return df[hit & (np.abs(df["hedges_g"]) >= min_g)]

@@ -1,0 +1,278 @@
+"""Matched growth: the same students followed from an earlier test event to a later one.
+
+Definition (DESIGN.md): the cohort is defined at the LATER period — its school, grade, filters
+and the caller's scope apply there — and each member is matched to their own score at the earlier
+period wherever they were then (another school of the district, another grade). Members without
+that earlier score are dropped and counted (`dropped`). The statistics are a paired t-test on the
+per-student change, computed from SQL aggregates of the differences.
+
+How particular students are counted:
+* **Changed school**: counted in the school of the later period, with the earlier score from the
+  school they were in then (`changed_school` counts them).
+* **Repeated a grade** (across years, grade now ≤ grade then): counted in the later grade and
+  matched to their earlier score in the same grade (`repeated_grade` counts them). Norm-relative
+  change compares each score with its own grade's norm, so repeaters are measured fairly.
+* **Unbalanced tests**: a student has at most one score per subject × season × year (the
+  assessments key, after the one-platform-per-subject rule of core.sufficient_stats); a student
+  missing either end of a pair is dropped from that pair only, and a multi-period trajectory keeps
+  students tested at every period (a balanced panel), reporting how many were left out.
+* **Platform**: both ends use the subject's comparison platform, so a change never crosses scales.
+
+Expected growth comes from core.norms via core.compare_norms (a growth norm where one exists,
+otherwise the difference of achievement-norm means, labelled). `pct_meeting` is the share of
+matched students whose change is at least their own expected growth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import canonical, stats
+from core.cohorts import CohortSpec
+from core.compare_norms import expected_growth_frame, norm_frame
+from core.privacy import suppress
+from core.scope import Scope
+from core.settings import min_group_size
+from core.sufficient_stats import (
+    ALL_SCHOOLS,
+    PLATFORMS_CTE,
+    flag_small_cells,
+    rerun_bh,
+    scores_cte,
+)
+
+Period = tuple[str, str]  # (season, school year)
+
+
+def grade_rank_sql(column: str) -> str:
+    return f"case {column} when 'PK' then -1 when 'K' then 0 else try_cast({column} as integer) end"
+
+
+# grain: one row per cohort member at the later period (earlier columns null when unmatched)
+PAIRED_CTE = f"""
+earlier as (
+    select student_id, subject, platform, grade, school_id, score, percentile
+    from assessments
+    where school_year = $from_year and season = $from_season
+),
+paired as (
+    select l.subject, l.school, l.grade, l.student_id,
+           e.score as score_from, l.score as score_to, l.score - e.score as change,
+           e.school_id <> l.school_id as changed_school,
+           $across_years and {grade_rank_sql("l.grade")} <= {grade_rank_sql("e.grade")}
+               as repeated_grade,
+           e.percentile as pct_from, l.percentile as pct_to, l.percentile - e.percentile as dpct,
+           (e.score - nf.norm_mean) / nf.norm_sd as z_from,
+           (l.score - nt.norm_mean) / nt.norm_sd as z_to,
+           x.expected, (l.score - e.score) - x.expected as beyond
+    from later l
+    left join earlier e
+        on e.student_id = l.student_id and e.subject = l.subject and e.platform = l.platform
+    left join cmp_norms nt
+        on nt.subject = l.subject and nt.grade = l.grade and nt.season = $to_season
+    left join cmp_norms nf
+        on nf.subject = l.subject and nf.grade = e.grade and nf.season = $from_season
+    left join cmp_expected x
+        on x.subject = l.subject and x.grade_from = e.grade and x.grade_to = l.grade
+)"""
+
+AGGREGATES = """
+    count(*) as members, count(change) as n,
+    avg(score_from) as mean_from, avg(score_to) filter (where change is not null) as mean_to,
+    avg(change) as mean_change, stddev_samp(change) as sd_change,
+    count(*) filter (where changed_school) as changed_school,
+    count(*) filter (where repeated_grade) as repeated_grade,
+    count(beyond) as n_expected, avg(expected) filter (where beyond is not null) as expected_growth,
+    avg(beyond) as mean_beyond, stddev_samp(beyond) as sd_beyond,
+    100 * avg((beyond >= 0)::integer) as pct_meeting,
+    count(dpct) as n_pct, avg(pct_from) filter (where dpct is not null) as mean_pct_from,
+    avg(pct_to) filter (where dpct is not null) as mean_pct_to, avg(dpct) as pct_change,
+    stddev_samp(dpct) as sd_pct_change,
+    count(z_to - z_from) as n_z, avg(z_from) filter (where z_to is not null) as mean_z_from,
+    avg(z_to) filter (where z_from is not null) as mean_z_to, avg(z_to - z_from) as z_change,
+    stddev_samp(z_to - z_from) as sd_z_change
+"""
+
+BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
+    "n_expected": ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected"),
+    "n_pct": ("mean_pct_from", "mean_pct_to", "pct_change", "sd_pct_change", "p_pct"),
+    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z"),
+}
+IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
+
+
+def parse_period(text: str, default_year: str | None = None) -> Period:
+    """'fall:2024-2025' or 'fall' (year from `default_year`) → ('fall', '2024-2025')."""
+    season_text, _, year_text = text.partition(":")
+    season = canonical.season(season_text)
+    if season is None:
+        raise ValueError(f"{season_text!r} is not a season (fall, winter, spring).")
+    year = canonical.school_year(year_text) if year_text else default_year
+    if year is None:
+        raise ValueError(f"{text!r} needs a school year, e.g. {season}:2024-2025.")
+    return season, year
+
+
+@contextmanager
+def _norm_tables(
+    con: duckdb.DuckDBPyConnection, subjects: Sequence[str], from_: Period, to: Period
+) -> Iterator[None]:
+    """Norms and expected growth as two tiny relations the paired query joins against."""
+    keys = [(s, g, t) for s in subjects for g in canonical.GRADES for t in (from_[0], to[0])]
+    con.register("cmp_norms", norm_frame(con, keys))
+    con.register("cmp_expected", expected_growth_frame(con, subjects, from_[0], to[0]))
+    try:
+        yield
+    finally:
+        con.unregister("cmp_norms")
+        con.unregister("cmp_expected")
+
+
+def _subjects(spec: CohortSpec) -> tuple[str, ...]:
+    return spec.subject or canonical.SUBJECTS
+
+
+def _paired_sql(
+    spec: CohortSpec, scope: Scope, from_: Period, to: Period
+) -> tuple[str, dict[str, Any]]:
+    later_spec = spec.replace(season=to[0], school_year=to[1])
+    later, params = scores_cte(later_spec, scope, name="later")
+    params.update(
+        from_season=from_[0], from_year=from_[1], to_season=to[0], across_years=from_[1] != to[1]
+    )
+    return f"{PLATFORMS_CTE}, {later}, {PAIRED_CTE}", params
+
+
+def _tests(frame: pd.DataFrame) -> pd.DataFrame:
+    """Paired tests from the aggregates: change vs 0, change vs expected, percentile, z."""
+    change = stats.one_sample(frame["n"], frame["mean_change"], frame["sd_change"], 0.0)
+    beyond = stats.one_sample(frame["n_expected"], frame["mean_beyond"], frame["sd_beyond"], 0.0)
+    pct = stats.one_sample(frame["n_pct"], frame["pct_change"], frame["sd_pct_change"], 0.0)
+    z = stats.one_sample(frame["n_z"], frame["z_change"], frame["sd_z_change"], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_z = np.where(frame["sd_change"] > 0, frame["mean_change"] / frame["sd_change"], np.nan)
+    return frame.assign(
+        dropped=frame["members"] - frame["n"],
+        t=change.t,
+        df=change.df,
+        p=change.p,
+        ci_lo=change.ci_lo,
+        ci_hi=change.ci_hi,
+        d_z=d_z,
+        p_vs_expected=beyond.p,
+        p_pct=pct.p,
+        p_z=z.p,
+    )
+
+
+def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for size, columns in BLOCKS.items():
+        small = out[size].fillna(0) < min_n
+        out.loc[small, list(columns)] = np.nan
+    for count in ("changed_school", "repeated_grade"):
+        out[count] = out[count].astype("float64").mask(out[count].between(1, min_n - 1))
+    out = suppress(out, min_n, keep=[c for c in keep if c in out])
+    none_matched = frame["n"].fillna(0).to_numpy() == 0
+    out["note"] = np.select(
+        [none_matched, out["suppressed"], frame["n_expected"].fillna(0).to_numpy() == 0],
+        [
+            "no member has a score at the earlier period",
+            f"fewer than {min_n} matched students — not reported to protect student privacy",
+            "no expected growth for these grades",
+        ],
+        "",
+    )
+    return out
+
+
+def matched_growth(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    from_: Period,
+    to: Period,
+) -> pd.DataFrame:
+    """One row per subject: members at `to`, matched n, dropped, change with a paired t-test,
+    expected growth and % meeting it, and the change in percentile and in standardized
+    difference from each period's own-grade norm."""
+    cte, params = _paired_sql(spec, scope, from_, to)
+    with _norm_tables(con, _subjects(spec), from_, to):
+        frame = con.execute(
+            f"with {cte} select subject, {AGGREGATES} from paired group by subject order by 1",
+            params,
+        ).df()
+    frame = _tests(frame)
+    frame.insert(0, "cohort", spec.label())
+    frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
+    frame["expected_source"] = _expected_source(con, _subjects(spec), from_, to, frame)
+    return _suppress(frame, min_group_size(con), ("cohort", *IDENTIFYING))
+
+
+def _expected_source(
+    con: duckdb.DuckDBPyConnection,
+    subjects: Sequence[str],
+    from_: Period,
+    to: Period,
+    frame: pd.DataFrame,
+) -> pd.Series:
+    sources = expected_growth_frame(con, subjects, from_[0], to[0]).dropna(subset="expected")
+    first = sources.groupby("subject")["expected_source"].first()
+    return frame["subject"].map(first).where(frame["n_expected"] > 0)
+
+
+def all_matched_growth(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    from_: Period,
+    to: Period,
+    spec: CohortSpec | None = None,
+) -> pd.DataFrame:
+    """Matched growth for every school × grade × subject at the later period, plus every school
+    together, in one grouped query; BH across the rows; complementary suppression over schools."""
+    spec = spec or CohortSpec()
+    cte, params = _paired_sql(spec, scope, from_, to)
+    sql = f"""
+        with {cte}
+        select coalesce(school, '{ALL_SCHOOLS}') as school, grade, subject, {AGGREGATES}
+        from paired
+        group by grouping sets ((school, grade, subject), (grade, subject))
+    """
+    with _norm_tables(con, _subjects(spec), from_, to):
+        frame = con.execute(sql, params).df()
+    min_n = min_group_size(con)
+    flagged = flag_small_cells(frame, min_n)
+    frame = _tests(flagged).assign(
+        from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1]
+    )
+    frame = frame.sort_values(
+        ["subject", "grade", "school"], key=lambda s: s.map(_sort_key)
+    ).reset_index(drop=True)
+    out = _suppress(frame, min_n, ("school", "grade", "subject", *IDENTIFYING))
+    return rerun_bh(out)
+
+
+def _sort_key(value: Any) -> Any:
+    if isinstance(value, str) and value in canonical.GRADES:
+        return canonical.grade_rank(value)
+    return value
+
+
+def matched_cohort(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, years_back: int = 1
+) -> pd.DataFrame:
+    """ "Follow the same students": this year's cohort against themselves `years_back` years
+    earlier in the same season, expressed against each year's own-grade norm (mean percentile
+    and standardized difference) so growth across grades is meaningful."""
+    if len(spec.season) != 1 or len(spec.school_year) != 1:
+        raise ValueError("Following the same students needs one season and one school year.")
+    season, year = spec.season[0], spec.school_year[0]
+    return matched_growth(
+        con, spec, scope, (season, canonical.previous_year(year, years_back)), (season, year)
+    )

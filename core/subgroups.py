@@ -1,0 +1,272 @@
+"""Subgroup gaps: within each cohort, each subgroup against the rest of the cohort, every year.
+
+Subgroups are the values of ELL, SPED, FRL (shown as "yes" vs "no"), gender, race/ethnicity and
+every extra student attribute an import brought (attributes with at most `MAX_VALUES` distinct
+values; free text is not a grouping). "The rest" is every cohort member whose value of that
+attribute is known and different: members with no value recorded are in neither side.
+
+Per cohort × year × subject × season × subgroup: both sides' n, mean, sd; gap = subgroup − rest;
+Welch's test, 95% CI, Hedges' g; % proficient on each side and its gap. Proficient = at or above
+the cut score for the member's grade and season when the district loaded one (core.norms), else
+at or above the norm mean; members whose grade has neither are left out of the % (not counted as
+not proficient). All from one grouped query of sums; the rest is the cohort's known total minus
+the subgroup (sums of centred scores, so the subtraction loses no precision).
+
+Privacy: a row is suppressed when either side is under the minimum; the values of one attribute
+partition the cohort, so when exactly one value is hidden the next smallest is hidden too.
+
+Gap trend, two ways (each year's gap is an independent estimate with its Welch standard error):
+`gap_trend` fits the gap's linear trend across three or more years (weighted least squares,
+z-test of the slope); `gap_change` compares the latest year with an earlier one (z-test of the
+difference). A gap is *widening* when it moves the way its latest value points (a negative gap
+getting more negative). Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from core import stats
+from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
+from core.compare_norms import threshold_frame
+from core.privacy import complementary_suppress, suppress
+from core.scope import Scope
+from core.settings import min_group_size
+from core.sufficient_stats import (
+    PLATFORMS_CTE,
+    group_columns,
+    registered,
+    rerun_bh,
+    scores_cte,
+    two_sample_columns,
+)
+
+MAX_VALUES = 12
+BASE_ATTRIBUTES = (*BOOLEAN_ATTRIBUTES, *TEXT_ATTRIBUTES)
+SIDE = ("n", "mean", "sd", "prof_n", "pct_prof")
+
+
+def extra_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Extra attributes usable as subgroups (at most MAX_VALUES distinct values)."""
+    rows = con.execute(
+        "select attribute from student_attributes group by attribute "
+        "having count(distinct value) <= ? order by attribute",
+        [MAX_VALUES],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _membership_sql(attributes: Sequence[str]) -> str:
+    """grain: one row per student × attribute with a known value (booleans as yes/no)."""
+    parts = []
+    for name in attributes:
+        if name in BOOLEAN_ATTRIBUTES:
+            parts.append(
+                f"select student_id, '{name}' as attribute, "
+                f"case when {name} then 'yes' else 'no' end as value "
+                f"from students where {name} is not null"
+            )
+        elif name in TEXT_ATTRIBUTES:
+            parts.append(
+                f"select student_id, '{name}', trim({name}) from students "
+                f"where nullif(trim({name}), '') is not null"
+            )
+    parts.append(
+        "select student_id, attribute, trim(value) from student_attributes "
+        "where list_contains($extra_attributes, attribute) and nullif(trim(value), '') is not null"
+    )
+    return "\nunion all\n".join(parts)
+
+
+def _query(
+    spec: CohortSpec, scope: Scope, by: Sequence[str], attributes: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    keys = ", ".join(group_columns(by))
+    scores, params = scores_cte(spec, scope, skip=("school_year",))
+    params["extra_attributes"] = [a for a in attributes if a not in BASE_ATTRIBUTES]
+    sql = f"""
+        with {PLATFORMS_CTE}, {scores},
+        membership as ({_membership_sql(attributes)}),
+        centre as (select {keys}, avg(score) as c from scores group by {keys}),
+        rows as (
+            select {", ".join(f"s.{k}" for k in group_columns(by))}, m.attribute, m.value,
+                   centre.c, s.score - centre.c as x,
+                   case when t.threshold is not null then (s.score >= t.threshold)::integer end
+                       as proficient
+            from scores s
+            join membership m on m.student_id = s.student_id
+            join centre using ({keys})
+            left join cmp_thresholds t
+                on t.subject = s.subject and t.grade = s.grade and t.season = s.season
+        )
+        select {keys}, attribute, coalesce(value, '*') as value, any_value(c) as centre,
+               count(*) as n, sum(x) as sx, sum(x * x) as sxx,
+               count(proficient) as prof_n, sum(proficient) as prof_sum
+        from rows
+        group by grouping sets (({keys}, attribute, value), ({keys}, attribute))
+    """
+    return sql, params
+
+
+def _sides(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each value's sums, and the rest = the attribute's known total minus the value."""
+    total = frame[frame["value"] == "*"].drop(columns="value")
+    cells = frame[frame["value"] != "*"].merge(
+        total, on=[*keys, "attribute"], suffixes=("", "_all")
+    )
+    out = cells[[*keys, "attribute", "value"]].copy()
+    for side, (n, sx, sxx, pn, ps) in {
+        "a": ("n", "sx", "sxx", "prof_n", "prof_sum"),
+        "b": ("n_all", "sx_all", "sxx_all", "prof_n_all", "prof_sum_all"),
+    }.items():
+        rest = side == "b"
+        count = cells[n] - (cells["n"] if rest else 0)
+        total_x = cells[sx] - (cells["sx"] if rest else 0)
+        total_xx = cells[sxx] - (cells["sxx"] if rest else 0)
+        out[f"n_{side}"] = count
+        out[f"mean_{side}"] = cells["centre"] + total_x / count.where(count > 0)
+        out[f"sd_{side}"] = stats.sd_from_sums(count, total_x, total_xx)
+        out[f"sd_{side}"] = out[f"sd_{side}"].where(count > 1)
+        prof_n = cells[pn] - (cells["prof_n"] if rest else 0)
+        prof = cells[ps] - (cells["prof_sum"] if rest else 0)
+        out[f"prof_n_{side}"] = prof_n
+        out[f"pct_prof_{side}"] = 100 * prof / prof_n.where(prof_n > 0)
+    return out
+
+
+def subgroup_gaps(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    *,
+    by: Sequence[str] = ("school_year", "subject", "season"),
+    attributes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every subgroup vs the rest, for the spec's definition in every school year it has data
+    (the spec's own years, if any, are kept in the result; the others feed the trend)."""
+    by = list(dict.fromkeys(["school_year", *by]))
+    wanted = attributes or (*BASE_ATTRIBUTES, *extra_attributes(con))
+    filtered = {name for name, _ in spec.filters}
+    chosen = [a for a in wanted if a not in filtered]
+    sql, params = _query(spec, scope, by, chosen)
+    with registered(con, "cmp_thresholds", threshold_frame(con)):
+        frame = con.execute(sql, params).df()
+    if frame.empty:
+        return frame
+    rows = _sides(frame, by)
+    booleans = rows["attribute"].isin(BOOLEAN_ATTRIBUTES)
+    rows = rows[~booleans | (rows["value"] == "yes")].reset_index(drop=True)
+    return _finish(rows, by, min_group_size(con))
+
+
+def _finish(rows: pd.DataFrame, keys: list[str], min_n: int) -> pd.DataFrame:
+    tested = two_sample_columns(rows).rename(columns={"diff": "gap"})
+    tested["prof_gap"] = tested["pct_prof_a"] - tested["pct_prof_b"]
+    partition = [*keys, "attribute"]
+    small = (tested["n_a"] < min_n) | (tested["n_b"] < min_n)
+    tested["suppressed"] = small
+    hidden = complementary_suppress(tested, partition, min_n, size_col="n_a", keep=list(tested))
+    tested["suppressed"] = hidden["suppressed"].to_numpy()
+    for side in "ab":  # % proficient on too few members with a norm
+        thin = tested[f"prof_n_{side}"].fillna(0) < min_n
+        tested.loc[thin, [f"pct_prof_{side}", "prof_gap"]] = np.nan
+    tested["note"] = np.where(
+        tested["suppressed"],
+        f"fewer than {min_n} students on one side, or in a group it could be worked out "
+        "from — not reported to protect student privacy",
+        "",
+    )
+    out = suppress(tested, min_n, n_cols=(), keep=[])
+    out["direction"] = out["direction"].where(~out["suppressed"])
+    out = out.drop(columns=["prof_n_a", "prof_n_b"]).rename(columns=_side_name)
+    return rerun_bh(out).sort_values([*keys, "attribute", "value"]).reset_index(drop=True)
+
+
+def _side_name(column: str) -> str:
+    ends = {"_a": "_sub", "_b": "_rest"}
+    return column[:-2] + ends[column[-2:]] if column[-2:] in ends else column
+
+
+def _gap_keys(gaps: pd.DataFrame) -> list[str]:
+    keys = [c for c in gaps.columns if c in ("school", "grade", "subject", "season")]
+    return [*keys, "attribute", "value"]
+
+
+def distinct_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Drop mirror rows: of an attribute with exactly two values in a cohort (F / M), keep the
+    smaller group — the other row is the same test with the sign flipped."""
+    keys = _gap_keys(gaps)[:-2]
+    cohort = [*keys, "attribute"]
+    size = gaps.groupby([*cohort, "value"])["n_sub"].transform("mean").fillna(0)
+    values = gaps.groupby(cohort)["value"].transform("nunique")
+    ranked = gaps.assign(_size=size, _values=values).sort_values([*cohort, "_size", "value"])
+    smallest = ranked.groupby(cohort)["value"].transform("first")
+    keep = (ranked["_values"] != 2) | (ranked["value"] == smallest)
+    return ranked[keep].drop(columns=["_size", "_values"]).sort_index()
+
+
+def _with_se(gaps: pd.DataFrame) -> pd.DataFrame:
+    se = np.sqrt(gaps["sd_sub"] ** 2 / gaps["n_sub"] + gaps["sd_rest"] ** 2 / gaps["n_rest"])
+    return gaps.assign(se=se)
+
+
+def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
+    """Each subgroup's gap in `latest` vs in `earlier`: change, its p (normal approximation on
+    two independent Welch gaps), whether it widened, and BH across the rows."""
+    keys = _gap_keys(gaps)
+    frame = _with_se(distinct_gaps(gaps))[[*keys, "school_year", "gap", "se"]]
+    now = frame[frame["school_year"] == latest].drop(columns="school_year")
+    then = frame[frame["school_year"] == earlier].drop(columns="school_year")
+    both = now.merge(then, on=keys, suffixes=("", "_then")).dropna(subset=["gap", "gap_then"])
+    change = both["gap"] - both["gap_then"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = change / np.sqrt(both["se"] ** 2 + both["se_then"] ** 2)
+    both = both.assign(
+        school_year=latest,
+        earlier_year=earlier,
+        change=change,
+        p=2 * sps.norm.sf(np.abs(z)),
+        widened=np.sign(both["gap"]) * change > 0,
+    )
+    p_adj, reject = stats.benjamini_hochberg(both["p"])
+    return both.assign(p_adj=p_adj, significant_bh=reject).reset_index(drop=True)
+
+
+def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
+    """The gap's linear trend across `years` (points per year): weighted least squares with
+    weights 1 / se² (each year's gap is an independent estimate with a known standard error),
+    a z-test of the slope, whether the gap is widening (the slope points the way the latest gap
+    does), and BH across rows. Rows need a reported gap in at least three of the years."""
+    keys = _gap_keys(gaps)
+    frame = _with_se(distinct_gaps(gaps))
+    frame = frame[frame["school_year"].isin(years) & frame["gap"].notna() & (frame["se"] > 0)]
+    latest = int(max(years)[:4])
+    x = frame["school_year"].str[:4].astype(int) - latest  # small numbers: no cancellation
+    w = 1 / frame["se"] ** 2
+    frame = frame.assign(x=x, w=w, wx=w * x, wy=w * frame["gap"], wxx=w * x * x)
+    frame = frame.assign(wxy=frame["wx"] * frame["gap"]).sort_values("x")
+    out = frame.groupby(keys, sort=True).agg(
+        years=("x", "size"),
+        first_year=("school_year", "first"),
+        first_gap=("gap", "first"),
+        latest_year=("school_year", "last"),
+        latest_gap=("gap", "last"),
+        **{c: (c, "sum") for c in ("w", "wx", "wy", "wxx", "wxy")},
+    )
+    out["sxx"] = out["wxx"] - out["wx"] ** 2 / out["w"]
+    out["sxy"] = out["wxy"] - out["wx"] * out["wy"] / out["w"]
+    out = out.drop(columns=["w", "wx", "wy", "wxx", "wxy"])
+    out = out[out["years"] >= 3].reset_index()
+    slope = out["sxy"] / out["sxx"]
+    se = 1 / np.sqrt(out["sxx"])
+    out = out.drop(columns=["sxx", "sxy"]).assign(slope=slope, slope_se=se)
+    out["p"] = 2 * sps.norm.sf(np.abs(slope / se))
+    out["widening"] = np.sign(out["latest_gap"]) * out["slope"] > 0
+    p_adj, reject = stats.benjamini_hochberg(out["p"])
+    return out.assign(p_adj=p_adj, significant_bh=reject)
