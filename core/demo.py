@@ -46,6 +46,7 @@ import pandas as pd
 
 from core import demo_population as pop
 from core import demo_scores as sc
+from core.demo_files import LONG_COLUMNS
 from core.demo_population import DEFAULT_SCHOOLS, GRADE_LABELS, School
 from core.demo_scores import PLANTED, Planted
 
@@ -53,11 +54,6 @@ LATEST_YEAR = "2024-2025"
 DEFAULT_YEARS = 4
 DEFAULT_STUDENTS = 3000
 DEFAULT_SEED = 2024
-LONG_COLUMNS = (
-    "student_id", "school", "grade", "school_year", "season", "subject", "score", "percentile",
-    "first_name", "last_name", "gender", "race_ethnicity", "ell", "sped", "frl", "teacher",
-    "section", "program", "class_type",
-)  # fmt: skip
 STUDENT_COLUMNS = (
     "student_id", "first_name", "last_name", "gender", "race_ethnicity", "ell", "sped", "frl",
     "program", "class_type", "birth_date",

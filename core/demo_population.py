@@ -39,7 +39,7 @@ RACES = (
 )
 RACE_SHARES = np.array([0.44, 0.28, 0.15, 0.06, 0.05, 0.013, 0.007])
 FRL_BY_RACE = np.array([-0.12, 0.15, 0.18, -0.12, 0.0, 0.15, 0.1])  # added to the school's rate
-ELL_BY_RACE = np.array([0.02, 0.30, 0.04, 0.25, 0.02, 0.05, 0.10])
+ELL_BY_RACE = np.array([0.02, 0.34, 0.04, 0.30, 0.03, 0.05, 0.10])
 SPED_RATE = {"M": 0.17, "F": 0.09, "X": 0.13}
 
 

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
 from core.demo_population import GRADE_LABELS, RACES, School
+from core.norms import BUILTIN_NORMS, NORMS_DIR, read_norms_file
 
-ROOT = Path(__file__).resolve().parents[1]
-NORM_FILES = (  # the repo's norms/ first; the shared reference while norms/ is still empty
-    ROOT / "norms" / "nwea_2020_student.csv",
-    Path("/work/shared/reference/norms_2020_student_mean_sd.csv"),
-)
+DEMO_NORMS = "2020"  # the demo is drawn around the NWEA MAP Growth 2020 student norms
 SUBJECTS = ("math", "reading")
 SEASONS = ("fall", "winter", "spring")
 SEASON_FRACTION = np.array([0.0, 0.5, 1.0])  # share of the year's instruction before the test
@@ -61,16 +57,12 @@ class Planted:
 PLANTED = Planted()
 
 
-def norm_table(path: Path | None = None) -> pd.DataFrame:
-    """subject, grade, season, mean, sd (long) from a norms CSV in long or wide layout."""
-    source = path or next(p for p in NORM_FILES if p.exists())
-    table = pd.read_csv(source, comment="#", dtype={"grade": str})
-    if "season" not in table.columns:
-        long = table.melt(id_vars=["subject", "grade"], var_name="key", value_name="value")
-        long[["season", "stat"]] = long["key"].str.split("_", n=1, expand=True)
-        table = long.pivot_table(
-            index=["subject", "grade", "season"], columns="stat", values="value"
-        ).reset_index()
+def norm_table(key: str = DEMO_NORMS) -> pd.DataFrame:
+    """subject, grade, season, mean, sd of the built-in norm set (norms/), math/reading K-8."""
+    header_and_rows = read_norms_file(NORMS_DIR / BUILTIN_NORMS[key])
+    table = header_and_rows[1]
+    if "level" in table.columns:
+        table = table[table["level"] == "student"]
     table = table[table["subject"].isin(SUBJECTS) & table["grade"].isin(GRADE_LABELS)]
     return table[["subject", "grade", "season", "mean", "sd"]].reset_index(drop=True)
 
