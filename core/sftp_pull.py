@@ -316,8 +316,12 @@ def pull_source(
     on_step: StepCallback | None = None,
     on_download: DownloadProgress | None = None,
     progress: Any = None,
+    record_failures: bool = True,
 ) -> PullResult:
-    """Import now for one source (the page's button, `sftp pull`, and each nightly source)."""
+    """Import now for one source (the page's button, `sftp pull`, and each nightly source).
+
+    A failure is also recorded as a failed import job (unless `record_failures` is off: the
+    nightly job records only its last attempt)."""
     path = warehouse_path(db)
     with connect(path) as con:
         target = load_target(con, name)
@@ -329,7 +333,8 @@ def pull_source(
         downloads = _fetch_new(target, folder, seen, result, on_step, on_download)
     except SftpError as exc:
         result.problem = exc
-        record_failed_job(path, target, str(exc), user)
+        if record_failures:
+            record_failed_job(path, target, str(exc), user)
         return result
     try:
         for item in downloads:
@@ -339,7 +344,15 @@ def pull_source(
     finally:
         for item in downloads:
             item.local_path.unlink(missing_ok=True)
+    if record_failures:
+        record_failures_as_jobs(path, target, result, user)
+    return result
+
+
+def record_failures_as_jobs(db: Path, target: Target, result: PullResult, user: str | None) -> None:
+    """Failed downloads (and a failed connection) become failed jobs; failed imports have theirs."""
+    if result.problem is not None:
+        record_failed_job(db, target, str(result.problem), user)
     for failure in result.failed:
         if "job_id" not in failure and failure.get("remote_path"):
-            record_failed_job(path, target, failure["message"], user, failure["remote_path"])
-    return result
+            record_failed_job(db, target, failure["message"], user, failure["remote_path"])
