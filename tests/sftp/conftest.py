@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from core import sftp
 from tests.sftp.sshd import SSHD, Account, Server, create_account
 
 
@@ -30,18 +29,3 @@ def server(account: Account) -> Iterator[Server]:
     started.start()
     yield started
     started.stop()
-
-
-def add_password_source(con, server: Server, name: str = "vendor", **changes) -> sftp.SftpSource:
-    values = {
-        "name": name,
-        "host": "127.0.0.1",
-        "port": server.port,
-        "username": server.account.user,
-        "auth_kind": "password",
-        "password": server.account.password,
-        "remote_dir": "/incoming",
-        "pattern": "scores_*.csv",
-        **changes,
-    }
-    return sftp.save_source(con, user="admin", **values)

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from tests.sftp.helpers import cli
 from tests.sftp.sshd import PASSPHRASE, Server
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str, stdin: str = "", db: Path) -> Ran:
-    """The CLI's own main() in this process (a subprocess per call costs seconds); one test
-    below runs the real `python -m core` to prove the entry point."""
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main([*args, "--db", str(db)])
-    finally:
-        sys.stdin = saved
-    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def add_vendor(server: Server, db: Path, *extra: str, stdin: str | None = None):

@@ -10,17 +10,8 @@ import pytest
 
 from core import sftp
 from core.sftp_connect import load_target, server_host_keys, test_connection
-from tests.sftp.conftest import add_password_source
+from tests.sftp.helpers import add_password_source, trust_current_key
 from tests.sftp.sshd import PASSPHRASE, Server, free_port, keygen_fingerprint
-
-
-def trust_current_key(con, name: str) -> None:
-    report = test_connection(load_target(con, name))
-    key = report.host_key
-    sftp.trust(
-        con, name, key_type=key.key_type, fingerprint=key.fingerprint,
-        public_key=key.public_key, user="admin",
-    )  # fmt: skip
 
 
 def test_unknown_host_key_is_shown_and_nothing_else_happens(con, server: Server) -> None:

@@ -16,7 +16,7 @@ import pytest
 from core import sftp
 from core.sftp_connect import SftpError, load_target, open_session, test_connection
 from core.sftp_pull import WINDOW, download
-from tests.sftp.conftest import add_password_source
+from tests.sftp.helpers import add_password_source
 from tests.sftp.sshd import Server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,59 @@
+"""Helpers shared by the SFTP tests: a source on the test server, trusting it, the CLI."""
+
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import sftp
+from core.cli import main
+from core.sftp_connect import load_target, test_connection
+from tests.sftp.sshd import Server
+
+
+def add_password_source(con, server: Server, name: str = "vendor", **changes) -> sftp.SftpSource:
+    values = {
+        "name": name,
+        "host": "127.0.0.1",
+        "port": server.port,
+        "username": server.account.user,
+        "auth_kind": "password",
+        "password": server.account.password,
+        "remote_dir": "/incoming",
+        "pattern": "scores_*.csv",
+        **changes,
+    }
+    return sftp.save_source(con, user="admin", **values)
+
+
+def trust_current_key(con, name: str) -> None:
+    report = test_connection(load_target(con, name))
+    key = report.host_key
+    sftp.trust(
+        con, name, key_type=key.key_type, fingerprint=key.fingerprint,
+        public_key=key.public_key, user="admin",
+    )  # fmt: skip
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str, stdin: str = "", db: Path) -> Ran:
+    """The CLI's own main() in this process (a subprocess per call costs seconds); one test
+    below runs the real `python -m core` to prove the entry point."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main([*args, "--db", str(db)])
+    finally:
+        sys.stdin = saved
+    return Ran(code, out.getvalue(), err.getvalue())
