@@ -45,6 +45,7 @@ def copy_csv(frame: pd.DataFrame, path: str | os.PathLike[str], select: dict[str
     con = duckdb.connect(":memory:", config=_CONFIG)
     try:
         con.execute("set preserve_insertion_order = true")
+        con.execute("set enable_progress_bar = false")
         con.register("frame", frame)
         con.execute(
             f"copy (select {columns} from frame) to {_sql_literal(str(target))} "

@@ -234,22 +234,29 @@ def assign_ids(frame: pd.DataFrame, used: int, id_pool: np.ndarray) -> pd.DataFr
     return frame.assign(student_id=ids)
 
 
-def _section_letters(index: np.ndarray) -> np.ndarray:
+def _section_labels(school_idx, grade_idx, index, schools: Sequence[School]) -> np.ndarray:
+    """ "LIN-3A": school code, grade, letter (numbers after Z); built once per distinct section."""
+    key = (school_idx * len(GRADE_LABELS) + grade_idx) * 10_000 + index
+    unique, position = np.unique(key, return_inverse=True)
     letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
-    return np.where(index < 26, letters[np.minimum(index, 25)], (index + 1).astype(str))
+    number = unique % 10_000
+    suffix = np.where(number < 26, letters[np.minimum(number, 25)], (number + 1).astype(str))
+    group = unique // 10_000
+    codes = np.array([s.code for s in schools], dtype=object)[group // len(GRADE_LABELS)]
+    grades = np.asarray(GRADE_LABELS, dtype=object)[group % len(GRADE_LABELS)]
+    return (codes + "-" + grades + suffix)[position]
 
 
 def assign_sections(frame: pd.DataFrame, schools: Sequence[School], rng) -> pd.DataFrame:
     """Split each year × school × grade into sections of about 28 (at least 2), at random."""
-    shuffled = frame.iloc[rng.permutation(len(frame))]
-    keys = ["school_year", "school_idx", "grade_idx"]
-    size = shuffled.groupby(keys)["student_id"].transform("size").to_numpy()
-    sections = np.maximum(2, np.ceil(size / STUDENTS_PER_SECTION)).astype(int)
-    index = shuffled.groupby(keys).cumcount().to_numpy() % sections
-    codes = np.array([s.code for s in schools], dtype=object)[shuffled["school_idx"].to_numpy()]
-    grade = np.asarray(GRADE_LABELS, dtype=object)[shuffled["grade_idx"].to_numpy()]
-    section = codes + "-" + grade + _section_letters(index)
-    return shuffled.assign(section=section, section_idx=index).sort_index()
+    keys = [frame["school_year"], frame["school_idx"], frame["grade_idx"]]
+    draw = pd.Series(rng.random(len(frame)), index=frame.index)
+    size = draw.groupby(keys).transform("size").to_numpy()
+    rank = draw.groupby(keys).rank(method="first").to_numpy().astype(int) - 1
+    index = rank % np.maximum(2, np.ceil(size / STUDENTS_PER_SECTION)).astype(int)
+    school_idx, grade_idx = frame["school_idx"].to_numpy(), frame["grade_idx"].to_numpy()
+    section = _section_labels(school_idx, grade_idx, index, schools)
+    return frame.assign(section=section, section_idx=index)
 
 
 def teacher_names(sections: pd.Series, rng: np.random.Generator) -> pd.Series:

@@ -67,50 +67,58 @@ def norm_table(key: str = DEMO_NORMS) -> pd.DataFrame:
     return table[["subject", "grade", "season", "mean", "sd"]].reset_index(drop=True)
 
 
-def test_events(enrollments: pd.DataFrame) -> pd.DataFrame:
-    """Every enrollment × subject × season (before absences), as positional indexes."""
+def test_events(n_enrollments: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Every enrollment × subject × season as positional indexes, minus the tests missed."""
     per = len(SUBJECTS) * len(SEASONS)
-    row = np.repeat(np.arange(len(enrollments)), per)
-    subject_idx = np.tile(np.repeat(np.arange(len(SUBJECTS)), len(SEASONS)), len(enrollments))
-    season_idx = np.tile(np.arange(len(SEASONS)), len(enrollments) * len(SUBJECTS))
-    return pd.DataFrame({"row": row, "subject_idx": subject_idx, "season_idx": season_idx})
+    row = np.repeat(np.arange(n_enrollments), per)
+    subject_idx = np.tile(np.repeat(np.arange(len(SUBJECTS)), len(SEASONS)), n_enrollments)
+    season_idx = np.tile(np.arange(len(SEASONS)), n_enrollments * len(SUBJECTS))
+    taken = rng.random(len(row)) >= MISSING_RATE
+    return {"row": row[taken], "subject_idx": subject_idx[taken], "season_idx": season_idx[taken]}
 
 
-def _demographic_z(e: pd.DataFrame, ev: pd.DataFrame, year_idx: np.ndarray, planted: Planted):
-    math = ev["subject_idx"].to_numpy() == SUBJECTS.index("math")
-    ell_gap = planted.gap_start + planted.gap_step * year_idx
-    ell_effect = np.where(
-        np.asarray(SUBJECTS, dtype=object)[ev["subject_idx"]] == planted.gap_subject,
-        ell_gap,
-        ELL_MATH_EFFECT,
-    )
-    female = e["gender"].to_numpy() == "F"
+def _student_z(e: pd.DataFrame, schools: Sequence[School]) -> np.ndarray:
+    """The part of z shared by both subjects, one value per enrollment."""
     return (
-        FRL_EFFECT * e["frl"].to_numpy()
+        INTERCEPT
+        + np.array([s.effect for s in schools])[e["school_idx"].to_numpy()]
+        + e["ability"].to_numpy()
+        + FRL_EFFECT * e["frl"].to_numpy()
         + SPED_EFFECT * e["sped"].to_numpy()
-        + ell_effect * e["ell"].to_numpy()
         + RACE_EFFECT[e["race_idx"].to_numpy()]
-        + np.where(math, 0.0, FEMALE_READING_EFFECT * female)
     )
 
 
-def _planted_z(e: pd.DataFrame, ev: pd.DataFrame, latest: np.ndarray, planted: Planted):
-    subject = np.asarray(SUBJECTS, dtype=object)[ev["subject_idx"].to_numpy()]
+def _subject_z(e: pd.DataFrame, year_idx: np.ndarray, planted: Planted) -> np.ndarray:
+    """[subject, enrollment]: subject ability, the ELL effect (the planted widening gap in its
+    subject), girls' reading advantage."""
+    ell = e["ell"].to_numpy()
+    female = e["gender"].to_numpy() == "F"
+    rows = []
+    for subject in SUBJECTS:
+        ell_effect = (
+            planted.gap_start + planted.gap_step * year_idx
+            if subject == planted.gap_subject
+            else ELL_MATH_EFFECT
+        )
+        girls = FEMALE_READING_EFFECT * female if subject == "reading" else 0.0
+        rows.append(e[f"{subject}_ability"].to_numpy() + ell_effect * ell + girls)
+    return np.vstack(rows)
+
+
+def _planted_z(e: pd.DataFrame, latest: np.ndarray, planted: Planted) -> tuple:
+    """[subject, enrollment] shifts: the decline (every season) and the extra growth (scaled by
+    the season's share of the year)."""
     school, grade = e["school"].to_numpy(), e["grade"].to_numpy()
-    decline = (
-        latest
-        & (school == planted.decline_school)
-        & (grade == planted.decline_grade)
-        & (subject == planted.decline_subject)
-    )
-    growth = (
-        latest
-        & (school == planted.growth_school)
-        & (grade == planted.growth_grade)
-        & (subject == planted.growth_subject)
-    )
-    fraction = SEASON_FRACTION[ev["season_idx"].to_numpy()]
-    return decline * planted.decline_shift + growth * planted.growth_gain * fraction
+    shift = np.zeros((len(SUBJECTS), len(e)))
+    gain = np.zeros((len(SUBJECTS), len(e)))
+    if planted.decline_subject in SUBJECTS:
+        decline = latest & (school == planted.decline_school) & (grade == planted.decline_grade)
+        shift[SUBJECTS.index(planted.decline_subject)] = decline * planted.decline_shift
+    if planted.growth_subject in SUBJECTS:
+        growth = latest & (school == planted.growth_school) & (grade == planted.growth_grade)
+        gain[SUBJECTS.index(planted.growth_subject)] = growth * planted.growth_gain
+    return shift, gain
 
 
 def standardized_scores(
@@ -119,51 +127,56 @@ def standardized_scores(
     years: Sequence[str],
     rng: np.random.Generator,
     planted: Planted = PLANTED,
-) -> pd.DataFrame:
-    """z for every test event (absences already dropped), with its enrollment row."""
-    events = test_events(enrollments)
-    events = events[rng.random(len(events)) >= MISSING_RATE].reset_index(drop=True)
-    e = enrollments.iloc[events["row"].to_numpy()].reset_index(drop=True)
-    year_idx = pd.Index(years).get_indexer(e["school_year"])
-    math = events["subject_idx"].to_numpy() == SUBJECTS.index("math")
-    slope = rng.normal(0.0, GROWTH_SLOPE_SD, len(enrollments) * len(SUBJECTS))
-    slope = slope[events["row"].to_numpy() * len(SUBJECTS) + events["subject_idx"].to_numpy()]
-    school_effect = np.array([s.effect for s in schools])[e["school_idx"].to_numpy()]
+) -> dict[str, np.ndarray]:
+    """z for every test taken, with its enrollment row, subject and season indexes."""
+    events = test_events(len(enrollments), rng)
+    row, subject, season = events["row"], events["subject_idx"], events["season_idx"]
+    year_idx = pd.Index(years).get_indexer(enrollments["school_year"])
+    shift, gain = _planted_z(enrollments, year_idx == len(years) - 1, planted)
+    slope = rng.normal(0.0, GROWTH_SLOPE_SD, (len(SUBJECTS), len(enrollments)))
     z = (
-        INTERCEPT
-        + school_effect
-        + e["ability"].to_numpy()
-        + np.where(math, e["math_ability"].to_numpy(), e["reading_ability"].to_numpy())
-        + _demographic_z(e, events, year_idx, planted)
-        + _planted_z(e, events, year_idx == len(years) - 1, planted)
-        + slope * SEASON_FRACTION[events["season_idx"].to_numpy()]
-        + rng.normal(0.0, TEST_NOISE_SD, len(events))
+        _student_z(enrollments, schools)[row]
+        + _subject_z(enrollments, year_idx, planted)[subject, row]
+        + shift[subject, row]
+        + (gain + slope)[subject, row] * SEASON_FRACTION[season]
+        + rng.normal(0.0, TEST_NOISE_SD, len(row))
     )
-    return events.assign(z=z)
+    return events | {"z": z, "year_idx": year_idx[row]}
 
 
-def to_rit(events: pd.DataFrame, grade: np.ndarray, norms: pd.DataFrame) -> pd.DataFrame:
-    """Scale z onto the RIT scale with the norm of the event's subject × grade × season."""
-    keys = pd.DataFrame(
-        {
-            "subject": np.asarray(SUBJECTS, dtype=object)[events["subject_idx"].to_numpy()],
-            "grade": grade,
-            "season": np.asarray(SEASONS, dtype=object)[events["season_idx"].to_numpy()],
-        }
+def norm_arrays(norms: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Norm mean and sd as [subject, grade, season] arrays (NaN where the table has none)."""
+    shape = (len(SUBJECTS), len(GRADE_LABELS), len(SEASONS))
+    mean, sd = np.full(shape, np.nan), np.full(shape, np.nan)
+    known = norms[norms["subject"].isin(SUBJECTS) & norms["grade"].isin(GRADE_LABELS)]
+    at = (
+        pd.Index(SUBJECTS).get_indexer(known["subject"]),
+        pd.Index(GRADE_LABELS).get_indexer(known["grade"]),
+        pd.Index(SEASONS).get_indexer(known["season"]),
     )
-    norm = keys.merge(norms, on=["subject", "grade", "season"], how="left", validate="m:1")
-    score = np.clip(np.round(norm["mean"] + norm["sd"] * events["z"]), MIN_SCORE, MAX_SCORE)
-    percentile = np.clip(np.round(100 * ndtr((score - norm["mean"]) / norm["sd"])), 1, 99)
-    return keys.assign(score=score.astype(int), percentile=percentile.astype(int))
+    mean[at], sd[at] = known["mean"].to_numpy(), known["sd"].to_numpy()
+    return mean, sd
 
 
-def test_dates(school_year: np.ndarray, season: np.ndarray, rng) -> np.ndarray:
+def to_rit(events: dict, grade_idx: np.ndarray, norms: pd.DataFrame) -> tuple:
+    """(score, percentile): z on the RIT scale of the event's subject × grade × season norm,
+    and the normal-curve percentile of the rounded score against that norm."""
+    mean, sd = norm_arrays(norms)
+    at = (events["subject_idx"], grade_idx, events["season_idx"])
+    score = np.clip(np.round(mean[at] + sd[at] * events["z"]), MIN_SCORE, MAX_SCORE)
+    percentile = np.clip(np.round(100 * ndtr((score - mean[at]) / sd[at])), 1, 99)
+    return score.astype(int), percentile.astype(int)
+
+
+def test_dates(
+    years: Sequence[str], year_idx: np.ndarray, season_idx: np.ndarray, rng
+) -> np.ndarray:
     """Each season's testing window: three weeks from a fixed date in its calendar year."""
-    start = pd.Series(school_year).str.slice(0, 4).astype(int).to_numpy()
-    calendar_year = np.where(season == "fall", start, start + 1)
-    month_day = pd.Series(season).map(TEST_WINDOWS).to_numpy()
-    first = pd.to_datetime(pd.Series(calendar_year.astype(str)) + "-" + month_day).to_numpy()
-    return first + rng.integers(0, 18, len(season)).astype("timedelta64[D]")
+    first = np.array(
+        [[f"{int(y[:4]) + (s != 'fall')}-{TEST_WINDOWS[s]}" for s in SEASONS] for y in years],
+        dtype="datetime64[D]",
+    )
+    return first[year_idx, season_idx] + rng.integers(0, 18, len(year_idx)).astype("timedelta64[D]")
 
 
 def race_labels(race_idx: np.ndarray) -> np.ndarray:
