@@ -35,18 +35,30 @@ Adding a kind (e.g. "district")
 
 from __future__ import annotations
 
+from core.ingest.detect import FileRefused
+from core.ingest.jobs import JobSummary, errors_csv, job_errors, list_jobs
 from core.ingest.kinds import Field, Kind, LoadCounts, all_kinds, get_kind, register_kind
+from core.ingest.pipeline import Preview, import_file, preview, replay
 from core.ingest.presets import Preset, builtin_presets, detect_preset, save_preset
 
 __all__ = [
     "Field",
+    "FileRefused",
+    "JobSummary",
     "Kind",
     "LoadCounts",
     "Preset",
+    "Preview",
     "all_kinds",
     "builtin_presets",
     "detect_preset",
+    "errors_csv",
     "get_kind",
+    "import_file",
+    "job_errors",
+    "list_jobs",
+    "preview",
     "register_kind",
+    "replay",
     "save_preset",
 ]

@@ -9,6 +9,7 @@ named by `core.canonical.normalize_header` (unless the preset says `"extra_colum
 Preset file format (every key but name/kind/columns optional):
 
     {"name": "nwea_map", "title": "...", "kind": "assessment", "platform": "nwea_map",
+     "platform_title": "NWEA MAP Growth",
      "base": "generic",                       # also use that preset's aliases as a fallback
      "source": {"cited": ["where the names come from"], "confidence": "high|medium|low"},
      "detect": {"all": [headers], "any": [headers], "none": [headers], "file_name": "regex"},
@@ -51,6 +52,7 @@ class Preset:
     columns: dict[str, str]
     title: str = ""
     platform: str | None = None
+    platform_title: str | None = None
     base: str | None = None
     source: dict = field(default_factory=dict)
     detect_all: tuple[str, ...] = ()
@@ -76,6 +78,7 @@ class Preset:
             columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
             title=str(data.get("title") or data["name"]),
             platform=data.get("platform"),
+            platform_title=data.get("platform_title"),
             base=data.get("base"),
             source=dict(data.get("source") or {}),
             detect_all=tuple(detect.get("all") or ()),

@@ -1,0 +1,598 @@
+"""import_file / replay / preview: the orchestration of detect → parse → validate → load.
+
+Two processes, one warehouse: the warehouse is opened three short times per import — to start
+the job (and answer "already imported"), to merge in ONE transaction, and (on failure) to record
+why. Detection, staging and validation run in a private staging DuckDB file next to the
+warehouse (data/staging/), so pages keep reading while a big file is parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+import pandas as pd
+
+from core import audit
+from core.db import connect, transaction, warehouse_path
+from core.ingest import jobs
+from core.ingest.detect import FileRefused, Format, Layout, detect
+from core.ingest.kinds import get_kind
+from core.ingest.presets import (
+    Mapping,
+    Preset,
+    builtin_presets,
+    check_targets,
+    detect_preset,
+    plan_columns,
+    preset_from_mapping,
+    saved_presets,
+)
+from core.ingest.read import RAW_TABLE, head_frame, stage_file
+from core.ingest.validate import Validation, validate
+
+Progress = Callable[[str, float], None]
+Source = str | os.PathLike | BinaryIO
+MERGE_WAIT_SECONDS = float(os.environ.get("YARDSTICK_IMPORT_WAIT", "300"))
+ORIGINS = ("upload", "sftp", "demo", "cli")
+STAGING_MEMORY = os.environ.get("YARDSTICK_STAGING_MEMORY", "1GB")
+
+
+@dataclass
+class Prepared:
+    """A file parsed, mapped and validated in its staging database, ready to merge."""
+
+    layout: Layout
+    mapping: Mapping
+    validation: Validation
+    staging: Path
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    return None
+
+
+def _name_of(source: Source) -> str:
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    return Path(getattr(source, "name", "") or "upload").name
+
+
+def spool(source: Source, work: Path) -> tuple[Path, str]:
+    """The file on disk (a stream is written to the work folder) and its sha256."""
+    digest = hashlib.sha256()
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"No such file: {path}")
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return path, digest.hexdigest()
+    if hasattr(source, "seek"):
+        source.seek(0)
+    path = work / "upload.bin"
+    with path.open("wb") as out:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    return path, digest.hexdigest()
+
+
+def _staging_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        str(path), config={"autoinstall_known_extensions": False, "memory_limit": STAGING_MEMORY}
+    )
+    con.execute("set temp_directory = $d", {"d": str(path.parent / "spill")})
+    con.execute("set preserve_insertion_order = true")
+    return con
+
+
+def _choose_preset(
+    headers: list[str], file_name: str, preset: str, mapping: Any, saved: dict[str, Preset]
+) -> tuple[Preset, dict[str, str] | None]:
+    """The preset to map with, and per-column overrides from --mapping / the page's editor."""
+    overrides = None
+    if isinstance(mapping, Preset):
+        return mapping, None
+    if isinstance(mapping, str | os.PathLike):
+        mapping = json.loads(Path(mapping).read_text(encoding="utf-8"))
+    if isinstance(mapping, dict) and "columns" in mapping:
+        base = None if preset == "auto" else _named(preset, saved)
+        kind = mapping.get("kind") or (base.kind if base else "assessment")
+        return preset_from_mapping(mapping, name=mapping.get("name", "custom"), kind=kind), None
+    if isinstance(mapping, dict):
+        overrides = {str(k): str(v or "ignore") for k, v in mapping.items()}
+    if preset and preset != "auto":
+        return _named(preset, saved), overrides
+    candidates = {**builtin_presets(), **saved}
+    return detect_preset(headers, file_name, candidates).preset, overrides
+
+
+def _named(name: str, saved: dict[str, Preset]) -> Preset:
+    found = {**builtin_presets(), **saved}.get(name)
+    if found is None:
+        known = ", ".join(sorted({*builtin_presets(), *saved}))
+        raise FileRefused(f"There is no preset called {name!r}; known presets: {known}.")
+    return found
+
+
+def _refuse_if_unusable(layout: Layout, mapping: Mapping, rows: int) -> None:
+    if not [h for h in layout.headers if h.strip()]:
+        raise FileRefused("The file has no header row.")
+    if rows == 0:
+        raise FileRefused("The file has a header row but no data rows.")
+    missing = mapping.missing()
+    if missing:
+        aliases = sorted(
+            {h for h, v in mapping.preset.columns.items() if v == missing[0]}
+            | {
+                h
+                for h, v in builtin_presets()
+                .get(mapping.preset.base or "", mapping.preset)
+                .columns.items()
+                if v == missing[0]
+            }
+        )[:6]
+        spec = mapping.kind.get_field(missing[0])
+        looked = f" (looked for {', '.join(aliases)})" if aliases else ""
+        others = f"; also missing: {', '.join(missing[1:])}" if missing[1:] else ""
+        single = (
+            " The file has only one column: is its delimiter unusual?"
+            if (len(layout.headers) == 1)
+            else ""
+        )
+        raise FileRefused(
+            f"No {spec.title} column found{looked}{others}.{single} Choose the matching preset "
+            "or map the columns (Upload page, or --mapping FILE.json)."
+        )
+
+
+def prepare(
+    path: Path,
+    file_name: str,
+    work: Path,
+    *,
+    preset: str = "auto",
+    mapping: Any = None,
+    saved: dict[str, Preset] | None = None,
+    progress: Progress = _quiet,
+) -> Prepared:
+    """Detect, stage, map and validate into work/staging.duckdb (no warehouse involved)."""
+    progress("reading", 0.0)
+    layout = detect(path)
+    staging = work / "staging.duckdb"
+    con = _staging_connection(staging)
+    try:
+        rows = stage_file(con, path, layout, work)
+        progress("reading", 1.0)
+        planned = _plan(layout, file_name, preset, mapping, saved)
+        _refuse_if_unusable(layout, planned, rows)
+        progress("validating", 0.0)
+        checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
+        progress("validating", 1.0)
+    finally:
+        con.close()
+    return Prepared(layout, planned, checked, staging)
+
+
+def _store_raw(path: Path, sha: str, warehouse: Path) -> tuple[Path, bool]:
+    """Keep the bytes as <warehouse folder>/raw/<sha256>; True when this call created it."""
+    target = warehouse.parent / "raw" / sha
+    if target.exists():
+        return target, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    shutil.copyfile(path, partial)
+    os.replace(partial, target)
+    return target, True
+
+
+def _insert_raw_file(
+    con: duckdb.DuckDBPyConnection, prepared: Prepared, meta: dict[str, Any]
+) -> int:
+    layout = prepared.layout
+    file_id = con.execute(
+        """
+        insert into raw_files (sha256, file_name, size_bytes, source, remote_path, received_by,
+            received_at, stored_path, format, encoding, delimiter, title_rows, headers, row_count)
+        values ($sha, $name, $size, $source, $remote, $user, $now, $stored, $format, $encoding,
+            $delimiter, $title_rows, $headers, $rows)
+        returning file_id
+        """,
+        {
+            "sha": meta["sha"],
+            "name": meta["file_name"],
+            "size": meta["size"],
+            "source": meta["origin"],
+            "remote": meta["remote_path"],
+            "user": meta["user"],
+            "now": jobs.now(),
+            "stored": f"raw/{meta['sha']}",
+            "format": layout.format.value,
+            "encoding": layout.encoding,
+            "delimiter": layout.delimiter,
+            "title_rows": layout.title_rows,
+            "headers": json.dumps(layout.headers),
+            "rows": prepared.validation.rows_read,
+        },
+    ).fetchone()[0]
+    table = f"staged_{file_id}"
+    con.execute(
+        f"""
+        create table {table} as
+        select r.rowid + $first_row as _row_number, $name as _source_file,
+               $now::timestamp as _ingested_at, r.*
+        from stg.{RAW_TABLE} r
+        """,
+        {"first_row": layout.header_row + 1, "name": meta["file_name"], "now": jobs.now()},
+    )
+    con.execute(
+        "update raw_files set staged_table = $t where file_id = $f", {"t": table, "f": file_id}
+    )
+    return file_id
+
+
+def _message(validation: Validation, counts: Any, notes: list[str]) -> str:
+    parts = [
+        f"{validation.rows_read:,} rows read: {counts.inserted:,} new, {counts.updated:,} updated, "
+        f"{counts.duplicates + validation.duplicates_in_file:,} already there or repeated, "
+        f"{validation.rejected:,} rejected."
+    ]
+    if validation.rows_read and validation.good == 0:
+        parts.append("No row could be loaded; see the errors.")
+    return " ".join(parts + notes)
+
+
+def merge(
+    warehouse: Path, prepared: Prepared, job_id: int, meta: dict[str, Any], *, replay_of=None
+) -> jobs.JobSummary:
+    """ONE transaction: raw file + staged rows (new files), the kind's loader, the errors, the
+    finished job, the audit entry. Any failure rolls all of it back."""
+    mapping = prepared.mapping
+    with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
+        con.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
+        try:
+            with transaction(con):
+                file_id = replay_of
+                if replay_of is None:
+                    file_id = _insert_raw_file(con, prepared, meta)
+                counts = mapping.kind.loader(con, "stg.clean", job_id)
+                con.execute(
+                    "insert into import_errors (job_id, row_number, column_name, message, "
+                    "severity) select $job, row_number, column_name, message, severity "
+                    "from stg.errors order by row_number, column_name",
+                    {"job": job_id},
+                )
+                _complete_job(con, job_id, file_id, prepared, counts)
+                audit.log(con, meta["user"], "import", _audit_detail(meta, counts, file_id))
+        finally:
+            con.execute("detach stg")
+        return jobs.job_summary(con, job_id)
+
+
+def _complete_job(con, job_id: int, file_id: int, prepared: Prepared, counts: Any) -> None:
+    validation = prepared.validation
+    con.execute(
+        """
+        update import_jobs set status = 'completed', file_id = $file_id, preset = $preset,
+            kind = $kind, rows_read = $rows_read, inserted = $inserted, updated = $updated,
+            duplicates = $duplicates, rejected = $rejected, message = $message,
+            mapping = $mapping, added = $added, finished_at = $now
+        where job_id = $job_id
+        """,
+        {
+            "file_id": file_id,
+            "preset": prepared.mapping.preset.name,
+            "kind": prepared.mapping.kind.name,
+            "rows_read": validation.rows_read,
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "duplicates": counts.duplicates + validation.duplicates_in_file,
+            "rejected": validation.rejected,
+            "message": _message(validation, counts, prepared.layout.notes),
+            "mapping": json.dumps(prepared.mapping.as_dict()),
+            "added": json.dumps(counts.added, default=str),
+            "now": jobs.now(),
+            "job_id": job_id,
+        },
+    )
+
+
+def _audit_detail(meta: dict[str, Any], counts: Any, file_id: int | None) -> dict:
+    return {
+        "file": meta["file_name"],
+        "source": meta["origin"],
+        "remote_path": meta["remote_path"],
+        "file_id": file_id,
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+    }
+
+
+def _start(
+    warehouse: Path, sha: str, meta: dict[str, Any]
+) -> tuple[int, jobs.JobSummary | None, dict[str, Preset]]:
+    """Open the warehouse briefly: reap dead jobs, create this job, answer "already imported"."""
+    with connect(warehouse) as con:
+        jobs.reap_dead_jobs(con)
+        saved = saved_presets(con)
+        known = con.execute(
+            "select f.file_id, f.received_at, max(j.job_id) from raw_files f "
+            "left join import_jobs j on j.file_id = f.file_id and j.status = 'completed' "
+            "where f.sha256 = $sha group by all",
+            {"sha": sha},
+        ).fetchone()
+        job_id = jobs.create_job(
+            con,
+            file_name=meta["file_name"],
+            source=meta["origin"],
+            remote_path=meta["remote_path"],
+            user=meta["user"],
+            status="running" if known is None else "completed",
+        )
+        if known is None:
+            return job_id, None, saved
+        file_id, received, first_job = known
+        message = (
+            f"Already imported: the same file (by content) was imported on "
+            f"{received:%Y-%m-%d %H:%M} (job {first_job}); nothing was added."
+        )
+        con.execute(
+            "update import_jobs set file_id = $f, message = $m, finished_at = $now "
+            "where job_id = $j",
+            {"f": file_id, "m": message, "now": jobs.now(), "j": job_id},
+        )
+        return job_id, jobs.job_summary(con, job_id, already_imported=True), saved
+
+
+def _record_failure(warehouse: Path, job_id: int, message: str) -> None:
+    with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
+        jobs.fail_job(con, job_id, message)
+
+
+def import_file(
+    path_or_stream: Source,
+    *,
+    db: str | os.PathLike | None = None,
+    file_name: str | None = None,
+    origin: str = "upload",
+    preset: str = "auto",
+    mapping: Any = None,
+    user: str | None = None,
+    remote_path: str | None = None,
+    progress: Progress | None = None,
+) -> jobs.JobSummary:
+    """Import one file (path or binary stream) into the warehouse `db` (None: the default)."""
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+    report = progress or _quiet
+    warehouse = warehouse_path(db)
+    name = file_name or _name_of(path_or_stream)
+    staging_root = warehouse.parent / "staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="import_", dir=staging_root))
+    try:
+        path, sha = spool(path_or_stream, work)
+        meta = {
+            "file_name": name,
+            "origin": origin,
+            "remote_path": remote_path,
+            "user": user,
+            "sha": sha,
+            "size": path.stat().st_size,
+        }
+        job_id, done, saved = _start(warehouse, sha, meta)
+        if done is not None:
+            report("loading", 1.0)
+            return done
+        return _run(warehouse, path, work, job_id, meta, preset, mapping, saved, report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(warehouse, path, work, job_id, meta, preset, mapping, saved, report) -> jobs.JobSummary:
+    raw_created = False
+    raw_path: Path | None = None
+    try:
+        prepared = prepare(
+            path,
+            meta["file_name"],
+            work,
+            preset=preset,
+            mapping=mapping,
+            saved=saved,
+            progress=report,
+        )
+        report("loading", 0.0)
+        raw_path, raw_created = _store_raw(path, meta["sha"], warehouse)
+        summary = merge(warehouse, prepared, job_id, meta)
+        report("loading", 1.0)
+        return summary
+    except (FileRefused, ValueError, json.JSONDecodeError) as exc:
+        _discard(raw_path, raw_created)
+        _record_failure(warehouse, job_id, str(exc))
+        return _failed_summary(warehouse, job_id)
+    except BaseException as exc:
+        _discard(raw_path, raw_created)
+        _record_failure(warehouse, job_id, f"The import failed: {exc}")
+        raise
+
+
+def _discard(raw_path: Path | None, created: bool) -> None:
+    if created and raw_path is not None:
+        raw_path.unlink(missing_ok=True)
+
+
+def _failed_summary(warehouse: Path, job_id: int) -> jobs.JobSummary:
+    with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
+        return jobs.job_summary(con, job_id)
+
+
+def _unstage(warehouse: Path, file_id: int, work: Path) -> tuple[Layout, dict[str, Any]]:
+    """Copy a stored file's staged rows into a fresh staging database (short warehouse read)."""
+    staging = work / "staging.duckdb"
+    with connect(warehouse) as con:
+        row = con.execute(
+            "select file_name, source, remote_path, headers::varchar, title_rows, format, "
+            "encoding, delimiter, staged_table from raw_files where file_id = $f",
+            {"f": int(file_id)},
+        ).fetchone()
+        if row is None or row[8] is None:
+            raise FileRefused(f"There is no stored file {file_id} to replay.")
+        name, source, remote, headers, title_rows, fmt, encoding, delimiter, table = row
+        con.execute("attach $p as stg", {"p": str(staging)})
+        try:
+            con.execute(
+                f"create table stg.{RAW_TABLE} as select * exclude "
+                f"(_row_number, _source_file, _ingested_at) from {table} order by _row_number"
+            )
+        finally:
+            con.execute("detach stg")
+    layout = Layout(
+        format=Format(fmt),
+        headers=json.loads(headers),
+        encoding=encoding,
+        delimiter=delimiter,
+        title_rows=title_rows or 0,
+    )
+    return layout, {"file_name": name, "origin": source, "remote_path": remote}
+
+
+def replay(
+    file_id: int,
+    mapping: Any = None,
+    *,
+    db: str | os.PathLike | None = None,
+    preset: str = "auto",
+    user: str | None = None,
+    progress: Progress | None = None,
+) -> jobs.JobSummary:
+    """Map and load a stored file again (e.g. after fixing its mapping), without re-upload.
+    Rows already loaded count as duplicates or updates; nothing is doubled."""
+    report = progress or _quiet
+    warehouse = warehouse_path(db)
+    (warehouse.parent / "staging").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="replay_", dir=warehouse.parent / "staging"))
+    try:
+        layout, meta = _unstage(warehouse, file_id, work)
+        meta.update(user=user)
+        with connect(warehouse) as con:
+            jobs.reap_dead_jobs(con)
+            saved = saved_presets(con)
+            job_id = jobs.create_job(
+                con,
+                file_name=meta["file_name"],
+                source=meta["origin"],
+                remote_path=meta["remote_path"],
+                user=user,
+                status="running",
+                replay_of=int(file_id),
+            )
+        try:
+            prepared = _prepare_staged(work, layout, meta, preset, mapping, saved, report)
+            report("loading", 0.0)
+            summary = merge(warehouse, prepared, job_id, meta, replay_of=int(file_id))
+            report("loading", 1.0)
+            return summary
+        except (FileRefused, ValueError) as exc:
+            _record_failure(warehouse, job_id, str(exc))
+            return _failed_summary(warehouse, job_id)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _prepare_staged(work, layout, meta, preset, mapping, saved, report) -> Prepared:
+    staging = work / "staging.duckdb"
+    con = _staging_connection(staging)
+    try:
+        rows = con.execute(f"select count(*) from {RAW_TABLE}").fetchone()[0]
+        planned = _plan(layout, meta["file_name"], preset, mapping, saved)
+        _refuse_if_unusable(layout, planned, rows)
+        report("validating", 0.0)
+        checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
+        report("validating", 1.0)
+    finally:
+        con.close()
+    return Prepared(layout, planned, checked, staging)
+
+
+def _plan(layout: Layout, file_name: str, preset: str, mapping: Any, saved) -> Mapping:
+    chosen, overrides = _choose_preset(layout.headers, file_name, preset, mapping, saved or {})
+    kind = get_kind(chosen.kind)
+    if overrides:
+        check_targets(preset_from_mapping(overrides, kind=kind.name))
+    return plan_columns(layout.headers, chosen, kind, overrides)
+
+
+@dataclass
+class Preview:
+    """What the Upload page shows before importing: the file as read, and the mapping."""
+
+    file_name: str
+    format: str = ""
+    encoding: str = ""
+    delimiter: str | None = None
+    header_row: int = 1
+    headers: list[str] | None = None
+    rows: pd.DataFrame | None = None
+    preset: str = ""
+    preset_title: str = ""
+    kind: str = ""
+    mapping: dict[str, str] | None = None
+    missing: list[str] | None = None
+    fields: list[str] | None = None
+    notes: list[str] | None = None
+    refused: str | None = None
+
+
+def preview(
+    path_or_stream: Source,
+    *,
+    preset: str = "auto",
+    mapping: Any = None,
+    rows: int = 10,
+    db: str | os.PathLike | None = None,
+    file_name: str | None = None,
+) -> Preview:
+    """Detect and map a file without importing it (saved presets come from `db` if given)."""
+    name = file_name or _name_of(path_or_stream)
+    work = Path(tempfile.mkdtemp(prefix="preview_"))
+    try:
+        path, _ = spool(path_or_stream, work)
+        saved: dict[str, Preset] = {}
+        if db is not None and warehouse_path(db).exists():
+            with connect(db) as con:
+                saved = saved_presets(con)
+        try:
+            layout = detect(path)
+            planned = _plan(layout, name, preset, mapping, saved)
+            frame = head_frame(path, layout, rows)
+        except (FileRefused, ValueError) as exc:
+            return Preview(file_name=name, refused=str(exc))
+        return Preview(
+            file_name=name,
+            format=layout.format.value,
+            encoding=layout.encoding,
+            delimiter=layout.delimiter,
+            header_row=layout.header_row,
+            headers=list(layout.headers),
+            rows=frame,
+            preset=planned.preset.name,
+            preset_title=planned.preset.title,
+            kind=planned.kind.name,
+            mapping=planned.as_dict(),
+            missing=planned.missing(),
+            fields=list(planned.kind.field_names),
+            notes=list(layout.notes),
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,205 @@
+"""Parse: stage every data row as received (all VARCHAR) into table `raw_rows` of a staging
+DuckDB connection. Row order is kept, so `rowid + layout.header_row + 1` is each row's number
+as a spreadsheet shows it.
+
+Delimited text streams through DuckDB's read_csv (parallel, no Python per row); only text that is
+not UTF-8 is first re-encoded, chunk by chunk. Excel sheets are read in chunks of rows into
+Arrow; JSON records are flattened with pandas (JSON exports are small).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from core.ingest.detect import FileRefused, Format, Layout, decoder_for, load_json_records
+from core.ingest.presets import staged_names
+
+RAW_TABLE = "raw_rows"
+CHUNK_BYTES = 4 * 1024 * 1024
+XLSX_CHUNK_ROWS = 20_000
+_RAGGED = ("expected number of columns", "too many columns", "missing columns")
+
+
+def transcode(path: Path, encoding: str, out: Path) -> Path:
+    """Re-encode a text file to UTF-8 in chunks (never the whole file in memory)."""
+    decoder = decoder_for(encoding)
+    with path.open("rb") as source, out.open("w", encoding="utf-8", newline="") as target:
+        first = True
+        while chunk := source.read(CHUNK_BYTES):
+            text = decoder.decode(chunk)
+            if first:
+                text, first = text.lstrip("\ufeff"), False
+            target.write(text)
+        target.write(decoder.decode(b"", final=True))
+    return out
+
+
+def _read_csv_sql(ragged: bool) -> str:
+    lenient = ", null_padding = true, parallel = false, strict_mode = false" if ragged else ""
+    return (
+        f"create or replace table {RAW_TABLE} as select * from read_csv($path, "
+        "auto_detect = false, header = false, skip = $skip, delim = $delim, quote = '\"', "
+        "escape = '\"', columns = $columns, max_line_size = 16777216, encoding = 'utf-8'"
+        f"{lenient})"
+    )
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path) -> list[str]:
+    """read_csv into raw_rows; re-encode non-UTF-8 text first; pad ragged rows (reported by
+    validation as blanks) instead of failing the file."""
+    source = path
+    if layout.encoding not in ("utf-8", "utf-8-sig"):
+        source = transcode(path, layout.encoding, work / "utf8.csv")
+    names = staged_names(layout.headers)
+    params = {
+        "path": str(source),
+        "skip": layout.title_rows + 1,
+        "delim": layout.delimiter or ",",
+        "columns": dict.fromkeys(names, "VARCHAR"),
+    }
+    try:
+        con.execute(_read_csv_sql(ragged=False), params)
+    except duckdb.Error as exc:
+        text = str(exc).lower()
+        if "unicode" in text and source == path:
+            source = transcode(path, "mixed", work / "utf8.csv")
+            params["path"] = str(source)
+            layout.notes.append(
+                "Parts of the file are not UTF-8; those bytes were read as Windows-1252."
+            )
+            return stage_csv_retry(con, params, names)
+        if not any(marker in text for marker in _RAGGED):
+            message = f"The file cannot be read as delimited text: {_first_line(exc)}"
+            raise FileRefused(message) from exc
+        con.execute(_read_csv_sql(ragged=True), params)
+        layout.notes.append("Some rows have more or fewer fields than the header.")
+    return names
+
+
+def stage_csv_retry(con: duckdb.DuckDBPyConnection, params: dict, names: list[str]) -> list[str]:
+    try:
+        con.execute(_read_csv_sql(ragged=False), params)
+    except duckdb.Error as exc:
+        if not any(marker in str(exc).lower() for marker in _RAGGED):
+            raise FileRefused(f"The file cannot be read: {_first_line(exc)}") from exc
+        con.execute(_read_csv_sql(ragged=True), params)
+    return names
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def cell_text(value: object) -> str | None:
+    """An Excel/JSON cell as the text a CSV export would have shown."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value:  # NaN: a key missing from a JSON record
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        import json
+
+        return json.dumps(value)
+    text = str(value)
+    return None if text.strip() == "" else text
+
+
+def _insert_chunks(
+    con: duckdb.DuckDBPyConnection, names: list[str], chunks: Iterator[list[list]]
+) -> None:
+    schema = pa.schema([(name, pa.string()) for name in names])
+    columns = ", ".join(f"{quote(n)} varchar" for n in names)
+    con.execute(f"create or replace table {RAW_TABLE} ({columns})")
+    for rows in chunks:
+        arrays = [
+            pa.array([cell_text(row[i]) if i < len(row) else None for row in rows], pa.string())
+            for i in range(len(names))
+        ]
+        batch = pa.Table.from_arrays(arrays, schema=schema)  # noqa: F841 - read by DuckDB
+        con.execute(f"insert into {RAW_TABLE} select * from batch")
+
+
+def quote(name: str) -> str:
+    from core.db import quote_identifier
+
+    return quote_identifier(name)
+
+
+def _xlsx_chunks(
+    path: Path, layout: Layout, chunk_rows: int = XLSX_CHUNK_ROWS
+) -> Iterator[list[list]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
+        chunk: list[list] = []
+        for row in sheet.iter_rows(min_row=layout.header_row + 1, values_only=True):
+            if not any(cell is not None and str(cell).strip() != "" for cell in row):
+                continue  # Excel keeps formatted empty rows; CSV readers skip blank lines too
+            chunk.append(list(row))
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+    finally:
+        workbook.close()
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path) -> int:
+    """Stage the rows; returns how many data rows the file has."""
+    if layout.format is Format.CSV:
+        stage_csv(con, path, layout, work)
+    elif layout.format is Format.XLSX:
+        _insert_chunks(con, staged_names(layout.headers), _xlsx_chunks(path, layout))
+    else:
+        records = load_json_records(path, layout.encoding)
+        rows = [[record.get(h) for h in layout.headers] for record in records]
+        _insert_chunks(con, staged_names(layout.headers), iter([rows]))
+    return con.execute(f"select count(*) from {RAW_TABLE}").fetchone()[0]
+
+
+def head_frame(path: Path, layout: Layout, rows: int) -> pd.DataFrame:
+    """The first data rows as text (for previews), columns named like the staged table."""
+    names = staged_names(layout.headers)
+    if layout.format is Format.CSV:
+        from core.ingest.detect import HEAD_BYTES, decode_head
+
+        with path.open("rb") as handle:
+            text = decode_head(handle.read(HEAD_BYTES), layout.encoding)
+        reader = csv.reader(io.StringIO(text), delimiter=layout.delimiter or ",")
+        data = []
+        for record in reader:
+            if reader.line_num <= layout.title_rows + 1 or not any(c.strip() for c in record):
+                continue
+            data.append(record)
+            if len(data) > rows:
+                break
+        data = data[:rows]
+    elif layout.format is Format.XLSX:
+        data = next(_xlsx_chunks(path, layout, chunk_rows=rows), [])[:rows]
+    else:
+        records = load_json_records(path, layout.encoding)[:rows]
+        data = [[record.get(h) for h in layout.headers] for record in records]
+    table = [
+        [cell_text(row[i]) if i < len(row) else None for i in range(len(names))] for row in data
+    ]
+    return pd.DataFrame(table, columns=names, dtype=object)

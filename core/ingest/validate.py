@@ -1,0 +1,377 @@
+"""Validate: map, cast and check every staged row in SQL, producing on the staging connection
+
+- `typed`  one row per data row: `_row_number`, the trimmed source text of each field ("~name"),
+           the typed field values (derivations applied), and "@attribute" columns;
+- `errors` one row per problem: row_number, column_name (the file's header), message, severity
+           ("error" rejects the row; "warning" keeps it, maybe without that value);
+- `clean`  the rows to load: no errors, one row per key (the newest wins), out-of-range
+           "blank" values emptied — the table a kind's loader reads.
+
+Low-cardinality columns (grade, season, subject, school year, term, date, yes/no) are parsed
+once per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core import canonical
+from core.db import quote_identifier as quote
+from core.ingest.kinds import Field
+from core.ingest.presets import Mapping
+from core.ingest.read import RAW_TABLE
+
+MACROS = Path(__file__).parent / "sql" / "macros.sql"
+MAX_DISTINCT = 200_000
+LOOKUP_TYPES = ("grade", "season", "subject")
+DISTINCT_TYPES = ("grade", "season", "subject", "school_year", "date", "bool", "term")
+SQL_PARSERS = {
+    "school_year": "yd_school_year(raw)",
+    "date": "yd_date(raw)",
+    "bool": "yd_bool(raw)",
+}
+INVALID_MESSAGES = {
+    "id": "'%s' is not a valid id",
+    "number": "'%s' is not a number",
+    "grade": "'%s' is not a grade (PK, K, 1-12)",
+    "season": "'%s' is not a season (fall, winter, spring)",
+    "subject": "'%s' is not a subject Yardstick knows (math, reading, language, science)",
+    "school_year": "'%s' is not a school year like 2024-2025",
+    "date": "'%s' is not a date (use 2024-09-15 or 9/15/2024)",
+    "bool": "'%s' is not yes/no",
+    "term": "'%s' is not a term like 'Fall 2024-2025'",
+}
+
+
+@dataclass(frozen=True)
+class Validation:
+    rows_read: int
+    rejected: int  # rows with at least one error (not loaded)
+    duplicates_in_file: int  # rows superseded by another row with the same key
+    good: int  # rows in `clean`
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(MACROS.read_text(encoding="utf-8"))
+
+
+def _source_sql(mapping: Mapping, spec: Field, params: dict) -> str | None:
+    """The SQL text of a field's cell: its column, else a constant or default (bound)."""
+    plan = mapping.column_for(spec.name)
+    fallback = None
+    if spec.name in mapping.constants:
+        params[f"const_{spec.name}"] = mapping.constants[spec.name]
+        fallback = f"$const_{spec.name}"
+    elif spec.name in mapping.kind.defaults:
+        params[f"const_{spec.name}"] = mapping.kind.defaults[spec.name]()
+        fallback = f"$const_{spec.name}"
+    if plan is not None:
+        cell = f"yd_clean(r.{quote(plan.staged)})"
+        return f"coalesce({cell}, {fallback})" if fallback else cell
+    return fallback
+
+
+def _lookup(spec: Field, mapping: Mapping, raw: str) -> str | None:
+    """Canonical value of one distinct cell text (preset spellings first)."""
+    extra = {canonical._key(k): v for k, v in mapping.preset.values.get(spec.name, {}).items()}
+    if canonical._key(raw) in extra:
+        return extra[canonical._key(raw)]
+    if spec.type == "grade":
+        return canonical.grade(raw)
+    if spec.type == "season":
+        return canonical.season(raw)
+    return canonical.subject(raw)
+
+
+def _distinct_map(
+    con: duckdb.DuckDBPyConnection, spec: Field, mapping: Mapping, source: str, params: dict
+) -> None:
+    """Table _map_<field>(raw, v[, season, school_year]) over the column's distinct values."""
+    table = f"_map_{spec.name}"
+    con.execute(
+        f"create or replace temp table {table} as "
+        f"select distinct {source} as raw from {RAW_TABLE} r where {source} is not null",
+        {k: v for k, v in params.items() if f"${k}" in source},
+    )
+    count = con.execute(f"select count(*) from {table}").fetchone()[0]
+    if count > MAX_DISTINCT and spec.type in (*LOOKUP_TYPES, "term"):
+        raise ValueError(
+            f"The {spec.title} column has {count:,} different values; is it mapped right?"
+        )
+    if spec.type in LOOKUP_TYPES or spec.type == "term":
+        raws = [row[0] for row in con.execute(f"select raw from {table}").fetchall()]
+        frame = _lookup_frame(spec, mapping, raws)  # noqa: F841 - read by DuckDB below
+        con.execute(f"create or replace temp table {table} as select * from frame")
+    else:
+        parser = SQL_PARSERS[spec.type]
+        con.execute(
+            f"create or replace temp table {table} as select raw, {parser} as v from {table}"
+        )
+
+
+def _lookup_frame(spec: Field, mapping: Mapping, raws: list[str]) -> pd.DataFrame:
+    if spec.type != "term":
+        return pd.DataFrame(
+            {"raw": raws, "v": [_lookup(spec, mapping, r) for r in raws]}, dtype=object
+        )
+    season_field = Field("season", "season")
+    seasons = []
+    for raw in raws:
+        words = raw.split()
+        head = " ".join(w for w in words if not any(ch.isdigit() for ch in w))
+        seasons.append(_lookup(season_field, mapping, head) if head else None)
+    years = [canonical.school_year(r) for r in raws]
+    return pd.DataFrame(
+        {"raw": raws, "v": raws, "season": seasons, "school_year": years}, dtype=object
+    )
+
+
+def _typed_value(spec: Field, source: str, decimal_comma: bool) -> str:
+    if spec.type == "term":
+        return "case when m_term.season is not null then m_term.v end"
+    if spec.type in DISTINCT_TYPES:
+        return f"m_{spec.name}.v"
+    if spec.type == "number":
+        return f"yd_number_{'eu' if decimal_comma else 'us'}({source})"
+    return source
+
+
+def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -> str | None:
+    """The field's own value, else what its derived_from fields say (term, test date)."""
+    parts = [value] if value else []
+    for origin in spec.derived_from:
+        if origin not in sources:
+            continue
+        if origin == "term":
+            parts.append(f"m_term.{spec.name}")
+        elif origin == "test_date":
+            parts.append(f"yd_date_{'season' if spec.name == 'season' else 'year'}(m_test_date.v)")
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _used(sql: str, params: dict) -> dict:
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def build_typed(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
+) -> dict[str, str]:
+    """Create `typed`; returns {field: source SQL} for the fields that have a source."""
+    params: dict = {"first_row": first_row}
+    sources = {}
+    for spec in mapping.kind.fields:
+        source = _source_sql(mapping, spec, params)
+        if source is not None:
+            sources[spec.name] = source
+    joins, selects = [], ["r.rowid + $first_row as _row_number"]
+    for spec in mapping.kind.fields:
+        source = sources.get(spec.name)
+        value = None
+        if source is not None:
+            if spec.type in DISTINCT_TYPES:
+                _distinct_map(con, spec, mapping, source, params)
+                joins.append(
+                    f"left join _map_{spec.name} m_{spec.name} on m_{spec.name}.raw = {source}"
+                )
+            selects.append(f"{source} as {quote('~' + spec.name)}")
+            value = _typed_value(spec, source, decimal_comma)
+            if spec.derived_from:
+                selects.append(f"{value} as {quote('#' + spec.name)}")
+        value = _with_derivations(spec, value, sources)
+        selects.append(f"{value or f'null::{spec.sql_type}'} as {spec.name}")
+    for plan in mapping.columns:
+        if plan.attribute:
+            selects.append(f"yd_clean(r.{quote(plan.staged)}) as {quote('@' + plan.attribute)}")
+    sql = (
+        f"create or replace table typed as select {', '.join(selects)} "
+        f"from {RAW_TABLE} r {' '.join(joins)}"
+    )
+    con.execute(sql, _used(sql, params))
+    return sources
+
+
+def _range(spec: Field, mapping: Mapping) -> tuple[float | None, float | None]:
+    low, high = mapping.preset.ranges.get(spec.name, (spec.low, spec.high))
+    return low, high
+
+
+def _bounds_sql(name: str, low: float | None, high: float | None, *, inside: bool) -> str:
+    """`name` within (inside=True) or outside [low, high]; bounds are numbers from presets."""
+    parts = []
+    if low is not None:
+        parts.append(f"{name} {'>=' if inside else '<'} {float(low)!r}")
+    if high is not None:
+        parts.append(f"{name} {'<=' if inside else '>'} {float(high)!r}")
+    return (" and " if inside else " or ").join(parts)
+
+
+def _range_owner(spec: Field, mapping: Mapping) -> str:
+    """ "for NWEA MAP Growth scores " when the preset set the range, else nothing."""
+    preset = mapping.preset
+    if spec.name not in preset.ranges:
+        return ""
+    owner = preset.platform_title or preset.title
+    return f"for {owner} {spec.title}s ".replace("%", "%%")
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    def show(x: float) -> str:
+        return f"{x:g}"
+
+    if low is not None and high is not None:
+        return f"{show(low)}-{show(high)}"
+    return f"at least {show(low)}" if low is not None else f"at most {show(high)}"
+
+
+def column_label(mapping: Mapping, spec: Field) -> str:
+    """The header errors about a field name: its column, else the columns it derives from."""
+    plan = mapping.column_for(spec.name)
+    if plan is not None:
+        return plan.header
+    derived = [mapping.column_for(o) for o in spec.derived_from]
+    headers = [p.header for p in derived if p is not None]
+    return " / ".join(headers) or spec.title
+
+
+def _checks(spec: Field, mapping: Mapping, sources: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(condition over typed, printf template with one %s for the raw text, severity)."""
+    raw = quote("~" + spec.name)
+    own = quote("#" + spec.name) if spec.derived_from else spec.name
+    severity = "error" if spec.on_invalid == "reject" else "warning"
+    checks = []
+    if spec.name in sources and spec.type in INVALID_MESSAGES:
+        checks.append(
+            (f"{raw} is not null and {own} is null", INVALID_MESSAGES[spec.type], severity)
+        )
+    low, high = _range(spec, mapping)
+    if spec.type == "number" and (low is not None or high is not None):
+        outside = _bounds_sql(spec.name, low, high, inside=False)
+        checks.append(
+            (
+                f"{spec.name} is not null and ({outside})",
+                f"%s is outside the valid range {_range_owner(spec, mapping)}"
+                f"({_range_text(low, high)})",
+                severity,
+            )
+        )
+    if spec.required:
+        blank = f"{spec.name} is null" + (f" and {raw} is null" if spec.name in sources else "")
+        message = f"blank: {spec.title} is required"
+        if spec.derived_from:
+            message += " (and cannot be read from " + " or ".join(spec.derived_from) + ")"
+        checks.append((blank, message.replace("%", "%%") + "%.0s", "error"))
+    return checks
+
+
+def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict[str, str]) -> None:
+    parts, params = [], {}
+    for spec in mapping.kind.fields:
+        raw = quote("~" + spec.name) if spec.name in sources else "''"
+        for number, (condition, template, severity) in enumerate(_checks(spec, mapping, sources)):
+            tag = f"{spec.name}_{number}"
+            params[f"col_{tag}"] = column_label(mapping, spec)
+            params[f"msg_{tag}"] = template
+            params[f"sev_{tag}"] = severity
+            parts.append(
+                f"select _row_number as row_number, $col_{tag} as column_name, "
+                f"printf($msg_{tag}, {raw}) as message, $sev_{tag} as severity "
+                f"from typed where {condition}"
+            )
+    body = " union all ".join(parts) or (
+        "select null::bigint as row_number, null::varchar as column_name, "
+        "null::varchar as message, null::varchar as severity where false"
+    )
+    con.execute(f"create or replace table errors as {body}", params)
+
+
+def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
+    """Rows sharing a key with a newer row (by the kind's newest_by, then the later row) are
+    reported and left out; returns how many. Only key groups that repeat are ranked."""
+    kind = mapping.kind
+    key = ", ".join(kind.key)
+    con.execute(
+        """
+        create or replace temp table _ok as
+        select t.* from typed t anti join (
+            select distinct row_number from errors where severity = 'error'
+        ) e on t._row_number = e.row_number
+        """
+    )
+    repeats = con.execute(
+        f"select count(*) from (select {key} from _ok group by all having count(*) > 1)"
+    ).fetchone()[0]
+    con.execute("create or replace temp table _dropped (row_number bigint)")
+    if not repeats:
+        return 0
+    newest = f"{kind.newest_by} desc nulls last, " if kind.newest_by else ""
+    values = ", ".join(kind.field_names)
+    labels = ", ".join(kind.get_field(k).title for k in kind.key)
+    con.execute(
+        f"""
+        create or replace temp table _ranked as
+        with groups as (select {key} from _ok group by all having count(*) > 1)
+        select o._row_number,
+               row_number() over w as rank,
+               first_value(o._row_number) over w as kept_row,
+               hash({values}) = first_value(hash({values})) over w as identical
+        from _ok o semi join groups g using ({key})
+        window w as (partition by {key} order by {newest}o._row_number desc)
+        """
+    )
+    con.execute(
+        """
+        insert into errors
+        select _row_number, null, case when identical
+            then printf('duplicate of row %d (same %s, same values); loaded once',
+                        kept_row, $labels)
+            else printf('same %s as row %d, which is loaded instead (the later test)', $labels,
+                        kept_row) end,
+            'warning'
+        from _ranked where rank > 1
+        """,
+        {"labels": labels},
+    )
+    con.execute("insert into _dropped select _row_number from _ranked where rank > 1")
+    return con.execute("select count(*) from _dropped").fetchone()[0]
+
+
+def build_clean(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    selects = ["_row_number"]
+    for spec in mapping.kind.fields:
+        low, high = _range(spec, mapping)
+        bounded = spec.type == "number" and (low is not None or high is not None)
+        if spec.on_invalid == "blank" and bounded:
+            inside = _bounds_sql(spec.name, low, high, inside=True)
+            selects.append(f"case when {inside} then {spec.name} end as {spec.name}")
+        else:
+            selects.append(spec.name)
+    selects += [quote("@" + p.attribute) for p in mapping.columns if p.attribute]
+    con.execute(
+        f"create or replace table clean as select {', '.join(selects)} from _ok o "
+        "anti join _dropped d on o._row_number = d.row_number"
+    )
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
+) -> Validation:
+    """Build typed → errors → clean on the staging connection."""
+    install_macros(con)
+    sources = build_typed(con, mapping, first_row, decimal_comma)
+    build_errors(con, mapping, sources)
+    duplicates = mark_duplicates(con, mapping)
+    build_clean(con, mapping)
+    rows_read, rejected, good = con.execute(
+        """
+        select (select count(*) from typed),
+               (select count(distinct row_number) from errors where severity = 'error'),
+               (select count(*) from clean)
+        """
+    ).fetchone()
+    return Validation(rows_read, rejected, duplicates, good)
