@@ -106,6 +106,7 @@ class GrowthResult:
     p: float | None = None
     ci95: tuple[float, float] | None = None
     expected: float | None = None
+    p_vs_expected: float | None = None
     pct_meeting: float | None = None
     note: str = ""
 
@@ -139,6 +140,7 @@ class AlertItem:
     title: str
     detail: str = ""
     subject: str | None = None
+    season: str | None = None
     school_year: str | None = None
 
 
@@ -221,13 +223,13 @@ PRIOR_FIELDS = (
 TREND_FIELDS = ("subject", "season", "school_year", "n", "mean", "norm_mean")
 GROWTH_FIELDS = (
     "subject", "from_label", "to_label", "n", "dropped", "mean_change", "p", "ci95", "expected",
-    "pct_meeting",
+    "p_vs_expected", "pct_meeting",
 )  # fmt: skip
 GAP_FIELDS = (
     "subject", "season", "school_year", "group", "n_group", "mean_group", "mean_rest", "gap", "p",
     "hedges_g", "significant", "trend", "earlier_gap", "earlier_year",
 )  # fmt: skip
-ALERT_FIELDS = ("severity", "kind", "title", "subject", "school_year")
+ALERT_FIELDS = ("severity", "kind", "title", "subject", "season", "school_year")
 
 
 def _pick(item: Any, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from core.narrative_inputs import SEVERITY_ORDER, CohortFindings, Standing, TrendPoint
+from core.narrative_inputs import (
+    SEVERITY_ORDER,
+    CohortFindings,
+    GrowthResult,
+    Standing,
+    TrendPoint,
+)
 from core.narrative_text import (
     SEASON_ORDER,
     SMALL_SAMPLE,
@@ -19,7 +25,9 @@ from core.narrative_text import (
     gap_is_real,
     gap_sentence,
     gap_weight,
+    growth_beats_expected,
     growth_sentence,
+    growth_short_of_expected,
     growth_weight,
     is_significant,
     magnitude,
@@ -200,12 +208,10 @@ def celebrate(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
     ]
     items += [
         f"{subject_name(g.subject)}: students grew {num(g.mean_change)} points from "
-        f"{g.from_label} to {g.to_label}"
-        + (f", against an expected {num(g.expected)}." if g.expected is not None else ".")
+        f"{g.from_label} to {g.to_label}, more than the expected {num(g.expected)}."
         for g in findings.growth
-        if is_significant(g.p) and (g.mean_change or 0) > 0
-        and (g.expected is None or (g.mean_change or 0) >= g.expected)
-    ]  # fmt: skip
+        if growth_beats_expected(g)
+    ]
     items += [
         f"The gap for {g.group} in {g.subject} narrowed from {num(abs(g.earlier_gap))} to "
         f"{num(abs(g.gap))} points since {g.earlier_year}."
@@ -230,7 +236,7 @@ def celebrate(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
 def look_into(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
     alerts = sorted(findings.alerts, key=lambda a: SEVERITY_ORDER.get(a.severity, 9))
     items = [f"{a.severity.capitalize()}: {a.title.rstrip('.')}." for a in alerts]
-    alerted = {(a.kind, a.subject) for a in findings.alerts}
+    alerted = {(a.kind, a.subject, a.season) for a in findings.alerts}
     items += [
         f"{subject_name(s.subject)} ({s.season}) is below the national norm: {num(s.mean)} "
         f"against {num(s.norm_mean)}, a {magnitude(s.effect_size)} gap."
@@ -241,7 +247,9 @@ def look_into(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
         f"{subject_name(c.subject)} ({c.season}) is down {num(abs(c.diff))} points on "
         f"{c.prior_year}, a real decline."
         for c in findings.prior
-        if prior_is_real(c) and c.direction == "decline" and ("decline", c.subject) not in alerted
+        if prior_is_real(c)
+        and c.direction == "decline"
+        and ("decline", c.subject, c.season) not in alerted
     ]
     items += [_growth_concern(g) for g in findings.growth if _growth_concern(g)]
     items += [
@@ -263,7 +271,7 @@ def look_into(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
     )
 
 
-def _growth_concern(g) -> str:  # noqa: ANN001 — GrowthResult
+def _growth_concern(g: GrowthResult) -> str:
     if g.mean_change is None:
         return ""
     if is_significant(g.p) and g.mean_change < 0:
@@ -271,7 +279,7 @@ def _growth_concern(g) -> str:  # noqa: ANN001 — GrowthResult
             f"{subject_name(g.subject)}: scores fell {num(abs(g.mean_change))} points from "
             f"{g.from_label} to {g.to_label} for the same students."
         )
-    if g.expected is not None and g.mean_change < g.expected:
+    if growth_short_of_expected(g):
         met = f"; {pct(g.pct_meeting)} of students met it" if g.pct_meeting is not None else ""
         return (
             f"{subject_name(g.subject)}: average growth of {num(g.mean_change)} points from "

@@ -255,15 +255,41 @@ def growth_sentence(g: GrowthResult, words: Phrasing) -> str:
             "which could be chance."
         )
     if g.expected is not None:
-        text += f" The norm's expected growth over that span is {num(g.expected)} points"
-        text += (
-            f", and {pct(g.pct_meeting)} of students met it." if g.pct_meeting is not None else "."
-        )
+        text += f" The norm's expected growth over that span is {num(g.expected)} points: "
+        text += _versus_expected(g)
+        met = g.pct_meeting is not None
+        text += f" {pct(g.pct_meeting)} of students met it." if met else ""
     return text
 
 
+def growth_beats_expected(g: GrowthResult) -> bool:
+    return (
+        g.expected is not None
+        and is_significant(g.p_vs_expected)
+        and ((g.mean_change or 0) > g.expected)
+    )
+
+
+def growth_short_of_expected(g: GrowthResult) -> bool:
+    return (
+        g.expected is not None
+        and is_significant(g.p_vs_expected)
+        and ((g.mean_change or 0) < g.expected)
+    )
+
+
+def _versus_expected(g: GrowthResult) -> str:
+    if growth_beats_expected(g):
+        return "they grew more than expected, and that is a real difference, not chance."
+    if growth_short_of_expected(g):
+        return "they grew less than expected, and that is a real difference, not chance."
+    return "their growth is in line with it (the difference could be chance)."
+
+
 def growth_weight(g: GrowthResult) -> float:
-    return 2.5 + (1 if g.expected is not None else 0) if is_significant(g.p) else 0.8
+    if growth_beats_expected(g) or growth_short_of_expected(g):
+        return 3.5
+    return 2.0 if is_significant(g.p) else 0.8
 
 
 # --- subgroups -------------------------------------------------------------------------------

@@ -1,0 +1,385 @@
+"""Fill `CohortFindings` from the standards and comparisons modules, within the caller's scope.
+
+Nothing is computed here: every number comes from the function that computes it for the pages
+(`core.standards`, `core.compare`, `core.growth`, `core.subgroups`, `core.alerts`), so the
+narrative and the page can never disagree. This module only picks the rows a narrative talks
+about (the cohort's latest school year; last year for the comparison; within-year growth from the
+first to the last season tested), drops every suppressed row (counting it), and turns the rest
+into plain data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from core import canonical
+from core.cohort_catalog import attribute_label
+from core.cohorts import CohortSpec, cohort_size
+from core.narrative_inputs import (
+    AlertItem,
+    CohortFindings,
+    GrowthResult,
+    Standing,
+    SubgroupGap,
+    TrendPoint,
+    YearComparison,
+    clean_int,
+    clean_number,
+    interval,
+)
+from core.scope import Scope
+from core.settings import min_group_size
+
+SEASON_ORDER = {season: i for i, season in enumerate(canonical.SEASONS)}
+GAP_YEARS_BACK = 2
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A colleague's function when its module exists (areas land independently)."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError:
+        return None
+
+
+def _value(row: Any, *names: str) -> Any:
+    for name in names:
+        value = row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+        if value is not None and not (isinstance(value, float) and value != value):
+            return value
+    return None
+
+
+def _suppressed(row: Any) -> bool:
+    return bool(_value(row, "suppressed") or False)
+
+
+def _rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None or len(frame) == 0:
+        return []
+    return frame.to_dict("records")
+
+
+def current_year(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -> str | None:
+    """The spec's school year (the latest if several), else the latest year it has data."""
+    if spec.school_year:
+        return max(spec.school_year)
+    available = _optional("core.compare", "available_years")
+    years = available(con, spec, scope) if available else []
+    return max(years) if years else None
+
+
+# --- standards -------------------------------------------------------------------------------
+
+
+def _standing(row: dict[str, Any]) -> Standing:
+    norm = row.get("norm") if isinstance(row.get("norm"), dict) else {}
+    ci = row.get("ci95")
+    return Standing(
+        subject=str(_value(row, "subject") or ""),
+        season=str(_value(row, "season") or ""),
+        n=clean_int(_value(row, "n")) or 0,
+        mean=clean_number(_value(row, "mean")),
+        sd=clean_number(_value(row, "sd")),
+        median=clean_number(_value(row, "median")),
+        norm_source=_value(row, "norm_source", "norm_label") or norm.get("source"),
+        norm_mean=clean_number(_value(row, "norm_mean") or norm.get("mean")),
+        norm_sd=clean_number(_value(row, "norm_sd") or norm.get("sd")),
+        diff=clean_number(_value(row, "diff")),
+        p=clean_number(_value(row, "p")),
+        ci95=interval(*ci)
+        if isinstance(ci, list | tuple)
+        else interval(_value(row, "ci_lo"), _value(row, "ci_hi")),
+        effect_size=clean_number(_value(row, "effect_size", "std_diff")),
+        category=_value(row, "category"),
+        pct_at_or_above=clean_number(_value(row, "pct_at_or_above_norm", "pct_at_or_above")),
+        significant_bh=_value(row, "significant_bh"),
+        note=str(_value(row, "note") or ""),
+    )
+
+
+def standings(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
+) -> tuple[list[Standing], int, list[str]]:
+    """(reported standings, how many were suppressed, notes on what is missing)."""
+    compute = _optional("core.standards", "cohort_vs_norm")
+    if compute is None:
+        return [], 0, ["The comparison with national norms is not available in this version."]
+    rows = _rows(compute(con, spec, scope, by=()))
+    kept = [_standing(r) for r in rows if not _suppressed(r) and _value(r, "subject")]
+    kept.sort(key=lambda s: (s.subject, SEASON_ORDER.get(s.season, 9)))
+    return kept, sum(_suppressed(r) for r in rows), []
+
+
+# --- prior year and trend --------------------------------------------------------------------
+
+
+def _comparison(row: dict[str, Any]) -> YearComparison:
+    return YearComparison(
+        subject=row["subject"],
+        season=row["season"],
+        school_year=row["school_year"],
+        prior_year=row["prior_year"],
+        n_a=clean_int(row.get("n_a")) or 0,
+        mean_a=clean_number(row.get("mean_a")),
+        n_b=clean_int(row.get("n_b")) or 0,
+        mean_b=clean_number(row.get("mean_b")),
+        diff=clean_number(row.get("diff")),
+        p=clean_number(row.get("p")),
+        ci95=interval(row.get("ci_lo"), row.get("ci_hi")),
+        hedges_g=clean_number(row.get("hedges_g")),
+        direction=_value(row, "direction"),
+        significant_bh=_value(row, "significant_bh"),
+        note=str(_value(row, "note") or ""),
+    )
+
+
+def prior_year(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
+) -> tuple[list[YearComparison], int]:
+    compute = _optional("core.compare", "prior_year_comparison")
+    if compute is None:
+        return [], 0
+    rows = _rows(compute(con, spec, scope, years_back=1))
+    usable = [r for r in rows if (r.get("n_b") or 0) > 0 and (r.get("n_a") or 0) > 0]
+    kept = [_comparison(r) for r in usable if not _suppressed(r)]
+    kept.sort(key=lambda c: (c.subject, SEASON_ORDER.get(c.season, 9)))
+    return kept, sum(_suppressed(r) for r in usable)
+
+
+def trend(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str
+) -> list[TrendPoint]:
+    """The definition's yearly means up to `year` (suppressed years left out)."""
+    compute = _optional("core.compare", "yearly_trend")
+    if compute is None:
+        return []
+    return [
+        TrendPoint(
+            subject=r["subject"],
+            season=r["season"],
+            school_year=r["school_year"],
+            n=clean_int(r["n"]) or 0,
+            mean=clean_number(r["mean"]),
+            norm_mean=clean_number(r.get("norm_mean")),
+        )
+        for r in _rows(compute(con, spec, scope))
+        if not _suppressed(r) and r["school_year"] <= year
+    ]
+
+
+def seasons_tested(points: list[TrendPoint], year: str) -> list[str]:
+    seasons = {p.season for p in points if p.school_year == year}
+    return sorted(seasons, key=lambda s: SEASON_ORDER.get(s, 9))
+
+
+# --- growth ----------------------------------------------------------------------------------
+
+
+def _growth(row: dict[str, Any]) -> GrowthResult:
+    return GrowthResult(
+        subject=row["subject"],
+        from_label=f"{row['from_season']} {row['from_year']}",
+        to_label=f"{row['to_season']} {row['to_year']}",
+        n=clean_int(row.get("n")) or 0,
+        dropped=clean_int(row.get("dropped")) or 0,
+        mean_change=clean_number(row.get("mean_change")),
+        sd_change=clean_number(row.get("sd_change")),
+        p=clean_number(row.get("p")),
+        ci95=interval(row.get("ci_lo"), row.get("ci_hi")),
+        expected=clean_number(row.get("expected_growth")),
+        p_vs_expected=clean_number(row.get("p_vs_expected")),
+        pct_meeting=clean_number(row.get("pct_meeting")),
+        note=str(_value(row, "note") or ""),
+    )
+
+
+def growth(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, seasons: list[str]
+) -> tuple[list[GrowthResult], int, list[str]]:
+    """Within-year growth from the first season tested to the last, for matched students."""
+    compute = _optional("core.growth", "matched_growth")
+    if compute is None or len(seasons) < 2:
+        note = [] if compute is None else [f"Only one test window in {year}: no growth yet."]
+        return [], 0, note
+    later = [s for s in seasons if not spec.season or s in spec.season]
+    if not later or later[-1] == seasons[0]:
+        return [], 0, []
+    rows = _rows(compute(con, spec, scope, (seasons[0], year), (later[-1], year)))
+    matched = [r for r in rows if (r.get("members") or 0) > 0]
+    kept = [_growth(r) for r in matched if not _suppressed(r)]
+    return kept, sum(_suppressed(r) for r in matched), []
+
+
+# --- subgroups -------------------------------------------------------------------------------
+
+
+def group_label(attribute: str, value: str) -> str:
+    """A subgroup in plain words ("English learners", "Female students")."""
+    named = {
+        ("ell", "yes"): "English learners",
+        ("sped", "yes"): "Students in special education",
+        ("frl", "yes"): "Students on free or reduced-price lunch",
+        ("gender", "f"): "Female students",
+        ("gender", "m"): "Male students",
+    }
+    if (attribute, value.lower()) in named:
+        return named[(attribute, value.lower())]
+    if attribute == "race_ethnicity":
+        return f"{value} students"
+    return f"Students with {attribute_label(attribute).lower()} “{value}”"
+
+
+def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
+    trend_word = None
+    if earlier is not None and earlier.get("significant_bh"):
+        trend_word = "widening" if earlier.get("widened") else "narrowing"
+    return SubgroupGap(
+        subject=row["subject"],
+        season=row["season"],
+        school_year=row["school_year"],
+        group=group_label(row["attribute"], str(row["value"])),
+        n_group=clean_int(row.get("n_sub")) or 0,
+        n_rest=clean_int(row.get("n_rest")) or 0,
+        mean_group=clean_number(row.get("mean_sub")),
+        mean_rest=clean_number(row.get("mean_rest")),
+        gap=clean_number(row.get("gap")),
+        p=clean_number(row.get("p")),
+        ci95=interval(row.get("ci_lo"), row.get("ci_hi")),
+        hedges_g=clean_number(row.get("hedges_g")),
+        significant=bool(row.get("significant_bh")),
+        trend=trend_word,
+        earlier_gap=clean_number(earlier.get("gap_then")) if earlier else None,
+        earlier_year=earlier.get("earlier_year") if earlier else None,
+    )
+
+
+def gaps(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, season: str | None
+) -> tuple[list[SubgroupGap], int]:
+    """Subgroup gaps in the cohort's latest season of `year`, with the trend since two years
+    earlier where that year has the gap too."""
+    compute = _optional("core.subgroups", "subgroup_gaps")
+    change = _optional("core.subgroups", "gap_change")
+    if compute is None or season is None:
+        return [], 0
+    years = [canonical.previous_year(year, k) for k in range(GAP_YEARS_BACK, 0, -1)] + [year]
+    frame = compute(con, spec.replace(school_year=years, season=season), scope)
+    if frame is None or frame.empty:
+        return [], 0
+    now = frame[frame["school_year"] == year]
+    earlier = {}
+    if change is not None and (frame["school_year"] == years[0]).any():
+        for r in _rows(change(frame, year, years[0])):
+            earlier[(r["subject"], r["season"], r["attribute"], str(r["value"]))] = r
+    rows = _rows(now)
+    kept = [
+        _gap(r, earlier.get((r["subject"], r["season"], r["attribute"], str(r["value"]))))
+        for r in rows
+        if not _suppressed(r)
+    ]
+    return kept, sum(_suppressed(r) for r in rows)
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def _within(alert_spec: CohortSpec, spec: CohortSpec) -> bool:
+    """An alert concerns the cohort when its definition lies inside the cohort's."""
+    if spec.filters:
+        return False
+    for key in ("school_year", "grade", "subject", "season", "schools"):
+        mine = getattr(spec, key)
+        theirs = getattr(alert_spec, key)
+        if mine and (not theirs or not set(theirs) <= set(mine)):
+            return False
+    return True
+
+
+def alerts_for(spec: CohortSpec, alerts: pd.DataFrame | None) -> list[AlertItem]:
+    found = []
+    for row in _rows(alerts):
+        try:
+            alert_spec = CohortSpec.from_dict(json.loads(row.get("spec") or "{}"))
+        except ValueError:
+            continue
+        if _within(alert_spec, spec):
+            found.append(
+                AlertItem(
+                    severity=row["severity"],
+                    kind=row["kind"],
+                    title=row["title"],
+                    detail=str(row.get("detail") or ""),
+                    subject=alert_spec.subject[0] if alert_spec.subject else None,
+                    season=alert_spec.season[0] if alert_spec.season else None,
+                    school_year=row.get("school_year"),
+                )
+            )
+    return found
+
+
+def scope_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame | None:
+    """Every current alert within the scope (compute once, pass to several gather calls)."""
+    compute = _optional("core.alerts", "current_alerts")
+    return compute(con, scope) if compute else None
+
+
+# --- the whole cohort ------------------------------------------------------------------------
+
+
+def _base(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str | None
+) -> CohortFindings:
+    now = spec.replace(school_year=year) if year else spec
+    return CohortFindings(
+        label=spec.label(),
+        spec=spec.to_dict(),
+        school_year=year,
+        min_n=min_group_size(con),
+        n_students=cohort_size(con, now, scope),
+        schools=tuple(spec.schools),
+    )
+
+
+def gather_findings(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    *,
+    alerts: pd.DataFrame | None = None,
+) -> CohortFindings:
+    """Everything a narrative of `spec` may say, computed within `scope` by the owning modules.
+
+    `alerts`: the scope's current alerts when the caller already has them (a report of many
+    cohorts computes them once); otherwise they are computed here."""
+    year = current_year(con, spec, scope)
+    base = _base(con, spec, scope, year)
+    if year is None or base.n_students < base.min_n:
+        return replace(base, suppressed=base.n_students > 0)
+    now = spec.replace(school_year=year)
+    found_standings, hidden_std, missing = standings(con, now, scope)
+    found_prior, hidden_prior = prior_year(con, now, scope)
+    points = trend(con, now, scope, year)
+    seasons = seasons_tested(points, year)
+    found_growth, hidden_growth, growth_notes = growth(con, now, scope, year, seasons)
+    found_gaps, hidden_gaps = gaps(con, now, scope, year, seasons[-1] if seasons else None)
+    if alerts is None:
+        alerts = scope_alerts(con, scope)
+    return replace(
+        base,
+        standings=tuple(found_standings),
+        prior=tuple(found_prior),
+        trend=tuple(points),
+        growth=tuple(found_growth),
+        gaps=tuple(found_gaps),
+        alerts=tuple(alerts_for(now, alerts)),
+        suppressed_results=hidden_std + hidden_prior + hidden_growth + hidden_gaps,
+        missing=tuple(missing + growth_notes),
+    )
