@@ -277,3 +277,11 @@ def remove_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
     get_source(con, name)
     with transaction(con):
         con.execute("delete from sftp_sources where name = ?", [name])
+
+
+def preset_choices(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """ "auto" (detect from the file) first, then the shipped and the saved import presets."""
+    from core.ingest.presets import builtin_presets, saved_presets
+
+    names = [*builtin_presets(), *saved_presets(con)]
+    return ["auto", *dict.fromkeys(n for n in names if n != "auto")]
