@@ -27,6 +27,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),
     PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
     PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
+    PageEntry("pages/sftp_settings.py", "SFTP & e-mail", "📡", "Administration", ADMIN),
 )
 
 
