@@ -98,7 +98,7 @@ def prior_year_comparison(
         con, spec, scope, ("school_year", "subject", "season"), skip=("school_year",)
     )
     current = _current_year(spec, sorted(per_year["school_year"].unique()))
-    if current is None:
+    if current is None or per_year.empty:
         return _empty_prior()
     if years_back is None:
         first = min([current, *available_years(con, CohortSpec(), scope)])
@@ -126,7 +126,7 @@ def _empty_prior() -> pd.DataFrame:
 
 
 def _previous_year_series(years: pd.Series, back: int) -> pd.Series:
-    start = years.str[:4].astype(int) - back
+    start = years.astype(str).str[:4].astype(int) - back
     return start.astype(str) + "-" + (start + 1).astype(str)
 
 

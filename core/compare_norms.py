@@ -1,124 +1,166 @@
-"""The norms the comparisons area needs, asked of `core.norms` (the standards area owns loading).
+"""The standards the comparisons area needs, read from `core.norms` (the standards area owns them).
 
-Comparisons need three things from the standards: the achievement norm (mean, sd) of a subject ×
-grade × season, the proficiency threshold (a cut score when the district loaded one, else the
-norm mean — the 50th percentile of a symmetric norm distribution), and expected growth between two
-test events. This module turns those per-key answers into small DataFrames that queries join
-against, so a district-wide query still runs once. Nothing here loads or invents a norm: where
-`core.norms` has no answer the value is missing and pages say so.
+Comparisons need, per subject × grade × season: the achievement norm (mean, sd) of the norm set
+the district chose, the proficiency threshold, and expected growth between two test events.
+They need them for every key at once (a district-wide query joins them as a small relation), so
+this module asks core.norms for whole tables — `load_norm_set` and `active_cut_scores` — once per
+state of the standards, and `growth_norm_for` once per grade pair, instead of once per key.
+
+Rules (say them wherever a number is shown):
+* A norm applies only to scores on a platform its set declares (`NormSet.platforms`): a Star
+  scaled score is never compared with a RIT norm. Likewise a cut-score set with a platform.
+* Proficient = at or above the cut score (lowest score of the first proficient band of the set
+  in use) when the district loaded one for that key, else at or above the norm mean — the 50th
+  percentile of a symmetric norm distribution.
+* Expected growth = the published growth norm when core.norms has one; otherwise the difference
+  of the two achievement-norm means (the growth that keeps a student level with the norm mean),
+  labelled as such; otherwise none. Nothing is estimated where the standards are silent.
 """
 
 from __future__ import annotations
 
-import importlib
 import itertools
+import threading
 from collections.abc import Iterable
-from types import ModuleType
-from typing import Any
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from core import canonical
+from core import canonical, norms
+from core.sufficient_stats import comparison_platforms
 
 NORM_COLUMNS = ["subject", "grade", "season", "norm_mean", "norm_sd", "cut_score", "norm_source"]
+KEY = ["subject", "grade", "season"]
+_CACHE: dict[tuple, Snapshot] = {}
+_CACHE_LOCK = threading.Lock()
 
 
-def _norms_module() -> ModuleType | None:
-    try:
-        return importlib.import_module("core.norms")
-    except ModuleNotFoundError:
-        return None
+@dataclass
+class Snapshot:
+    """The standards in force for one state of the warehouse's settings and standard sets."""
+
+    norm_key: str
+    norm_label: str
+    norm_platforms: tuple[str, ...] | None
+    cut_platform: str | None
+    table: pd.DataFrame  # every key with a norm or a cut score: NORM_COLUMNS
+    growth: dict[tuple, tuple[float | None, str | None]] = field(default_factory=dict)
 
 
-def _field(answer: Any, *names: str) -> Any:
-    """Read a value from whatever core.norms returns (dataclass, dict or (mean, sd) tuple)."""
-    if answer is None:
-        return None
-    for name in names:
-        if isinstance(answer, dict) and answer.get(name) is not None:
-            return answer[name]
-        if getattr(answer, name, None) is not None:
-            return getattr(answer, name)
-    return None
+def _state(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Changes whenever a setting (norms year, pinned sets) or a standard set changes."""
+    return con.execute(
+        """
+        select (select max(updated_at)::varchar from settings),
+               (select max(updated_at)::varchar from standard_sets),
+               (select count(*) from standard_values)
+        """
+    ).fetchone()
 
 
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None
+def _cut_thresholds(bands: pd.DataFrame) -> pd.DataFrame:
+    proficient = bands[bands["proficient"].astype(bool)].sort_values([*KEY, "band_order"])
+    first = proficient.groupby(KEY, as_index=False).first()
+    return first[[*KEY, "min_score"]].rename(columns={"min_score": "cut_score"})
 
 
-def norm_row(con: duckdb.DuckDBPyConnection, subject: str, grade: str, season: str) -> dict:
-    """One key's norm mean/sd, proficiency cut and source (None where the standards have none)."""
-    module = _norms_module()
-    row: dict[str, Any] = dict(zip(NORM_COLUMNS, (subject, grade, season), strict=False))
-    row.update(norm_mean=None, norm_sd=None, cut_score=None, norm_source=None)
-    lookup = getattr(module, "norm_for", None) if module else None
-    if lookup is None:
-        return row
-    answer = lookup(con, subject, grade, season)
-    if isinstance(answer, tuple) and len(answer) >= 2:
-        answer = {"mean": answer[0], "sd": answer[1]}
-    row["norm_mean"] = _number(_field(answer, "mean", "norm_mean"))
-    row["norm_sd"] = _number(_field(answer, "sd", "norm_sd"))
-    row["norm_source"] = _field(answer, "label", "source", "name")
-    cut = getattr(module, "cut_score_for", None)
-    if cut is not None:
-        row["cut_score"] = _number(_field(cut(con, subject, grade, season), "score", "cut_score"))
-    return row
+def _load(con: duckdb.DuckDBPyConnection) -> Snapshot:
+    norm_set = norms.load_norm_set(con)
+    values = norm_set.values.rename(columns={"mean": "norm_mean", "sd": "norm_sd"})
+    cut_set, bands = norms.active_cut_scores(con)
+    table = values.merge(_cut_thresholds(bands), on=KEY, how="outer")
+    table["norm_source"] = np.where(table["norm_mean"].notna(), norm_set.label, None)
+    for column in ("norm_mean", "norm_sd", "cut_score"):
+        table[column] = table[column].astype("float64")
+    return Snapshot(
+        norm_key=norm_set.key,
+        norm_label=norm_set.label,
+        norm_platforms=norm_set.platforms,
+        cut_platform=cut_set.platform if cut_set else None,
+        table=table[NORM_COLUMNS],
+    )
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> Snapshot:
+    """The standards in force now (cached until a setting or a standard set changes)."""
+    state = _state(con)
+    with _CACHE_LOCK:
+        found = _CACHE.get(state)
+    if found is None:
+        found = _load(con)
+        with _CACHE_LOCK:
+            if len(_CACHE) > 16:
+                _CACHE.clear()
+            _CACHE[state] = found
+    return found
+
+
+def _allowed(platforms: tuple[str, ...] | None, platform: str | None) -> bool:
+    return platforms is None or platform in platforms
 
 
 def norm_frame(
     con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, str, str]] | None = None
 ) -> pd.DataFrame:
-    """Norms for (subject, grade, season) keys (default: every canonical key), one row each."""
+    """Norm mean/sd, cut score and norm label per (subject, grade, season) key — default every
+    canonical key — blank where the standards have none or do not cover the subject's platform."""
     if keys is None:
         keys = itertools.product(canonical.SUBJECTS, canonical.GRADES, canonical.SEASONS)
-    rows = [norm_row(con, *key) for key in dict.fromkeys(keys)]
-    frame = pd.DataFrame(rows, columns=NORM_COLUMNS)
+    wanted = pd.DataFrame(list(dict.fromkeys(tuple(k) for k in keys)), columns=KEY)
+    current = snapshot(con)
+    frame = wanted.merge(current.table, on=KEY, how="left")
+    platform = frame["subject"].map(comparison_platforms(con))
+    norm_ok = platform.map(lambda p: _allowed(current.norm_platforms, p))
+    cut_ok = platform.map(lambda p: current.cut_platform is None or p == current.cut_platform)
+    frame.loc[~norm_ok.astype(bool), ["norm_mean", "norm_sd", "norm_source"]] = None
+    frame.loc[~cut_ok.astype(bool), "cut_score"] = np.nan
     for column in ("norm_mean", "norm_sd", "cut_score"):
         frame[column] = frame[column].astype("float64")
-    return frame
+    return frame[NORM_COLUMNS]
 
 
 def threshold_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Proficient = at or above the cut score where one is loaded, else the norm mean (the 50th
-    percentile of a symmetric norm distribution). One row per subject × grade × season with a
-    threshold; queries join it as `cmp_thresholds`."""
-    norms = norm_frame(con)
-    threshold = norms["cut_score"].fillna(norms["norm_mean"])
-    kind = np.where(norms["cut_score"].notna(), "cut score", "norm mean")
-    out = norms[["subject", "grade", "season"]].assign(threshold=threshold, threshold_kind=kind)
+    """Proficiency threshold per key that has one (cut score, else norm mean); queries join it
+    as `cmp_thresholds`."""
+    frame = norm_frame(con)
+    threshold = frame["cut_score"].fillna(frame["norm_mean"])
+    kind = np.where(frame["cut_score"].notna(), "cut score", "norm mean")
+    out = frame[KEY].assign(threshold=threshold, threshold_kind=kind)
     return out[out["threshold"].notna()].reset_index(drop=True)
+
+
+def grade_pairs(from_year: str, to_year: str) -> list[tuple[str, str]]:
+    """(grade then, grade now) pairs a student can make between two test events: the same
+    grade within a year; k years apart, k grades up or fewer (repeaters) — a skipped grade or a
+    demotion gets no expectation."""
+    years = int(to_year[:4]) - int(from_year[:4])
+    pairs = []
+    for a, b in itertools.product(canonical.GRADES, repeat=2):
+        step = canonical.grade_rank(b) - canonical.grade_rank(a)
+        if (years == 0 and step == 0) or (years > 0 and 0 <= step <= years):
+            pairs.append((a, b))
+    return pairs
 
 
 def expected_growth_frame(
     con: duckdb.DuckDBPyConnection,
     subjects: Iterable[str],
-    from_season: str,
-    to_season: str,
+    from_: tuple[str, str],
+    to: tuple[str, str],
 ) -> pd.DataFrame:
-    """Expected growth per subject × (grade then → grade now), for every grade pair a student can
-    make (same grade up to three above), with where each number comes from.
-
-    A growth norm from core.norms (`growth_norm_for`) when it has one; otherwise the difference of
-    the two achievement-norm means — the growth that keeps a student level with the norm mean —
-    labelled as such; otherwise missing."""
-    module = _norms_module()
-    growth = getattr(module, "growth_norm_for", None) if module else None
-    keys = {(s, g, t) for s in subjects for g in canonical.GRADES for t in (from_season, to_season)}
-    norms = norm_frame(con, sorted(keys)).set_index(["subject", "grade", "season"])
+    """Expected growth per subject × (grade then → grade now) between two (season, year) test
+    events, with where each number comes from (module docstring)."""
+    current = snapshot(con)
+    norms_now = norm_frame(con).set_index(KEY)
     rows = []
     for subject in dict.fromkeys(subjects):
-        for grade_from, grade_to in _grade_pairs():
-            value, source = _expectation(
-                con, growth, norms, subject, (grade_from, from_season), (grade_to, to_season)
-            )
-            rows.append((subject, grade_from, grade_to, value, source))
+        for grade_from, grade_to in grade_pairs(from_[1], to[1]):
+            key = (subject, grade_from, from_[0], grade_to, to[0])
+            if key not in current.growth:
+                current.growth[key] = _expectation(con, current, norms_now, key)
+            rows.append((subject, grade_from, grade_to, *current.growth[key]))
     frame = pd.DataFrame(
         rows, columns=["subject", "grade_from", "grade_to", "expected", "expected_source"]
     )
@@ -126,33 +168,18 @@ def expected_growth_frame(
     return frame
 
 
-def _grade_pairs() -> list[tuple[str, str]]:
-    return [
-        (a, b)
-        for a in canonical.GRADES
-        for b in canonical.GRADES
-        if 0 <= canonical.grade_rank(b) - canonical.grade_rank(a) <= 3
-    ]
-
-
 def _expectation(
-    con: duckdb.DuckDBPyConnection,
-    growth: Any,
-    norms: pd.DataFrame,
-    subject: str,
-    start: tuple[str, str],
-    end: tuple[str, str],
+    con: duckdb.DuckDBPyConnection, current: Snapshot, table: pd.DataFrame, key: tuple
 ) -> tuple[float | None, str | None]:
-    if growth is not None:
-        answer = growth(con, subject, start[0], start[1], end[0], end[1])
-        value = _number(_field(answer, "mean", "expected", "growth"))
-        if value is not None:
-            return value, str(_field(answer, "label", "source") or "growth norm")
-    first, last = norms.loc[(subject, *start)], norms.loc[(subject, *end)]
+    subject, grade_from, season_from, grade_to, season_to = key
+    first = table.loc[(subject, grade_from, season_from)]
+    last = table.loc[(subject, grade_to, season_to)]
     if pd.isna(first["norm_mean"]) or pd.isna(last["norm_mean"]):
-        return None, None
-    source = last["norm_source"] or "achievement norms"
+        return None, None  # no norm for this platform/grade: no growth norm applies either
+    published = norms.growth_norm_for(con, *key, key=current.norm_key)
+    if published is not None:
+        return published.mean, f"{published.label} ({published.exactness})"
     return (
         float(last["norm_mean"] - first["norm_mean"]),
-        f"difference of achievement-norm means ({source}); not a growth norm",
+        f"difference of achievement-norm means ({current.norm_label}); not a growth norm",
     )

@@ -43,6 +43,7 @@ from core.sufficient_stats import (
     ALL_SCHOOLS,
     PLATFORMS_CTE,
     flag_small_cells,
+    registered,
     rerun_bh,
     scores_cte,
 )
@@ -125,13 +126,11 @@ def _norm_tables(
 ) -> Iterator[None]:
     """Norms and expected growth as two tiny relations the paired query joins against."""
     keys = [(s, g, t) for s in subjects for g in canonical.GRADES for t in (from_[0], to[0])]
-    con.register("cmp_norms", norm_frame(con, keys))
-    con.register("cmp_expected", expected_growth_frame(con, subjects, from_[0], to[0]))
-    try:
+    with (
+        registered(con, "cmp_norms", norm_frame(con, keys)),
+        registered(con, "cmp_expected", expected_growth_frame(con, subjects, from_, to)),
+    ):
         yield
-    finally:
-        con.unregister("cmp_norms")
-        con.unregister("cmp_expected")
 
 
 def _subjects(spec: CohortSpec) -> tuple[str, ...]:
@@ -222,7 +221,7 @@ def _expected_source(
     to: Period,
     frame: pd.DataFrame,
 ) -> pd.Series:
-    sources = expected_growth_frame(con, subjects, from_[0], to[0]).dropna(subset="expected")
+    sources = expected_growth_frame(con, subjects, from_, to).dropna(subset="expected")
     first = sources.groupby("subject")["expected_source"].first()
     return frame["subject"].map(first).where(frame["n_expected"] > 0)
 

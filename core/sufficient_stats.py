@@ -57,6 +57,13 @@ SCORE_COLUMNS = """
 """
 
 
+def comparison_platforms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """subject → the platform comparisons read for it (see the module docstring)."""
+    return dict(
+        con.execute(f"with {PLATFORMS_CTE} select subject, platform from platforms").fetchall()
+    )
+
+
 def prefixed(sql: str, params: dict[str, Any], prefix: str) -> tuple[str, dict[str, Any]]:
     """Rename a predicate's bound parameters so two cohorts' predicates share one query."""
     if not prefix:

@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from core import canonical
+from core import norms
 
-SEASON_SHIFT = {"fall": 0.0, "winter": 5.0, "spring": 8.0}
-SUBJECT_BASE = {"math": 140.0, "reading": 138.0}
-NORM_SD = 15.0
+_, NORMS = norms.read_norms_file(norms.NORMS_DIR / norms.BUILTIN_NORMS["2020"])
+NORM_TABLE = NORMS.set_index(["subject", "grade", "season"])
 
 
-def norm_mean(subject: str, grade: str, season: str) -> float:
-    """The toy norm the generator draws from (tests patch core.norms.norm_for with it)."""
-    return SUBJECT_BASE[subject] + 10.0 * canonical.grade_rank(grade) + SEASON_SHIFT[season]
+def norm_of(subject: str, grade: str, season: str) -> tuple[float, float]:
+    """The 2020 norm (mean, sd) the generator draws scores around."""
+    row = NORM_TABLE.loc[(subject, grade, season)]
+    return float(row["mean"]), float(row["sd"])
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,11 @@ def _scores(plan: Plan, enrolled: pd.DataFrame, rng: np.random.Generator) -> pd.
     )
     rows = enrolled.merge(tests, how="cross")
     rows = rows[rng.random(len(rows)) >= plan.missing].reset_index(drop=True)
-    base = (
-        np.asarray([SUBJECT_BASE[s] for s in rows["subject"]])
-        + 10.0 * rows["grade"].map(canonical.grade_rank).to_numpy()
-    )
-    base += rows["season"].map(SEASON_SHIFT).to_numpy()
-    score = (
-        base + NORM_SD * 0.8 * rows["ability"].to_numpy() + rng.normal(0, plan.noise_sd, len(rows))
-    )
+    keys = pd.MultiIndex.from_frame(rows[["subject", "grade", "season"]])
+    base = NORM_TABLE["mean"].reindex(keys).to_numpy()
+    spread = NORM_TABLE["sd"].reindex(keys).to_numpy()
+    noise = rng.normal(0, plan.noise_sd, len(rows))
+    score = base + spread * 0.8 * rows["ability"].to_numpy() + noise
     school_names = np.asarray(plan.schools)[rows["school"].to_numpy()]
     for school, grade, subject, year, points in plan.declines:
         hit = (school_names == school) & (rows["grade"] == grade) & (rows["subject"] == subject)
@@ -115,7 +112,7 @@ def _scores(plan: Plan, enrolled: pd.DataFrame, rng: np.random.Generator) -> pd.
         hit = rows[attribute].astype(bool).to_numpy() & (rows["subject"] == subject).to_numpy()
         score -= points * (rows["t"].to_numpy() + 1) * hit
     rows["score"] = np.round(score, 1)
-    rows["percentile"] = np.clip(np.round(100 * sps.norm.cdf((score - base) / NORM_SD)), 1, 99)
+    rows["percentile"] = np.clip(np.round(100 * sps.norm.cdf((score - base) / spread)), 1, 99)
     rows["school_name"] = school_names
     rows["platform"] = "nwea_map"
     return rows
@@ -165,4 +162,4 @@ def build(con: duckdb.DuckDBPyConnection, plan: Plan | None = None) -> pd.DataFr
     )
     for name in ("gen_students", "gen_enrolled", "gen_scores"):
         con.unregister(name)
-    return scores.rename(columns={"school_name": "school_label"})
+    return scores.drop(columns="school").rename(columns={"school_name": "school"})
