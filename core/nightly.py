@@ -3,8 +3,8 @@ every configured SFTP source, retry what may pass (network, a busy warehouse, a 
 written) up to RETRIES times with growing waits, record the outcome as import jobs and a
 nightly_runs row, and e-mail the admins when anything failed.
 
-Never two at once: an OS lock (flock) on a file next to the warehouse; a second run exits at once
-saying so. It never holds the warehouse while it talks to a server: every read or write is a short
+Never two at once: an OS lock (flock; msvcrt on Windows) on a file next to the warehouse; a
+second run exits at once saying so. It never holds the warehouse while it talks to a server: every read or write is a short
 core.db.connect, and each import is the pipeline's one transaction, so the app keeps working and
 its readers see the data before or after an import, never half of it.
 """
@@ -12,7 +12,6 @@ its readers see the data before or after an import, never half of it.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import time
@@ -27,8 +26,15 @@ from core.db import WarehouseError, connect, transaction, warehouse_path
 from core.sftp_connect import load_target
 from core.sftp_pull import PullResult, pull_source, record_failures_as_jobs
 
+try:  # POSIX
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
+
 RETRIES = 3
 USER = "nightly"
+_WINDOWS_LOCK_OFFSET = 1 << 20  # lock a byte past the holder's note so others can still read it
 
 
 class NightlyRunningError(RuntimeError):
@@ -44,6 +50,21 @@ def lock_path(db: Path) -> Path:
     return db.with_name(db.name + ".nightly.lock")
 
 
+def _try_lock(handle: Any) -> bool:
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    handle.seek(_WINDOWS_LOCK_OFFSET)
+    try:
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
 @contextmanager
 def nightly_lock(db: Path) -> Iterator[None]:
     """Hold an exclusive flock for the run; the OS drops it if the process dies."""
@@ -51,15 +72,13 @@ def nightly_lock(db: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+", encoding="utf-8")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(handle):
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise NightlyRunningError(
                 f"A nightly run is already in progress ({holder}); this one did nothing. "
                 f"If no run is active, the lock is released by itself; the lock file is {path}."
-            ) from None
+            )
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {dt.datetime.now():%Y-%m-%d %H:%M:%S}")
