@@ -4,9 +4,10 @@ written) up to RETRIES times with growing waits, record the outcome as import jo
 nightly_runs row, and e-mail the admins when anything failed.
 
 Never two at once: an OS lock (flock; msvcrt on Windows) on a file next to the warehouse; a
-second run exits at once saying so. It never holds the warehouse while it talks to a server: every read or write is a short
-core.db.connect, and each import is the pipeline's one transaction, so the app keeps working and
-its readers see the data before or after an import, never half of it.
+second run exits at once saying so. It never holds the warehouse while it talks to a server:
+every read or write is a short core.db.connect, and each import is the pipeline's one
+transaction, so the app keeps working and its readers see the data before or after an import,
+never half of it.
 """
 
 from __future__ import annotations
