@@ -38,16 +38,21 @@ reading; per-student ability (r ≈ 0.95 year to year), a growth slope and test 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core import demo_population as pop
 from core import demo_scores as sc
+from core.db import connect, transaction, warehouse_path
 from core.demo_files import LONG_COLUMNS
 from core.demo_population import DEFAULT_SCHOOLS, GRADE_LABELS, School
+from core.demo_samples import FULL_FILE, write_samples
 from core.demo_scores import PLANTED, Planted
 
 LATEST_YEAR = "2024-2025"
@@ -59,7 +64,20 @@ STUDENT_COLUMNS = (
     "program", "class_type", "birth_date",
 )  # fmt: skip
 
-__all__ = ["PLANTED", "DemoDistrict", "Planted", "School", "generate", "school_years"]
+__all__ = [
+    "PLANTED",
+    "DemoDistrict",
+    "DemoError",
+    "Planted",
+    "School",
+    "generate",
+    "load_demo",
+    "school_years",
+]
+
+
+class DemoError(RuntimeError):
+    """The demo district could not be loaded (the reason comes from the import job)."""
 
 
 @dataclass(frozen=True)
@@ -170,3 +188,50 @@ def generate(
         schools=tuple(schools),
         years=year_list,
     )
+
+
+def load_demo(
+    db_path: str | os.PathLike[str] | None = None,
+    seed: int = DEFAULT_SEED,
+    *,
+    students_per_year: int = DEFAULT_STUDENTS,
+    years: int = DEFAULT_YEARS,
+    samples_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict[str, Any]:
+    """Generate the district, write the sample files (default: `samples/` next to the
+    warehouse) and import the whole district through the import pipeline (origin "demo")."""
+    from core.ingest import import_file
+
+    warehouse = warehouse_path(db_path)
+    district = generate(students_per_year, years, seed)
+    folder = Path(samples_dir) if samples_dir else warehouse.parent / "samples"
+    files = write_samples(district, folder, seed)
+    job = import_file(files[FULL_FILE], db=warehouse, origin="demo", user="demo", progress=progress)
+    if job.status != "completed":
+        raise DemoError(f"The demo district did not load: {job.message}")
+    return {
+        "students": len(district.students),
+        "scores": len(district.scores),
+        "school_years": list(district.years),
+        "schools": [school.name for school in district.schools],
+        "seed": seed,
+        "samples_dir": str(folder),
+        "files": [str(path) for path in files.values()],
+        "job": {k: getattr(job, k) for k in ("job_id", "status", "inserted", "duplicates")},
+        "district_benchmarks": _district_benchmarks(warehouse, seed),
+    }
+
+
+def _district_benchmarks(warehouse: Path, seed: int) -> int | None:
+    """The district-benchmarks area's own synthetic public data, when that area is installed."""
+    try:
+        from core.district_demo import load_district_demo
+    except ImportError:
+        return None
+    with connect(warehouse) as con:
+        tables = con.execute("select table_name from information_schema.tables").fetchall()
+        if ("district_years",) not in tables:
+            return None
+        with transaction(con):
+            return load_district_demo(con, seed=seed)

@@ -99,3 +99,9 @@ def write_roster_csv(district, school_year: str, path: str | os.PathLike[str]) -
     """A student roster as an SIS exports it: one row per enrolled student."""
     frame = roster_frame(district, school_year).sort_values(["school", "grade", "student_id"])
     return copy_csv(frame, path, ROSTER_SELECT)
+
+
+def latest_school_sample(district, school: str) -> pd.DataFrame:
+    """One school's latest year: small enough to open in a spreadsheet."""
+    scores = district.scores
+    return scores[(scores["school"] == school) & (scores["school_year"] == district.years[-1])]
