@@ -150,9 +150,15 @@ def _refuse_if_unusable(layout: Layout, mapping: Mapping, rows: int) -> None:
             if (len(layout.headers) == 1)
             else ""
         )
+        variants = sorted(
+            p.name
+            for p in builtin_presets().values()
+            if p.platform == mapping.preset.platform and missing[0] in p.constants
+        )
+        hint = f" (e.g. {' or '.join(variants)})" if variants else ""
         raise FileRefused(
-            f"No {spec.title} column found{looked}{others}.{single} Choose the matching preset "
-            "or map the columns (Upload page, or --mapping FILE.json)."
+            f"No {spec.title} column found{looked}{others}.{single} Choose the matching "
+            f"preset{hint} or map the columns (Upload page, or --mapping FILE.json)."
         )
 
 

@@ -12,7 +12,8 @@ Preset file format (every key but name/kind/columns optional):
      "platform_title": "NWEA MAP Growth",
      "base": "generic",                       # also use that preset's aliases as a fallback
      "source": {"cited": ["where the names come from"], "confidence": "high|medium|low"},
-     "detect": {"all": [headers], "any": [headers], "none": [headers], "file_name": "regex"},
+     "detect": {"all": [headers], "any": [headers], "none": [headers],
+                "file_name": "regex the lower-case file name must match"},
      "columns": {"TestRITScore": "score", "Goal1Name": "ignore", ...},
      "constants": {"subject": "reading"},
      "values": {"subject": {"Language Usage": "language"}},
@@ -93,12 +94,15 @@ class Preset:
             origin=origin,
         )
 
-    def aliases(self) -> dict[str, str]:
-        """header key -> target field, this preset's own aliases over its base's."""
-        merged: dict[str, str] = {}
+    def aliases(self) -> dict[str, tuple[str, int]]:
+        """header key -> (target field, rank): this preset's own aliases (ranked in the order
+        the preset lists them) over its base's (ranked after them)."""
+        merged: dict[str, tuple[str, int]] = {}
         if self.base and self.base != self.name:
-            merged.update(builtin_presets()[self.base].aliases())
-        merged.update({header_key(k): v for k, v in self.columns.items()})
+            base = builtin_presets()[self.base].aliases()
+            merged.update({k: (v, rank + 10_000) for k, (v, rank) in base.items()})
+        for rank, (header, target) in enumerate(self.columns.items()):
+            merged[header_key(header)] = (target, rank)
         return merged
 
 
@@ -290,38 +294,61 @@ def _lookup_override(overrides: dict[str, str], header: str) -> str | None:
     return keyed.get(header_key(header))
 
 
+def _claims(
+    headers: list[str], preset: Preset, kind: Kind, overrides: dict[str, str]
+) -> dict[int, str]:
+    """position -> target. When several headers name one field, the preset decides: the
+    alias it lists first wins (e.g. Star's "Grade" tested over "CurrentGrade"); an explicit
+    override beats every alias; ties go to the leftmost column."""
+    aliases = preset.aliases()
+    wanted: dict[str, tuple[int, int]] = {}
+    claims: dict[int, str] = {}
+    for position, header in enumerate(headers, start=1):
+        override = _lookup_override(overrides, header)
+        target, rank = (
+            (override, -1) if override is not None else aliases.get(header_key(header), (None, 0))
+        )
+        if target in (None, IGNORE, ATTRIBUTE):
+            if target:
+                claims[position] = target
+            continue
+        if target not in kind.field_names:
+            continue
+        best = wanted.get(target)
+        if best is None or (rank, position) < best:
+            wanted[target] = (rank, position)
+    for target, (_, position) in wanted.items():
+        claims[position] = target
+    return claims
+
+
 def plan_columns(
     headers: list[str], preset: Preset, kind: Kind, overrides: dict[str, str] | None = None
 ) -> Mapping:
-    """Map each header to a field (first header wins a field), an attribute, or nothing."""
-    aliases = preset.aliases()
+    """Map each header to a field, an attribute, or nothing."""
+    claims = _claims(headers, preset, kind, overrides or {})
     keep_as_attribute = {header_key(h) for h in preset.attributes}
-    overrides = overrides or {}
-    taken: set[str] = set()
+    aliases = preset.aliases()
     plans = []
     for position, (header, staged) in enumerate(
         zip(headers, staged_names(headers), strict=True), start=1
     ):
         key = header_key(header)
-        target = _lookup_override(overrides, header)
-        if target is None:
-            target = aliases.get(key)
+        target = claims.get(position)
         note = ""
-        if target in taken:
-            note = f"another column already supplies {target}; this one is not used for it"
-            target = None
+        lost = aliases.get(key, (None, 0))[0]
+        if target is None and lost in kind.field_names:
+            note = f"another column supplies {lost}; this one is not used for it"
         attribute = None
         if target in (None, ATTRIBUTE):
             wanted = target == ATTRIBUTE or (
-                preset.extra_columns == "attributes" or key in keep_as_attribute
+                (preset.extra_columns == "attributes" and not note) or key in keep_as_attribute
             )
             if kind.attributes and wanted and normalize_header(header):
                 attribute = normalize_header(header)
             target = None
         elif target == IGNORE:
             target = None
-        else:
-            taken.add(target)
         plans.append(ColumnPlan(position, str(header), staged, target, attribute, note))
     return Mapping(preset=preset, kind=kind, columns=_unique_attributes(plans, kind))
 
@@ -357,10 +384,13 @@ def _detect_score(preset: Preset, keys: set[str], file_name: str, mapping: Mappi
     wanted_all = {header_key(h) for h in preset.detect_all}
     wanted_any = {header_key(h) for h in preset.detect_any}
     unwanted = {header_key(h) for h in preset.detect_none}
-    qualifies = (
-        wanted_all <= keys and (not wanted_any or bool(wanted_any & keys)) and not (unwanted & keys)
-    )
     name_hit = bool(preset.file_name and re.search(preset.file_name, file_name.lower()))
+    qualifies = (
+        wanted_all <= keys
+        and (not wanted_any or bool(wanted_any & keys))
+        and not (unwanted & keys)
+        and (name_hit or not preset.file_name)
+    )
     hits = len(wanted_all & keys) + len(wanted_any & keys)
     mapped = sum(1 for plan in mapping.columns if plan.target)
     complete = not mapping.missing()

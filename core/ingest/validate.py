@@ -34,6 +34,25 @@ SQL_PARSERS = {
     "date": "yd_date(raw)",
     "bool": "yd_bool(raw)",
 }
+SEASON_WORDS = {
+    "fall": "fall",
+    "autumn": "fall",
+    "boy": "fall",
+    "winter": "winter",
+    "moy": "winter",
+    "spring": "spring",
+    "eoy": "spring",
+}
+SUBJECT_WORDS = {
+    "math": "math",
+    "maths": "math",
+    "mathematics": "math",
+    "reading": "reading",
+    "literacy": "reading",
+    "ela": "reading",
+    "language": "language",
+    "science": "science",
+}
 INVALID_MESSAGES = {
     "id": "'%s' is not a valid id",
     "number": "'%s' is not a number",
@@ -82,9 +101,15 @@ def _lookup(spec: Field, mapping: Mapping, raw: str) -> str | None:
         return extra[canonical._key(raw)]
     if spec.type == "grade":
         return canonical.grade(raw)
-    if spec.type == "season":
-        return canonical.season(raw)
-    return canonical.subject(raw)
+    exact = canonical.season(raw) if spec.type == "season" else canonical.subject(raw)
+    return exact or _by_word(raw, SEASON_WORDS if spec.type == "season" else SUBJECT_WORDS)
+
+
+def _by_word(raw: str, words: dict[str, str]) -> str | None:
+    """A vendor label naming exactly one canonical value ("Star Math Enterprise Tests" -> math,
+    "Fall Screening" -> fall); None when it names none or several."""
+    found = {words[w] for w in canonical._key(raw).split() if w in words}
+    return found.pop() if len(found) == 1 else None
 
 
 def _distinct_map(
