@@ -43,6 +43,7 @@ from core.sufficient_stats import (
     ALL_SCHOOLS,
     PLATFORMS_CTE,
     flag_small_cells,
+    pool,
     registered,
     rerun_bh,
     scores_cte,
@@ -275,3 +276,71 @@ def matched_cohort(
     return matched_growth(
         con, spec, scope, (season, canonical.previous_year(year, years_back)), (season, year)
     )
+
+
+# grain: one row per member × period, for members tested at every period (a balanced panel)
+PANEL_SQL = """
+panel as (
+    select l.subject, l.student_id, e.school_year, e.season, e.grade, e.score
+    from later l
+    join assessments e
+        on e.student_id = l.student_id and e.subject = l.subject and e.platform = l.platform
+    where list_contains($periods, e.season || ':' || e.school_year)
+),
+complete as (
+    select subject, student_id from panel
+    group by subject, student_id having count(*) = $period_count
+)"""
+
+
+def growth_trajectory(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, periods: Sequence[Period]
+) -> pd.DataFrame:
+    """Mean score (95% CI) at each period of the students of the cohort — defined at the last
+    period — who were tested at every period, with the norm mean of their grades for reference;
+    `members` and `dropped` say how many of the cohort the panel keeps."""
+    periods = list(dict.fromkeys(periods))
+    later_spec = spec.replace(season=periods[-1][0], school_year=periods[-1][1])
+    later, params = scores_cte(later_spec, scope, name="later")
+    params.update(periods=[f"{s}:{y}" for s, y in periods], period_count=len(periods))
+    sql = f"""
+        with {PLATFORMS_CTE}, {later}, {PANEL_SQL}
+        select subject, school_year, season, grade, count(*) as n, avg(score) as mean,
+               stddev_samp(score) as sd
+        from panel semi join complete using (subject, student_id)
+        group by all
+    """
+    cells = con.execute(sql, params).df()
+    members = con.execute(
+        f"with {PLATFORMS_CTE}, {later} select subject, count(*) from later group by subject",
+        {k: v for k, v in params.items() if k not in ("periods", "period_count")},
+    ).fetchall()
+    return _trajectory_frame(con, cells, dict(members), periods)
+
+
+def _trajectory_frame(
+    con: duckdb.DuckDBPyConnection,
+    cells: pd.DataFrame,
+    members: dict[str, int],
+    periods: list[Period],
+) -> pd.DataFrame:
+    keys = ["subject", "school_year", "season"]
+    columns = [*keys, "period", "n", "mean", "sd", "ci_lo", "ci_hi", "norm_mean", "members"]
+    if cells.empty:
+        return pd.DataFrame(columns=[*columns, "dropped", "suppressed"])
+    norms = norm_frame(con, cells[["subject", "grade", "season"]].itertuples(index=False))
+    cells = cells.merge(norms, on=["subject", "grade", "season"], how="left")
+    cells["_weighted"] = cells["norm_mean"] * cells["n"]
+    pooled = pool(cells, keys).set_index(keys)
+    weighted = cells.groupby(keys)["_weighted"].sum(min_count=1)
+    has_all = cells.groupby(keys)["norm_mean"].apply(lambda s: s.notna().all())
+    pooled["norm_mean"] = (weighted / pooled["n"]).where(has_all)
+    interval = stats.one_sample(pooled["n"], pooled["mean"], pooled["sd"], 0.0)
+    pooled["ci_lo"], pooled["ci_hi"] = interval.ci_lo, interval.ci_hi
+    out = pooled.reset_index()
+    order = {f"{s}:{y}": i for i, (s, y) in enumerate(periods)}
+    out["period"] = (out["season"] + ":" + out["school_year"]).map(order)
+    out["members"] = out["subject"].map(members)
+    out["dropped"] = out["members"] - out["n"]
+    out = suppress(out.sort_values(["subject", "period"]), min_group_size(con), keep=["period"])
+    return out.reset_index(drop=True)

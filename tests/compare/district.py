@@ -70,10 +70,10 @@ def _students(plan: Plan, rng: np.random.Generator) -> pd.DataFrame:
             ),
             "program": rng.choice(["none", "reading-recovery"], count, p=[0.85, 0.15]),
             "move_year": np.where(
-                rng.random(count) < plan.movers, rng.integers(1, n_years, count), 99
+                rng.random(count) < plan.movers, rng.integers(1, max(n_years, 2), count), 99
             ),
             "repeat_year": np.where(
-                rng.random(count) < plan.repeaters, rng.integers(1, n_years, count), 99
+                rng.random(count) < plan.repeaters, rng.integers(1, max(n_years, 2), count), 99
             ),
         }
     )
