@@ -1,0 +1,494 @@
+"""Cohort vs standard: how each cohort in view stands against the national norm (and the
+district's cut scores and targets), from ONE grouped SQL query of sufficient statistics.
+
+Grain of a result row: cohort × school year × school × grade × subject × season (`by` chooses
+which of school year / school / grade split rows; subject and season always do, since scores of
+different subjects or seasons are on different footings and never pooled).
+
+Definitions (DESIGN.md, "The comparisons"):
+* n, mean, sd (ddof 1), median (interpolated, like numpy) of the members' scores; mean
+  percentile = mean of the vendor-reported national percentiles (members without one ignored).
+* Each member is compared with the norm of **their own grade** (and the row's subject and
+  season): d_i = score_i − μ(grade_i), z_i = d_i / σ(grade_i). The one-sample t-test is on d_i
+  against 0 (df = n − 1), the 95% CI is the CI of mean(d), and the standardized difference is
+  mean(z). For a single-grade row this is exactly scipy's ttest_1samp(scores, μ) and
+  (mean − μ)/σ; for a row pooling several grades it is the same test on the per-student
+  differences, and `norm_mean` / `norm_sd` are the members' average norm mean and sd.
+* % at or above the norm median uses the norm **mean** as the 50th-percentile proxy (RIT
+  distributions are near-symmetric; the published 50th-percentile RITs equal the rounded means).
+* Proficiency-band shares and % proficient come from the district's cut scores when loaded;
+  % at or above target from its local targets.
+* Category: Above / Below when |effect size| ≥ 0.2 and p < 0.05, else At; no test, no category.
+* Benjamini–Hochberg across every reported row returned together (the comparisons on a page).
+* Members of a grade the norm set has no norm for are left out of that row (named in `note`);
+  a row with no norm at all (or scores on another platform's scale) gets descriptive statistics
+  only — never a guessed norm. Scores follow the comparisons' platform rule (one platform per
+  subject: `core.sufficient_stats.PLATFORMS_CTE`).
+
+Privacy: rows under `min_group_size` are suppressed (`suppressed` true, statistics blank) and
+so are rows that would reveal a small group by subtraction (see `complement_reasons`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import canonical, stats
+from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
+from core.norms import (
+    KEY,
+    NormSet,
+    StandardSet,
+    active_cut_scores,
+    active_targets,
+    load_norm_set,
+)
+from core.privacy import SUPPRESSED_NOTE, suppress
+from core.scope import DISTRICT, Scope
+from core.settings import min_group_size
+from core.sufficient_stats import PLATFORMS_CTE, prefixed, registered
+
+GROUPABLE = ("school_year", "school", "grade")
+DEFAULT_BY = GROUPABLE
+ALWAYS = ("subject", "season")
+EFFECT_THRESHOLD = 0.2
+ALPHA = 0.05
+MAX_FULL_SUBSETS = 6  # up to 6 filters every subset is checked; beyond, drop-one and drop-all
+CATEGORIES = ("Above", "At", "Below")
+COMPLEMENT_NOTE = (
+    "not reported: with the cohort{detail} it would reveal a group of fewer than {min_n} "
+    "students (complementary suppression)"
+)
+# Aggregates over the members a row compares (`counted`), in the order the query returns them.
+AGGREGATES = {
+    "n": "count(*)",
+    "mean": "avg(score)",
+    "sd": "stddev_samp(score)",
+    "median": "median(score)",
+    "mean_percentile": "avg(percentile)",
+    "n_percentile": "count(percentile)",
+    "diff_mean": "avg(score - norm_mean)",
+    "diff_sd": "stddev_samp(score - norm_mean)",
+    "effect_size": "avg((score - norm_mean) / norm_sd)",
+    "norm_mean": "avg(norm_mean)",
+    "norm_sd": "avg(norm_sd)",
+    "pct_at_or_above_norm": "avg((score >= norm_mean)::double)",
+    "n_banded": "count(band)",
+    "band_counts": "histogram(band)",
+    "pct_proficient": "avg(proficient::double)",
+    "n_target": "count(target)",
+    "target": "avg(target)",
+    "pct_at_or_above_target": "avg((score >= target)::double)",
+    "grades": "list(distinct grade)",
+    "schools": "list(distinct school)",
+    "years": "list(distinct school_year)",
+    "platform": "min(platform)",
+}
+RESULT_COLUMNS = [
+    "cohort", "school_year", "school", "grade", "subject", "season", "n", "mean", "sd", "median",
+    "mean_percentile", "pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target",
+    "target", "norm_mean", "norm_sd", "diff", "t", "df", "p", "ci_lo", "ci_hi", "effect_size",
+    "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
+]  # fmt: skip
+DESCRIBE_ALL = ("grades", "schools", "years", "platform")  # over all members, compared or not
+KEEP = ("cohort_index",)  # numeric columns that identify a row, never blanked
+
+
+@dataclass(frozen=True)
+class Standards:
+    """What a result is compared against (labels go into every row and export header)."""
+
+    norm_set: NormSet
+    cut_set: StandardSet | None
+    bands: pd.DataFrame
+    target_set: StandardSet | None
+    targets: pd.DataFrame
+    min_n: int
+
+    def labels(self) -> dict[str, str]:
+        out = {"norms": self.norm_set.label, "norms source": self.norm_set.source_note}
+        if self.cut_set is not None:
+            out["cut scores"] = self.cut_set.label
+        if self.target_set is not None:
+            out["targets"] = self.target_set.label
+        return out
+
+
+def standards_in_use(con: duckdb.DuckDBPyConnection, norms_key: str | None = None) -> Standards:
+    cut_set, bands = active_cut_scores(con)
+    target_set, targets = active_targets(con)
+    return Standards(
+        load_norm_set(con, norms_key), cut_set, bands, target_set, targets, min_group_size(con)
+    )
+
+
+# ---------------------------------------------------------------- the one query
+
+
+def _flag_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, dict]:
+    """A filter as a yes/no column (not a WHERE clause), so the unfiltered cohort is in the same
+    scan and the complements of the filters can be counted."""
+    clause, params = spec_predicate(CohortSpec(filters=((name, values),)), DISTRICT)
+    return prefixed(clause, params, f"k{index}_")
+
+
+def _members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
+    """Grain: one row per test event of the cohort *without its filters*; `mask` has bit i set
+    when the event's student passes filter i (all bits set = a member)."""
+    skip = tuple(name for name, _ in spec.filters)
+    where, params = spec_predicate(spec, scope, skip=skip)
+    bits = []
+    for bit, (name, values) in enumerate(spec.filters):
+        clause, bound = _flag_sql(bit, name, values)
+        bits.append(f"(case when {clause} then {1 << bit} else 0 end)")
+        params.update(bound)
+    sql = f"""
+        select {index} as cohort_index, a.student_id, a.platform, a.subject, a.school_year,
+               a.season, a.grade, sc.name as school, a.score, a.percentile,
+               {" + ".join(bits) or "0"} as mask
+        from {MEMBER_FROM}
+        join platforms pl on pl.subject = a.subject and pl.platform = a.platform
+        where {where}
+    """
+    return prefixed(sql, params, f"c{index}_")
+
+
+def _scored_sql(standards: Standards) -> tuple[str, dict]:
+    """Each event with its own-grade norm, its band (ASOF: the highest band starting at or below
+    the score) and its target. `eligible` = compared in its row: it has a norm, or its subject ×
+    season has no norm at all on this platform (descriptive statistics only)."""
+    platforms = standards.norm_set.platforms
+    platform_ok = "list_contains($norm_platforms, m.platform)" if platforms else "true"
+    normable = standards.norm_set.values[["subject", "season"]].drop_duplicates()
+    sql = f"""
+    scored as (
+        select m.*, n.mean as norm_mean, n.sd as norm_sd, b.band, b.proficient, t.target,
+               (n.mean is not null
+                or not ({platform_ok} and list_contains($normable, m.subject || '|' || m.season)))
+                   as eligible
+        from members m
+        left join std_norms n
+            on n.subject = m.subject and n.grade = m.grade and n.season = m.season and {platform_ok}
+        asof left join std_bands b
+            on b.subject = m.subject and b.grade = m.grade and b.season = m.season
+            and m.score >= b.min_score
+        left join std_targets t
+            on t.subject = m.subject and t.grade = m.grade and t.season = m.season
+    )"""
+    params = {"normable": (normable["subject"] + "|" + normable["season"]).tolist()}
+    if platforms:
+        params["norm_platforms"] = list(platforms)
+    return sql, params
+
+
+def _grouping(by: Sequence[str], pooled: Sequence[str]) -> str:
+    """Grouping sets: the rows asked for, plus one set per pooled dimension whose member counts
+    the complementary-suppression check needs (which grade, school or year a pooled row holds)."""
+    main = ["cohort_index", *by, *ALWAYS, "mask"]
+    sets = [main] + [[*main, dim] for dim in pooled]
+    return ", ".join("(" + ", ".join(s) + ")" for s in sets)
+
+
+def _query(
+    specs: Sequence[CohortSpec], scope: Scope, standards: Standards, by: Sequence[str]
+) -> tuple[str, dict]:
+    members, params = [], {}
+    for index, spec in enumerate(specs):
+        sql, bound = _members_sql(index, spec, scope)
+        members.append(sql)
+        params.update(bound)
+    scored, bound = _scored_sql(standards)
+    params.update(bound)
+    pooled = [d for d in GROUPABLE if d not in by]
+    aggregates = ",\n".join(
+        f"{expr}{'' if name in DESCRIBE_ALL else ' filter (where eligible)'} as {name}"
+        for name, expr in AGGREGATES.items()
+    )
+    dims = ", ".join(f"{d}, grouping({d}) as g_{d}" for d in pooled)
+    sql = f"""
+        with {PLATFORMS_CTE},
+        members as ({" union all ".join(members)}),
+        {scored}
+        select cohort_index, {", ".join([*by, *ALWAYS])}, mask, {dims + "," if dims else ""}
+               {aggregates},
+               count(*) filter (where not eligible) as n_without_norm,
+               list(distinct grade) filter (where not eligible) as grades_without_norm
+        from scored
+        group by grouping sets ({_grouping(by, pooled)})
+    """
+    return sql, params
+
+
+def _frames(standards: Standards) -> dict[str, pd.DataFrame]:
+    """The small standard tables the query joins (registered on the connection for one query)."""
+    bands = standards.bands[[*KEY, "band", "min_score", "proficient", "band_order"]].copy()
+    bands["min_score"] = bands["min_score"].astype("float64")
+    # The lowest band starts at -inf, so every score of a key with cut scores has a band.
+    bands.loc[bands["band_order"] == 1, "min_score"] = -np.inf
+    targets = standards.targets[[*KEY, "target"]].astype({"target": "float64"})
+    return {
+        "std_norms": standards.norm_set.values[[*KEY, "mean", "sd"]],
+        "std_bands": bands.astype({"proficient": "boolean", "band": "string"}),
+        "std_targets": targets,
+    }
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict, frames: dict) -> pd.DataFrame:
+    with (
+        registered(con, "std_norms", frames["std_norms"]),
+        registered(con, "std_bands", frames["std_bands"]),
+        registered(con, "std_targets", frames["std_targets"]),
+    ):
+        return con.execute(sql, params).df()
+
+
+# ---------------------------------------------------------------- privacy: complements
+
+
+def complement_reasons(
+    cells: pd.DataFrame,
+    parts: dict[str, pd.DataFrame],
+    specs: Sequence[CohortSpec],
+    keys: list[str],
+    min_n: int,
+) -> pd.Series:
+    """Why each member row must be hidden although it is big enough ('' when it may be shown),
+    indexed by `keys`. `cells` holds counts per row × filter mask; `parts` the member counts of
+    a pooled row's grades / schools / years.
+
+    Rule 1 (filters): for every subset of the cohort's filters a reader could also request, the
+    cohort with only that subset holds the members plus a complement; if any complement has 1 …
+    min_n − 1 students, the row is hidden (Grade 3 Lincoln n = 50 and Grade 3 Lincoln,
+    ELL = false n = 45 would reveal ELL = true, n = 5: the second is not shown).
+    Rule 2 (pooled rows): a row pooling several grades / schools / years holds parts a reader can
+    request one by one; if the parts under min_n add up to 1 … min_n − 1 students, the pooled row
+    minus the reportable parts would reveal them, so it is hidden."""
+    by_mask = cells.pivot_table(index=keys, columns="mask", values="n", aggfunc="sum", fill_value=0)
+    members = cells[cells["mask"] == cells["full"]].set_index(keys)["n"]
+    reasons = pd.Series("", index=members.index, dtype="object")
+    for index, spec in enumerate(specs):
+        rows = members.index[members.index.get_level_values("cohort_index") == index]
+        for required in _subsets(len(spec.filters)):
+            held = [m for m in by_mask.columns if (m & required) == required]
+            complement = by_mask.loc[rows, held].sum(axis=1) - members.loc[rows]
+            small = rows[((complement > 0) & (complement < min_n)).to_numpy()]
+            dropped = [n for bit, (n, _) in enumerate(spec.filters) if not (required >> bit) & 1]
+            reasons.loc[small] = f" without the filter(s) {', '.join(dropped)}"
+    for dim, frame in parts.items():
+        small = frame[(frame["n"] > 0) & (frame["n"] < min_n)].groupby(keys)["n"].sum()
+        hidden = small[small < min_n].index.intersection(reasons.index)
+        unset = reasons.loc[hidden] == ""
+        reasons.loc[hidden[unset.to_numpy()]] = f" split by {dim.replace('_', ' ')}"
+    return reasons
+
+
+def _subsets(k: int) -> list[int]:
+    """Masks of the filter subsets a reader could also request (the full set excluded)."""
+    full = (1 << k) - 1
+    if k == 0:
+        return []
+    if k <= MAX_FULL_SUBSETS:
+        return list(range(full))
+    return [0] + [full & ~(1 << bit) for bit in range(k)]
+
+
+# ---------------------------------------------------------------- from sums to the table
+
+
+def _split(
+    raw: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """(cells of the rows asked for, member counts per part of each pooled dimension)."""
+    pooled = [d for d in GROUPABLE if d not in by]
+    full = pd.Series([(1 << len(s.filters)) - 1 for s in specs])
+    raw = raw.assign(full=raw["cohort_index"].map(full))
+    is_main = np.ones(len(raw), dtype=bool)
+    for dim in pooled:
+        is_main &= raw[f"g_{dim}"].to_numpy() == 1
+    parts = {dim: raw[(raw[f"g_{dim}"] == 0) & (raw["mask"] == raw["full"])] for dim in pooled}
+    return raw[is_main].drop(columns=pooled).reset_index(drop=True), parts
+
+
+def _tests(rows: pd.DataFrame) -> pd.DataFrame:
+    """One-sample t on the per-student differences from own-grade norm means (vs 0)."""
+    test = stats.one_sample(rows["n"], rows["diff_mean"], rows["diff_sd"], 0.0)
+    effect = rows["effect_size"].to_numpy(dtype="float64")
+    significant = np.nan_to_num(test.p, nan=1.0) < ALPHA
+    large = np.abs(np.nan_to_num(effect)) >= EFFECT_THRESHOLD
+    category = np.where(
+        np.isnan(test.p),
+        None,
+        np.where(significant & large & (effect > 0), "Above",
+                 np.where(significant & large & (effect < 0), "Below", "At")),
+    )  # fmt: skip
+    return rows.assign(
+        diff=test.diff, t=test.t, df=test.df, p=test.p, ci_lo=test.ci_lo, ci_hi=test.ci_hi,
+        category=category,
+    )  # fmt: skip
+
+
+def _grades_text(values: object) -> str:
+    listed = [str(v) for v in (values if isinstance(values, list | np.ndarray) else [])]
+    return ", ".join(sorted(listed, key=canonical.grade_rank))
+
+
+def _notes(rows: pd.DataFrame, standards: Standards) -> pd.Series:
+    """Why a row has no test or leaves members out, in words (empty when nothing to say)."""
+    norm_set = standards.norm_set
+    notes = pd.Series("", index=rows.index, dtype="object")
+    missing = rows["grades_without_norm"].map(_grades_text)
+    none_compared = rows["norm_mean"].isna()
+    wrong_scale = rows["platform"].map(
+        lambda p: norm_set.platforms is not None and p not in norm_set.platforms
+    )
+    notes = notes.mask(
+        (missing != "") & ~none_compared,
+        "grade(s) " + missing + f" have no norm in {norm_set.label}: left out of this row",
+    )
+    notes = notes.mask(
+        none_compared,
+        "no norm in " + norm_set.label + " for " + rows["subject"] + " grade "
+        + rows["grades"].map(_grades_text) + ", " + rows["season"] + ": not compared",
+    )  # fmt: skip
+    notes = notes.mask(
+        wrong_scale,
+        f"{norm_set.label} are for {', '.join(norm_set.platforms or ())} scores; these are "
+        + rows["platform"]
+        + " scores: not compared",
+    )
+    flat = (rows["diff_sd"] == 0) & (rows["n"] >= 2) & ~none_compared
+    return notes.mask(flat, "all scores are equal (sd 0): no t-test is possible")
+
+
+def _band_shares(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
+    """One `share <band>` column per band (low to high) from the per-row band histograms."""
+    if standards.cut_set is None:
+        return rows.drop(columns="band_counts")
+    order = standards.bands.sort_values("band_order").drop_duplicates("band")["band"]
+    counts = rows["band_counts"].map(lambda m: dict(m) if isinstance(m, dict) else {})
+    for band in order:
+        share = counts.map(lambda c, b=band: c.get(b, 0)) / rows["n_banded"].where(
+            rows["n_banded"] > 0
+        )
+        rows[f"share {band}"] = share.astype("float64")
+    return rows.drop(columns="band_counts")
+
+
+def _small_parts(rows: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """A statistic over a subset of the members (those with a percentile, a band, a target) is
+    blank when that subset is under the minimum size."""
+    pairs = {
+        "n_percentile": ["mean_percentile"],
+        "n_banded": ["pct_proficient", *[c for c in rows if c.startswith("share ")]],
+        "n_target": ["pct_at_or_above_target", "target"],
+    }
+    for size, columns in pairs.items():
+        small = rows[size].fillna(0) < min_n
+        for column in columns:
+            rows[column] = rows[column].mask(small)
+    rows["n_without_norm"] = rows["n_without_norm"].where(
+        (rows["n_without_norm"] == 0) | (rows["n_without_norm"] >= min_n)
+    )
+    return rows
+
+
+def _labels(rows: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str]) -> pd.DataFrame:
+    rows["cohort"] = rows["cohort_index"].map(lambda i: specs[i].label())
+    pooled = {"school_year": "years", "school": "schools", "grade": "grades"}
+    for dim, listed in pooled.items():
+        if dim not in by:
+            sort = canonical.grade_rank if dim == "grade" else str
+            rows[dim] = rows[listed].map(
+                lambda v, key=sort: ", ".join(sorted(map(str, v), key=key))
+            )
+    return rows
+
+
+def _suppress(rows: pd.DataFrame, reasons: pd.Series, min_n: int) -> pd.DataFrame:
+    compared = rows["n"].fillna(0)
+    small = (compared > 0) & (compared < min_n)
+    hidden = reasons.to_numpy() != ""
+    rows["suppressed"] = small.to_numpy() | hidden
+    rows["note"] = rows["note"].mask(small, SUPPRESSED_NOTE.format(min_n=min_n))
+    rows.loc[hidden & ~small.to_numpy(), "note"] = [
+        COMPLEMENT_NOTE.format(detail=r, min_n=min_n) for r in reasons[hidden & ~small.to_numpy()]
+    ]
+    out = suppress(rows, min_n, n_cols=(), keep=KEEP)
+    out["category"] = out["category"].mask(out["suppressed"])
+    return out
+
+
+def _order(rows: pd.DataFrame) -> pd.DataFrame:
+    subjects, seasons = list(canonical.SUBJECTS), list(canonical.SEASONS)
+    keys = pd.DataFrame({
+        "c": rows["cohort_index"],
+        "y": rows["school_year"].map(lambda y: -int(y[:4]) if y[:4].isdigit() else 0),
+        "s": rows["school"],
+        "g": rows["grade"].map(lambda g: canonical.grade_rank(g.split(",")[0])),
+        "j": rows["subject"].map(lambda v: subjects.index(v) if v in subjects else 9),
+        "n": rows["season"].map(lambda v: seasons.index(v) if v in seasons else 9),
+    })  # fmt: skip
+    return rows.loc[keys.sort_values(list(keys.columns), kind="stable").index].reset_index(
+        drop=True
+    )
+
+
+def _finish(
+    raw: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str], standards: Standards
+) -> pd.DataFrame:
+    cells, parts = _split(raw, specs, by)
+    keys = ["cohort_index", *by, *ALWAYS]
+    reasons = complement_reasons(cells, parts, specs, keys, standards.min_n)
+    rows = cells[cells["mask"] == cells["full"]].reset_index(drop=True)
+    rows = rows[(rows["n"] > 0) | (rows["n_without_norm"] > 0)].reset_index(drop=True)
+    reasons = reasons.reindex(pd.MultiIndex.from_frame(rows[keys])).fillna("")
+    # avg() of one repeated norm value carries float noise (139.55999999999997): the norms have
+    # two decimals, so nine keep every pooled average exact to far below the tests' tolerance.
+    rows[["norm_mean", "norm_sd"]] = rows[["norm_mean", "norm_sd"]].round(9)
+    rows = _labels(_tests(rows), specs, by)
+    rows["note"] = _notes(rows, standards)
+    rows["norm_source"] = standards.norm_set.label
+    rows = _small_parts(_band_shares(rows, standards), standards.min_n)
+    rows = _suppress(rows, reasons.reset_index(drop=True), standards.min_n)
+    p_adj, reject = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))
+    rows["p_adj"], rows["significant_bh"] = p_adj, reject
+    shares = [c for c in rows if c.startswith("share ")]
+    columns = [*RESULT_COLUMNS[:13], *shares, *RESULT_COLUMNS[13:], "n_without_norm"]
+    return _order(rows)[[*columns, "cohort_index"]]
+
+
+def _empty(standards: Standards) -> pd.DataFrame:
+    return pd.DataFrame(columns=[*RESULT_COLUMNS, "n_without_norm", "cohort_index"])
+
+
+def cohort_vs_norm(
+    con: duckdb.DuckDBPyConnection,
+    specs: CohortSpec | Sequence[CohortSpec],
+    scope: Scope,
+    *,
+    by: Sequence[str] = DEFAULT_BY,
+    norms_key: str | None = None,
+    standards: Standards | None = None,
+) -> pd.DataFrame:
+    """Every cohort in view against the standards, one row per cohort × `by` × subject × season.
+
+    `specs`: one cohort or several (a saved set); all are answered by one query. `by`: which of
+    school_year / school / grade split rows (the rest are pooled, see the module docstring)."""
+    specs = [specs] if isinstance(specs, CohortSpec) else list(specs)
+    unknown = [d for d in by if d not in GROUPABLE]
+    if unknown:
+        raise ValueError(f"Cannot group by {', '.join(unknown)}; choose from {GROUPABLE}.")
+    by = [d for d in GROUPABLE if d in by]
+    standards = standards or standards_in_use(con, norms_key)
+    if not specs:
+        return _empty(standards)
+    sql, params = _query(specs, scope, standards, by)
+    raw = _run(con, sql, params, _frames(standards))
+    if raw.empty:
+        return _empty(standards)
+    return _finish(raw, specs, by, standards)
