@@ -20,7 +20,6 @@ import duckdb
 import pandas as pd
 
 from core import canonical
-from core.cohort_catalog import attribute_label
 from core.cohorts import CohortSpec, cohort_size
 from core.narrative_inputs import (
     AlertItem,
@@ -234,7 +233,7 @@ def group_label(attribute: str, value: str) -> str:
         return named[(attribute, value.lower())]
     if attribute == "race_ethnicity":
         return f"{value} students"
-    return f"Students with {attribute_label(attribute).lower()} “{value}”"
+    return f"Students with {attribute.replace('_', ' ')} “{value}”"
 
 
 def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:

@@ -137,8 +137,8 @@ def _prior_headline(findings: CohortFindings) -> str:
     real = [c for c in findings.prior if prior_is_real(c)]
     if not real:
         return (
-            f"Compared with {findings.prior[0].prior_year}, no subject shows a real change "
-            "— the differences could be chance."
+            f"Compared with {findings.prior[0].prior_year}, none of the differences is large "
+            "enough to rule out chance."
         )
     parts = [f"{c.subject} ({c.season}) shows a real {c.direction}" for c in real[:3]]
     return f"Compared with {real[0].prior_year}, " + _join(parts) + "."

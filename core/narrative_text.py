@@ -219,7 +219,7 @@ def prior_sentence(c: YearComparison, words: Phrasing) -> str:
         f"prior-chance-{c.subject}-{c.season}",
         (
             "{head}: {a} this year against {b} in {year}; the {d}-point difference could be "
-            "chance, so it is not a real change.{small}",
+            "chance, so it does not count as a change.{small}",
             "{head}: the average was {a} in {now} and {b} in {year} — a {d}-point difference "
             "that could be chance.{small}",
         ),

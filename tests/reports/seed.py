@@ -3,9 +3,9 @@
 Two schools of ~60 students per grade (3 and 4), three school years, math and reading, fall and
 spring, on the NWEA RIT scale (so the shipped 2020 norms apply). Planted: Lincoln's grade 3 math
 drops in the latest year; Roosevelt sits well above the norm; English learners trail in reading;
-a race/ethnicity group of four students (always suppressed); a third school with six students
-(a suppressed cohort). Names are made-up syllables that cannot collide with English words, so a
-test can search narrative text for any roster value.
+a race/ethnicity group of four students in Lincoln's latest grade 3 (always suppressed); a third
+school with six students (a suppressed cohort). Names are made-up syllables that cannot collide
+with English words, so a test can search narrative text for any roster value.
 """
 
 from __future__ import annotations
@@ -48,9 +48,8 @@ def _students(rng: np.random.Generator) -> pd.DataFrame:
     frame["last_name"] = [_name(rng) for _ in range(count)]
     frame["gender"] = rng.choice(["F", "M"], count)
     race = rng.choice(["Hispanic", "White", "Black"], count, p=[0.4, 0.4, 0.2]).astype(object)
-    race[rng.choice(np.flatnonzero(frame["school"] == "Lincoln Elementary"), 4, replace=False)] = (
-        SMALL_GROUP
-    )
+    latest_grade_3 = (frame["school"] == "Lincoln Elementary") & (frame["entry"] == len(YEARS) - 1)
+    race[rng.choice(np.flatnonzero(latest_grade_3), 4, replace=False)] = SMALL_GROUP
     frame["race_ethnicity"] = race
     frame["ell"] = rng.random(count) < 0.25
     frame["sped"] = rng.random(count) < 0.12
