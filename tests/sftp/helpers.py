@@ -57,3 +57,14 @@ def cli(*args: str, stdin: str = "", db: Path) -> Ran:
     finally:
         sys.stdin = saved
     return Ran(code, out.getvalue(), err.getvalue())
+
+
+HEADER = "student_id,school,grade,school_year,season,subject,score\n"
+
+
+def scores_csv(students: int, season: str, first: int = 0) -> bytes:
+    rows = [
+        f"S{first + i:05d},Lincoln Elementary,3,2024-2025,{season},math,{180 + (i * 7) % 41}\n"
+        for i in range(students)
+    ]
+    return (HEADER + "".join(rows)).encode()

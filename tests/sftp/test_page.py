@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import db, mail, sftp
 from core.scope import Scope
+from tests.sftp.helpers import scores_csv
 from tests.sftp.sshd import Server
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "sftp_settings.py")
@@ -34,7 +35,7 @@ def test_only_district_admins(db_path: Path) -> None:
 
 
 def test_add_test_confirm_and_test_again(db_path: Path, server: Server) -> None:
-    server.deliver("scores_2025.csv", b"a\n1\n")
+    server.deliver("scores_2025.csv", scores_csv(25, "spring"))
     app = page_as("district_admin")
     assert "No SFTP source yet" in app.info[0].value
     by_key(app.text_input, "src_new_name").input("Vendor")
@@ -66,6 +67,15 @@ def test_add_test_confirm_and_test_again(db_path: Path, server: Server) -> None:
     assert any("All steps passed. 1 file(s) match: scores_2025.csv" in s.value for s in app.success)
     # the password is never sent back to the browser
     assert all(server.account.password not in str(w.value) for w in app.text_input)
+
+    button(app, "⬇️ Import now").click().run()
+    shown = " ".join(m.value for m in app.markdown)
+    assert "**/incoming/scores_2025.csv** — job #" in shown
+    assert "25 rows read, 25 inserted" in shown
+    with db.connect(db_path) as con:
+        assert con.execute("select count(*) from assessments").fetchone()[0] == 25
+    button(app, "⬇️ Import now").click().run()
+    assert any("already imported" in i.value for i in app.info)
 
 
 def test_changed_key_needs_the_extra_acknowledgement(db_path: Path, server: Server) -> None:

@@ -13,19 +13,10 @@ from pathlib import Path
 from core import db
 from core.nightly import run_nightly
 from core.sftp_pull import pull_source
-from tests.sftp.helpers import add_password_source, cli
+from tests.sftp.helpers import add_password_source, cli, scores_csv
 from tests.sftp.sshd import Server
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADER = "student_id,school,grade,school_year,season,subject,score\n"
-
-
-def scores_csv(students: int, season: str, first: int = 0) -> bytes:
-    rows = [
-        f"S{first + i:05d},Lincoln Elementary,3,2024-2025,{season},math,{180 + (i * 7) % 41}\n"
-        for i in range(students)
-    ]
-    return (HEADER + "".join(rows)).encode()
 
 
 def setup_source(server: Server, db_path: Path) -> None:
