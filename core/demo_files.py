@@ -95,13 +95,6 @@ def roster_frame(district, school_year: str) -> pd.DataFrame:
     return enrolled.merge(district.students, on="student_id", how="left", validate="1:1")
 
 
-def write_roster_csv(district, school_year: str, path: str | os.PathLike[str]) -> Path:
-    """A student roster as an SIS exports it: one row per enrolled student."""
-    frame = roster_frame(district, school_year).sort_values(["school", "grade", "student_id"])
-    return copy_csv(frame, path, ROSTER_SELECT)
-
-
-def latest_school_sample(district, school: str) -> pd.DataFrame:
-    """One school's latest year: small enough to open in a spreadsheet."""
-    scores = district.scores
-    return scores[(scores["school"] == school) & (scores["school_year"] == district.years[-1])]
+def write_roster_csv(roster: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """A student roster as an SIS exports it (rows of `roster_frame`), by school and grade."""
+    return copy_csv(roster.sort_values(["school", "grade", "student_id"]), path, ROSTER_SELECT)

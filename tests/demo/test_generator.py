@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from core.demo import PLANTED, generate, school_years
-from core.demo_files import LONG_COLUMNS, write_long_csv, write_roster_csv
+from core.demo_files import LONG_COLUMNS, roster_frame, write_long_csv, write_roster_csv
 from core.demo_scores import norm_table
 from core.stats import benjamini_hochberg
 
@@ -56,7 +56,7 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
 def test_long_and_roster_files_carry_every_row(tmp_path):
     small = generate(300, seed=3)
     long_path = write_long_csv(small.scores, tmp_path / "long.csv")
-    roster_path = write_roster_csv(small, LATEST, tmp_path / "roster.csv")
+    roster_path = write_roster_csv(roster_frame(small, LATEST), tmp_path / "roster.csv")
     long = pd.read_csv(long_path, dtype=str, keep_default_na=False)
     roster = pd.read_csv(roster_path, dtype=str, keep_default_na=False)
     assert list(long.columns[: len(LONG_COLUMNS)]) == list(LONG_COLUMNS)

@@ -103,25 +103,49 @@ def test_samples_are_listed_in_the_readme(loaded):
 EXPECTED_PRESETS = {
     "generic_long_sample.csv": "generic",
     "roster.csv": "roster",
+    "nwea_map_combined_data_file.csv": "nwea_map",
+    "renaissance_star.csv": "star",
+    "iready_diagnostic_results_math.csv": "iready_math",
+    "dibels8_benchmark.csv": "dibels8",
 }
+
+
+def test_every_sample_has_an_expected_preset(loaded):
+    summary, _, _ = loaded
+    samples = {Path(p).name for p in summary["files"]} - {FULL_FILE, "README.txt"}
+    assert samples == set(EXPECTED_PRESETS)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_PRESETS))
 def test_each_sample_imports_with_its_preset_detected(loaded, tmp_path, name):
-    summary, _, _ = loaded
+    summary, district, _ = loaded
     sample = next(p for p in summary["files"] if p.endswith("/" + name))
     rows = len(pd.read_csv(sample, dtype=str))
-    job = import_file(sample, db=tmp_path / "fresh.duckdb", origin="cli")
+    fresh = tmp_path / "fresh.duckdb"
+    job = import_file(sample, db=fresh, origin="cli")
     assert job.preset == EXPECTED_PRESETS[name]
     assert job.status == "completed"
     assert (job.rows_read, job.rejected, job.inserted) == (rows, 0, rows)
+    if name == "roster.csv":
+        return
+    # the file's season, year, subject and percentile derive back to the generated test event
+    stored = query(fresh, "select student_id, subject, school_year, season, percentile "
+                          "from assessments")  # fmt: skip
+    keys = ["student_id", "subject", "school_year", "season"]
+    generated = district.scores.astype({"season": str, "subject": str})
+    both = stored.merge(generated, on=keys, suffixes=("", "_generated"), validate="1:1")
+    assert len(both) == rows
+    assert (both["percentile"] == both["percentile_generated"]).all()
 
 
-def test_a_sample_of_the_demo_is_already_there(loaded):
+@pytest.mark.parametrize("name", ["generic_long_sample.csv", "nwea_map_combined_data_file.csv"])
+def test_a_sample_of_the_demo_scores_is_already_there(loaded, name):
     summary, _, path = loaded
-    sample = next(p for p in summary["files"] if p.endswith("/generic_long_sample.csv"))
+    sample = next(p for p in summary["files"] if p.endswith("/" + name))
     job = import_file(sample, db=path, origin="cli")
-    assert job.inserted == 0 and job.duplicates == job.rows_read > 0
+    assert job.status == "completed"
+    assert (job.inserted, job.updated, job.rejected) == (0, 0, 0)
+    assert job.duplicates == job.rows_read > 0
 
 
 def test_full_file_is_the_one_loaded(loaded):
