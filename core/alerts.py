@@ -7,8 +7,9 @@ Three kinds, each with its evidence (a page and the cohort spec that page opens 
   comparison, and |Hedges' g| ≥ `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
 * **widening gap** — a subgroup's gap to the rest of its grade × subject × season cohort (all
   schools in scope together) is growing in its own direction: its linear trend across the
-  latest three to five years, or its change from `alerts.gap_years_back` years earlier to the
-  latest year, has p < alpha after BH (core.subgroups). Critical when both tests agree.
+  latest three to five years — or, for a subgroup reported in fewer years, its change from
+  `alerts.gap_years_back` years earlier — has p < alpha after BH, one test per subgroup in one
+  family (core.subgroups.widening_tests). Critical when it also widened at every step.
 * **proficiency drop** — % proficient fell by at least `alerts.proficiency_drop_points` points
   from the year before, with a two-proportion test p < alpha after BH; critical at twice that.
 
@@ -35,7 +36,7 @@ from core.compare import (
     available_years,
 )
 from core.scope import Scope
-from core.subgroups import gap_change, gap_trend, subgroup_gaps
+from core.subgroups import subgroup_gaps, widening_tests
 from core.sufficient_stats import ALL_SCHOOLS
 
 SEVERITIES = ("critical", "warning", "info")
@@ -149,7 +150,7 @@ def proficiency_drops(
 def widening_gaps(
     con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
 ) -> list[dict[str, Any]]:
-    """Gaps widening by trend (≥ 3 years, WLS slope) or latest vs `gap_years_back` earlier."""
+    """Gaps growing by trend (≥ 3 years) or, with fewer years, latest vs `gap_years_back`."""
     span = [canonical.previous_year(year, k) for k in range(TREND_YEARS - 1, 0, -1)] + [year]
     earlier = canonical.previous_year(year, limits.gap_years_back)
     gaps = subgroup_gaps(
@@ -157,44 +158,31 @@ def widening_gaps(
     )
     if gaps.empty:
         return []
-    keys = ["grade", "subject", "season", "attribute", "value"]
-    trend = gap_trend(gaps, span)
-    trend = trend[(trend["p_adj"] < limits.alpha) & trend["widening"]]
-    change = gap_change(gaps, year, earlier)
-    change = change[(change["p_adj"] < limits.alpha) & change["widened"]]
-    hits = trend.merge(change, on=keys, how="outer", indicator="matched")
-    alerts = []
-    for row in hits.itertuples(index=False):
-        both = row.matched == "both"
-        alerts.append(
-            {
-                "severity": "critical" if both else "warning",
-                "kind": "widening gap",
-                "title": f"{_where(row)}: the {row.attribute} = {row.value} gap widened",
-                "detail": _gap_detail(row, year, earlier),
-                "school_year": year,
-                "page": SUBGROUP_PAGE,
-                "spec": _spec_json(row, year),
-                "focus": f"{row.attribute}={row.value}",
-            }
-        )
-    return alerts
+    tests = widening_tests(gaps, span, earlier)
+    hits = tests[(tests["p_adj"] < limits.alpha) & tests["widening"]]
+    return [
+        {
+            "severity": "critical" if row.every_year else "warning",
+            "kind": "widening gap",
+            "title": f"{_where(row)}: the {row.attribute} = {row.value} gap widened",
+            "detail": _gap_detail(row),
+            "school_year": year,
+            "page": SUBGROUP_PAGE,
+            "spec": _spec_json(row, year),
+            "focus": f"{row.attribute}={row.value}",
+        }
+        for row in hits.itertuples(index=False)
+    ]
 
 
-def _gap_detail(row: Any, year: str, earlier: str) -> str:
-    parts = []
-    if pd.notna(row.slope):
-        parts.append(
-            f"gap {row.first_gap:+.1f} in {row.first_year} → {row.latest_gap:+.1f} in "
-            f"{row.latest_year}, trend {row.slope:+.1f} points a year over {row.years:.0f} years "
-            f"(BH-adjusted p {row.p_adj_x:.3g})"
-        )
-    if pd.notna(row.change):
-        parts.append(
-            f"{row.gap_then:+.1f} in {earlier} → {row.gap:+.1f} in {year} "
-            f"(change {row.change:+.1f}; BH-adjusted p {row.p_adj_y:.3g})"
-        )
-    return "; ".join(parts)
+def _gap_detail(row: Any) -> str:
+    text = (
+        f"gap {row.first_gap:+.1f} in {row.first_year} → {row.latest_gap:+.1f} in {row.latest_year}"
+    )
+    if row.test == "trend":
+        text += f", {row.slope:+.1f} points a year over {row.years:.0f} years"
+        text += " (wider every year)" if row.every_year else ""
+    return text + f" (BH-adjusted p {row.p_adj:.3g})"
 
 
 def current_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

@@ -242,7 +242,8 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     """The gap's linear trend across `years` (points per year): weighted least squares with
     weights 1 / se² (each year's gap is an independent estimate with a known standard error),
     a z-test of the slope, whether the gap is widening (the slope points the way the latest gap
-    does), and BH across rows. Rows need a reported gap in at least three of the years."""
+    does; `every_year`: it also widened at each step), and BH across rows. Rows need a reported
+    gap in at least three of the years."""
     keys = _gap_keys(gaps)
     frame = _with_se(distinct_gaps(gaps))
     frame = frame[frame["school_year"].isin(years) & frame["gap"].notna() & (frame["se"] > 0)]
@@ -250,13 +251,17 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     x = frame["school_year"].str[:4].astype(int) - latest  # small numbers: no cancellation
     w = 1 / frame["se"] ** 2
     frame = frame.assign(x=x, w=w, wx=w * x, wy=w * frame["gap"], wxx=w * x * x)
-    frame = frame.assign(wxy=frame["wx"] * frame["gap"]).sort_values("x")
+    frame = frame.assign(wxy=frame["wx"] * frame["gap"]).sort_values([*keys, "x"])
+    direction = np.sign(frame.groupby(keys)["gap"].transform("last"))
+    step = frame.groupby(keys)["gap"].diff() * direction
+    frame = frame.assign(wider=(step > 0) | step.isna())
     out = frame.groupby(keys, sort=True).agg(
         years=("x", "size"),
         first_year=("school_year", "first"),
         first_gap=("gap", "first"),
         latest_year=("school_year", "last"),
         latest_gap=("gap", "last"),
+        every_year=("wider", "all"),
         **{c: (c, "sum") for c in ("w", "wx", "wy", "wxx", "wxy")},
     )
     out["sxx"] = out["wxx"] - out["wx"] ** 2 / out["w"]
@@ -270,3 +275,23 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     out["widening"] = np.sign(out["latest_gap"]) * out["slope"] > 0
     p_adj, reject = stats.benjamini_hochberg(out["p"])
     return out.assign(p_adj=p_adj, significant_bh=reject)
+
+
+def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd.DataFrame:
+    """One test per subgroup, in one Benjamini–Hochberg family: the trend across `years` where
+    the subgroup has three or more reported years, else its latest gap vs `earlier`'s.
+    `widening` says the gap grows the way it points; `test` says which test was used."""
+    latest = max(years)
+    keys = _gap_keys(gaps)
+    trend = gap_trend(gaps, years).assign(test="trend")
+    change = gap_change(gaps, latest, earlier)
+    change = change.rename(
+        columns={"widened": "widening", "gap": "latest_gap", "gap_then": "first_gap",
+                 "school_year": "latest_year", "earlier_year": "first_year"}
+    ).assign(test="change", years=2, every_year=False)  # fmt: skip
+    known = trend[keys].assign(_in_trend=True)
+    change = change.merge(known, on=keys, how="left")
+    change = change[change["_in_trend"].isna()].drop(columns="_in_trend")
+    both = pd.concat([trend, change], ignore_index=True)
+    p_adj, reject = stats.benjamini_hochberg(both["p"])
+    return both.assign(p_adj=p_adj, significant_bh=reject)
