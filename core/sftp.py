@@ -28,8 +28,8 @@ class SourceError(ValueError):
 
 
 @dataclass(frozen=True)
-class SftpSource:
-    """One configured source as the UI and the CLI see it: secrets only as set / not set."""
+class Endpoint:
+    """Where a source's files are and how to sign in there (no secrets)."""
 
     name: str
     host: str
@@ -39,6 +39,12 @@ class SftpSource:
     remote_dir: str
     pattern: str
     preset: str
+
+
+@dataclass(frozen=True)
+class SftpSource(Endpoint):
+    """One configured source as the UI and the CLI see it: secrets only as set / not set."""
+
     password_set: bool
     key_set: bool
     passphrase_set: bool

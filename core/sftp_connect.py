@@ -20,7 +20,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import duckdb
@@ -91,17 +91,9 @@ class HostKey:
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(sftp.Endpoint):
     """Everything needed to reach one source, read from the warehouse beforehand."""
 
-    name: str
-    host: str
-    port: int
-    username: str
-    auth_kind: str
-    remote_dir: str
-    pattern: str
-    preset: str
     credentials: sftp.Credentials
     trusted: sftp.TrustedKey | None
 
@@ -160,15 +152,9 @@ StepCallback = Callable[[Step], None]
 
 def load_target(con: duckdb.DuckDBPyConnection, name: str) -> Target:
     source = sftp.get_source(con, name)
+    endpoint = {f.name: getattr(source, f.name) for f in fields(sftp.Endpoint)}
     return Target(
-        name=source.name,
-        host=source.host,
-        port=source.port,
-        username=source.username,
-        auth_kind=source.auth_kind,
-        remote_dir=source.remote_dir,
-        pattern=source.pattern,
-        preset=source.preset,
+        **endpoint,
         credentials=sftp.credentials(con, name),
         trusted=sftp.trusted_key(con, name),
     )

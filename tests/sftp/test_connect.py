@@ -14,6 +14,13 @@ from tests.sftp.helpers import add_password_source, trust_current_key
 from tests.sftp.sshd import PASSPHRASE, Server, free_port, keygen_fingerprint
 
 
+def report_after_trust(con, server: Server, **changes):
+    """Add the source, confirm the server's key, then test the connection."""
+    add_password_source(con, server, **changes)
+    trust_current_key(con, "vendor")
+    return test_connection(load_target(con, "vendor"))
+
+
 def test_unknown_host_key_is_shown_and_nothing_else_happens(con, server: Server) -> None:
     server.deliver("scores_2025.csv", b"a,b\n1,2\n")
     add_password_source(con, server)
@@ -70,9 +77,7 @@ def test_changed_host_key_refuses_with_interception_warning(con, server: Server)
 
 def test_wrong_password(con, server: Server) -> None:
     server.deliver("scores_2025.csv", b"y\n")
-    add_password_source(con, server, password="not-the-password")
-    trust_current_key(con, "vendor")
-    report = test_connection(load_target(con, "vendor"))
+    report = report_after_trust(con, server, password="not-the-password")
     assert report.problem.kind == "auth_failed"
     assert report.steps[-1].step == "authenticating"
     assert "refused the sign-in" in report.problem.reason
@@ -147,27 +152,21 @@ def test_silent_server_times_out_within_the_limit(con) -> None:
 
 
 def test_folder_without_permission(con, server: Server) -> None:
-    add_password_source(con, server, remote_dir="/locked")
-    trust_current_key(con, "vendor")
-    report = test_connection(load_target(con, "vendor"))
+    report = report_after_trust(con, server, remote_dir="/locked")
     assert report.problem.kind == "folder_denied"
     assert report.steps[-1].step == "listing"
     assert "permission denied" in report.problem.reason
 
 
 def test_missing_folder(con, server: Server) -> None:
-    add_password_source(con, server, remote_dir="/outgoing")
-    trust_current_key(con, "vendor")
-    report = test_connection(load_target(con, "vendor"))
+    report = report_after_trust(con, server, remote_dir="/outgoing")
     assert report.problem.kind == "folder_missing"
     assert "'/incoming'" in report.problem.reason  # where the account starts
 
 
 def test_no_matching_file(con, server: Server) -> None:
     server.deliver("roster.csv", b"x\n")
-    add_password_source(con, server)
-    trust_current_key(con, "vendor")
-    report = test_connection(load_target(con, "vendor"))
+    report = report_after_trust(con, server)
     assert report.problem.kind == "no_match"
     assert report.steps[-1].step == "matching"
     assert "roster.csv" in report.problem.reason
