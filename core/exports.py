@@ -35,3 +35,36 @@ def csv_bytes(df: pd.DataFrame, filters: dict[str, Any] | None = None) -> bytes:
         buffer.write(f"# {neutralise(str(key))}: {neutralise(str(value))}\n")
     neutralise_frame(df).to_csv(buffer, index=False)
     return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(df: pd.DataFrame, filters: dict[str, Any] | None = None) -> bytes:
+    """An Excel workbook: the filters as "key | value" rows on top, a blank row, then the table.
+
+    Text cells are neutralised like the CSV (openpyxl would store "=…" text as a live formula)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Yardstick"
+    for key, value in (filters or {}).items():
+        sheet.append([neutralise(str(key)), neutralise(str(value))])
+    if filters:
+        sheet.append([])
+    table = neutralise_frame(df)
+    sheet.append([str(c) for c in table.columns])
+    for row in table.itertuples(index=False):
+        sheet.append([_cell(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """Missing values as empty cells; numpy scalars as plain Python numbers."""
+    if isinstance(value, list | tuple | dict):
+        return neutralise(str(value))
+    if pd.isna(value):
+        return None
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value

@@ -90,8 +90,8 @@ AGGREGATES = {
     "platform": "min(platform)",
 }
 RESULT_COLUMNS = [
-    "cohort", "school_year", "school", "grade", "subject", "season", "n", "mean", "sd", "median",
-    "mean_percentile", "pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target",
+    "cohort", "filters", "school_year", "school", "grade", "subject", "season", "n", "mean", "sd",
+    "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target",
     "target", "norm_mean", "norm_sd", "diff", "t", "df", "p", "ci_lo", "ci_hi", "effect_size",
     "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
 ]  # fmt: skip
@@ -137,7 +137,7 @@ def _flag_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, dict
     return prefixed(clause, params, f"k{index}_")
 
 
-def _members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
+def members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
     """Grain: one row per test event of the cohort *without its filters*; `mask` has bit i set
     when the event's student passes filter i (all bits set = a member)."""
     skip = tuple(name for name, _ in spec.filters)
@@ -158,7 +158,7 @@ def _members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]
     return prefixed(sql, params, f"c{index}_")
 
 
-def _scored_sql(standards: Standards) -> tuple[str, dict]:
+def scored_cte(standards: Standards) -> tuple[str, dict]:
     """Each event with its own-grade norm, its band (ASOF: the highest band starting at or below
     the score) and its target. `eligible` = compared in its row: it has a norm, or its subject ×
     season has no norm at all on this platform (descriptive statistics only)."""
@@ -199,10 +199,10 @@ def _query(
 ) -> tuple[str, dict]:
     members, params = [], {}
     for index, spec in enumerate(specs):
-        sql, bound = _members_sql(index, spec, scope)
+        sql, bound = members_sql(index, spec, scope)
         members.append(sql)
         params.update(bound)
-    scored, bound = _scored_sql(standards)
+    scored, bound = scored_cte(standards)
     params.update(bound)
     pooled = [d for d in GROUPABLE if d not in by]
     aggregates = ",\n".join(
@@ -224,7 +224,7 @@ def _query(
     return sql, params
 
 
-def _frames(standards: Standards) -> dict[str, pd.DataFrame]:
+def standard_frames(standards: Standards) -> dict[str, pd.DataFrame]:
     """The small standard tables the query joins (registered on the connection for one query)."""
     bands = standards.bands[[*KEY, "band", "min_score", "proficient", "band_order"]].copy()
     bands["min_score"] = bands["min_score"].astype("float64")
@@ -238,7 +238,9 @@ def _frames(standards: Standards) -> dict[str, pd.DataFrame]:
     }
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict, frames: dict) -> pd.DataFrame:
+def run_with_standards(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict, frames: dict
+) -> pd.DataFrame:
     with (
         registered(con, "std_norms", frames["std_norms"]),
         registered(con, "std_bands", frames["std_bands"]),
@@ -397,8 +399,14 @@ def _small_parts(rows: pd.DataFrame, min_n: int) -> pd.DataFrame:
     return rows
 
 
+def filters_text(spec: CohortSpec) -> str:
+    """A spec's student filters in words ("ell=true; program=gifted"), '' when none."""
+    return "; ".join(f"{name}={'/'.join(values)}" for name, values in spec.filters)
+
+
 def _labels(rows: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str]) -> pd.DataFrame:
     rows["cohort"] = rows["cohort_index"].map(lambda i: specs[i].label())
+    rows["filters"] = rows["cohort_index"].map(lambda i: filters_text(specs[i]))
     pooled = {"school_year": "years", "school": "schools", "grade": "grades"}
     for dim, listed in pooled.items():
         if dim not in by:
@@ -458,7 +466,8 @@ def _finish(
     p_adj, reject = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))
     rows["p_adj"], rows["significant_bh"] = p_adj, reject
     shares = [c for c in rows if c.startswith("share ")]
-    columns = [*RESULT_COLUMNS[:13], *shares, *RESULT_COLUMNS[13:], "n_without_norm"]
+    split = RESULT_COLUMNS.index("pct_at_or_above_target")
+    columns = [*RESULT_COLUMNS[:split], *shares, *RESULT_COLUMNS[split:], "n_without_norm"]
     return _order(rows)[[*columns, "cohort_index"]]
 
 
@@ -488,7 +497,7 @@ def cohort_vs_norm(
     if not specs:
         return _empty(standards)
     sql, params = _query(specs, scope, standards, by)
-    raw = _run(con, sql, params, _frames(standards))
+    raw = run_with_standards(con, sql, params, standard_frames(standards))
     if raw.empty:
         return _empty(standards)
     return _finish(raw, specs, by, standards)
