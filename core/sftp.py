@@ -116,7 +116,10 @@ def credentials(con: duckdb.DuckDBPyConnection, name: str) -> Credentials:
     ).fetchone()
     if row is None:
         raise SourceError(f"No SFTP source named {name!r}.")
-    return Credentials(*(secrets.decrypt(token) if token else None for token in row))
+    try:
+        return Credentials(*(secrets.decrypt(token) if token else None for token in row))
+    except secrets.SecretError as exc:
+        raise SourceError(f"Source {name!r}: {exc}") from exc
 
 
 def trusted_key(con: duckdb.DuckDBPyConnection, name: str) -> TrustedKey | None:
@@ -203,6 +206,10 @@ def save_source(
         from core.sftp_keys import load_private_key
 
         load_private_key(private_key, passphrase or None)
+    if auth_kind == "password":  # keep only the secret the chosen sign-in uses
+        private_key = passphrase = ""
+    elif auth_kind == "key":
+        password = ""
     exists = con.execute(
         "select host, port from sftp_sources where name = ?", [values["name"]]
     ).fetchone()

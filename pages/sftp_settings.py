@@ -6,7 +6,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core import audit, mail, sftp
-from core.sftp_connect import load_target, test_connection
+from core.sftp_connect import test_connection
 from ui import sftp_panels as panels
 from ui.auth import require_admin
 from ui.session import warehouse
@@ -70,7 +70,7 @@ if source is not None:
         test_col, pull_col, remove_col = st.columns(3)
         if test_col.button("🔌 Test connection", width="stretch"):
             with warehouse() as con:
-                target = load_target(con, source.name)
+                target = panels.target_or_stop(con, source.name)
             with st.status("Testing the connection…", expanded=True) as status:
                 report = test_connection(
                     target, on_step=lambda step: st.markdown(panels.step_line(step))

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import mail, sftp
-from core.sftp_connect import ConnectionReport, RemoteFile, Step
+from core.sftp_connect import ConnectionReport, RemoteFile, Step, Target, load_target
 from core.sftp_pull import PullResult, pull_source
 from ui.session import db_path
 
@@ -92,6 +92,15 @@ def source_form(existing: sftp.SftpSource | None, presets: list[str]) -> dict[st
     }  # fmt: skip
 
 
+def target_or_stop(con: Any, name: str) -> Target:
+    """The source's connection details; an unreadable secret is shown instead of a crash."""
+    try:
+        return load_target(con, name)
+    except sftp.SourceError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
 def step_line(step: Step) -> str:
     mark = "✅" if step.ok else "❌"
     return f"{mark} **{step.label}** — {step.detail} ({step.seconds:.2f} s)"
@@ -146,10 +155,15 @@ def pull_with_progress(name: str, user: str) -> PullResult:
         def importing(stage: str, fraction: float) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=f"Import: {stage}…")
 
-        result = pull_source(
-            name, db=db_path(), user=user, on_step=lambda s: st.markdown(step_line(s)),
-            on_download=downloaded, progress=importing,
-        )  # fmt: skip
+        try:
+            result = pull_source(
+                name, db=db_path(), user=user, on_step=lambda s: st.markdown(step_line(s)),
+                on_download=downloaded, progress=importing,
+            )  # fmt: skip
+        except sftp.SourceError as exc:
+            status.update(label="Import not started", state="error")
+            st.error(str(exc))
+            st.stop()
         status.update(label=result.message, state="complete" if result.ok else "error")
     return result
 
