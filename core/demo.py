@@ -13,27 +13,34 @@ change school, new kindergarteners and movers arrive). About 4 % of tests are mi
 section of ~28 students has a named teacher. Extra student attributes: `program`
 (reading-recovery / gifted / none) and `class_type` (general / co-taught / dual-language).
 
-Planted truths (norm SDs; everything else is noise around stable effects):
+Planted truths (in norm SDs; observed values are for the default seed 2024 and size):
 
 1. DECLINE — Lincoln Elementary, grade 3, math, 2024-2025 (the latest year), every season:
    scores are shifted down by 0.90 SD. Against 2023-2024's grade 3 at Lincoln (different
-   students, ~80-95 per season on each side) the Welch test gives p < 0.001 and Hedges' g of
-   -0.71 (fall), -0.52 (winter), -0.60 (spring) with seed 2024; all three survive Benjamini-Hochberg
-   across every school × grade × subject × season prior-year comparison (~180 of them).
+   students, 81-95 per season on each side) Welch p ≤ 0.0006 and Hedges' g -0.56 (fall),
+   -0.53 (winter), -0.64 (spring); all three survive Benjamini-Hochberg across the ~180
+   school × grade × subject × season prior-year comparisons, and core.alerts lists them as
+   critical declines (with % proficient drops of 24-28 points).
 2. WIDENING GAP — ELL vs non-ELL students, reading, district-wide, every grade and season: the
-   ELL effect is -0.45 SD in the first year and grows by -0.15 SD each year (-0.45, -0.60,
-   -0.75, -0.90 for 2021-2022 … 2024-2025), on top of the other demographic effects, so the
-   observed ELL reading gap widens every year. (The ELL math effect is a constant -0.35 SD.)
-3. CELEBRATE — Roosevelt Elementary carries a +0.50 SD school effect and few students on
-   free/reduced lunch: its grade cohorts sit clearly above the national norm in every year
-   (e.g. grade 5 reading, spring 2024-2025, about +0.5 SD, one-sample p < 0.001). And
-   Washington Elementary grade 4 math in 2024-2025 grows faster than the norms: +0.25 SD by
-   winter and +0.50 SD by spring on top of the normal fall → spring growth.
+   ELL effect is -0.35 SD in the first year and grows by -0.20 SD a year (-0.35, -0.55, -0.75,
+   -0.95 for 2021-2022 … 2024-2025) on top of the other demographic effects. The observed
+   district ELL reading gap is 0.37, 0.58, 0.75, 0.99 SD (about 1,000 ELL scores a year);
+   core.alerts flags it per grade (e.g. grade 2 reading, spring: 4.6 → 20.5 RIT). The ELL math
+   effect is a constant -0.35 SD (observed gap 0.31-0.40 SD, no trend).
+3. CELEBRATE — Roosevelt Elementary carries a +0.50 SD school effect and has few students on
+   free/reduced lunch: its scores average +0.5 SD above the national norm mean, and at least
+   35 of its 36 grade × subject × season cohorts are Above the norm (d ≥ 0.2, one-sample
+   p < 0.05) in every year. And Washington Elementary grade 4 math in 2024-2025 grows faster
+   than the norms: +0.25 SD by winter and +0.50 SD by spring beyond the norms' fall → spring
+   growth (spring vs 2023-2024: g +0.64, listed by core.alerts as an improvement).
 
-Stable effects: school (Lincoln -0.10, Washington -0.05, Roosevelt +0.50, Maple Grove +0.05),
-FRL -0.30, SPED -0.75, ELL math -0.35, race/ethnicity between -0.18 and +0.20, girls +0.08 in
-reading; per-student ability (r ≈ 0.95 year to year), a growth slope and test noise.
-`PLANTED` (core.demo_scores) holds these cohort definitions for tests and narratives.
+Everything else is noise around stable effects: school (Lincoln -0.10, Washington -0.05,
+Roosevelt +0.50, Maple Grove +0.05), FRL -0.30, SPED -0.75, ELL math -0.35, race/ethnicity
+between -0.18 and +0.20, girls +0.08 in reading; per-student ability (a fixed trait plus a part
+that drifts, r = 0.95, from year to year), a small growth slope within the year, test noise.
+`program` is chosen on the fixed trait and `class_type` on SPED/ELL, the same way for every
+grade and year, so their gaps are real but have no trend. `PLANTED` (core.demo_scores) holds
+the planted cohorts' definitions for tests and narratives.
 """
 
 from __future__ import annotations

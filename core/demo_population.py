@@ -24,9 +24,10 @@ SWITCH_RATE = 0.03  # share of continuing students who change school inside the 
 MIN_INFLOW = 0.04  # movers arrive every year, even when a grade is already full
 REPEAT_RATE = np.array([0.03, 0.025, 0.02, 0.015, 0.008, 0.005, 0.005, 0.004, 0.004])
 STUDENTS_PER_SECTION = 28
-ABILITY_SD = 0.76  # general ability, in norm SDs
+TRAIT_SD = 0.55  # the fixed part of general ability, in norm SDs
+ABILITY_SD = 0.52  # the part that drifts from year to year (together: about 0.76)
 SUBJECT_SD = 0.42  # subject-specific ability on top of it
-YEAR_TO_YEAR_R = 0.95  # correlation of a student's ability between consecutive years
+YEAR_TO_YEAR_R = 0.95  # year-to-year correlation of the drifting parts of ability
 
 RACES = (
     "White",
@@ -55,7 +56,6 @@ class School:
     weight: float
     frl_rate: float
     effect: float = 0.0
-    dual_language: bool = False
 
     def serves(self, grade: np.ndarray) -> np.ndarray:
         return (grade >= self.low) & (grade <= self.high)
@@ -63,7 +63,7 @@ class School:
 
 DEFAULT_SCHOOLS = (
     School("Lincoln Elementary", "LIN", 0, 5, 0.30, 0.66, -0.10),
-    School("Washington Elementary", "WAS", 0, 5, 0.25, 0.55, -0.05, dual_language=True),
+    School("Washington Elementary", "WAS", 0, 5, 0.25, 0.55, -0.05),
     School("Roosevelt Elementary", "ROO", 0, 5, 0.24, 0.22, 0.50),
     School("Maple Grove K-8 Academy", "MGA", 0, 8, 0.21, 0.42, 0.05),
     School("Jefferson Middle School", "JMS", 6, 8, 0.79, 0.50, 0.0),
@@ -107,22 +107,24 @@ def _birth_dates(grade: np.ndarray, start_year: int, rng: np.random.Generator) -
     return born + rng.integers(0, 365, len(grade)).astype("timedelta64[D]")
 
 
-def _programs(grade: np.ndarray, ability: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Reading Recovery for struggling early readers, gifted services for a few strong ones."""
-    program = np.full(len(grade), "none", dtype=object)
-    struggling = (grade <= 2) & (ability < -0.9) & (rng.random(len(grade)) < 0.6)
-    program[struggling] = "reading-recovery"
-    program[(ability > 1.5) & (rng.random(len(grade)) < 0.7)] = "gifted"
+def _programs(trait: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Reading Recovery for struggling readers, gifted services for a few strong students.
+    Chosen on the fixed trait alone, so every grade and year has the same mix (no trend)."""
+    u = rng.random(len(trait))
+    program = np.full(len(trait), "none", dtype=object)
+    program[(trait < -0.75) & (u < 0.6)] = "reading-recovery"
+    program[(trait > 1.0) & (u < 0.7)] = "gifted"
     return program
 
 
-def _class_types(frame: pd.DataFrame, schools: Sequence[School], rng: np.random.Generator):
-    dual = np.array([s.dual_language for s in schools])[frame["school_idx"].to_numpy()]
+def _class_types(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Co-taught classes for most students with an IEP; the dual-language program for some
+    English learners and Spanish speakers (the same mix in every grade and year)."""
     u = rng.random(len(frame))
     class_type = np.full(len(frame), "general", dtype=object)
-    class_type[frame["sped"].to_numpy() & (u < 0.6)] = "co-taught"
-    wants_dual = frame["ell"].to_numpy() | (frame["race_idx"].to_numpy() == 1)
-    class_type[dual & (wants_dual | (u > 0.8)) & (u < 0.65)] = "dual-language"
+    spanish = frame["ell"].to_numpy() | (frame["race_idx"].to_numpy() == 1)
+    class_type[spanish & (u < 0.25)] = "dual-language"
+    class_type[frame["sped"].to_numpy() & (u > 0.4)] = "co-taught"
     return class_type
 
 
@@ -154,13 +156,14 @@ def new_students(
             "sped": rng.random(n) < sped_rate,
             "frl": rng.random(n) < np.clip(frl_rate, 0.03, 0.97),
             "birth_date": _birth_dates(grade, start_year, rng),
+            "trait": rng.normal(0.0, TRAIT_SD, n),
             "ability": rng.normal(0.0, ABILITY_SD, n),
             "math_ability": rng.normal(0.0, SUBJECT_SD, n),
             "reading_ability": rng.normal(0.0, SUBJECT_SD, n),
         }
     )
-    frame["program"] = _programs(grade, frame["ability"] + frame["reading_ability"], rng)
-    frame["class_type"] = _class_types(frame, schools, rng)
+    frame["program"] = _programs(frame["trait"].to_numpy(), rng)
+    frame["class_type"] = _class_types(frame, rng)
     return frame
 
 

@@ -46,8 +46,8 @@ class Planted:
     decline_subject: str = "math"
     decline_shift: float = -0.90
     gap_subject: str = "reading"
-    gap_start: float = -0.45  # ELL effect in the first year
-    gap_step: float = -0.15  # added every later year
+    gap_start: float = -0.35  # ELL effect in the first year
+    gap_step: float = -0.20  # added every later year
     growth_school: str = "Washington Elementary"
     growth_grade: str = "4"
     growth_subject: str = "math"
@@ -82,6 +82,7 @@ def _student_z(e: pd.DataFrame, schools: Sequence[School]) -> np.ndarray:
     return (
         INTERCEPT
         + np.array([s.effect for s in schools])[e["school_idx"].to_numpy()]
+        + e["trait"].to_numpy()
         + e["ability"].to_numpy()
         + FRL_EFFECT * e["frl"].to_numpy()
         + SPED_EFFECT * e["sped"].to_numpy()
