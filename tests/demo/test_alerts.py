@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from core import db
+from core import alerts, db
 from core.demo import PLANTED, load_demo
 from core.scope import DISTRICT
-
-alerts = pytest.importorskip("core.alerts")
-pytest.importorskip("core.ingest.pipeline")
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,7 @@ import pytest
 from core import db
 from core.demo import generate, load_demo
 from core.demo_samples import FULL_FILE
-
-pytest.importorskip("core.ingest.pipeline")
-from core.ingest import import_file  # noqa: E402
+from core.ingest import import_file
 
 SMALL = {"students_per_year": 300, "seed": 5}
 
