@@ -344,3 +344,28 @@ def _trajectory_frame(
     out["dropped"] = out["members"] - out["n"]
     out = suppress(out.sort_values(["subject", "period"]), min_group_size(con), keep=["period"])
     return out.reset_index(drop=True)
+
+
+def student_growth(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    from_: Period,
+    to: Period,
+) -> pd.DataFrame:
+    """One row per matched student (name, school, grade, both scores, change, expected growth,
+    percentile now) — for roles allowed to see students only; the caller audits the view."""
+    if not scope.sees_students:
+        raise PermissionError("Your role sees groups of students, not individual students.")
+    cte, params = _paired_sql(spec, scope, from_, to)
+    sql = f"""
+        with {cte}
+        select p.student_id, trim(coalesce(st.first_name, '') || ' ' ||
+               coalesce(st.last_name, '')) as name, p.subject, p.school, p.grade,
+               p.score_from, p.score_to, p.change, p.expected, p.beyond, p.pct_to, p.z_to
+        from paired p left join students st using (student_id)
+        where p.change is not null
+        order by p.subject, p.school, p.grade, p.student_id
+    """
+    with _norm_tables(con, _subjects(spec), from_, to):
+        return con.execute(sql, params).df()

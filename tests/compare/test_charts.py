@@ -1,0 +1,90 @@
+"""Comparison charts: built from the tables' DataFrames, suppressed rows never drawn."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.charts_compare import (
+    gap_chart,
+    gap_trend_chart,
+    growth_quadrant_chart,
+    prior_year_chart,
+    trend_chart,
+)
+from core.cohorts import CohortSpec
+from core.compare import prior_year_comparison, yearly_trend
+from core.growth import all_matched_growth, growth_trajectory, student_growth
+from core.scope import DISTRICT, Scope
+from core.subgroups import subgroup_gaps
+
+SPEC = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring",
+                             "school_year": "2024-2025", "schools": ["Lincoln"]})  # fmt: skip
+
+
+def values(chart) -> list[dict]:
+    spec = chart.to_dict()
+    if "data" in spec and "values" in spec["data"]:
+        return spec["data"]["values"]
+    return next(iter(spec["datasets"].values()))
+
+
+def test_prior_year_and_trend_charts(district) -> None:
+    trend = yearly_trend(district.con, SPEC, DISTRICT)
+    comparisons = prior_year_comparison(district.con, SPEC, DISTRICT)
+    chart = prior_year_chart(trend, comparisons)
+    rows = values(chart)
+    assert {r["school_year"] for r in rows} == set(trend["school_year"])
+    colours = {r["school_year"]: r["colour"] for r in rows}
+    assert colours["2024-2025"] == "this year" and colours["2023-2024"] == "decline"
+    line = trend_chart(trend).to_dict()
+    assert any(layer.get("mark", {}).get("strokeDash") for layer in line["spec"]["layer"])
+    assert {r["norm_mean"] for r in values(trend_chart(trend))} == set(trend["norm_mean"])
+
+
+def test_suppressed_rows_never_reach_a_chart(district) -> None:
+    tiny = SPEC.replace(filters={"race_ethnicity": "Two or more"})
+    trend = yearly_trend(district.con, tiny, DISTRICT)
+    assert trend["suppressed"].all()
+    text = json.dumps(
+        prior_year_chart(trend, prior_year_comparison(district.con, tiny, DISTRICT)).to_dict()
+    )
+    assert "No reportable" in text
+    gaps = subgroup_gaps(district.con, SPEC.replace(schools=None), DISTRICT)
+    drawn = {(r["attribute"], r["value"], r["school_year"]) for r in values(gap_chart(gaps))}
+    hidden = gaps[gaps["suppressed"]]
+    assert not hidden.empty
+    assert not drawn & set(
+        zip(hidden["attribute"], hidden["value"], hidden["school_year"], strict=True)
+    )
+
+
+def test_gap_trend_and_growth_charts(district) -> None:
+    gaps = subgroup_gaps(district.con, SPEC.replace(schools=None, subject="reading"), DISTRICT)
+    rows = values(gap_trend_chart(gaps, "ell=yes"))
+    assert len(rows) == 4 and all(r["attribute"] == "ell" for r in rows)
+    grid = all_matched_growth(
+        district.con, DISTRICT, ("fall", "2024-2025"), ("spring", "2024-2025")
+    )
+    grid["who"] = grid["school"] + " · grade " + grid["grade"]
+    chart = growth_quadrant_chart(
+        grid, x="mean_pct_to", y="mean_beyond", label="who", x_title="Percentile",
+        y_title="Growth beyond expected", x_mid=50,
+    )  # fmt: skip
+    assert len(values(chart)) == (~grid["suppressed"]).sum()
+    periods = [(season, "2024-2025") for season in ("fall", "winter", "spring")]
+    cohort = SPEC.replace(season=None, school_year=None, schools=None)
+    path = growth_trajectory(district.con, cohort, DISTRICT, periods)
+    path["when"] = path["season"] + " " + path["school_year"]
+    assert [r["when"] for r in values(trend_chart(path, x="when", x_title="Test"))] == list(
+        path["when"]
+    )
+
+
+def test_student_growth_only_for_roles_that_see_students(district) -> None:
+    periods = (("fall", "2024-2025"), ("spring", "2024-2025"))
+    rows = student_growth(district.con, SPEC, DISTRICT, *periods)
+    assert len(rows) > 10 and rows["change"].notna().all()
+    with pytest.raises(PermissionError):
+        student_growth(district.con, SPEC, Scope(username="v", role="viewer"), *periods)
