@@ -92,6 +92,7 @@ def _staging_connection(path: Path) -> duckdb.DuckDBPyConnection:
         str(path), config={"autoinstall_known_extensions": False, "memory_limit": STAGING_MEMORY}
     )
     con.execute("set temp_directory = $d", {"d": str(path.parent / "spill")})
+    con.execute("set enable_progress_bar = false")
     con.execute("set preserve_insertion_order = true")
     return con
 
@@ -265,6 +266,7 @@ def merge(
     finished job, the audit entry. Any failure rolls all of it back."""
     mapping = prepared.mapping
     with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
+        con.execute("set enable_progress_bar = false")  # stdout may carry --json
         con.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
         try:
             with transaction(con):

@@ -94,12 +94,13 @@ class Preset:
             origin=origin,
         )
 
+    @functools.cached_property
     def aliases(self) -> dict[str, tuple[str, int]]:
         """header key -> (target field, rank): this preset's own aliases (ranked in the order
         the preset lists them) over its base's (ranked after them)."""
         merged: dict[str, tuple[str, int]] = {}
         if self.base and self.base != self.name:
-            base = builtin_presets()[self.base].aliases()
+            base = builtin_presets()[self.base].aliases
             merged.update({k: (v, rank + 10_000) for k, (v, rank) in base.items()})
         for rank, (header, target) in enumerate(self.columns.items()):
             merged[header_key(header)] = (target, rank)
@@ -300,7 +301,7 @@ def _claims(
     """position -> target. When several headers name one field, the preset decides: the
     alias it lists first wins (e.g. Star's "Grade" tested over "CurrentGrade"); an explicit
     override beats every alias; ties go to the leftmost column."""
-    aliases = preset.aliases()
+    aliases = preset.aliases
     wanted: dict[str, tuple[int, int]] = {}
     claims: dict[int, str] = {}
     for position, header in enumerate(headers, start=1):
@@ -328,7 +329,7 @@ def plan_columns(
     """Map each header to a field, an attribute, or nothing."""
     claims = _claims(headers, preset, kind, overrides or {})
     keep_as_attribute = {header_key(h) for h in preset.attributes}
-    aliases = preset.aliases()
+    aliases = preset.aliases
     plans = []
     for position, (header, staged) in enumerate(
         zip(headers, staged_names(headers), strict=True), start=1

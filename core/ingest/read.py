@@ -132,8 +132,9 @@ def _insert_chunks(
             pa.array([cell_text(row[i]) if i < len(row) else None for row in rows], pa.string())
             for i in range(len(names))
         ]
-        batch = pa.Table.from_arrays(arrays, schema=schema)  # noqa: F841 - read by DuckDB
-        con.execute(f"insert into {RAW_TABLE} select * from batch")
+        con.register("_batch", pa.Table.from_arrays(arrays, schema=schema))
+        con.execute(f"insert into {RAW_TABLE} select * from _batch")
+        con.unregister("_batch")
 
 
 def quote(name: str) -> str:

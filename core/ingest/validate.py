@@ -78,16 +78,20 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS.read_text(encoding="utf-8"))
 
 
-def _source_sql(mapping: Mapping, spec: Field, params: dict) -> str | None:
-    """The SQL text of a field's cell: its column, else a constant or default (bound)."""
+def literal(value: object) -> str:
+    """A SQL string literal (quotes doubled). Only for constants in view definitions, which
+    cannot take bound parameters; file contents never pass through here."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _source_sql(mapping: Mapping, spec: Field) -> str | None:
+    """The SQL text of a field's cell: its column, else a constant or default."""
     plan = mapping.column_for(spec.name)
     fallback = None
     if spec.name in mapping.constants:
-        params[f"const_{spec.name}"] = mapping.constants[spec.name]
-        fallback = f"$const_{spec.name}"
+        fallback = literal(mapping.constants[spec.name])
     elif spec.name in mapping.kind.defaults:
-        params[f"const_{spec.name}"] = mapping.kind.defaults[spec.name]()
-        fallback = f"$const_{spec.name}"
+        fallback = literal(mapping.kind.defaults[spec.name]())
     if plan is not None:
         cell = f"yd_clean(r.{quote(plan.staged)})"
         return f"coalesce({cell}, {fallback})" if fallback else cell
@@ -113,14 +117,13 @@ def _by_word(raw: str, words: dict[str, str]) -> str | None:
 
 
 def _distinct_map(
-    con: duckdb.DuckDBPyConnection, spec: Field, mapping: Mapping, source: str, params: dict
+    con: duckdb.DuckDBPyConnection, spec: Field, mapping: Mapping, source: str
 ) -> None:
     """Table _map_<field>(raw, v[, season, school_year]) over the column's distinct values."""
     table = f"_map_{spec.name}"
     con.execute(
         f"create or replace temp table {table} as "
-        f"select distinct {source} as raw from {RAW_TABLE} r where {source} is not null",
-        {k: v for k, v in params.items() if f"${k}" in source},
+        f"select distinct {source} as raw from {RAW_TABLE} r where {source} is not null"
     )
     count = con.execute(f"select count(*) from {table}").fetchone()[0]
     if count > MAX_DISTINCT and spec.type in (*LOOKUP_TYPES, "term"):
@@ -129,8 +132,9 @@ def _distinct_map(
         )
     if spec.type in LOOKUP_TYPES or spec.type == "term":
         raws = [row[0] for row in con.execute(f"select raw from {table}").fetchall()]
-        frame = _lookup_frame(spec, mapping, raws)  # noqa: F841 - read by DuckDB below
-        con.execute(f"create or replace temp table {table} as select * from frame")
+        con.register("_lookup_frame", _lookup_frame(spec, mapping, raws))
+        con.execute(f"create or replace temp table {table} as select * from _lookup_frame")
+        con.unregister("_lookup_frame")
     else:
         parser = SQL_PARSERS[spec.type]
         con.execute(
@@ -180,27 +184,25 @@ def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def _used(sql: str, params: dict) -> dict:
-    return {k: v for k, v in params.items() if f"${k}" in sql}
-
-
 def build_typed(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
 ) -> dict[str, str]:
-    """Create `typed`; returns {field: source SQL} for the fields that have a source."""
-    params: dict = {"first_row": first_row}
+    """Create the view `typed`; returns {field: source SQL} for the fields that have a source.
+
+    A view, not a table: casting is cheap, writing 2 million wide rows is not. It is read by
+    the checks and once more to write `clean`."""
     sources = {}
     for spec in mapping.kind.fields:
-        source = _source_sql(mapping, spec, params)
+        source = _source_sql(mapping, spec)
         if source is not None:
             sources[spec.name] = source
-    joins, selects = [], ["r.rowid + $first_row as _row_number"]
+    joins, selects = [], [f"r.rowid + {int(first_row)} as _row_number"]
     for spec in mapping.kind.fields:
         source = sources.get(spec.name)
         value = None
         if source is not None:
             if spec.type in DISTINCT_TYPES:
-                _distinct_map(con, spec, mapping, source, params)
+                _distinct_map(con, spec, mapping, source)
                 joins.append(
                     f"left join _map_{spec.name} m_{spec.name} on m_{spec.name}.raw = {source}"
                 )
@@ -213,11 +215,10 @@ def build_typed(
     for plan in mapping.columns:
         if plan.attribute:
             selects.append(f"yd_clean(r.{quote(plan.staged)}) as {quote('@' + plan.attribute)}")
-    sql = (
-        f"create or replace table typed as select {', '.join(selects)} "
+    con.execute(
+        f"create or replace temp view typed as select {', '.join(selects)} "
         f"from {RAW_TABLE} r {' '.join(joins)}"
     )
-    con.execute(sql, _used(sql, params))
     return sources
 
 
@@ -295,7 +296,8 @@ def _checks(spec: Field, mapping: Mapping, sources: dict[str, str]) -> list[tupl
 
 
 def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict[str, str]) -> None:
-    parts, params = [], {}
+    """One scan of `typed`: every check is a struct in a list, kept where its condition holds."""
+    items, conditions, params = [], [], {}
     for spec in mapping.kind.fields:
         raw = quote("~" + spec.name) if spec.name in sources else "''"
         for number, (condition, template, severity) in enumerate(_checks(spec, mapping, sources)):
@@ -303,36 +305,51 @@ def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict
             params[f"col_{tag}"] = column_label(mapping, spec)
             params[f"msg_{tag}"] = template
             params[f"sev_{tag}"] = severity
-            parts.append(
-                f"select _row_number as row_number, $col_{tag} as column_name, "
-                f"printf($msg_{tag}, {raw}) as message, $sev_{tag} as severity "
-                f"from typed where {condition}"
+            conditions.append(f"({condition})")
+            items.append(
+                f"case when {condition} then struct_pack(column_name := $col_{tag}, "
+                f"message := printf($msg_{tag}, {raw}), severity := $sev_{tag}) end"
             )
-    body = " union all ".join(parts) or (
-        "select null::bigint as row_number, null::varchar as column_name, "
-        "null::varchar as message, null::varchar as severity where false"
+    if not items:
+        con.execute(
+            "create or replace table errors (row_number bigint, column_name varchar, "
+            "message varchar, severity varchar)"
+        )
+        return
+    con.execute(
+        f"""
+        create or replace table errors as
+        select row_number, e.column_name, e.message, e.severity
+        from (
+            select _row_number as row_number,
+                   unnest(list_filter([{", ".join(items)}], lambda x: x is not null)) as e
+            from typed where {" or ".join(conditions)}
+        )
+        """,
+        params,
     )
-    con.execute(f"create or replace table errors as {body}", params)
 
 
 def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
     """Rows sharing a key with a newer row (by the kind's newest_by, then the later row) are
-    reported and left out; returns how many. Only key groups that repeat are ranked."""
+    reported and left out; returns how many. Only key groups that repeat are ranked.
+
+    Leaves temp table `_dropped`: every row not to load (errors and superseded repeats)."""
     kind = mapping.kind
     key = ", ".join(kind.key)
     con.execute(
-        """
-        create or replace temp table _ok as
-        select t.* from typed t anti join (
-            select distinct row_number from errors where severity = 'error'
-        ) e on t._row_number = e.row_number
-        """
+        "create or replace temp table _dropped as "
+        "select distinct row_number from errors where severity = 'error'"
     )
-    repeats = con.execute(
-        f"select count(*) from (select {key} from _ok group by all having count(*) > 1)"
-    ).fetchone()[0]
-    con.execute("create or replace temp table _dropped (row_number bigint)")
-    if not repeats:
+    con.execute(
+        "create or replace temp view _ok as select t.* from typed t "
+        "anti join _dropped d on t._row_number = d.row_number"
+    )
+    con.execute(
+        f"create or replace temp table _repeats as "
+        f"select {key} from _ok group by all having count(*) > 1"
+    )
+    if not con.execute("select count(*) from _repeats").fetchone()[0]:
         return 0
     newest = f"{kind.newest_by} desc nulls last, " if kind.newest_by else ""
     values = ", ".join(kind.field_names)
@@ -340,12 +357,11 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
     con.execute(
         f"""
         create or replace temp table _ranked as
-        with groups as (select {key} from _ok group by all having count(*) > 1)
         select o._row_number,
                row_number() over w as rank,
                first_value(o._row_number) over w as kept_row,
                hash({values}) = first_value(hash({values})) over w as identical
-        from _ok o semi join groups g using ({key})
+        from _ok o semi join _repeats g using ({key})
         window w as (partition by {key} order by {newest}o._row_number desc)
         """
     )
@@ -363,7 +379,7 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
         {"labels": labels},
     )
     con.execute("insert into _dropped select _row_number from _ranked where rank > 1")
-    return con.execute("select count(*) from _dropped").fetchone()[0]
+    return con.execute("select count(*) from _ranked where rank > 1").fetchone()[0]
 
 
 def build_clean(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
@@ -378,8 +394,8 @@ def build_clean(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
             selects.append(spec.name)
     selects += [quote("@" + p.attribute) for p in mapping.columns if p.attribute]
     con.execute(
-        f"create or replace table clean as select {', '.join(selects)} from _ok o "
-        "anti join _dropped d on o._row_number = d.row_number"
+        f"create or replace table clean as select {', '.join(selects)} from typed t "
+        "anti join _dropped d on t._row_number = d.row_number"
     )
 
 
@@ -394,7 +410,7 @@ def validate(
     build_clean(con, mapping)
     rows_read, rejected, good = con.execute(
         """
-        select (select count(*) from typed),
+        select (select count(*) from raw_rows),
                (select count(distinct row_number) from errors where severity = 'error'),
                (select count(*) from clean)
         """
