@@ -57,10 +57,11 @@ import pandas as pd
 from core import demo_population as pop
 from core import demo_scores as sc
 from core.db import connect, transaction, warehouse_path
-from core.demo_files import LONG_COLUMNS
-from core.demo_population import DEFAULT_SCHOOLS, GRADE_LABELS, School
+from core.demo_files import LONG_COLUMNS, write_long_csv
+from core.demo_population import DEFAULT_SCHOOLS, GRADE_LABELS, School, synthetic_schools
 from core.demo_samples import FULL_FILE, write_samples
 from core.demo_scores import PLANTED, Planted
+from core.demo_vendors import write_nwea_csv
 
 LATEST_YEAR = "2024-2025"
 DEFAULT_YEARS = 4
@@ -80,6 +81,9 @@ __all__ = [
     "generate",
     "load_demo",
     "school_years",
+    "synthetic_schools",
+    "write_long_csv",
+    "write_nwea_csv",
 ]
 
 

@@ -70,6 +70,43 @@ DEFAULT_SCHOOLS = (
 )
 
 
+PLACE_NAMES = (
+    "Adams", "Brookside", "Cedar Hills", "Douglass", "Eastwood", "Franklin", "Garfield",
+    "Hawthorne", "Irving", "Jackson", "Kennedy", "Lakeview", "Madison", "Northgate", "Oakwood",
+    "Parkside", "Quincy", "Riverside", "Sunnyslope", "Truman", "Union", "Valley View", "Westfield",
+    "Willow Creek", "Bethune", "Chávez", "Ellington", "Hamilton", "King", "Marshall", "Pinecrest",
+    "Sequoia", "Tubman", "Whittier", "Alder", "Bayside", "Crestview", "Highland", "Meadowbrook",
+    "Stonegate",
+)  # fmt: skip
+
+
+def synthetic_schools(elementary: int, seed: int = 0) -> tuple[School, ...]:
+    """A bigger district for benchmarks: `elementary` K-5 schools (random size, FRL share and a
+    small effect) and one 6-8 middle school for every three of them."""
+    rng = np.random.default_rng(seed)
+    middle = max(1, round(elementary / 3))
+    names = [
+        f"{PLACE_NAMES[i % len(PLACE_NAMES)]}"
+        + (f" {i // len(PLACE_NAMES) + 1}" if i >= 40 else "")
+        for i in range(elementary + middle)
+    ]
+    frl = rng.uniform(0.2, 0.75, len(names))
+    effect = rng.normal(0.0, 0.12, len(names))
+    weight = rng.uniform(0.6, 1.4, len(names))
+    return tuple(
+        School(
+            f"{name} {'Elementary' if i < elementary else 'Middle School'}",
+            f"S{i + 1:03d}",
+            0 if i < elementary else 6,
+            5 if i < elementary else 8,
+            float(weight[i]),
+            float(frl[i]),
+            float(effect[i]),
+        )
+        for i, name in enumerate(names)
+    )
+
+
 def school_weights(schools: Sequence[School]) -> np.ndarray:
     """[grade, school] probability that a student of that grade is placed in that school."""
     grades = np.arange(len(GRADE_LABELS))

@@ -13,6 +13,7 @@ from scipy import stats
 
 from core.demo import PLANTED, generate, school_years
 from core.demo_files import LONG_COLUMNS, roster_frame, write_long_csv, write_roster_csv
+from core.demo_population import synthetic_schools
 from core.demo_scores import norm_table
 from core.stats import benjamini_hochberg
 
@@ -224,3 +225,15 @@ def test_more_years_and_other_sizes():
     assert small.years[0] == "2020-2021" and small.years[-1] == LATEST
     per_year = small.enrollments.groupby("school_year").size()
     assert per_year.between(400, 500).all()
+
+
+def test_a_bigger_district_of_synthetic_schools():
+    schools = synthetic_schools(9, seed=2)
+    assert len(schools) == 12 and len({s.name for s in schools}) == 12
+    district = generate(1800, years=2, seed=4, schools=schools)
+    enrolled = district.enrollments
+    assert enrolled["school"].nunique() == 12
+    middle = {s.name for s in schools if s.low == 6}
+    in_middle = enrolled["school"].isin(middle)
+    assert set(enrolled.loc[in_middle, "grade"]) == {"6", "7", "8"}
+    assert set(enrolled.loc[~in_middle, "grade"]) == {"K", "1", "2", "3", "4", "5"}
