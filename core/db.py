@@ -26,6 +26,9 @@ _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": F
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
+# DuckDB shares one database instance per file within a process; two threads creating it at the
+# same moment can collide ("Unique file handle conflict"), so opening is serialised per process.
+_open_lock = threading.Lock()
 
 
 class WarehouseError(RuntimeError):
@@ -48,6 +51,8 @@ def warehouse_path(path: str | os.PathLike[str] | None = None) -> Path:
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
     text = str(exc)
+    if "unique file handle conflict" in text.lower():
+        return True
     return "lock" in text.lower() and (
         "conflicting" in text.lower() or "could not set" in text.lower()
     )
@@ -58,8 +63,9 @@ def _open(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), config=_CONFIG)
-        except duckdb.IOException as exc:
+            with _open_lock:
+                return duckdb.connect(str(path), config=_CONFIG)
+        except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
             if time.monotonic() >= deadline:
@@ -83,7 +89,8 @@ def connect(
         ensure_schema(con, key=str(db.resolve()) if str(db) != ":memory:" else None)
         yield con
     finally:
-        con.close()
+        with _open_lock:  # the last close tears the shared instance down: not while one opens
+            con.close()
 
 
 def memory() -> duckdb.DuckDBPyConnection:
