@@ -1,0 +1,94 @@
+"""`python -m core benchmarks [--state XX] [--year YYYY] [--district ID] [--json|--csv]`:
+each district against its state and the nation (core/district_benchmarks.py has every definition).
+
+--json: {"year", "districts": [...], "state_averages": [...], "national_averages": [...]}, one
+record per district with its values, `<metric>_vs_state` / `_vs_national`, 3-year trends with
+their `_reason`, `<metric>_quartile_state` with its reason and `<metric>_reading`.
+--csv: the district records. Without either: a short table for a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import pandas as pd
+
+from core import audit
+from core.cli import CommandError, add_db_option, print_csv, print_json, scope_of
+from core.db import connect
+from core.district_benchmarks import Benchmarks, benchmark_states, district_benchmarks
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "benchmarks", help="district vs state vs national: averages, 3-year trends, quartiles"
+    )
+    parser.add_argument("--state", help="two-letter state code (default: every state)")
+    parser.add_argument("--year", type=int, help="fall of the school year (default: latest)")
+    parser.add_argument("--district", help="one district id (NCES LEA id)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="one JSON document")
+    output.add_argument("--csv", action="store_true", help="the district records as CSV")
+    add_db_option(parser)
+    parser.set_defaults(func=run)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with None for every missing value (NaN, NA), ready for JSON or CSV."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def document(result: Benchmarks) -> dict[str, Any]:
+    return {
+        "year": result.year,
+        "districts": records(result.districts),
+        "state_averages": records(result.state_averages),
+        "national_averages": records(result.national_averages),
+    }
+
+
+def _explain_empty(con: Any, scope: Any, args: argparse.Namespace, result: Benchmarks) -> None:
+    if result.year is None:
+        raise CommandError(
+            "No district data are loaded: import a district file (python -m core import FILE) "
+            "or load the demo (python -m core init --demo)."
+        )
+    if args.district:
+        raise CommandError(f"No district {args.district} in {result.year}.")
+    known = ", ".join(benchmark_states(con, scope, result.year)) or "none"
+    raise CommandError(f"No districts in {args.state} in {result.year}; states loaded: {known}.")
+
+
+def run(args: argparse.Namespace) -> int:
+    with connect(args.db) as con:
+        scope = scope_of(args, con)
+        result = district_benchmarks(
+            con, scope, state=args.state, year=args.year, district=args.district
+        )
+        if result.districts.empty:
+            _explain_empty(con, scope, args, result)
+        detail = {"command": "benchmarks", "state": args.state, "year": result.year,
+                  "district": args.district, "rows": len(result.districts)}  # fmt: skip
+        audit.log(con, f"cli:{scope.username}", "export", detail)
+    if args.csv:
+        print_csv(records(result.districts))
+    elif args.json:
+        print_json(document(result))
+    else:
+        _print_human(result)
+    return 0
+
+
+def _print_human(result: Benchmarks) -> None:
+    shown = result.districts.head(25)
+    print(f"District benchmarks, {result.year}-{(result.year + 1) % 100:02d}: "
+          f"{len(result.districts)} districts")  # fmt: skip
+    columns = ["district_id", "name", "state", "enrollment", "absenteeism", "graduation",
+               "math_proficiency", "read_proficiency", "expenditure_pp"]  # fmt: skip
+    print(shown[columns].round(1).to_string(index=False))
+    if len(result.districts) > len(shown):
+        print(f"… and {len(result.districts) - len(shown)} more (use --csv or --json for all).")
+    averages = pd.concat([result.state_averages, result.national_averages])
+    print("\nEnrollment-weighted averages:")
+    print(averages.drop(columns=["year"]).round(1).to_string(index=False))
