@@ -164,54 +164,46 @@ def merge_facts(
     """Insert new keys, coalesce-update changed ones, count the rest as duplicates.
 
     `source` is a SELECT yielding one row per key with the key and measure columns; `extra`
-    holds constant columns written on insert and update (e.g. job_id), bound as values."""
+    holds constant columns written on insert and update (e.g. job_id), bound as values.
+    The source is read three times (count, update, insert) rather than copied once."""
     extra = extra or {}
     on_key = " and ".join(f"f.{k} = i.{k}" for k in key)
     differs = " or ".join(f"(i.{m} is not null and i.{m} is distinct from f.{m})" for m in measures)
-    con.execute(
+    inserted, updated, same = con.execute(
         f"""
-        create or replace temp table _incoming as
-        select i.*,
-               case when f.{key[0]} is null then 'new'
-                    when {differs} then 'changed'
-                    else 'same' end as _status
-        from ({source}) i
-        left join {target} f on {on_key}
+        select count(*) filter (where f.{key[0]} is null),
+               count(*) filter (where f.{key[0]} is not null and ({differs})),
+               count(*) filter (where f.{key[0]} is not null and not ({differs}))
+        from ({source}) i left join {target} f on {on_key}
         """
-    )
-    columns = [*key, *measures]
-    extra_names = list(extra)
+    ).fetchone()
     params = {f"extra_{n}": v for n, v in extra.items()}
-    insert_cols = ", ".join([*columns, *extra_names])
-    insert_vals = ", ".join([*(f"i.{c}" for c in columns), *(f"$extra_{n}" for n in extra_names)])
-    con.execute(
-        f"insert into {target} ({insert_cols}) select {insert_vals} "
-        "from _incoming i where i._status = 'new'",
-        params,
-    )
-    sets = ", ".join(
-        [
-            *(f"{m} = coalesce(i.{m}, f.{m})" for m in measures),
-            *(f"{n} = $extra_{n}" for n in extra),
-        ]
-    )
-    con.execute(
-        f"update {target} f set {sets} from _incoming i where {on_key} and i._status = 'changed'",
-        params,
-    )
-    counts = dict(con.execute("select _status, count(*) from _incoming group by 1").fetchall())
-    con.execute("drop table _incoming")
-    return LoadCounts(
-        inserted=counts.get("new", 0),
-        updated=counts.get("changed", 0),
-        duplicates=counts.get("same", 0),
-    )
+    if updated:
+        sets = ", ".join(
+            [
+                *(f"{m} = coalesce(i.{m}, f.{m})" for m in measures),
+                *(f"{n} = $extra_{n}" for n in extra),
+            ]
+        )
+        con.execute(
+            f"update {target} f set {sets} from ({source}) i where {on_key} and ({differs})",
+            params,
+        )
+    if inserted:
+        columns = [*key, *measures]
+        names = ", ".join([*columns, *extra])
+        values = ", ".join([*(f"i.{c}" for c in columns), *(f"$extra_{n}" for n in extra)])
+        con.execute(
+            f"insert into {target} ({names}) select {values} from ({source}) i "
+            f"anti join {target} f on {on_key}",
+            params,
+        )
+    return LoadCounts(inserted=inserted or 0, updated=updated or 0, duplicates=same or 0)
 
 
 def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...]) -> dict:
     """What this import brings, for the Upload page: the distinct values it carries, how many
     students, and which schools and students are new (call before the dimensions are written)."""
-    summary: dict = {}
     plural = {
         "school": "schools",
         "school_year": "school_years",
@@ -219,24 +211,19 @@ def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str,
         "subject": "subjects",
         "season": "seasons",
     }
-    for name, label in plural.items():
-        if name in fields:
-            rows = con.execute(
-                f"select distinct {name} from {table} where {name} is not null order by 1"
-            ).fetchall()
-            summary[label] = [row[0] for row in rows]
-    summary["students"] = con.execute(f"select count(distinct student_id) from {table}").fetchone()[
-        0
-    ]
+    present = [name for name in plural if name in fields]
+    lists = ", ".join(
+        f"list(distinct {n} order by {n}) filter (where {n} is not null)" for n in present
+    )
+    row = con.execute(
+        f"select {lists}{', ' if lists else ''}count(distinct student_id) from {table}"
+    ).fetchone()
+    summary: dict = {plural[n]: list(row[i] or []) for i, n in enumerate(present)}
+    summary["students"] = row[-1]
     summary["new_students"] = con.execute(
-        f"select count(distinct student_id) from {table} "
-        "where student_id not in (select student_id from students)"
+        f"select count(*) from (select distinct student_id from {table}) t "
+        "anti join students s on s.student_id = t.student_id"
     ).fetchone()[0]
-    summary["new_schools"] = [
-        row[0]
-        for row in con.execute(
-            f"select distinct school from {table} where school is not null "
-            "and school not in (select name from schools) order by 1"
-        ).fetchall()
-    ]
+    known = {r[0] for r in con.execute("select name from schools").fetchall()}
+    summary["new_schools"] = [s for s in summary.get("schools", []) if s not in known]
     return summary

@@ -37,7 +37,7 @@ from core.ingest.presets import (
     saved_presets,
 )
 from core.ingest.read import RAW_TABLE, head_frame, stage_file
-from core.ingest.validate import Validation, validate
+from core.ingest.validate import Validation, in_warehouse, install_macros, validate
 
 Progress = Callable[[str, float], None]
 Source = str | os.PathLike | BinaryIO
@@ -264,16 +264,23 @@ def merge(
 ) -> jobs.JobSummary:
     """ONE transaction: raw file + staged rows (new files), the kind's loader, the errors, the
     finished job, the audit entry. Any failure rolls all of it back."""
-    mapping = prepared.mapping
+    mapping, validation = prepared.mapping, prepared.validation
     with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
         con.execute("set enable_progress_bar = false")  # stdout may carry --json
         con.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
+        install_macros(con)
+        con.execute(
+            f"create or replace temp view ingest_typed as {in_warehouse(validation.typed_sql)}"
+        )
+        con.execute(
+            f"create or replace temp view ingest_clean as {in_warehouse(validation.clean_sql)}"
+        )
         try:
             with transaction(con):
                 file_id = replay_of
                 if replay_of is None:
                     file_id = _insert_raw_file(con, prepared, meta)
-                counts = mapping.kind.loader(con, "stg.clean", job_id)
+                counts = mapping.kind.loader(con, "ingest_clean", job_id)
                 con.execute(
                     "insert into import_errors (job_id, row_number, column_name, message, "
                     "severity) select $job, row_number, column_name, message, severity "
@@ -283,6 +290,8 @@ def merge(
                 _complete_job(con, job_id, file_id, prepared, counts)
                 audit.log(con, meta["user"], "import", _audit_detail(meta, counts, file_id))
         finally:
+            con.execute("drop view if exists ingest_clean")
+            con.execute("drop view if exists ingest_typed")
             con.execute("detach stg")
         return jobs.job_summary(con, job_id)
 

@@ -1,14 +1,16 @@
-"""Validate: map, cast and check every staged row in SQL, producing on the staging connection
+"""Validate: map, cast and check every staged row in SQL. On the staging connection:
 
-- `typed`  one row per data row: `_row_number`, the trimmed source text of each field ("~name"),
-           the typed field values (derivations applied), and "@attribute" columns;
-- `errors` one row per problem: row_number, column_name (the file's header), message, severity
-           ("error" rejects the row; "warning" keeps it, maybe without that value);
-- `clean`  the rows to load: no errors, one row per key (the newest wins), out-of-range
-           "blank" values emptied — the table a kind's loader reads.
+- view `ingest_typed`: one row per data row — `_row_number`, the trimmed source text of each
+  field ("~name"), the typed values (derivations applied), and "@attribute" columns;
+- table `errors`: one row per problem — row_number, column_name (the file's header), message,
+  severity ("error" rejects the row; "warning" keeps it, maybe without that value);
+- table `dropped`: rows not to load (errors, and repeats of a key superseded by a newer row);
+- view `ingest_clean`: the rows to load — what a kind's loader reads.
 
+The views are rebuilt on the warehouse connection at merge time (`in_warehouse`), so the rows
+are never copied in between: casting is cheap, writing two million wide rows is not.
 Low-cardinality columns (grade, season, subject, school year, term, date, yes/no) are parsed
-once per distinct value, not once per row.
+once per distinct value into map_<field> tables, not once per row.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from core.ingest.presets import Mapping
 from core.ingest.read import RAW_TABLE
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
+STG = "__staging__."  # stands for the staging schema in SQL that runs on either connection
 MAX_DISTINCT = 200_000
 LOOKUP_TYPES = ("grade", "season", "subject")
 DISTINCT_TYPES = ("grade", "season", "subject", "school_year", "date", "bool", "term")
@@ -72,6 +75,8 @@ class Validation:
     rejected: int  # rows with at least one error (not loaded)
     duplicates_in_file: int  # rows superseded by another row with the same key
     good: int  # rows in `clean`
+    typed_sql: str = ""  # view SQL with STG-prefixed tables (see in_warehouse)
+    clean_sql: str = ""
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -119,10 +124,10 @@ def _by_word(raw: str, words: dict[str, str]) -> str | None:
 def _distinct_map(
     con: duckdb.DuckDBPyConnection, spec: Field, mapping: Mapping, source: str
 ) -> None:
-    """Table _map_<field>(raw, v[, season, school_year]) over the column's distinct values."""
-    table = f"_map_{spec.name}"
+    """Table map_<field>(raw, v[, season, school_year]) over the column's distinct values."""
+    table = f"map_{spec.name}"
     con.execute(
-        f"create or replace temp table {table} as "
+        f"create or replace table {table} as "
         f"select distinct {source} as raw from {RAW_TABLE} r where {source} is not null"
     )
     count = con.execute(f"select count(*) from {table}").fetchone()[0]
@@ -133,13 +138,11 @@ def _distinct_map(
     if spec.type in LOOKUP_TYPES or spec.type == "term":
         raws = [row[0] for row in con.execute(f"select raw from {table}").fetchall()]
         con.register("_lookup_frame", _lookup_frame(spec, mapping, raws))
-        con.execute(f"create or replace temp table {table} as select * from _lookup_frame")
+        con.execute(f"create or replace table {table} as select * from _lookup_frame")
         con.unregister("_lookup_frame")
     else:
         parser = SQL_PARSERS[spec.type]
-        con.execute(
-            f"create or replace temp table {table} as select raw, {parser} as v from {table}"
-        )
+        con.execute(f"create or replace table {table} as select raw, {parser} as v from {table}")
 
 
 def _lookup_frame(spec: Field, mapping: Mapping, raws: list[str]) -> pd.DataFrame:
@@ -184,10 +187,20 @@ def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
+def in_staging(sql: str) -> str:
+    return sql.replace(STG, "")
+
+
+def in_warehouse(sql: str, alias: str = "stg") -> str:
+    """The same query run on the warehouse connection with the staging file attached."""
+    return sql.replace(STG, f"{alias}.")
+
+
 def build_typed(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
-) -> dict[str, str]:
-    """Create the view `typed`; returns {field: source SQL} for the fields that have a source.
+) -> tuple[dict[str, str], str]:
+    """Create the view `typed`; returns {field: source SQL} for the fields that have a source
+    and the view's SQL (tables prefixed with the STG token, see in_staging/in_warehouse).
 
     A view, not a table: casting is cheap, writing 2 million wide rows is not. It is read by
     the checks and once more to write `clean`."""
@@ -204,7 +217,7 @@ def build_typed(
             if spec.type in DISTINCT_TYPES:
                 _distinct_map(con, spec, mapping, source)
                 joins.append(
-                    f"left join _map_{spec.name} m_{spec.name} on m_{spec.name}.raw = {source}"
+                    f"left join {STG}map_{spec.name} m_{spec.name} on m_{spec.name}.raw = {source}"
                 )
             selects.append(f"{source} as {quote('~' + spec.name)}")
             value = _typed_value(spec, source, decimal_comma)
@@ -215,11 +228,9 @@ def build_typed(
     for plan in mapping.columns:
         if plan.attribute:
             selects.append(f"yd_clean(r.{quote(plan.staged)}) as {quote('@' + plan.attribute)}")
-    con.execute(
-        f"create or replace temp view typed as select {', '.join(selects)} "
-        f"from {RAW_TABLE} r {' '.join(joins)}"
-    )
-    return sources
+    typed_sql = f"select {', '.join(selects)} from {STG}{RAW_TABLE} r {' '.join(joins)}"
+    con.execute(f"create or replace temp view ingest_typed as {in_staging(typed_sql)}")
+    return sources, typed_sql
 
 
 def _range(spec: Field, mapping: Mapping) -> tuple[float | None, float | None]:
@@ -323,7 +334,7 @@ def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict
         from (
             select _row_number as row_number,
                    unnest(list_filter([{", ".join(items)}], lambda x: x is not null)) as e
-            from typed where {" or ".join(conditions)}
+            from ingest_typed where {" or ".join(conditions)}
         )
         """,
         params,
@@ -332,22 +343,24 @@ def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict
 
 def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
     """Rows sharing a key with a newer row (by the kind's newest_by, then the later row) are
-    reported and left out; returns how many. Only key groups that repeat are ranked.
+    reported and left out; returns how many. Keys are compared by hash first, so only the
+    few candidate groups are ranked on their full key.
 
-    Leaves temp table `_dropped`: every row not to load (errors and superseded repeats)."""
+    Leaves table `dropped`: every row not to load (errors and superseded repeats)."""
     kind = mapping.kind
     key = ", ".join(kind.key)
     con.execute(
-        "create or replace temp table _dropped as "
+        "create or replace table dropped as "
         "select distinct row_number from errors where severity = 'error'"
     )
     con.execute(
-        "create or replace temp view _ok as select t.* from typed t "
-        "anti join _dropped d on t._row_number = d.row_number"
+        "create or replace temp view _ok as select t.* from ingest_typed t "
+        "anti join dropped d on t._row_number = d.row_number"
     )
     con.execute(
-        f"create or replace temp table _repeats as "
-        f"select {key} from _ok group by all having count(*) > 1"
+        f"create or replace temp table _repeats as select distinct {key} from _ok "
+        f"semi join (select hash({key}) as h from _ok group by h having count(*) > 1) c "
+        f"on hash({key}) = c.h"
     )
     if not con.execute("select count(*) from _repeats").fetchone()[0]:
         return 0
@@ -378,11 +391,13 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
         """,
         {"labels": labels},
     )
-    con.execute("insert into _dropped select _row_number from _ranked where rank > 1")
+    con.execute("insert into dropped select _row_number from _ranked where rank > 1")
     return con.execute("select count(*) from _ranked where rank > 1").fetchone()[0]
 
 
-def build_clean(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+def clean_sql(mapping: Mapping) -> str:
+    """The rows to load: no errors, no superseded repeats, out-of-range "blank" values
+    emptied. Reads the `ingest_typed` view of the connection it runs on."""
     selects = ["_row_number"]
     for spec in mapping.kind.fields:
         low, high = _range(spec, mapping)
@@ -393,26 +408,29 @@ def build_clean(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
         else:
             selects.append(spec.name)
     selects += [quote("@" + p.attribute) for p in mapping.columns if p.attribute]
-    con.execute(
-        f"create or replace table clean as select {', '.join(selects)} from typed t "
-        "anti join _dropped d on t._row_number = d.row_number"
+    return (
+        f"select {', '.join(selects)} from ingest_typed t "
+        f"anti join {STG}dropped d on t._row_number = d.row_number"
     )
 
 
 def validate(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
 ) -> Validation:
-    """Build typed → errors → clean on the staging connection."""
+    """Build typed (view) → errors → dropped on the staging connection, and the SQL that
+    rebuilds `typed` and `clean` on the warehouse connection at merge time (no copy of the
+    rows is written here)."""
     install_macros(con)
-    sources = build_typed(con, mapping, first_row, decimal_comma)
+    sources, typed = build_typed(con, mapping, first_row, decimal_comma)
     build_errors(con, mapping, sources)
     duplicates = mark_duplicates(con, mapping)
-    build_clean(con, mapping)
-    rows_read, rejected, good = con.execute(
+    clean = clean_sql(mapping)
+    con.execute(f"create or replace temp view ingest_clean as {in_staging(clean)}")
+    rows_read, rejected, dropped = con.execute(
         """
         select (select count(*) from raw_rows),
                (select count(distinct row_number) from errors where severity = 'error'),
-               (select count(*) from clean)
+               (select count(*) from dropped)
         """
     ).fetchone()
-    return Validation(rows_read, rejected, duplicates, good)
+    return Validation(rows_read, rejected, duplicates, rows_read - dropped, typed, clean)
