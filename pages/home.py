@@ -1,14 +1,17 @@
-"""Home: what is loaded, what needs attention, where to go next."""
+"""Home: what is loaded, what needs attention (alerts with their evidence), where to go next."""
 
 import streamlit as st
 
-from core.overview import warehouse_summary
-from ui.session import scope, warehouse
+from core.alerts import evidence_query
+from ui import cached
+from ui.navigation import can_open
+from ui.session import scope
+
+SEVERITY_BADGE = {"critical": "🔴 Critical", "warning": "🟠 Warning", "info": "🟢 Good news"}
 
 st.title("📏 Yardstick")
 current = scope()
-with warehouse() as con:
-    summary = warehouse_summary(con, current)
+summary = cached.summary(current)
 
 if summary.scores == 0:
     st.info(
@@ -25,3 +28,30 @@ st.caption(
     f"Schools: {', '.join(summary.schools)} · Years: {', '.join(summary.school_years)} · "
     f"Subjects: {', '.join(summary.subjects)} · Last import: {summary.last_import or 'none'}"
 )
+
+st.subheader("What needs attention this year")
+alerts = cached.alerts(current)
+if alerts.empty:
+    st.success(
+        "No cohort declined, no subgroup gap widened and no % proficient dropped beyond the "
+        "thresholds in the latest year — after allowing for chance across every comparison."
+    )
+
+
+def show(alert) -> None:
+    badge = SEVERITY_BADGE.get(alert["severity"], alert["severity"])
+    with st.container(border=True):
+        st.markdown(f"**{badge} · {alert['title']}**")
+        st.caption(alert["detail"])
+        if can_open(current, alert["page"]):
+            link = evidence_query(alert)
+            st.page_link(alert["page"], label="See the evidence →", query_params=link)
+
+
+FIRST = 8
+for _, alert in alerts.head(FIRST).iterrows():
+    show(alert)
+if len(alerts) > FIRST:
+    with st.expander(f"{len(alerts) - FIRST} more alerts"):
+        for _, alert in alerts.iloc[FIRST:].iterrows():
+            show(alert)

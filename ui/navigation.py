@@ -25,6 +25,9 @@ class PageEntry:
 
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),
+    PageEntry("pages/prior_cohorts.py", "Prior cohorts", "📅", "Compare"),
+    PageEntry("pages/growth.py", "Growth", "🌱", "Compare"),
+    PageEntry("pages/subgroups.py", "Subgroups", "⚖️", "Compare"),
     PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
     PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
     PageEntry("pages/sftp_settings.py", "SFTP & e-mail", "📡", "Administration", ADMIN),
@@ -40,3 +43,8 @@ def pages_for(scope: Scope) -> dict[str, list]:
         page = st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry.default)
         sections.setdefault(entry.section, []).append(page)
     return sections
+
+
+def can_open(scope: Scope, path: str) -> bool:
+    """Whether a link to `path` may be drawn for this user (st.page_link fails on unknown pages)."""
+    return any(entry.path == path and scope.role in entry.roles for entry in PAGES)
