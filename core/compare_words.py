@@ -1,0 +1,89 @@
+"""One plain-English sentence per comparison row (pages show them above the numbers).
+
+Only reported rows get a sentence with numbers; a suppressed row says why it is not shown.
+Words for effect sizes come from core.stats.magnitude, so pages and narratives agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.stats import magnitude
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return f"{value:+.{digits}f}"
+
+
+def prior_sentence(row: Any) -> str:
+    """This year's cohort against the same definition in an earlier year."""
+    where = f"{row['subject']} ({row['season']})"
+    if row["suppressed"]:
+        return f"{where}, {row['school_year']} vs {row['prior_year']}: not shown — {row['note']}."
+    head = (
+        f"{where}: this year's mean {row['mean_a']:.1f} vs {row['mean_b']:.1f} in "
+        f"{row['prior_year']} ({_fmt(row['diff'])} points, 95% CI {_fmt(row['ci_lo'])} to "
+        f"{_fmt(row['ci_hi'])})"
+    )
+    return head + "; " + _verdict(row)
+
+
+def pair_sentence(row: Any) -> str:
+    """Any two cohorts."""
+    where = f"{row['subject']} ({row['season']})"
+    if row["suppressed"]:
+        return f"{where}: not shown — {row['note']}."
+    head = (
+        f"{where}: {row['mean_a']:.1f} vs {row['mean_b']:.1f} ({_fmt(row['diff'])} points, 95% "
+        f"CI {_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])})"
+    )
+    return head + "; " + _verdict(row)
+
+
+def _verdict(row: Any) -> str:
+    if row["p"] != row["p"]:  # NaN: no test
+        return "no test possible (" + (row["note"] or "no variance") + ")."
+    size = magnitude(row["hedges_g"])
+    if row["direction"] == "no change":
+        return f"no clear difference (p = {row['p']:.3g}, Hedges' g {row['hedges_g']:+.2f})."
+    held = "holds" if row["significant_bh"] else "does not hold"
+    return (
+        f"a {size} {row['direction']} (p = {row['p']:.3g}, Hedges' g {row['hedges_g']:+.2f}; "
+        f"{held} after the false-discovery correction across this page)."
+    )
+
+
+def growth_sentence(row: Any) -> str:
+    """Matched growth of the same students."""
+    span = f"{row['from_season']} {row['from_year']} → {row['to_season']} {row['to_year']}"
+    if row["suppressed"]:
+        return f"{row['subject']}, {span}: not shown — {row['note']}."
+    text = (
+        f"{row['subject']}, {span}: {row['n']:.0f} students tested both times "
+        f"({row['dropped']:.0f} left out for a missing test) grew {_fmt(row['mean_change'])} "
+        f"points on average (95% CI {_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])})"
+    )
+    if row["expected_growth"] == row["expected_growth"]:
+        text += (
+            f"; expected growth {_fmt(row['expected_growth'])}, met by "
+            f"{row['pct_meeting']:.0f}% of them"
+        )
+    if row["z_change"] == row["z_change"]:
+        text += f"; against the norm their standing moved {_fmt(row['z_change'], 2)} sd"
+    return text + "."
+
+
+def gap_sentence(row: Any) -> str:
+    """A subgroup against the rest of its cohort."""
+    who = f"{row['attribute']} = {row['value']}"
+    if row["suppressed"]:
+        return f"{who}: not shown — {row['note']}."
+    side = "behind" if row["gap"] < 0 else "ahead of"
+    text = (
+        f"{who}: {abs(row['gap']):.1f} points {side} the rest of the cohort (95% CI "
+        f"{_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])}, Hedges' g {row['hedges_g']:+.2f}, "
+        f"p = {row['p']:.3g})"
+    )
+    if row["prof_gap"] == row["prof_gap"]:
+        text += f"; % proficient {row['pct_prof_sub']:.0f}% vs {row['pct_prof_rest']:.0f}%"
+    return text + "."

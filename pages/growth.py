@@ -1,0 +1,102 @@
+"""Growth: the same students followed fall → winter → spring within a school year, or spring →
+spring across years, with expected growth, the students left out, and a growth quadrant."""
+
+import pandas as pd
+import streamlit as st
+
+from core import audit, canonical
+from core.charts_compare import growth_quadrant_chart, trend_chart
+from core.compare_words import growth_sentence
+from core.growth import student_growth
+from ui import compare_cache as cache
+from ui.cohort_widgets import cohort_picker
+from ui.compare_panels import download, sentences, table
+from ui.session import scope, username, warehouse
+
+WITHIN, ACROSS = "Within the school year", "Year to year (spring → spring)"
+COLUMNS = ["subject", "from_season", "from_year", "to_season", "to_year", "members", "n",
+           "dropped", "mean_from", "mean_to", "mean_change", "sd_change", "ci_lo", "ci_hi", "p",
+           "expected_growth", "pct_meeting", "p_vs_expected", "z_change", "expected_source",
+           "note"]  # fmt: skip
+
+st.title("🌱 Growth")
+st.caption(
+    "Matched students only: the cohort as defined at the later test, each student matched to "
+    "their own earlier score wherever they were then. Students missing either test are left "
+    "out and counted. The test is a paired t-test on each student's change."
+)
+current = scope()
+with warehouse() as con:
+    spec = cohort_picker(con, current, "growth")
+if not spec.school_year:
+    st.info("Pick a school year above.")
+    st.stop()
+year = max(spec.school_year)
+span = st.segmented_control("Span", (WITHIN, ACROSS), default=WITHIN, key="growth:span") or WITHIN
+if span == WITHIN:
+    path = [(season, year) for season in canonical.SEASONS]
+    pairs = [(path[0], path[1]), (path[1], path[2]), (path[0], path[2])]
+else:
+    path = [("spring", canonical.previous_year(year, back)) for back in (2, 1, 0)]
+    pairs = [(path[1], path[2])]
+main_pair = pairs[-1]
+cohort = spec.replace(season=None, school_year=None)
+
+with warehouse() as con:
+    rows = pd.concat([cache.matched(con, current, cohort, a, b) for a, b in pairs])
+    trajectory = cache.trajectory(con, current, cohort, path)
+    grid = cache.matched_grid(con, current, cohort, *main_pair)
+if rows.empty:
+    st.info("No scores match this cohort within your scope.")
+    st.stop()
+
+sentences(rows, growth_sentence)
+table(rows, COLUMNS)
+download(
+    rows, "Download (CSV)", "matched growth", {"cohort": spec.label(), "span": span}, username()
+)
+
+st.subheader("Following the cohort")
+if trajectory.empty or trajectory["suppressed"].all():
+    st.info("Too few students were tested at every point to draw the path.")
+else:
+    trajectory["when"] = trajectory["season"] + " " + trajectory["school_year"]
+    st.altair_chart(trend_chart(trajectory, x="when", x_title="Test"), width="stretch")
+    kept = trajectory[~trajectory["suppressed"]].iloc[0]
+    st.caption(
+        f"Students tested at every point: {kept['n']:.0f} of {kept['members']:.0f} "
+        f"({kept['dropped']:.0f} missed at least one test). Dashed line: the norm mean."
+    )
+
+st.subheader("Growth against achievement")
+by_student = current.sees_students and st.toggle("Show individual students", key="growth:students")
+if by_student:
+    with warehouse() as con:
+        points = student_growth(con, cohort, current, *main_pair)
+        audit.log(con, username(), "view_students", {"page": "growth", "cohort": spec.to_dict()})
+    points = points.rename(columns={"pct_to": "x_pct", "z_to": "x_z", "beyond": "y_beyond",
+                                    "change": "y_change", "name": "who"})  # fmt: skip
+else:
+    points = grid.assign(who=grid["school"] + " · grade " + grid["grade"] + " · " + grid["subject"])
+    renamed = {"mean_pct_to": "x_pct", "mean_z_to": "x_z", "mean_beyond": "y_beyond",
+               "mean_change": "y_change"}  # fmt: skip
+    points = points.rename(columns=renamed)
+    points = points[~points["suppressed"]]
+use_pct = points["x_pct"].notna().any()
+use_beyond = points["y_beyond"].notna().any()
+st.altair_chart(
+    growth_quadrant_chart(
+        points,
+        x="x_pct" if use_pct else "x_z",
+        y="y_beyond" if use_beyond else "y_change",
+        label="who",
+        x_mid=50.0 if use_pct else 0.0,
+        x_title="National percentile (latest test)" if use_pct else "Std. difference from norm",
+        y_title="Growth beyond expected (points)" if use_beyond else "Growth (points)",
+    ),  # fmt: skip
+    width="stretch",
+)
+st.caption(
+    "Right of the dashed line: above the norm's middle; above it: grew more than expected. "
+    f"{main_pair[0][0].title()} {main_pair[0][1]} → {main_pair[1][0]} {main_pair[1][1]}."
+)

@@ -1,0 +1,66 @@
+"""Subgroups: within a cohort, each subgroup against the rest — gap in mean and in % proficient,
+Welch's test, Hedges' g — and how each gap has moved over the years."""
+
+import streamlit as st
+
+from core.charts_compare import gap_chart, gap_trend_chart
+from core.compare_words import gap_sentence
+from core.subgroups import widening_tests
+from ui import compare_cache as cache
+from ui.cohort_widgets import cohort_picker
+from ui.compare_panels import download, follow_evidence_link, sentences, table
+from ui.session import scope, username, warehouse
+
+COLUMNS = ["subject", "season", "attribute", "value", "n_sub", "mean_sub", "n_rest", "mean_rest",
+           "gap", "ci_lo", "ci_hi", "p", "hedges_g", "pct_prof_sub", "pct_prof_rest",
+           "prof_gap", "p_adj", "significant_bh", "note"]  # fmt: skip
+
+st.title("⚖️ Subgroups")
+st.caption(
+    "Each subgroup against the rest of its cohort (members whose value is not recorded are in "
+    "neither side). Proficient = at or above the cut score when one is loaded, else the norm "
+    "mean. Groups under the minimum size — and a second group that would give one away — are "
+    "not shown."
+)
+current = scope()
+focus = follow_evidence_link("subgroups")
+with warehouse() as con:
+    spec = cohort_picker(con, current, "subgroups")
+    gaps = cache.gaps(con, current, spec)
+if gaps.empty:
+    st.info("No scores match this cohort within your scope.")
+    st.stop()
+years = sorted(gaps["school_year"].unique())
+year = max(spec.school_year) if spec.school_year else years[-1]
+latest = gaps[gaps["school_year"] == year]
+if latest.empty:
+    st.info(f"No scores in {year} for this cohort.")
+    st.stop()
+
+st.subheader(f"Gaps in {year}")
+shown = latest[~latest["suppressed"] & latest["significant_bh"].astype(bool)]
+sentences(shown, gap_sentence)
+if shown.empty:
+    st.caption("No gap survives the false-discovery correction across this table.")
+st.altair_chart(gap_chart(latest), width="stretch")
+table(latest, COLUMNS)
+download(latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year},
+         username())  # fmt: skip
+
+st.subheader("How each gap has moved")
+groups = sorted((latest["attribute"] + "=" + latest["value"]).unique())
+chosen = st.selectbox(
+    "Subgroup", groups, index=groups.index(focus) if focus in groups else 0, key="subgroups:trend"
+)
+st.altair_chart(gap_trend_chart(gaps, chosen), width="stretch")
+span = [y for y in years if y <= year][-5:]
+if len(span) >= 2:
+    tests = widening_tests(gaps[gaps["school_year"].isin(span)], span, span[max(0, len(span) - 3)])
+    picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
+    table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
+                   "latest_year", "latest_gap", "slope", "p", "p_adj", "widening"])  # fmt: skip
+    st.caption(
+        "Trend: the gap's weighted linear trend across three or more years (points a year); "
+        "with fewer years, the latest gap against an earlier one. Widening = the gap grows in "
+        "the direction it points."
+    )

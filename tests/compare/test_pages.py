@@ -1,0 +1,113 @@
+"""The comparison pages in AppTest on a seeded warehouse: they render the core numbers, follow an
+alert's evidence link, switch views, and show students only to roles that may see them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import db
+from core.alerts import current_alerts, evidence_query
+from core.scope import Scope
+from tests.compare.conftest import PLANTED
+from tests.compare.district import build
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pages") / "yardstick.duckdb"
+    with db.connect(path) as con:
+        build(con, PLANTED)
+    return path
+
+
+@pytest.fixture
+def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("YARDSTICK_DB", str(built))
+    st.cache_data.clear()
+    return built
+
+
+def page(name: str, role: str = "district_admin", **query: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    app.session_state["scope"] = Scope(username="ada", role=role)
+    app.session_state["username"] = "ada"
+    app.query_params.update(query)
+    return app.run()
+
+
+def text(app: AppTest) -> str:
+    return " ".join(str(m.value) for m in [*app.markdown, *app.caption, *app.info])
+
+
+def test_prior_cohorts_views(warehouse) -> None:
+    app = page("prior_cohorts.py")
+    assert not app.exception
+    assert "this year's mean" in text(app)
+    assert len(app.get("vega_lite_chart")) == 1 and len(app.dataframe) == 1
+    for view, expected in (("Trend", "Dashed line"), ("Same students", "Pick one season"),
+                           ("Any two cohorts", "Cohort A is the one above")):  # fmt: skip
+        app.segmented_control(key="prior:view").set_value(view).run()
+        assert not app.exception, view
+        assert expected in text(app), view
+    app.multiselect(key="prior:season").set_value(["spring"])
+    app.segmented_control(key="prior:view").set_value("Same students").run()
+    assert not app.exception
+    assert "The same students in spring 2023-2024" in text(app)
+    assert "against the norm their standing moved" in text(app)
+
+
+def test_an_alert_link_opens_its_evidence(warehouse) -> None:
+    with db.connect(warehouse) as con:
+        alerts = current_alerts(con, Scope())
+    decline = alerts[alerts["title"].str.contains("at Lincoln declined")].iloc[0]
+    app = page("prior_cohorts.py", **evidence_query(decline))
+    assert not app.exception
+    assert app.multiselect(key="prior:schools").value == ["Lincoln"]
+    assert app.multiselect(key="prior:grade").value == ["4"]
+    assert "decline" in text(app)
+    gap = alerts[alerts["kind"] == "widening gap"].iloc[0]
+    app = page("subgroups.py", **evidence_query(gap))
+    assert not app.exception
+    assert app.selectbox(key="subgroups:trend").value == gap["focus"]
+
+
+def test_growth_page_and_students_only_for_staff(warehouse) -> None:
+    app = page("growth.py")
+    assert not app.exception
+    assert "students tested both times" in text(app)
+    assert "missed at least one test" in text(app)
+    assert len(app.get("vega_lite_chart")) == 2
+    app.toggle(key="growth:students").set_value(True).run()
+    assert not app.exception
+    with db.connect(warehouse) as con:
+        logged = con.execute(
+            "select detail from audit_log where action = 'view_students' and username = 'ada'"
+        ).fetchall()
+        assert len(logged) == 1 and '"page": "growth"' in logged[0][0]
+    app.segmented_control(key="growth:span").set_value("Year to year (spring → spring)").run()
+    assert not app.exception and "spring 2023-2024 → spring 2024-2025" in text(app)
+    viewer = page("growth.py", role="viewer")
+    assert not viewer.exception and not [t for t in viewer.toggle if t.key == "growth:students"]
+
+
+def test_subgroups_page(warehouse) -> None:
+    app = page("subgroups.py")
+    assert not app.exception
+    assert "ell = yes" in text(app) and "behind the rest" in text(app)
+    assert len(app.dataframe) == 2 and len(app.get("vega_lite_chart")) == 2
+
+
+def test_pages_say_so_when_nothing_is_in_scope(warehouse) -> None:
+    for name in ("prior_cohorts.py", "growth.py", "subgroups.py"):
+        app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+        app.session_state["scope"] = Scope(username="t", role="teacher", sections=("nobody",))
+        app.session_state["username"] = "t"
+        app.run()
+        assert not app.exception, name
+        assert app.info, name
