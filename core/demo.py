@@ -62,6 +62,8 @@ from core.demo_population import DEFAULT_SCHOOLS, GRADE_LABELS, School, syntheti
 from core.demo_samples import FULL_FILE, write_samples
 from core.demo_scores import PLANTED, Planted
 from core.demo_vendors import write_nwea_csv
+from core.district_demo import load_district_demo
+from core.ingest import import_file
 
 LATEST_YEAR = "2024-2025"
 DEFAULT_YEARS = 4
@@ -212,8 +214,6 @@ def load_demo(
 ) -> dict[str, Any]:
     """Generate the district, write the sample files (default: `samples/` next to the
     warehouse) and import the whole district through the import pipeline (origin "demo")."""
-    from core.ingest import import_file
-
     warehouse = warehouse_path(db_path)
     district = generate(students_per_year, years, seed)
     folder = Path(samples_dir) if samples_dir else warehouse.parent / "samples"
@@ -221,8 +221,10 @@ def load_demo(
     job = import_file(files[FULL_FILE], db=warehouse, origin="demo", user="demo", progress=progress)
     if job.status != "completed":
         raise DemoError(f"The demo district did not load: {job.message}")
+    latest = district.enrollments["school_year"] == district.years[-1]
     return {
         "students": len(district.students),
+        "students_latest_year": int(latest.sum()),
         "scores": len(district.scores),
         "school_years": list(district.years),
         "schools": [school.name for school in district.schools],
@@ -234,15 +236,7 @@ def load_demo(
     }
 
 
-def _district_benchmarks(warehouse: Path, seed: int) -> int | None:
-    """The district-benchmarks area's own synthetic public data, when that area is installed."""
-    try:
-        from core.district_demo import load_district_demo
-    except ImportError:
-        return None
-    with connect(warehouse) as con:
-        tables = con.execute("select table_name from information_schema.tables").fetchall()
-        if ("district_years",) not in tables:
-            return None
-        with transaction(con):
-            return load_district_demo(con, seed=seed)
+def _district_benchmarks(warehouse: Path, seed: int) -> int:
+    """The district-benchmarks page's synthetic public data (districts, states), same seed."""
+    with connect(warehouse) as con, transaction(con):
+        return load_district_demo(con, seed=seed)
