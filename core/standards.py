@@ -241,12 +241,18 @@ def standard_frames(standards: Standards) -> dict[str, pd.DataFrame]:
 def run_with_standards(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict, frames: dict
 ) -> pd.DataFrame:
-    with (
-        registered(con, "std_norms", frames["std_norms"]),
-        registered(con, "std_bands", frames["std_bands"]),
-        registered(con, "std_targets", frames["std_targets"]),
-    ):
-        return con.execute(sql, params).df()
+    """Run `sql` with the standard tables registered, on a cursor of its own: DuckDB refuses to
+    register on a connection whose last result was not read to the end (a settings fetchone)."""
+    cursor = con.cursor()
+    try:
+        with (
+            registered(cursor, "std_norms", frames["std_norms"]),
+            registered(cursor, "std_bands", frames["std_bands"]),
+            registered(cursor, "std_targets", frames["std_targets"]),
+        ):
+            return cursor.execute(sql, params).df()
+    finally:
+        cursor.close()
 
 
 # ---------------------------------------------------------------- privacy: complements

@@ -1,23 +1,30 @@
-"""A seeded warehouse shared by the standards tests (fresh per test: tests may write to it)."""
+"""Seeded warehouses for the standards tests: `seeded` is shared by a module's read-only tests
+(seeding costs a few seconds on a busy machine); `fresh` is a private copy for tests that write."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from core import db
 from tests.standards.seed import seed
 
 
-@pytest.fixture
-def seeded():
-    """(connection, raw scores) of the fixed district in tests/standards/seed.py."""
+def _seeded():
     connection = db.memory()
-    raw = seed(connection)
+    return connection, seed(connection)
+
+
+@pytest.fixture(scope="module")
+def seeded():
+    """(connection, raw scores) of the fixed district in tests/standards/seed.py — read only."""
+    connection, raw = _seeded()
     yield connection, raw
     connection.close()
 
 
 @pytest.fixture
-def raw_scores(seeded) -> pd.DataFrame:
-    return seeded[1]
+def fresh():
+    """Like `seeded`, but this test's own (it may change settings, standards or scores)."""
+    connection, raw = _seeded()
+    yield connection, raw
+    connection.close()

@@ -151,8 +151,8 @@ def test_pooled_row_leaves_out_grades_without_a_norm(seeded) -> None:
     assert row["note"].startswith("grade(s) K have no norm") and row["grade"] == "K, 3"
 
 
-def test_cut_scores_bands_and_targets(seeded) -> None:
-    con, raw = seeded
+def test_cut_scores_bands_and_targets(fresh) -> None:
+    con, raw = fresh
     cuts = pd.DataFrame({
         "subject": "math", "grade": "3", "season": "spring",
         "band": ["Limited", "Basic", "Proficient", "Advanced"],
@@ -175,8 +175,8 @@ def test_cut_scores_bands_and_targets(seeded) -> None:
     assert np.isnan(other.pct_proficient.iloc[0])  # no cut scores for grade 4: none invented
 
 
-def test_norms_year_2025_is_used_and_labelled(seeded) -> None:
-    con, raw = seeded
+def test_norms_year_2025_is_used_and_labelled(fresh) -> None:
+    con, raw = fresh
     norms.choose_norms(con, "2025")
     row = cohort_vs_norm(con, CohortSpec.from_dict(LINCOLN_3), DISTRICT).iloc[0].to_dict()
     x = _members(raw, "Lincoln Elementary", "3", "math", "spring").score.to_numpy()
@@ -184,8 +184,8 @@ def test_norms_year_2025_is_used_and_labelled(seeded) -> None:
     assert row["t"] == pytest.approx(sps.ttest_1samp(x, 199.10).statistic, rel=REL)
 
 
-def test_scores_on_another_platform_are_described_not_compared(seeded) -> None:
-    con, _ = seeded
+def test_scores_on_another_platform_are_described_not_compared(fresh) -> None:
+    con, _ = fresh
     con.execute(
         "insert into assessments (student_id, platform, subject, school_year, season, school_id,"
         " grade, score) select student_id, 'star', 'language', school_year, season, school_id,"
@@ -206,6 +206,18 @@ class CountingConnection:
     def execute(self, sql: str, *args):
         self.reads += "assessments" in sql
         return self.con.execute(sql, *args)
+
+    def cursor(self) -> CountingConnection:
+        inner = CountingConnection(self.con.cursor())
+        inner.execute = self._count_into(inner)
+        return inner
+
+    def _count_into(self, inner: CountingConnection):
+        def execute(sql: str, *args):
+            self.reads += "assessments" in sql
+            return inner.con.execute(sql, *args)
+
+        return execute
 
     def __getattr__(self, name: str):
         return getattr(self.con, name)
