@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from core import alerts, compare, db, growth, subgroups
+from core import compare, db, growth, subgroups
 from core.cohorts import CohortSpec, load_spec
 from core.scope import Scope
 from ui.cohort_widgets import scope_key
@@ -96,13 +96,3 @@ def _gaps(_con, _scope, spec: str, key: tuple) -> pd.DataFrame:
 
 def gaps(con, scope: Scope, spec: CohortSpec) -> pd.DataFrame:
     return _gaps(con, scope, spec.replace(school_year=None).to_json(), _key(con, scope))
-
-
-@st.cache_data(**CACHE)
-def _alerts(_con, _scope, key: tuple) -> pd.DataFrame:
-    return alerts.current_alerts(_con, _scope)
-
-
-def current_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """The home page's alert list (core.alerts.current_alerts), cached per scope and data."""
-    return _alerts(con, scope, _key(con, scope))
