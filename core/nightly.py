@@ -191,7 +191,7 @@ def _record_final(db: Path, outcome: SourceOutcome) -> None:
 
 def _start_run(db: Path) -> tuple[int, dt.datetime, list[str]]:
     with connect(db) as con, transaction(con):
-        started = con.execute("select current_timestamp::timestamp").fetchone()[0]
+        started = sftp.utc_now()
         run_id = con.execute(
             "insert into nightly_runs (started_at, status, pid) values (?, 'running', ?) "
             "returning run_id",
@@ -204,7 +204,7 @@ def _start_run(db: Path) -> tuple[int, dt.datetime, list[str]]:
 def _finish_run(db: Path, report: NightlyReport) -> None:
     summary = report.to_dict()
     with connect(db) as con, transaction(con):
-        report.finished_at = con.execute("select current_timestamp::timestamp").fetchone()[0]
+        report.finished_at = sftp.utc_now()
         con.execute(
             "update nightly_runs set finished_at = ?, status = ?, sources = ?, imported = ?, "
             "skipped = ?, failed = ?, detail = ?, emailed_to = ?, email_error = ? "
@@ -221,7 +221,7 @@ def failure_email(report: NightlyReport) -> tuple[str, str]:
     failed = [o for o in report.outcomes if not o.ok]
     subject = f"Yardstick nightly import: {len(failed)} of {len(report.outcomes)} source(s) failed"
     lines = [
-        f"The nightly import run #{report.run_id} (started {report.started_at:%Y-%m-%d %H:%M}) "
+        f"The nightly import run #{report.run_id} (started {report.started_at:%Y-%m-%d %H:%M} UTC) "
         "did not complete everything.",
         "",
     ]

@@ -23,6 +23,11 @@ AUTH_KINDS = ("password", "key")
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_. ")
 
 
+def utc_now() -> dt.datetime:
+    """Stored times are UTC without tzinfo, like the audit log and import jobs."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 class SourceError(ValueError):
     """A source cannot be saved or found as asked (bad field, unknown name)."""
 
@@ -233,11 +238,11 @@ def _require_secret(source: SftpSource) -> None:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, values: dict[str, Any], user: str | None) -> None:
-    columns = [*values, "created_by", "updated_by"]
+    columns = [*values, "created_by", "updated_by", "created_at", "updated_at"]
     placeholders = ", ".join("?" for _ in columns)
     con.execute(
         f"insert into sftp_sources ({', '.join(columns)}) values ({placeholders})",
-        [*values.values(), user, user],
+        [*values.values(), user, user, utc_now(), utc_now()],
     )
 
 
@@ -259,8 +264,8 @@ def _update(
         ]
     con.execute(
         f"update sftp_sources set {', '.join(assignments)}, updated_by = ?, "
-        "updated_at = current_timestamp where name = ?",
-        [*params, user, values["name"]],
+        "updated_at = ? where name = ?",
+        [*params, user, utc_now(), values["name"]],
     )
 
 
@@ -279,8 +284,8 @@ def trust(
         con.execute(
             "update sftp_sources set host_key_type = ?, host_key_fingerprint = ?, "
             "host_key_public = ?, host_key_confirmed_by = ?, "
-            "host_key_confirmed_at = current_timestamp where name = ?",
-            [key_type, fingerprint, public_key, user, name],
+            "host_key_confirmed_at = ? where name = ?",
+            [key_type, fingerprint, public_key, user, utc_now(), name],
         )
     return get_source(con, name)
 

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from core.db import WarehouseBusyError, connect, transaction, warehouse_path
+from core.sftp import utc_now
 from core.sftp_connect import (
     CONNECT_TIMEOUT,
     RemoteFile,
@@ -249,8 +250,17 @@ def _record_file(db: Path, source: str, item: Download, job_id: int | None, outc
     with connect(db) as con, transaction(con):
         con.execute(
             "insert into sftp_files (source_name, remote_path, size_bytes, mtime, sha256, job_id, "
-            "outcome) values (?, ?, ?, ?, ?, ?, ?)",
-            [source, item.remote.path, item.size, item.remote.mtime, item.sha256, job_id, outcome],
+            "outcome, pulled_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                source,
+                item.remote.path,
+                item.size,
+                item.remote.mtime,
+                item.sha256,
+                job_id,
+                outcome,
+                utc_now(),
+            ],  # fmt: skip
         )
 
 
@@ -292,20 +302,19 @@ def record_failed_job(
     db: Path, target: Target, message: str, user: str | None, remote_path: str | None = None
 ) -> int:
     """A pull that failed before any import still leaves a job, so Import History shows it."""
+    from core.ingest import jobs
+
     with connect(db) as con, transaction(con):
-        return con.execute(
-            "insert into import_jobs (file_name, source, remote_path, preset, status, message, "
-            "created_by, pid, started_at, finished_at) values (?, 'sftp', ?, ?, 'failed', ?, ?, ?, "
-            "current_timestamp, current_timestamp) returning job_id",
-            [
-                f"{target.pattern} from {target.name}",
-                remote_path or target.remote_dir,
-                target.preset,
-                message,
-                user,
-                os.getpid(),
-            ],
-        ).fetchone()[0]
+        job_id = jobs.create_job(
+            con,
+            file_name=f"{target.pattern} from {target.name}",
+            source="sftp",
+            remote_path=remote_path or target.remote_dir,
+            user=user,
+            status="running",
+        )
+        jobs.fail_job(con, job_id, message, preset=target.preset)
+    return job_id
 
 
 def pull_source(
