@@ -1,0 +1,39 @@
+"""The one-line verdicts carry the table's numbers, and a suppressed row says only why."""
+
+from __future__ import annotations
+
+from core.cohorts import CohortSpec
+from core.compare import compare_cohorts, prior_year_comparison
+from core.compare_words import gap_sentence, growth_sentence, pair_sentence, prior_sentence
+from core.growth import matched_growth
+from core.scope import DISTRICT
+from core.subgroups import subgroup_gaps
+
+SPEC = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring",
+                             "school_year": "2024-2025", "schools": ["Lincoln"]})  # fmt: skip
+
+
+def test_prior_and_pair_sentences(district) -> None:
+    row = prior_year_comparison(district.con, SPEC, DISTRICT).iloc[0]
+    text = prior_sentence(row)
+    assert f"{row['mean_a']:.1f} vs {row['mean_b']:.1f}" in text
+    assert f"{row['diff']:+.1f} points" in text and "decline" in text
+    assert "holds after the false-discovery correction" in text
+    tiny = SPEC.replace(filters={"race_ethnicity": "Two or more"})
+    hidden = pair_sentence(compare_cohorts(district.con, SPEC, tiny, DISTRICT).iloc[0])
+    assert hidden.startswith("math (spring): not shown") and "." in hidden
+    assert not any(ch.isdigit() for ch in hidden.split("not shown")[1])
+
+
+def test_growth_and_gap_sentences(district) -> None:
+    row = matched_growth(
+        district.con, SPEC, DISTRICT, ("fall", "2024-2025"), ("spring", "2024-2025")
+    ).iloc[0]
+    text = growth_sentence(row)
+    assert f"{row['n']:.0f} students tested both times" in text
+    assert f"{row['dropped']:.0f} left out" in text and f"met by {row['pct_meeting']:.0f}%" in text
+    gaps = subgroup_gaps(district.con, SPEC.replace(schools=None, subject="reading"), DISTRICT)
+    ell = gaps[(gaps["attribute"] == "ell") & (gaps["school_year"] == "2024-2025")].iloc[0]
+    assert f"{abs(ell['gap']):.1f} points behind" in gap_sentence(ell)
+    small = gaps[gaps["suppressed"]].iloc[0]
+    assert "not shown" in gap_sentence(small) and "privacy" in gap_sentence(small)
