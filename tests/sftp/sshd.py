@@ -63,10 +63,34 @@ class Account:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_accounts() -> None:
+    """Remove accounts and folders left by a test session that was killed before its teardown."""
+    for base in Path("/run").glob("yardstick-sftp-*"):
+        owner = base / "owner"
+        try:
+            pid, user = owner.read_text().split()
+        except (OSError, ValueError):
+            continue
+        if not _alive(int(pid)):
+            Account(base, user, "", {}, base).remove()
+
+
 def create_account() -> Account:
+    sweep_stale_accounts()
     base = Path(tempfile.mkdtemp(prefix="yardstick-sftp-", dir="/run"))
     base.chmod(0o755)
     user = "ysftp" + secrets.token_hex(4)
+    (base / "owner").write_text(f"{os.getpid()} {user}\n")
     password = "pw-" + secrets.token_urlsafe(12)
     subprocess.run(
         ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/usr/sbin/nologin", user],
