@@ -119,6 +119,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     host_key: Path | None = None
+    extra_host_keys: list[Path] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -153,6 +154,7 @@ class Server:
             f"Port {self.port}",
             "ListenAddress 127.0.0.1",
             f"HostKey {self.host_key}",
+            *(f"HostKey {key}" for key in self.extra_host_keys),
             f"PidFile {self.home / 'sshd.pid'}",
             f"AuthorizedKeysFile {self.account.base / 'authorized_keys'}",
             "PasswordAuthentication yes",
@@ -200,6 +202,14 @@ class Server:
         self.new_host_key()
         self.start()
         return self.host_key
+
+    def add_host_key(self, kind: str) -> str:
+        """Restart with a second host key of another type; returns its fingerprint."""
+        key = keygen(self.home / f"host_extra_{kind}", kind)
+        self.extra_host_keys.append(key)
+        self.stop()
+        self.start()
+        return keygen_fingerprint(Path(f"{key}.pub"))
 
     def fingerprint(self) -> str:
         return keygen_fingerprint(Path(f"{self.host_key}.pub"))

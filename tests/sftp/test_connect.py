@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core import sftp
-from core.sftp_connect import load_target, server_host_keys, test_connection
+from core.sftp_connect import confirm_fingerprint, load_target, server_host_keys, test_connection
 from tests.sftp.helpers import add_password_source, trust_current_key
 from tests.sftp.sshd import PASSPHRASE, Server, free_port, keygen_fingerprint
 
@@ -177,3 +177,20 @@ def test_server_host_keys_lists_every_type(con, server: Server) -> None:
     add_password_source(con, server)
     keys = server_host_keys(load_target(con, "vendor"))
     assert [k.fingerprint for k in keys] == [server.fingerprint()]
+
+
+def test_the_confirmed_key_type_is_asked_for_first(con, server: Server) -> None:
+    """A server with Ed25519 and RSA keys; the admin confirmed the RSA one (say, the one the
+    vendor's documentation lists): later connections ask for RSA, as OpenSSH does."""
+    server.deliver("scores_2025.csv", b"y\n")
+    rsa = server.add_host_key("rsa")
+    add_password_source(con, server)
+    target = load_target(con, "vendor")
+    assert [k.fingerprint for k in server_host_keys(target)] == [server.fingerprint(), rsa]
+    key = confirm_fingerprint(target, rsa)
+    assert key.description.startswith("3072 SHA256:") and key.description.endswith("(RSA)")
+    sftp.trust(con, "vendor", key_type=key.key_type, fingerprint=key.fingerprint,
+               public_key=key.public_key, user="admin")  # fmt: skip
+    report = test_connection(load_target(con, "vendor"))
+    assert report.ok, report.problem
+    assert report.host_key.fingerprint == rsa
