@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import logging
 import posixpath
 import queue
 import socket
@@ -36,6 +37,10 @@ from core.sftp_keys import (
     public_text,
     type_label,
 )
+
+# paramiko's transport thread logs a traceback when we hang up on a server that never greeted us;
+# every failure already reaches the user as an SftpError, so keep stderr clean
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 CONNECT_TIMEOUT = 10.0
 LIST_TIMEOUT = 30.0
