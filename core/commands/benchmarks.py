@@ -1,4 +1,5 @@
-"""`python -m core benchmarks [--state XX] [--year YYYY] [--district ID] [--json|--csv]`:
+"""`python -m core benchmarks [--state XX] [--year YYYY] [--district ID] [--where FLAGS]
+[--json|--csv]`:
 each district against its state and the nation (core/district_benchmarks.py has every definition).
 
 --json: {"year", "districts": [...], "state_averages": [...], "national_averages": [...]}, one
@@ -10,6 +11,7 @@ their `_reason`, `<metric>_quartile_state` with its reason and `<metric>_reading
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -18,6 +20,7 @@ from core import audit
 from core.cli import CommandError, add_db_option, print_csv, print_json, scope_of
 from core.db import connect
 from core.district_benchmarks import Benchmarks, benchmark_states, district_benchmarks
+from core.district_flags import FlagFilter
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--state", help="two-letter state code (default: every state)")
     parser.add_argument("--year", type=int, help="fall of the school year (default: latest)")
     parser.add_argument("--district", help="one district id (NCES LEA id)")
+    parser.add_argument(
+        "--where",
+        help="quartile flags to keep, e.g. 'absenteeism well_above and graduation below'",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="one JSON document")
     output.add_argument("--csv", action="store_true", help="the district records as CSV")
@@ -61,6 +68,7 @@ def _explain_empty(con: Any, scope: Any, args: argparse.Namespace, result: Bench
 
 
 def run(args: argparse.Namespace) -> int:
+    where = FlagFilter.parse(args.where) if args.where else FlagFilter()
     with connect(args.db) as con:
         scope = scope_of(args, con)
         result = district_benchmarks(
@@ -68,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
         )
         if result.districts.empty:
             _explain_empty(con, scope, args, result)
+        result = replace(result, districts=where.apply(result.districts))
         detail = {"command": "benchmarks", "state": args.state, "year": result.year,
-                  "district": args.district, "rows": len(result.districts)}  # fmt: skip
+                  "district": args.district, "where": where.describe(),
+                  "rows": len(result.districts)}  # fmt: skip
         audit.log(con, f"cli:{scope.username}", "export", detail)
     if args.csv:
         print_csv(records(result.districts))

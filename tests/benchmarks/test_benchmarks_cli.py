@@ -81,6 +81,20 @@ def test_one_district_and_human_output(loaded, capsys) -> None:
     assert code == 0 and "8 districts" in out and "Enrollment-weighted averages" in out
 
 
+def test_where_filters_by_quartile_flags(loaded, capsys) -> None:
+    code, out, _ = _run(capsys, "--year", "2022", "--where", "math well_above", "--json")
+    kept = json.loads(out)["districts"]
+    assert code == 0 and {r["district_id"] for r in kept} == {
+        "0300007",
+        "0300008",
+        "0400003",
+        "0400004",
+        "0100005",
+    }
+    code, _, err = _run(capsys, "--where", "math sky high")
+    assert code == 1 and "absenteeism well_above" in err
+
+
 def test_failures_are_one_line(db_path, loaded, capsys) -> None:
     code, _, err = _run(capsys, "--state", "ZZ")
     assert code == 1 and err.strip().count("\n") == 0
