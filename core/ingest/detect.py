@@ -227,13 +227,19 @@ def detect_csv(head: bytes, complete: bool) -> Layout:
     )
 
 
-def detect_xlsx(path: Path) -> Layout:
+def open_workbook(path: Path):  # noqa: ANN201 - openpyxl's Workbook
+    """Read-only workbook from the bytes: a file handle, so the name's extension (.csv on a
+    real workbook) does not matter to openpyxl."""
     from openpyxl import load_workbook
 
+    return load_workbook(path.open("rb"), read_only=True, data_only=True)
+
+
+def detect_xlsx(path: Path) -> Layout:
     if not zipfile.is_zipfile(path) or "xl/workbook.xml" not in zipfile.ZipFile(path).namelist():
         raise FileRefused("This is a ZIP archive, not an Excel workbook (.xlsx).")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = open_workbook(path)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise FileRefused(f"The Excel workbook cannot be read: {exc}") from exc
     try:

@@ -146,9 +146,9 @@ def quote(name: str) -> str:
 def _xlsx_chunks(
     path: Path, layout: Layout, chunk_rows: int = XLSX_CHUNK_ROWS
 ) -> Iterator[list[list]]:
-    from openpyxl import load_workbook
+    from core.ingest.detect import open_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    workbook = open_workbook(path)
     try:
         sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
         chunk: list[list] = []
