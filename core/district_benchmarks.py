@@ -398,3 +398,17 @@ def district_history(
         " where district_id = $district order by year",
         {"district": district_id},
     ).df()
+
+
+def district_data_version(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Changes whenever district rows are added or changed (an import or the demo loader): the
+    page's cache key, so figures stay live without recomputing on every rerun."""
+    return con.execute(
+        "select count(*), coalesce(max(job_id), 0), coalesce(max(updated_at)::varchar, '')"
+        " from district_years"
+    ).fetchone()
+
+
+def school_year_label(year: int) -> str:
+    """2022 → "2022-23" (years are the fall of the school year)."""
+    return f"{year}-{(year + 1) % 100:02d}"
