@@ -1,4 +1,4 @@
-"""`python -m core COMMAND …`: the headless interface of DESIGN.md (a contract; never rename a flag
+"""Yardstick from a shell: the headless interface of DESIGN.md (a contract; never rename a flag
 or a JSON field). Each command lives in core/commands/<name>.py and calls the same core functions
 the pages call. Errors become one line on stderr and a non-zero exit code.
 """
@@ -30,7 +30,27 @@ class CommandError(RuntimeError):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_name(module: str) -> str:
+    """core/commands/import_cmd.py registers `import` (a keyword cannot name a module)."""
+    return module.removesuffix("_cmd")
+
+
+def _chosen_command(argv: Sequence[str], names: set[str]) -> str | None:
+    """The command on the line, skipping global options and their values."""
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg in ("--db", "--as-user"):
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Only the chosen command's module is imported (each pulls in its own heavy libraries, and a
+    cron job should not pay for all of them); --help or an unknown command imports them all."""
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--db", help="warehouse file (default: $YARDSTICK_DB or data/yardstick.duckdb)"
@@ -41,8 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply this user's scope (role, schools, sections) instead of the district view",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in sorted(pkgutil.iter_modules(core.commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"core.commands.{module.name}").register(subparsers)
+    modules = sorted(m.name for m in pkgutil.iter_modules(core.commands.__path__))
+    chosen = _chosen_command(argv, {_command_name(m) for m in modules})
+    for module in modules:
+        if chosen is None or _command_name(module) == chosen:
+            importlib.import_module(f"core.commands.{module}").register(subparsers)
     return parser
 
 
@@ -102,7 +125,8 @@ def print_csv(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
