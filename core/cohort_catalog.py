@@ -21,6 +21,8 @@ from core.cohorts import (
     spec_predicate,
 )
 from core.scope import Scope
+from core.standards import filter_subsets, members_sql
+from core.sufficient_stats import PLATFORMS_CTE
 
 MAX_VALUES = 200  # an extra attribute with more distinct values is an identifier, not a filter
 ATTRIBUTE_LABELS = {
@@ -161,3 +163,46 @@ def quick_cohorts(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[CohortSp
 
 def _neg_year(year: str) -> int:
     return -int(year[:4]) if year[:4].isdigit() else 0
+
+
+@dataclass(frozen=True)
+class Headcount:
+    """The builder's live member count. `students` is None when the exact number may not be
+    shown: under the minimum size, or when it would give away a small complement."""
+
+    students: int | None
+    reportable: bool
+    reason: str
+
+
+def headcount(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, min_n: int
+) -> Headcount:
+    """Distinct students in the cohort, checked like every reported number: the cohort without any
+    subset of its filters must add 0 or at least `min_n` students (complementary suppression)."""
+    members, params = members_sql(0, spec, scope)
+    full = (1 << len(spec.filters)) - 1
+    subsets = filter_subsets(len(spec.filters))
+    counts = "".join(
+        f", count(distinct student_id) filter (where mask & {r} = {r})" for r in subsets
+    )
+    row = con.execute(
+        f"with {PLATFORMS_CTE}, members as ({members}) "
+        f"select count(distinct student_id) filter (where mask = {full}){counts} from members",
+        params,
+    ).fetchone()
+    students = int(row[0])
+    if students == 0:
+        return Headcount(0, False, "No students match this cohort within your scope.")
+    if students < min_n:
+        return Headcount(None, False, f"Fewer than {min_n} students: this cohort cannot be "
+                         "reported (groups this small could identify students).")  # fmt: skip
+    for required, total in zip(subsets, row[1:], strict=True):
+        if 0 < total - students < min_n:
+            dropped = [n for bit, (n, _) in enumerate(spec.filters) if not (required >> bit) & 1]
+            return Headcount(None, False, (
+                f"At least {min_n} students, but without the filter(s) {', '.join(dropped)} the "
+                f"cohort gains fewer than {min_n}: its numbers would reveal that small group, so "
+                "they are not reported (complementary suppression)."
+            ))  # fmt: skip
+    return Headcount(students, True, "")

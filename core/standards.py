@@ -281,7 +281,7 @@ def complement_reasons(
     reasons = pd.Series("", index=members.index, dtype="object")
     for index, spec in enumerate(specs):
         rows = members.index[members.index.get_level_values("cohort_index") == index]
-        for required in _subsets(len(spec.filters)):
+        for required in filter_subsets(len(spec.filters)):
             held = [m for m in by_mask.columns if (m & required) == required]
             complement = by_mask.loc[rows, held].sum(axis=1) - members.loc[rows]
             small = rows[((complement > 0) & (complement < min_n)).to_numpy()]
@@ -295,7 +295,7 @@ def complement_reasons(
     return reasons
 
 
-def _subsets(k: int) -> list[int]:
+def filter_subsets(k: int) -> list[int]:
     """Masks of the filter subsets a reader could also request (the full set excluded)."""
     full = (1 << k) - 1
     if k == 0:

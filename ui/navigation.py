@@ -25,12 +25,15 @@ class PageEntry:
 
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),
+    PageEntry("pages/cohort_builder.py", "Cohort builder", "🧩", "Cohorts"),
+    PageEntry("pages/standards.py", "Standards", "📏", "Compare"),
     PageEntry("pages/prior_cohorts.py", "Prior cohorts", "📅", "Compare"),
     PageEntry("pages/growth.py", "Growth", "🌱", "Compare"),
     PageEntry("pages/subgroups.py", "Subgroups", "⚖️", "Compare"),
     PageEntry("pages/benchmarks.py", "District benchmarks", "🗺️", "Compare"),
     PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
     PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
+    PageEntry("pages/standards_admin.py", "Standards & norms", "📚", "Administration", ADMIN),
     PageEntry("pages/sftp_settings.py", "SFTP & e-mail", "📡", "Administration", ADMIN),
 )
 

@@ -1,0 +1,66 @@
+"""Standards: how cohorts stand against the national norm (and the district's cut scores and
+targets) — one cohort, a saved set, or every quick cohort (grade × year × school)."""
+
+import streamlit as st
+
+from core.cohorts import CohortSpec
+from ui import standards_cache as cache
+from ui.cohort_widgets import cohort_picker, picker_choices
+from ui.session import scope, username, warehouse
+from ui.standards_panels import bh_summary, charts, downloads, result_table, verdict_list
+
+SOURCES = ("One cohort", "Saved cohorts", "All quick cohorts")
+SPLITS = {"school_year": "School year", "school": "School", "grade": "Grade"}
+
+st.title("📏 Standards")
+current = scope()
+source = st.segmented_control("Cohorts", SOURCES, default=SOURCES[0], key="standards:source")
+source = source or SOURCES[0]
+
+with warehouse() as con:
+    if source == "One cohort":
+        specs = [cohort_picker(con, current, "standards")]
+    elif source == "Saved cohorts":
+        saved = cache.saved(con, current)
+        names = st.multiselect(
+            "Saved cohorts", [c.name for c in saved], key="standards:saved",
+            placeholder="Pick one or more (save them on the Cohort builder)",
+        )  # fmt: skip
+        specs = [c.spec for c in saved if c.name in names]
+    else:
+        options, _ = picker_choices(con, current)
+        years = st.multiselect(
+            "School year(s)", options.school_years, default=list(options.school_years[-1:]),
+            key="standards:quick_years",
+        )  # fmt: skip
+        specs = [CohortSpec.from_dict({"school_year": years, "name": "Quick cohorts"})]
+    split = st.pills(
+        "Split rows by", list(SPLITS), selection_mode="multi", default=list(SPLITS),
+        format_func=SPLITS.get, key="standards:by",
+        help="Leave a dimension out to pool it: each student is still compared with the norm "
+        "of their own grade.",
+    )  # fmt: skip
+    by = tuple(d for d in SPLITS if d in (split or []))
+    if not specs:
+        st.info("Pick at least one saved cohort.")
+        st.stop()
+    result = cache.results(con, current, specs, by)
+    distribution = cache.distribution(con, current, specs[0]) if source == "One cohort" else None
+    header = cache.header(con, current, specs, by)
+
+st.caption(
+    f"Compared with **{header['norms']}** ({header['norms source']}). "
+    + (f"Cut scores: {header['cut scores']}. " if "cut scores" in header else "")
+    + (f"Targets: {header['targets']}. " if "targets" in header else "")
+    + "Above / Below: a standardized difference of at least 0.2 with p < 0.05; "
+    "“% at/above norm median” uses the norm mean as the 50th percentile."
+)
+if result.empty:
+    st.info("No scores match these cohorts within your scope. Widen the choices above.")
+    st.stop()
+
+bh_summary(result)
+verdict_list(result)
+charts(result, distribution)
+result_table(result)
+downloads(result, header, username(), "cohort_vs_standard")
