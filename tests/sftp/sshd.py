@@ -4,7 +4,8 @@ folder, signing in with a password or with RSA / ECDSA / Ed25519 keys.
 Why root: sshd checks passwords against /etc/shadow, so password sign-in needs a real local
 account (created with useradd + chpasswd, removed afterwards), and ChrootDirectory needs
 root-owned folders. The folders live under /run because every folder above a chroot must be
-root-owned and not writable by others (/tmp is world-writable, so sshd refuses it). Tests run as
+root-owned and not writable by others (/tmp is world-writable, so sshd refuses it); /var/lib
+when /run is a small tmpfs. Tests run as
 root here and in CI; elsewhere they are skipped with that reason.
 """
 
@@ -73,9 +74,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _parent() -> Path:
+    """/run, unless it is a small tmpfs (the 500 MB test file lives in the chroot): /var/lib."""
+    run = Path("/run")
+    return run if shutil.disk_usage(run).free > 2 * 1024**3 else Path("/var/lib")
+
+
 def sweep_stale_accounts() -> None:
     """Remove accounts and folders left by a test session that was killed before its teardown."""
-    for base in Path("/run").glob("yardstick-sftp-*"):
+    stale = [*Path("/run").glob("yardstick-sftp-*"), *Path("/var/lib").glob("yardstick-sftp-*")]
+    for base in stale:
         owner = base / "owner"
         try:
             pid, user = owner.read_text().split()
@@ -87,7 +95,7 @@ def sweep_stale_accounts() -> None:
 
 def create_account() -> Account:
     sweep_stale_accounts()
-    base = Path(tempfile.mkdtemp(prefix="yardstick-sftp-", dir="/run"))
+    base = Path(tempfile.mkdtemp(prefix="yardstick-sftp-", dir=_parent()))
     base.chmod(0o755)
     user = "ysftp" + secrets.token_hex(4)
     (base / "owner").write_text(f"{os.getpid()} {user}\n")
