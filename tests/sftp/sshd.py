@@ -5,8 +5,8 @@ Why root: sshd checks passwords against /etc/shadow, so password sign-in needs a
 account (created with useradd + chpasswd, removed afterwards), and ChrootDirectory needs
 root-owned folders. The folders live under /run because every folder above a chroot must be
 root-owned and not writable by others (/tmp is world-writable, so sshd refuses it); /var/lib
-when /run is a small tmpfs. Tests run as
-root here and in CI; elsewhere they are skipped with that reason.
+when /run is a small tmpfs. Tests run as root here and in CI; elsewhere they are skipped with
+that reason.
 """
 
 from __future__ import annotations
