@@ -108,3 +108,45 @@ def test_standards_page_all_quick_cohorts_for_a_principal(warehouse: Path) -> No
     assert set(table["school"]) == {"Washington Elementary"}
     assert set(table["grade"]) == {"2", "3", "5"}
     assert table.loc[table["grade"] == "2", "suppressed"].all()
+
+
+ADMIN_PAGE = str(ROOT / "pages" / "standards_admin.py")
+
+
+def test_standards_admin_is_for_district_admins(warehouse: Path) -> None:
+    app = page(
+        ADMIN_PAGE, Scope(username="pat", role="school_admin", schools=("Lincoln Elementary",))
+    )
+    assert [e.value for e in app.error] == ["Only a district admin can open this page."]
+
+
+def test_norms_year_is_chosen_and_audited(warehouse: Path) -> None:
+    from core import audit, settings
+
+    app = page(ADMIN_PAGE)
+    assert not app.exception
+    app.radio[0].set_value("2025").run()
+    with db.connect(warehouse) as con:
+        assert settings.get(con, "norms_year") == "2025"
+        assert not audit.events(con, action="settings_change").empty
+    standards = page(STANDARDS)
+    assert "NWEA MAP Growth 2025" in standards.caption[0].value
+
+
+def test_a_set_can_be_pinned_and_deleted(warehouse: Path) -> None:
+    import pandas as pd
+
+    from core import norms
+
+    table = pd.DataFrame({"subject": ["math"], "grade": ["3"], "season": ["spring"], "target": [1]})
+    with db.connect(warehouse) as con:
+        old = norms.save_standard_set(con, "targets", "Goal", "2023", table)
+        norms.save_standard_set(con, "targets", "Goal", "2024", table)
+    app = page(ADMIN_PAGE, **{"standards_admin:kind": "targets"})
+    app.selectbox[0].set_value(old).run()
+    button(app, "Use this set").click().run()
+    with db.connect(warehouse) as con:
+        assert norms.active_set(con, "targets").set_id == old
+    button(app, "Delete this set").click().run()
+    with db.connect(warehouse) as con:
+        assert list(norms.list_standard_sets(con, "targets").source_year) == ["2024"]
