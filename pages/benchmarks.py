@@ -11,13 +11,13 @@ from core.district_flags import FlagFilter
 from ui import benchmark_panels as panels
 from ui.session import scope, username, warehouse
 
-st.title("🗺️ District benchmarks")
+st.title("District benchmarks")
 st.caption(
     "Public district-level figures (NCES CCD, EDFacts, F-33 or your state's report card). State "
     "and national averages weight every rate, ratio and per-pupil figure by enrollment; trends "
     "compare with 3 years earlier; flags place each district within its state's quartiles "
-    "(green = favourable, pink = unfavourable; for absenteeism and pupil-teacher ratio, high is "
-    "unfavourable)."
+    "(top or bottom quartile: green = favourable, pink = unfavourable; for absenteeism and "
+    "pupil-teacher ratio, high is unfavourable)."
 )
 current = scope()
 years = panels.years(current)

@@ -96,19 +96,20 @@ def _view_columns(view: str) -> dict[str, str]:
 
 
 def _styles(districts: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Cell colours from each metric's reading (good / bad), for the values and flags views."""
+    """Cell colours for the notably high or low (top or bottom quartile of the state): green when
+    that is favourable, pink when not; the values and flags views only."""
     styles = pd.DataFrame("", index=districts.index, columns=list(columns.values()))
     for metric in METRICS:
-        header = metric.label
-        if header in styles and f"{metric.key}_reading" in districts:
-            reading = districts[f"{metric.key}_reading"].map(READING_STYLE).fillna("")
-            styles[header] = reading
+        notable = districts[f"{metric.key}_quartile_state"].isin(["well_above", "well_below"])
+        reading = districts[f"{metric.key}_reading"].where(notable)
+        styles[metric.label] = reading.map(READING_STYLE).fillna("")
     return styles
 
 
 def district_table(districts: pd.DataFrame, view: str) -> None:
-    """Sortable table: name, id, enrollment and the view's eight columns; values and flags are
-    coloured green (good) or pink (bad) — high absenteeism or pupil-teacher ratio is pink."""
+    """Sortable table: name, id, enrollment and the view's eight columns; a value in its state's
+    top or bottom quartile is green (favourable) or pink (unfavourable) — high absenteeism or
+    pupil-teacher ratio is pink, high graduation green, spending and shares stay uncoloured."""
     columns = {"name": "District", "district_id": "NCES id", "enrollment": "Enrollment",
                **_view_columns(view)}  # fmt: skip
     shown = districts[list(columns)].rename(columns=columns).reset_index(drop=True)
@@ -121,6 +122,15 @@ def district_table(districts: pd.DataFrame, view: str) -> None:
     st.dataframe(styler, hide_index=True, width="stretch")
 
 
+def figure(value: float, unit: str) -> str:
+    """A metric's value for reading: "$15,200", "18.5%", "16.1"; missing as a dash."""
+    if pd.isna(value):
+        return "—"
+    if unit.startswith("$"):
+        return f"${value:,.0f}"
+    return f"{value:,.1f}%" if unit.startswith("%") else f"{value:,.1f}"
+
+
 def metric_tiles(district: pd.Series) -> None:
     """One tile per metric: the value, its difference from the state average (coloured by
     whether higher is better), and the within-state flag."""
@@ -130,7 +140,7 @@ def metric_tiles(district: pd.Series) -> None:
         flag = district[f"{metric.key}_quartile_state"]
         columns[position % 4].metric(
             metric.label,
-            "—" if pd.isna(value) else f"{value:,.1f}",
+            figure(value, metric.unit),
             None if pd.isna(delta) else f"{delta:+,.1f} vs state",
             delta_color=DELTA_COLOR[metric.higher_is],
             help=f"{metric.unit}; within the state: "

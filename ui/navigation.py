@@ -30,7 +30,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/prior_cohorts.py", "Prior cohorts", "📅", "Compare"),
     PageEntry("pages/growth.py", "Growth", "🌱", "Compare"),
     PageEntry("pages/subgroups.py", "Subgroups", "⚖️", "Compare"),
-    PageEntry("pages/benchmarks.py", "District benchmarks", "🗺️", "Compare"),
+    PageEntry("pages/benchmarks.py", "District benchmarks", "📊", "Compare"),
     PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
     PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
     PageEntry("pages/standards_admin.py", "Standards & norms", "📚", "Administration", ADMIN),

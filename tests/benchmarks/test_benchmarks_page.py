@@ -56,7 +56,8 @@ def test_page_shows_a_state_and_the_profile(warehouse) -> None:
     first = app.selectbox(key="bench:district").value
     row = want.districts.set_index("district_id").loc[first]
     tiles = {m.label: m for m in app.metric}
-    assert tiles["Math proficiency"].value == f"{row.math_proficiency:,.1f}"
+    assert tiles["Math proficiency"].value == f"{row.math_proficiency:,.1f}%"
+    assert tiles["Spending per pupil"].value == f"${row.expenditure_pp:,.0f}"
     assert tiles["Math proficiency"].delta == f"{row.math_proficiency_vs_state:+,.1f} vs state"
 
 
