@@ -319,7 +319,7 @@ def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict
             conditions.append(f"({condition})")
             items.append(
                 f"case when {condition} then struct_pack(column_name := $col_{tag}, "
-                f"message := printf($msg_{tag}, {raw}), severity := $sev_{tag}) end"
+                f"message := printf($msg_{tag}, coalesce({raw}, '')), severity := $sev_{tag}) end"
             )
     if not items:
         con.execute(
