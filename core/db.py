@@ -123,30 +123,40 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, key: str | None = None) -> int
     if key is not None and key in _migrated:
         return -1
     with _migrate_lock:
-        current = schema_version(con)
+        applied = _applied_versions(con)
         known = migrations()
         newest = known[-1][0] if known else 0
+        current = max(applied, default=0)
         if current > newest:
             raise SchemaTooNewError(
                 f"This warehouse was written by a newer Yardstick (schema {current}; this version "
                 f"knows up to {newest}). Upgrade Yardstick, or open another warehouse with --db."
             )
+        # Every migration not yet applied, not only those above the highest applied: migrations
+        # numbered in parallel may land out of order, and each must still reach every file.
         for version, name, file in known:
-            if version <= current:
-                continue
-            con.execute("begin transaction")
-            try:
-                con.execute(file.read_text(encoding="utf-8"))
-                con.execute(
-                    "insert into schema_version (version, name) values (?, ?)", [version, name]
-                )
-                con.execute("commit")
-            except Exception:
-                con.execute("rollback")
-                raise
+            if version not in applied:
+                _apply(con, version, name, file)
         if key is not None:
             _migrated.add(key)
         return newest
+
+
+def _applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    if schema_version(con) == 0:
+        return set()
+    return {row[0] for row in con.execute("select version from schema_version").fetchall()}
+
+
+def _apply(con: duckdb.DuckDBPyConnection, version: int, name: str, file: Path) -> None:
+    con.execute("begin transaction")
+    try:
+        con.execute(file.read_text(encoding="utf-8"))
+        con.execute("insert into schema_version (version, name) values (?, ?)", [version, name])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
 
 
 @contextmanager
