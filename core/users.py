@@ -478,6 +478,23 @@ def record_sign_in(
         audit.log(con, name, "sign_in", {"method": method})
 
 
+def sessions_revoked_at(con: duckdb.DuckDBPyConnection, username: str) -> dt.datetime | None:
+    """When this account's remembered sessions stopped counting (UTC): its latest sign-out (from
+    any device), password reset, deactivation, lockout or attempt while locked. A sign-in cookie
+    issued before it is refused — so a password guessed during a lockout opens nothing later."""
+    return con.execute(
+        """
+        select max(logged_at) from audit_log
+        where (username = $user and action in ('sign_out', 'locked_out'))
+           or (username = $user and action = 'sign_in_failed'
+               and detail->>'reason' in ('locked', 'inactive'))
+           or (action = 'user_change' and detail->>'user' = $user
+               and detail->>'change' in ('reset_password', 'deactivate'))
+        """,
+        {"user": username.strip().lower()},
+    ).fetchone()[0]
+
+
 def verify_sign_in(
     con: duckdb.DuckDBPyConnection,
     username: str,

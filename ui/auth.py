@@ -3,8 +3,14 @@
 streamlit-authenticator draws the form, checks the password against the bcrypt hashes in
 `core.users.credentials` and keeps the remember-me cookie (signed with core.secrets.cookie_key).
 Everything that must outlive a browser session is core's: failed attempts and lockout live in the
-users table, every sign-in is audited, and the account's active/locked state and scope are read
-again on every page load, so deactivating someone takes effect at their next click.
+users table, every sign-in and sign-out is audited, and the account's active/locked state and
+scope are read again on every page load, so deactivating someone takes effect at their next click.
+A remembered cookie issued before the account's last sign-out or password reset is refused.
+
+Streamlit may interrupt a run at any `st.*` call, including any session-state access, when the
+browser asks for a rerun (the cookie component does so on its own). So each step first changes
+session state and only then writes to the warehouse: an interrupted run is simply done again,
+and nothing is audited twice.
 
 Contract with ui/session.py: `st.session_state["scope"]` (a core.scope.Scope) and
 `st.session_state["username"]` are set only while someone is signed in.
@@ -12,6 +18,9 @@ Contract with ui/session.py: `st.session_state["scope"]` (a core.scope.Scope) an
 
 from __future__ import annotations
 
+import datetime as dt
+
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
@@ -28,11 +37,13 @@ FORM_FIELDS = {
     "Password": "Password",
     "Login": "Sign in",
 }
-_MESSAGE = "auth_message"  # (kind, text) shown next to the form on the following runs
-_AUTHENTICATOR = "auth_authenticator"
-_BY_FORM = "auth_signed_in_by_form"
 # Pages only a district admin may open (ui/navigation.py registers them with ADMIN roles too).
 ADMIN_PAGES = frozenset({"users", "audit_log", "settings", "upload", "sftp", "standards_admin"})
+_MESSAGE = "auth_message"  # (kind, text) shown above the sign-in form
+_AUTHENTICATOR = "auth_authenticator"
+_AUDITED = "auth_audited"  # the username whose sign-in this session has already audited
+_METHOD = "auth_method"  # "password" after the form, else the cookie signed the user in
+_JUST_SIGNED_IN = "auth_just_signed_in"  # the form signed someone in during this run
 
 
 def allowed(page_key: str, scope: Scope | None = None) -> bool:
@@ -53,7 +64,7 @@ def require_admin() -> Scope:
 
 
 def flash(kind: str, text: str) -> None:
-    """A message shown above the sign-in form until the next sign-in attempt."""
+    """A message shown above the sign-in form until the next sign-in."""
     st.session_state[_MESSAGE] = (kind, text)
 
 
@@ -61,24 +72,6 @@ def _show_message() -> None:
     kind, text = st.session_state.get(_MESSAGE, (None, None))
     if text:
         {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(text)
-
-
-def _forget_user() -> None:
-    for key in ("scope", _BY_FORM):
-        st.session_state.pop(key, None)
-
-
-def _authenticator(credentials: dict) -> stauth.Authenticate:
-    authenticator = stauth.Authenticate(
-        credentials,
-        COOKIE_NAME,
-        secrets.cookie_key(),
-        COOKIE_EXPIRY_DAYS,
-        auto_hash=False,
-        login_sleep_time=0,
-    )
-    st.session_state[_AUTHENTICATOR] = authenticator
-    return authenticator
 
 
 def require_sign_in() -> Scope:
@@ -91,8 +84,13 @@ def require_sign_in() -> Scope:
 
         setup_screen()
         st.stop()
-    authenticator = _authenticator(credentials)
-    if st.session_state.get("authentication_status") is False:
+    authenticator = stauth.Authenticate(
+        credentials, COOKIE_NAME, secrets.cookie_key(), COOKIE_EXPIRY_DAYS,
+        auto_hash=False, login_sleep_time=0,
+    )  # fmt: skip
+    st.session_state[_AUTHENTICATOR] = authenticator
+    before = st.session_state.get("authentication_status")
+    if before is False:
         st.session_state["authentication_status"] = None  # so False below means "failed now"
     notice = st.empty()  # messages go above the form
     try:
@@ -105,6 +103,7 @@ def require_sign_in() -> Scope:
     if status is True:
         scope = _admit(authenticator)
         if scope is not None:
+            _keep_cookie(authenticator)
             return scope
     elif status is False:
         _record_failure(credentials)
@@ -114,7 +113,9 @@ def require_sign_in() -> Scope:
 
 
 def _signed_in_by_form(_info: dict) -> None:
-    st.session_state[_BY_FORM] = True
+    st.session_state[_METHOD] = "password"
+    st.session_state[_AUDITED] = None
+    st.session_state[_JUST_SIGNED_IN] = True
 
 
 def _record_failure(credentials: dict) -> None:
@@ -130,41 +131,84 @@ def _record_failure(credentials: dict) -> None:
     flash("error", result.message)
 
 
-def _admit(authenticator: stauth.Authenticate) -> Scope | None:
-    """A library sign-in (form or cookie) is only good while the account is active and unlocked.
-    None when refused, or on the run the form signed someone in (the page opens on the next)."""
-    username = st.session_state["username"]
-    by_form = st.session_state.pop(_BY_FORM, False)
+def _cookie_issued_at(authenticator: stauth.Authenticate) -> dt.datetime | None:
+    """When the browser's remember-me cookie was issued (UTC), if it sent a valid one."""
+    token = st.context.cookies.get(COOKIE_NAME)
+    if not token:
+        return None
+    try:
+        expires = jwt.decode(token, secrets.cookie_key(), algorithms=["HS256"])["exp_date"]
+    except (jwt.PyJWTError, KeyError, TypeError):
+        return None
+    issued = dt.datetime.fromtimestamp(float(expires), dt.UTC) - dt.timedelta(COOKIE_EXPIRY_DAYS)
+    return issued.replace(tzinfo=None)
+
+
+def _refusal(authenticator: stauth.Authenticate, username: str, by_form: bool) -> str | None:
+    """Why this library sign-in does not count (inactive, locked, revoked cookie), or None."""
     with warehouse() as con:
         state = users.access(con, username)
         if not state.allowed:
-            if by_form:
-                users.record_failed_sign_in(con, username)
-            _end_session(authenticator, "error", state.message)
-            return None
-        scope = users.scope_for_username(con, username)
+            return state.message
         if by_form:
-            users.record_sign_in(con, username, method="password")
-        elif not isinstance(st.session_state.get("scope"), Scope):
-            audit.log(con, username, "sign_in", {"method": "cookie"})
-    st.session_state["scope"] = scope
-    if by_form:
-        # The library has just asked the browser to store the cookie; that component reruns the
-        # script once it is stored, and the next run draws the app without the form.
-        flash("success", f"Signed in as {username}. Opening Yardstick…")
+            return None
+        revoked = users.sessions_revoked_at(con, username)
+    issued = _cookie_issued_at(authenticator)
+    if revoked is not None and issued is not None and issued <= revoked:
+        return "You signed out (or your password changed) since this browser last signed in."
+    return None
+
+
+def _admit(authenticator: stauth.Authenticate) -> Scope | None:
+    """A library sign-in (form or cookie) counts only while the account is active and unlocked;
+    None when refused."""
+    username = st.session_state.get("username")
+    if not username:  # a sign-in interrupted half-way: start again
+        _end_session(authenticator, "info", "Please sign in.")
         return None
+    method = st.session_state.get(_METHOD) or "cookie"
+    needs_audit = st.session_state.get(_AUDITED) != username
+    refusal = _refusal(authenticator, username, method == "password") if needs_audit else None
+    if refusal:
+        _end_session(authenticator, "error", refusal)
+        if method == "password":
+            with warehouse() as con:
+                users.record_failed_sign_in(con, username)
+        return None
+    with warehouse() as con:
+        scope = users.scope_for_username(con, username)
+    st.session_state["scope"] = scope
+    if needs_audit:
+        st.session_state[_AUDITED] = username  # the last state change before the audit
+        with warehouse() as con:
+            if method == "password":
+                users.record_sign_in(con, username, method="password")
+            else:
+                audit.log(con, username, "sign_in", {"method": "cookie"})
+    if st.session_state.pop(_JUST_SIGNED_IN, False):
+        st.rerun()  # the form is still on the page in this run; the next one opens the app
     st.session_state.pop(_MESSAGE, None)
     return scope
 
 
+def _keep_cookie(authenticator: stauth.Authenticate) -> None:
+    """Store the remember-me cookie on every run of a password sign-in, at the same place on the
+    page. The browser stores it through a hidden component; drawing it once, in the run the form
+    was processed, can be cut short when Streamlit reruns, and the cookie is then never written.
+    (Not while the sign-out button is being clicked: that run deletes the cookie.)"""
+    if st.session_state.get(_METHOD) == "password" and not st.session_state.get("sign_out"):
+        authenticator.cookie_controller.set_cookie()
+
+
 def _end_session(authenticator: stauth.Authenticate, kind: str, text: str) -> None:
     authenticator.logout(location="unrendered", key="sign_out_forced")
-    _forget_user()
+    for key in ("scope", _AUDITED, _METHOD, _JUST_SIGNED_IN):
+        st.session_state.pop(key, None)
     flash(kind, text)
 
 
 def sign_out_button() -> None:
-    """The sidebar's sign-out: audited, cookie deleted, session forgotten."""
+    """The sidebar's sign-out: the session forgotten, the cookie deleted (and revoked), audited."""
     authenticator: stauth.Authenticate | None = st.session_state.get(_AUTHENTICATOR)
     scope = st.session_state.get("scope")
     if authenticator is None or not isinstance(scope, Scope):
@@ -172,11 +216,9 @@ def sign_out_button() -> None:
     st.sidebar.caption(f"Signed in as **{scope.username}** · {scope.role.replace('_', ' ')}")
     if not st.sidebar.button("Sign out", key="sign_out"):
         return
+    _end_session(authenticator, "success", "You are signed out.")
     with warehouse() as con:
         audit.log(con, scope.username, "sign_out", {})
-    authenticator.logout(location="unrendered", key="sign_out_action")
-    _forget_user()
-    flash("success", "You are signed out.")
-    # The cookie-deleting component reruns the script when done; the next run shows the form.
+    # The cookie-deleting component reruns the app when done; that run shows the form.
     st.info("Signing out…")
     st.stop()

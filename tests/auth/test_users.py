@@ -201,3 +201,32 @@ def test_demo_accounts_are_four_different_slices(district) -> None:
     again = users.add_demo_users(district, "a brand new phrase", by="boss")  # idempotent
     assert len(again) == 4 and len(users.list_users(district)) == 4
     assert users.verify_sign_in(district, "demo-viewer", "a brand new phrase").allowed
+
+
+def test_sessions_are_revoked_by_sign_out_reset_and_deactivation(con) -> None:
+    users.add_user(con, "boss", "district_admin", PASSWORD)
+    users.add_user(con, "ana", "viewer", PASSWORD, schools=["x"])
+    assert users.sessions_revoked_at(con, "ana") is None
+    users.record_sign_in(con, "ana")
+    assert users.sessions_revoked_at(con, "ana") is None
+    audit.log(con, "ana", "sign_out", {})
+    signed_out = users.sessions_revoked_at(con, "ana")
+    assert signed_out is not None
+    audit.log(con, "boss", "sign_out", {})  # someone else's sign-out changes nothing for ana
+    assert users.sessions_revoked_at(con, "ana") == signed_out
+    users.reset_password(con, "ana", "a whole new phrase", by="boss")
+    reset = users.sessions_revoked_at(con, "ana")
+    assert reset > signed_out
+    users.update_user(con, "ana", role="viewer", schools=["y"], by="boss")  # not a revocation
+    assert users.sessions_revoked_at(con, "ana") == reset
+    users.verify_sign_in(con, "ana", "wrong guess")  # a wrong password alone revokes nothing
+    assert users.sessions_revoked_at(con, "ana") == reset
+    for _ in range(4):
+        users.verify_sign_in(con, "ana", "wrong guess")
+    locked = users.sessions_revoked_at(con, "ana")
+    assert locked > reset
+    users.verify_sign_in(con, "ana", "a whole new phrase")  # right password while locked
+    assert users.sessions_revoked_at(con, "ana") > locked
+    users.reset_password(con, "ana", "a whole new phrase", by="boss")
+    users.deactivate(con, "ana", by="boss")
+    assert users.sessions_revoked_at(con, "ana") == audit.events(con).logged_at.max()

@@ -1,0 +1,111 @@
+"""Sign-in in a real browser: first-run set-up, sign in, remembered session, sign out, wrong
+password, lockout — a real `streamlit run app.py` driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import db, users
+from tests.conftest import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=20_000)  # two cores shared with the rest of the suite
+PASSWORD = "tidy river lantern 42"
+
+
+def failures_logged(warehouse: Path, username: str) -> int:
+    with db.connect(warehouse) as con:
+        return con.execute(
+            "select count(*) from audit_log where action = 'sign_in_failed' and username = ?",
+            [username],
+        ).fetchone()[0]
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def signed_in(page, username: str) -> None:
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+
+
+def test_first_run_setup_sign_in_remembered_and_sign_out(
+    tmp_path: Path, streamlit_app, browser_page
+) -> None:
+    app = streamlit_app(tmp_path / "fresh.duckdb")
+    page = browser_page
+    page.goto(app.url)
+    expect(page.get_by_text("No account exists yet")).to_be_visible()
+    page.get_by_label("Username").fill("dana.reyes")
+    page.get_by_label("Full name").fill("Dana Reyes")
+    page.get_by_label("Choose a password").fill("short")
+    page.get_by_label("Repeat the password").fill("short")
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_text("it needs at least 12")).to_be_visible()
+
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_text("Account dana.reyes created. Sign in below.")).to_be_visible()
+
+    sign_in(page, "Dana.Reyes", PASSWORD)
+    signed_in(page, "dana.reyes")
+    expect(page.get_by_role("link", name="Users")).to_be_visible()  # admin-only pages listed
+
+    page.reload()  # a new Streamlit session: the cookie signs the user back in
+    signed_in(page, "dana.reyes")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.reload()  # the cookie is gone: the form again
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
+    with db.connect(tmp_path / "fresh.duckdb") as con:
+        actions = con.execute("select action from audit_log order by event_id").fetchall()
+    assert [a[0] for a in actions] == ["user_change", "sign_in", "sign_in", "sign_out"]
+
+
+def test_wrong_password_then_lockout(tmp_path: Path, streamlit_app, browser_page) -> None:
+    warehouse = tmp_path / "accounts.duckdb"
+    with db.connect(warehouse) as con:
+        users.add_user(con, "boss", "district_admin", PASSWORD)
+        users.add_user(con, "val", "viewer", PASSWORD, schools=["Washington Elementary"])
+    app = streamlit_app(warehouse)
+    page = browser_page
+    page.goto(app.url)
+
+    sign_in(page, "val", "not my password")
+    expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    for attempt in range(2, 6):  # one at a time: each is counted before the next is typed
+        wait_until(lambda n=attempt - 1: failures_logged(warehouse, "val") == n, 30, "a count")
+        sign_in(page, "val", "still not it")
+    expect(page.get_by_text("This account is locked after 5 failed sign-ins")).to_be_visible()
+    expect(page.get_by_text("Try again in 15 minutes")).to_be_visible()
+
+    wait_until(lambda: failures_logged(warehouse, "val") == 5, 30, "the fifth failure")
+    sign_in(page, "val", PASSWORD)  # the right password does not open a locked account
+    wait_until(lambda: failures_logged(warehouse, "val") == 6, 30, "the attempt while locked")
+    expect(page.get_by_text("This account is locked")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
+    sign_in(page, "boss", PASSWORD)  # other accounts are unaffected
+    signed_in(page, "boss")
+
+    with db.connect(warehouse) as con:
+        assert users.access(con, "val").reason == "locked"
+        counts = dict(
+            con.execute(
+                "select action, count(*) from audit_log where username = 'val' group by 1"
+            ).fetchall()
+        )
+    assert counts == {"sign_in_failed": 6, "locked_out": 1}
