@@ -99,22 +99,38 @@ def _standing(row: dict[str, Any]) -> Standing:
         effect_size=clean_number(_value(row, "effect_size", "std_diff")),
         category=_value(row, "category"),
         pct_at_or_above=clean_number(_value(row, "pct_at_or_above_norm", "pct_at_or_above")),
-        significant_bh=_value(row, "significant_bh"),
         note=str(_value(row, "note") or ""),
     )
 
 
 def standings(
-    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    rows: pd.DataFrame | None = None,
 ) -> tuple[list[Standing], int, list[str]]:
-    """(reported standings, how many were suppressed, notes on what is missing)."""
+    """(reported standings, how many were suppressed, notes on what is missing).
+
+    `rows`: the cohort's pooled `cohort_vs_norm(…, by=())` rows when the caller asked for many
+    cohorts at once (one query); otherwise they are computed here."""
     compute = _optional("core.standards", "cohort_vs_norm")
-    if compute is None:
+    if rows is None and compute is None:
         return [], 0, ["The comparison with national norms is not available in this version."]
-    rows = _rows(compute(con, spec, scope, by=()))
-    kept = [_standing(r) for r in rows if not _suppressed(r) and _value(r, "subject")]
+    records = _rows(rows if rows is not None else compute(con, spec, scope, by=()))
+    kept = [_standing(r) for r in records if not _suppressed(r) and _value(r, "subject")]
     kept.sort(key=lambda s: (s.subject, SEASON_ORDER.get(s.season, 9)))
-    return kept, sum(_suppressed(r) for r in rows), []
+    return kept, sum(_suppressed(r) for r in records), []
+
+
+def pooled_standards(
+    con: duckdb.DuckDBPyConnection, specs: list[CohortSpec], scope: Scope
+) -> list[pd.DataFrame | None]:
+    """Each cohort's pooled standards rows, from one query for all of them."""
+    compute = _optional("core.standards", "cohort_vs_norm")
+    if compute is None or not specs:
+        return [None] * len(specs)
+    frame = compute(con, specs, scope, by=())
+    return [frame[frame["cohort_index"] == i] for i in range(len(specs))]
 
 
 # --- prior year and trend --------------------------------------------------------------------
@@ -353,17 +369,20 @@ def gather_findings(
     scope: Scope,
     *,
     alerts: pd.DataFrame | None = None,
+    standards: pd.DataFrame | None = None,
+    year: str | None = None,
 ) -> CohortFindings:
     """Everything a narrative of `spec` may say, computed within `scope` by the owning modules.
 
-    `alerts`: the scope's current alerts when the caller already has them (a report of many
-    cohorts computes them once); otherwise they are computed here."""
-    year = current_year(con, spec, scope)
+    A report of many cohorts passes what it computed once for all of them: `alerts` (the scope's
+    current alerts), `standards` (this cohort's pooled standards rows) and `year` (its current
+    school year); otherwise each is computed here."""
+    year = year or current_year(con, spec, scope)
     base = _base(con, spec, scope, year)
     if year is None or base.n_students < base.min_n:
         return replace(base, suppressed=base.n_students > 0)
     now = spec.replace(school_year=year)
-    found_standings, hidden_std, missing = standings(con, now, scope)
+    found_standings, hidden_std, missing = standings(con, now, scope, standards)
     found_prior, hidden_prior = prior_year(con, now, scope)
     points = trend(con, now, scope, year)
     seasons = seasons_tested(points, year)

@@ -57,7 +57,6 @@ class Standing:
     effect_size: float | None = None
     category: str | None = None  # Above | At | Below | None (no norm / no test)
     pct_at_or_above: float | None = None
-    significant_bh: bool | None = None
     note: str = ""
 
 

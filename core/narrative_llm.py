@@ -15,10 +15,10 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 import duckdb
-import openai
 
 from core import settings
 from core.narrative_inputs import CohortFindings
@@ -67,7 +67,7 @@ class ModelConfig:
 
     @property
     def generator(self) -> str:
-        return f"model {self.model} (openai {openai.__version__})"
+        return f"model {self.model} (openai {version('openai')})"
 
 
 def model_config(con: duckdb.DuckDBPyConnection) -> ModelConfig | None:
@@ -145,6 +145,8 @@ def prepared_payload(con: duckdb.DuckDBPyConnection, findings: CohortFindings) -
 
 
 def _ask(config: ModelConfig, payload: dict[str, Any]) -> str:
+    import openai  # imported here: a report or page without a model never pays for it
+
     client = openai.OpenAI(
         api_key=config.api_key, base_url=config.base_url, timeout=config.timeout, max_retries=0
     )

@@ -1,0 +1,256 @@
+"""What a report holds — one cohort or a saved set — as plain data the PDF and Excel writers share.
+
+`build_report` computes everything once, within the caller's scope: the standards table exactly
+as the standards page asks for it (`cohort_vs_norm`, all cohorts in one query), each cohort's
+findings and stored narrative (`core.narrative`), and the charts the pages draw. The `*_table`
+functions turn that into display tables (numbers stay numbers; rounding happens in the writer),
+so a PDF, a workbook and the page always show the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core import settings
+from core.cohorts import CohortSpec
+from core.narrative import narrative_for
+from core.narrative_gather import current_year, gather_findings, pooled_standards, scope_alerts
+from core.narrative_inputs import CohortFindings
+from core.narrative_template import headline_standings
+from core.narrative_text import Narrative, prior_is_real, standing_verdict
+from core.scope import Scope
+from core.stats import magnitude
+
+STANDARDS_COLUMNS = {
+    "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
+    "season": "Season", "n": "Students", "mean": "Mean", "sd": "SD", "median": "Median",
+    "norm_mean": "Norm mean", "diff": "Difference", "ci_lo": "95% CI low", "ci_hi": "95% CI high",
+    "effect_size": "Standardized difference", "category": "Against the norm",
+    "significant_bh": "Holds after correction", "note": "Note",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CohortSection:
+    spec: CohortSpec
+    findings: CohortFindings
+    narrative: Narrative
+    standards: pd.DataFrame  # the standards page's rows for this cohort (suppressed rows kept)
+    charts: tuple[tuple[str, Any], ...]  # (title, Altair chart)
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    district: str
+    scope_label: str
+    generated_at: dt.datetime
+    generated_by: str
+    min_n: int
+    norms: str
+    sections: tuple[CohortSection, ...]
+
+    @property
+    def schools(self) -> list[str]:
+        named = {s for section in self.sections for s in section.spec.schools}
+        return sorted(named)
+
+
+def _optional(module: str, name: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError:
+        return None
+
+
+def scope_label(scope: Scope) -> str:
+    if scope.schools is None and scope.sections is None:
+        return "the whole district"
+    parts = []
+    if scope.schools is not None:
+        parts.append(", ".join(scope.schools) or "no school")
+    if scope.sections is not None:
+        parts.append("sections " + (", ".join(scope.sections) or "none"))
+    return "; ".join(parts)
+
+
+def _standards_frame(con: Any, specs: Sequence[CohortSpec], scope: Scope) -> pd.DataFrame:
+    compute = _optional("core.standards", "cohort_vs_norm")
+    if compute is None or not specs:
+        return pd.DataFrame(columns=["cohort_index", *STANDARDS_COLUMNS])
+    return compute(con, list(specs), scope)
+
+
+def _charts(standards: pd.DataFrame) -> tuple[tuple[str, Any], ...]:
+    chart = _optional("core.charts_standards", "norm_comparison_chart")
+    shown = standards[~standards["suppressed"].astype(bool)] if len(standards) else standards
+    if chart is None or shown.empty or shown["norm_mean"].isna().all():
+        return ()
+    return (("Cohort mean and 95% CI against the national norm (black tick)", chart(standards)),)
+
+
+def build_report(
+    con: Any,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    *,
+    title: str | None = None,
+    use_model: bool = True,
+    now: dt.datetime | None = None,
+) -> Report:
+    """Everything the report shows, computed once within `scope`."""
+    alerts = scope_alerts(con, scope)
+    years = [current_year(con, spec, scope) for spec in specs]
+    current = [
+        spec.replace(school_year=y) if y else spec for spec, y in zip(specs, years, strict=True)
+    ]
+    pooled = pooled_standards(con, current, scope)
+    found = [
+        gather_findings(con, spec, scope, alerts=alerts, standards=rows, year=year)
+        for spec, rows, year in zip(specs, pooled, years, strict=True)
+    ]
+    standards = _standards_frame(con, current, scope)
+    sections = []
+    for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
+        rows = standards[standards["cohort_index"] == index] if len(standards) else standards
+        story = narrative_for(con, spec, scope, findings=findings, use_model=use_model)
+        if findings.suppressed:
+            rows = rows.iloc[0:0]
+        sections.append(CohortSection(current[index], findings, story, rows, _charts(rows)))
+    norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
+    return Report(
+        title=title or (specs[0].label() if len(specs) == 1 else f"{len(specs)} cohorts"),
+        district=str(settings.get(con, "district_name") or "District"),
+        scope_label=scope_label(scope),
+        generated_at=now or dt.datetime.now().replace(microsecond=0),
+        generated_by=scope.username,
+        min_n=settings.min_group_size(con),
+        norms="; ".join(norms) or "none applied",
+        sections=tuple(sections),
+    )
+
+
+# --- display tables (numbers stay numbers) ---------------------------------------------------
+
+
+def spec_lines(spec: CohortSpec) -> list[str]:
+    """The cohort's definition in words, one filter a line (the cover and header sheet)."""
+    data = spec.to_dict()
+    lines = []
+    for key, label in (
+        ("school_year", "School year"), ("schools", "Schools"), ("grade", "Grade"),
+        ("subject", "Subject"), ("season", "Season"),
+    ):  # fmt: skip
+        value = data.get(key)
+        lines.append(f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+                     if value else f"{label}: all")  # fmt: skip
+    for name, value in data.get("filters", {}).items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        lines.append(f"Filter {name}: {shown}")
+    return lines
+
+
+def summary_table(report: Report) -> pd.DataFrame:
+    rows = []
+    for section in report.sections:
+        f = section.findings
+        verdicts = "; ".join(
+            f"{s.subject} {s.season}: {standing_verdict(s).replace(' national norm', ' norm')}"
+            for s in headline_standings(f)
+        )
+        changes = "; ".join(
+            f"{c.subject} {c.season}: {c.direction}" for c in f.prior if prior_is_real(c)
+        )
+        rows.append(
+            {
+                "Cohort": f.label,
+                "School year": f.school_year or "",
+                "Students": None if f.suppressed else f.n_students,
+                "Against the norm": "not reported (small group)" if f.suppressed else verdicts,
+                "Real changes since last year": changes or ("" if f.suppressed else "none"),
+                "Alerts": len(f.alerts),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def standards_table(section: CohortSection) -> pd.DataFrame:
+    frame = section.standards
+    columns = [c for c in STANDARDS_COLUMNS if c in frame.columns]
+    out = frame[columns].rename(columns=STANDARDS_COLUMNS).reset_index(drop=True)
+    if "Holds after correction" in out:
+        holds = out["Holds after correction"].map({True: "yes", False: "no"})
+        out["Holds after correction"] = holds.where(out["Mean"].notna(), "")
+    return out
+
+
+def prior_table(section: CohortSection) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Subject": c.subject,
+                "Season": c.season,
+                "This year": c.school_year,
+                "Compared with": c.prior_year,
+                "Students now": c.n_a,
+                "Mean now": c.mean_a,
+                "Students then": c.n_b,
+                "Mean then": c.mean_b,
+                "Difference": c.diff,
+                "95% CI low": c.ci95[0] if c.ci95 else None,
+                "95% CI high": c.ci95[1] if c.ci95 else None,
+                "Size": magnitude(c.hedges_g),
+                "Hedges' g": c.hedges_g,
+                "Verdict": c.direction if prior_is_real(c) else "no real change",
+            }
+            for c in section.findings.prior
+        ]  # fmt: skip
+    )
+
+
+def growth_table(section: CohortSection) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Subject": g.subject,
+                "From": g.from_label,
+                "To": g.to_label,
+                "Matched students": g.n,
+                "Missing a test": g.dropped,
+                "Mean change": g.mean_change,
+                "SD of change": g.sd_change,
+                "95% CI low": g.ci95[0] if g.ci95 else None,
+                "95% CI high": g.ci95[1] if g.ci95 else None,
+                "Expected growth": g.expected,
+                "% meeting expected": g.pct_meeting,
+            }
+            for g in section.findings.growth
+        ]  # fmt: skip
+    )
+
+
+def gaps_table(section: CohortSection) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Group": g.group,
+                "Subject": g.subject,
+                "Season": g.season,
+                "Students in group": g.n_group,
+                "Students in the rest": g.n_rest,
+                "Group mean": g.mean_group,
+                "Rest mean": g.mean_rest,
+                "Gap": g.gap,
+                "Size": magnitude(g.hedges_g),
+                "Real gap (after correction)": "yes" if g.significant else "no",
+                "Trend": g.trend or "",
+            }
+            for g in section.findings.gaps
+        ]  # fmt: skip
+    )
