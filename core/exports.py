@@ -68,3 +68,59 @@ def _cell(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):
         return value.item()
     return value
+
+
+def xlsx_workbook(sheets: dict[str, pd.DataFrame], filters: dict[str, Any] | None = None) -> bytes:
+    """A workbook with the filters on a first "Header" sheet and one sheet per table.
+
+    Numbers stay numeric cells (shown with one decimal, counts whole), text is neutralised,
+    header rows are bold and frozen, and column widths follow the longest value (capped)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    header = book.active
+    header.title = "Header"
+    for key, value in (filters or {}).items():
+        header.append([neutralise(str(key)), neutralise(str(value))])
+    _fit_columns(header)
+    for title, frame in sheets.items():
+        sheet = book.create_sheet(title[:31])
+        table = neutralise_frame(frame)
+        sheet.append([str(c) for c in table.columns])
+        for row in table.itertuples(index=False):
+            sheet.append([_cell(v) for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        _number_formats(sheet, frame)
+        _fit_columns(sheet)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _number_formats(sheet: Any, frame: pd.DataFrame) -> None:
+    for index, column in enumerate(frame.columns, start=1):
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column].dropna()
+        whole = pd.api.types.is_integer_dtype(frame[column]) or bool(
+            len(values) and (values.astype("float64") % 1 == 0).all() and column_is_count(column)
+        )
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = "#,##0" if whole else "0.0"
+
+
+def column_is_count(name: Any) -> bool:
+    """Counts print whole ("Students", "n", "Alerts"); other numbers keep a decimal."""
+    text = str(name).lower()
+    return text in ("n", "alerts") or "students" in text or text.startswith("n_")
+
+
+def _fit_columns(sheet: Any) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for index, cells in enumerate(sheet.iter_cols(), start=1):
+        longest = max((len(str(c.value)) for c in cells if c.value is not None), default=8)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
