@@ -31,6 +31,8 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/growth.py", "Growth", "🌱", "Compare"),
     PageEntry("pages/subgroups.py", "Subgroups", "⚖️", "Compare"),
     PageEntry("pages/benchmarks.py", "District benchmarks", "📊", "Compare"),
+    PageEntry("pages/upload.py", "Upload", "⬆️", "Data", ADMIN),
+    PageEntry("pages/import_history.py", "Import history", "🗂️", "Data", ADMIN),
     PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
     PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
     PageEntry("pages/standards_admin.py", "Standards & norms", "📚", "Administration", ADMIN),

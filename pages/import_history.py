@@ -1,0 +1,52 @@
+"""Import history (district admin): every import job — from uploads, SFTP pulls, the CLI and
+the demo — with its status, counts, timing and problems (all of them as CSV)."""
+
+import streamlit as st
+
+from core.ingest import list_jobs
+from ui.auth import require_admin
+from ui.ingest_panels import show_errors
+from ui.session import warehouse
+
+require_admin()
+st.title("🗂️ Import history")
+st.caption(
+    "Newest first. A job left running by a process that stopped is marked failed here: an "
+    "import lands whole or not at all, so nothing from it is in the warehouse."
+)
+
+with warehouse() as con:
+    jobs = list_jobs(con)
+
+if jobs.empty:
+    st.info("No imports yet. Add files on the Upload page or load the demo district.")
+    st.stop()
+
+statuses = st.multiselect(
+    "Status", ["completed", "failed", "running", "pending"], key="history:status"
+)
+shown = jobs[jobs["status"].isin(statuses)] if statuses else jobs
+st.dataframe(
+    shown.drop(columns=["file_id"]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "started_at": st.column_config.DatetimeColumn("started (UTC)"),
+        "finished_at": st.column_config.DatetimeColumn("finished (UTC)"),
+        "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+    },
+)
+
+with_problems = shown[(shown["errors"] + shown["warnings"]) > 0]
+if with_problems.empty:
+    st.caption("No job in this list reported a problem.")
+    st.stop()
+labels = {
+    f"Job {row.job_id} — {row.file_name} ({row.status})": row
+    for row in with_problems.itertuples(index=False)
+}
+choice = st.selectbox("Problems of", list(labels), key="history:job")
+job = labels[choice]
+if job.message:
+    st.caption(job.message)
+show_errors(int(job.job_id), int(job.errors + job.warnings), f"history:{job.job_id}")

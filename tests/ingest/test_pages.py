@@ -1,0 +1,94 @@
+"""Upload and Import History pages in AppTest: upload a file, read the preview, import, see the
+summary numbers and the errors; fix an unmapped file with the mapping editor; non-admins are
+refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.ingest import import_file
+from core.scope import Scope
+from tests.ingest.helpers import VARIANTS, scalar
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def page(name: str, role: str = "district_admin") -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    app.session_state["scope"] = Scope(username="ada", role=role)
+    app.session_state["username"] = "ada"
+    return app.run()
+
+
+def text(app: AppTest) -> str:
+    parts = [*app.markdown, *app.caption, *app.info, *app.success, *app.warning, *app.error]
+    return " ".join(str(p.value) for p in parts)
+
+
+def test_upload_import_shows_summary_and_errors(db_path: Path) -> None:
+    app = page("upload.py")
+    assert not app.exception
+    app.file_uploader(key="upload:files").set_value(
+        ("results.csv", (VARIANTS / "basic.csv").read_bytes(), "text/csv")
+    ).run()
+    assert not app.exception
+    assert "Recognised as **Generic long format" in text(app)
+    assert len(app.dataframe) == 1  # the preview rows
+    app.button[-1].click().run()  # Import
+
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics == {"Rows read": "7", "Inserted": "6", "Updated": "0", "Duplicates": "0",
+                       "Rejected": "1"}  # fmt: skip
+    assert "'n/a' is not a number" in app.dataframe[-1].value["message"].tolist()
+    assert "Download all 1 problems (CSV)" in [b.label for b in app.get("download_button")]
+    assert "6 students (6 new)" in text(app)
+    assert scalar(db_path, "select count(*) from assessments") == 6
+    assert scalar(db_path, "select created_by from import_jobs") == "ada"
+    assert scalar(db_path, "select count(*) from audit_log where action = 'import'") == 1
+
+
+def test_unmapped_file_gets_the_mapping_editor(db_path: Path) -> None:
+    """Unknown headers: the page says which fields are missing and shows every column with the
+    field it maps to, editable; importing as is refuses the file with the same reason."""
+    app = page("upload.py")
+    content = (
+        b"Kid,Campus,Yr,SY,Window,Area,Pts\n7,Elm,5,2024-2025,Spring,Science,88\n"
+        b"8,Elm,5,2024-2025,Spring,Science,91\n"
+    )
+    app.file_uploader(key="upload:files").set_value(("odd.csv", content, "text/csv")).run()
+
+    assert "Some required fields have no column: student_id, score" in text(app)
+    preview_rows, editor = app.dataframe[0].value, app.dataframe[1].value
+    assert preview_rows["Kid"].tolist() == ["7", "8"]
+    assert editor["column in the file"].tolist() == ["Kid", "Campus", "Yr", "SY", "Window",
+                                                     "Area", "Pts"]  # fmt: skip
+    assert [b.label for b in app.button] == ["Save mapping", "Import"]
+    app.button[-1].click().run()
+    assert "Not imported: No student id column found" in text(app)
+    assert scalar(db_path, "select count(*) from assessments") == 0
+
+
+def test_import_history_lists_jobs_with_problems(db_path: Path, tmp_path: Path) -> None:
+    import_file(VARIANTS / "basic.csv", db=db_path, origin="cli")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    import_file(empty, db=db_path, origin="sftp", remote_path="/exports/empty.csv")
+    app = page("import_history.py")
+
+    assert not app.exception
+    jobs = app.dataframe[0].value
+    assert jobs["status"].tolist() == ["failed", "completed"]
+    assert jobs["remote_path"].tolist()[0] == "/exports/empty.csv"
+    assert jobs["inserted"].tolist() == [0, 6]
+    assert "The file is empty." in text(app)
+
+
+@pytest.mark.parametrize("name", ["upload.py", "import_history.py"])
+def test_only_district_admins(name: str, db_path: Path) -> None:
+    app = page(name, role="school_admin")
+    assert "Only a district admin" in text(app)
+    assert not app.get("file_uploader")
