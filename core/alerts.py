@@ -14,7 +14,11 @@ Three kinds, each with its evidence (a page and the cohort spec that page opens 
   from the year before, with a two-proportion test p < alpha after BH; critical at twice that.
 
 A significant improvement (BH, |g| ≥ the decline threshold) is listed as *info*: good news the
-home page can show too. Noise produces no alert: every kind needs a BH-surviving test.
+home page can show too. A widening gap must also have grown by `alerts.gap_min_change_g` pooled
+sd (first to latest year): in a big district a trivial drift is "significant" too.
+With `grouped=True`, one alert per cohort across seasons (and per subgroup × subject across
+grades and seasons): the evidence is the strongest cell, the others are named.
+Noise produces no alert: every kind needs a BH-surviving test.
 Nothing is stored: alerts are recomputed from the warehouse whenever they are asked for.
 """
 
@@ -45,6 +49,7 @@ SETTING_DEFAULTS: dict[str, float] = {
     "alerts.decline_min_g": 0.3,
     "alerts.decline_critical_g": 0.5,
     "alerts.gap_years_back": 2,
+    "alerts.gap_min_change_g": 0.2,
     "alerts.proficiency_drop_points": 10.0,
 }
 COLUMNS = ["severity", "kind", "title", "detail", "school_year", "page", "spec", "focus"]
@@ -59,6 +64,7 @@ class Thresholds:
     decline_min_g: float
     decline_critical_g: float
     gap_years_back: int
+    gap_min_change_g: float
     proficiency_drop_points: float
 
 
@@ -70,6 +76,7 @@ def thresholds(con: duckdb.DuckDBPyConnection) -> Thresholds:
         decline_min_g=value["alerts.decline_min_g"],
         decline_critical_g=value["alerts.decline_critical_g"],
         gap_years_back=max(1, int(value["alerts.gap_years_back"])),
+        gap_min_change_g=value["alerts.gap_min_change_g"],
         proficiency_drop_points=value["alerts.proficiency_drop_points"],
     )
 
@@ -86,9 +93,34 @@ def _spec_json(row: Any, year: str) -> str:
     return CohortSpec.from_dict(data).to_json()
 
 
-def _where(row: Any) -> str:
+def _where(row: Any, season: bool = True) -> str:
     place = "" if getattr(row, "school", ALL_SCHOOLS) == ALL_SCHOOLS else f" at {row.school}"
-    return f"Grade {row.grade} {row.subject} ({row.season}){place}"
+    when = f" ({row.season})" if season else ""
+    return f"Grade {row.grade} {row.subject}{when}{place}"
+
+
+def _public(alert: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in alert.items() if not k.startswith("_")}
+
+
+def collapse(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One alert per group (a cohort across seasons; a subgroup's gap across grades and
+    seasons): the most severe, most significant cell's evidence, the other cells named."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for alert in raw:
+        groups.setdefault(alert["_group"], []).append(alert)
+    out = []
+    for items in groups.values():
+        items.sort(key=lambda a: (rank[a["severity"]], a["_p"]))
+        top = _public(items[0])
+        if len(items) > 1:
+            cells = [a["_cell"] for a in items]
+            where = ", ".join(cells) if len(cells) <= 4 else f"{len(cells)} cohorts"
+            top["title"] = f"{items[0]['_group_title']} ({where})"
+            top["detail"] = f"Strongest in {cells[0]}: {top['detail']}"
+        out.append(top)
+    return out
 
 
 def cohort_changes(
@@ -117,6 +149,10 @@ def cohort_changes(
                 "page": PRIOR_PAGE,
                 "spec": _spec_json(row, year),
                 "focus": "",
+                "_group": ("change", row.school, row.grade, row.subject, decline),
+                "_group_title": f"{_where(row, season=False)} {verb} from {row.prior_year}",
+                "_cell": row.season,
+                "_p": row.p_adj,
             }
         )
     return alerts
@@ -142,6 +178,10 @@ def proficiency_drops(
                 "page": PRIOR_PAGE,
                 "spec": _spec_json(row, year),
                 "focus": "proficiency",
+                "_group": ("proficiency", row.school, row.grade, row.subject),
+                "_group_title": f"{_where(row, season=False)}: % proficient fell",
+                "_cell": row.season,
+                "_p": row.p_adj,
             }
         )
     return alerts
@@ -159,7 +199,8 @@ def widening_gaps(
     if gaps.empty:
         return []
     tests = widening_tests(gaps, span, earlier)
-    hits = tests[(tests["p_adj"] < limits.alpha) & tests["widening"]]
+    large = tests["change_g"] >= limits.gap_min_change_g
+    hits = tests[(tests["p_adj"] < limits.alpha) & tests["widening"] & large]
     return [
         {
             "severity": "critical" if row.every_year else "warning",
@@ -170,6 +211,10 @@ def widening_gaps(
             "page": SUBGROUP_PAGE,
             "spec": _spec_json(row, year),
             "focus": f"{row.attribute}={row.value}",
+            "_group": ("gap", row.attribute, row.value, row.subject),
+            "_group_title": f"{row.subject.title()}: the {row.attribute} = {row.value} gap widened",
+            "_cell": f"grade {row.grade} {row.season}",
+            "_p": row.p_adj,
         }
         for row in hits.itertuples(index=False)
     ]
@@ -185,8 +230,13 @@ def _gap_detail(row: Any) -> str:
     return text + f" (BH-adjusted p {row.p_adj:.3g})"
 
 
-def current_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Every alert for the latest school year in scope, most severe first (columns: COLUMNS)."""
+def current_alerts(
+    con: duckdb.DuckDBPyConnection, scope: Scope, *, grouped: bool = False
+) -> pd.DataFrame:
+    """Every alert for the latest school year in scope, most severe first (columns: COLUMNS).
+
+    `grouped`: one alert per cohort across seasons and per subgroup × subject across grades and
+    seasons (`collapse`) — what a home page should list in a big district."""
     years = available_years(con, CohortSpec(), scope)
     if len(years) < 2:
         return pd.DataFrame(columns=COLUMNS)
@@ -195,7 +245,9 @@ def current_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     found = cohort_changes(con, scope, limits, latest)
     found += proficiency_drops(con, scope, limits, latest)
     found += widening_gaps(con, scope, limits, latest)
-    frame = pd.DataFrame(found, columns=COLUMNS)
+    if grouped:
+        found = collapse(found)
+    frame = pd.DataFrame([_public(a) for a in found], columns=COLUMNS)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return frame.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(
         drop=True

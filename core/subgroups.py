@@ -9,8 +9,8 @@ Per cohort × year × subject × season × subgroup: both sides' n, mean, sd; ga
 Welch's test, 95% CI, Hedges' g; % proficient on each side and its gap. Proficient = at or above
 the cut score for the member's grade and season when the district loaded one (core.norms), else
 at or above the norm mean; members whose grade has neither are left out of the % (not counted as
-not proficient). All from one grouped query of sums; the rest is the cohort's known total minus
-the subgroup (sums of centred scores, so the subtraction loses no precision).
+not proficient). All from one grouped query (one grouping set per attribute); the rest is pooled
+exactly from the other values' n, mean and variance.
 
 Privacy: a row is suppressed when either side is under the minimum; the values of one attribute
 partition the cohort, so when exactly one value is hidden the next smallest is hidden too.
@@ -62,81 +62,103 @@ def extra_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _membership_sql(attributes: Sequence[str]) -> str:
-    """grain: one row per student × attribute with a known value (booleans as yes/no)."""
-    parts = []
-    for name in attributes:
+def _attribute_columns(attributes: Sequence[str]) -> str:
+    """One SQL expression per attribute, aliased a0, a1, …: the student's value (booleans as
+    yes/no, blanks as unknown); extra attributes come from the `ex` pivot."""
+    columns = []
+    for index, name in enumerate(attributes):
         if name in BOOLEAN_ATTRIBUTES:
-            parts.append(
-                f"select student_id, '{name}' as attribute, "
-                f"case when {name} then 'yes' else 'no' end as value "
-                f"from students where {name} is not null"
-            )
+            expr = f"case when st.{name} then 'yes' when not st.{name} then 'no' end"
         elif name in TEXT_ATTRIBUTES:
-            parts.append(
-                f"select student_id, '{name}', trim({name}) from students "
-                f"where nullif(trim({name}), '') is not null"
-            )
-    parts.append(
-        "select student_id, attribute, trim(value) from student_attributes "
-        "where list_contains($extra_attributes, attribute) and nullif(trim(value), '') is not null"
+            expr = f"nullif(trim(st.{name}), '')"
+        else:
+            expr = f"nullif(trim(ex.a{index}), '')"
+        columns.append(f"{expr} as a{index}")
+    return ", ".join(columns)
+
+
+def _extras_sql(attributes: Sequence[str]) -> str:
+    """grain: one row per student with a value of any extra attribute (one column each)."""
+    pivot = [
+        f"max(value) filter (where attribute = $attr{i}) as a{i}"
+        for i, name in enumerate(attributes)
+        if name not in BASE_ATTRIBUTES
+    ]
+    return (
+        f"select student_id, {', '.join(pivot) or 'null as none'} from student_attributes "
+        "group by student_id"
     )
-    return "\nunion all\n".join(parts)
 
 
 def _query(
     spec: CohortSpec, scope: Scope, by: Sequence[str], attributes: Sequence[str]
 ) -> tuple[str, dict[str, Any]]:
+    """grain: one row per cohort key × attribute × value (one grouping set per attribute;
+    `g<i>` = 0 marks attribute i's rows) with n, mean, variance and proficiency counts."""
     keys = ", ".join(group_columns(by))
-    scores, params = scores_cte(spec, scope, skip=("school_year",))
-    params["extra_attributes"] = [a for a in attributes if a not in BASE_ATTRIBUTES]
+    columns = (
+        "case when t.threshold is not null then (a.score >= t.threshold)::integer end "
+        f"as proficient, {_attribute_columns(attributes)}"
+    )
+    joins = (
+        "left join extras ex on ex.student_id = a.student_id "
+        "left join cmp_thresholds t "
+        "on t.subject = a.subject and t.grade = a.grade and t.season = a.season"
+    )
+    scores, params = scores_cte(spec, scope, skip=("school_year",), columns=columns, joins=joins)
+    params.update({f"attr{i}": a for i, a in enumerate(attributes) if a not in BASE_ATTRIBUTES})
+    values = ", ".join(f"a{i}" for i in range(len(attributes)))
+    flags = ", ".join(f"grouping(a{i}) as g{i}" for i in range(len(attributes)))
+    sets = ", ".join(f"({keys}, a{i})" for i in range(len(attributes)))
     sql = f"""
-        with {PLATFORMS_CTE}, {scores},
-        membership as ({_membership_sql(attributes)}),
-        centre as (select {keys}, avg(score) as c from scores group by {keys}),
-        rows as (
-            select {", ".join(f"s.{k}" for k in group_columns(by))}, m.attribute, m.value,
-                   centre.c, s.score - centre.c as x,
-                   case when t.threshold is not null then (s.score >= t.threshold)::integer end
-                       as proficient
-            from scores s
-            join membership m on m.student_id = s.student_id
-            join centre using ({keys})
-            left join cmp_thresholds t
-                on t.subject = s.subject and t.grade = s.grade and t.season = s.season
-        )
-        select {keys}, attribute, coalesce(value, '*') as value, any_value(c) as centre,
-               count(*) as n, sum(x) as sx, sum(x * x) as sxx,
-               count(proficient) as prof_n, sum(proficient) as prof_sum
-        from rows
-        group by grouping sets (({keys}, attribute, value), ({keys}, attribute))
+        with {PLATFORMS_CTE}, extras as ({_extras_sql(attributes)}), {scores}
+        select {keys}, {values}, {flags}, count(*) as n, avg(score) as mean,
+               var_samp(score) as var, count(proficient) as prof_n,
+               sum(proficient) as prof_sum
+        from scores
+        group by grouping sets ({sets})
     """
     return sql, params
 
 
-def _sides(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Each value's sums, and the rest = the attribute's known total minus the value."""
-    total = frame[frame["value"] == "*"].drop(columns="value")
-    cells = frame[frame["value"] != "*"].merge(
-        total, on=[*keys, "attribute"], suffixes=("", "_all")
-    )
-    out = cells[[*keys, "attribute", "value"]].copy()
-    for side, (n, sx, sxx, pn, ps) in {
-        "a": ("n", "sx", "sxx", "prof_n", "prof_sum"),
-        "b": ("n_all", "sx_all", "sxx_all", "prof_n_all", "prof_sum_all"),
-    }.items():
-        rest = side == "b"
-        count = cells[n] - (cells["n"] if rest else 0)
-        total_x = cells[sx] - (cells["sx"] if rest else 0)
-        total_xx = cells[sxx] - (cells["sxx"] if rest else 0)
-        out[f"n_{side}"] = count
-        out[f"mean_{side}"] = cells["centre"] + total_x / count.where(count > 0)
-        out[f"sd_{side}"] = stats.sd_from_sums(count, total_x, total_xx)
-        out[f"sd_{side}"] = out[f"sd_{side}"].where(count > 1)
-        prof_n = cells[pn] - (cells["prof_n"] if rest else 0)
-        prof = cells[ps] - (cells["prof_sum"] if rest else 0)
-        out[f"prof_n_{side}"] = prof_n
-        out[f"pct_prof_{side}"] = 100 * prof / prof_n.where(prof_n > 0)
+COUNTS = ["n", "prof_n", "prof_sum"]
+
+
+def _per_attribute(cells: pd.DataFrame, keys: list[str], attributes: Sequence[str]) -> pd.DataFrame:
+    """key × attribute × value rows from the grouping sets (unknown values dropped: they are in
+    neither side)."""
+    parts = []
+    for index, name in enumerate(attributes):
+        rows = cells[(cells[f"g{index}"] == 0) & cells[f"a{index}"].notna()]
+        parts.append(
+            rows[[*keys, *COUNTS, "mean", "var"]].assign(attribute=name, value=rows[f"a{index}"])
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _sides(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each value (a) against the rest of its attribute's known values (b), pooled exactly from
+    the values' (n, mean, variance): SS_rest = SS_all − SS_value − n_rest (mean_rest − M)²,
+    every term a sum of squared deviations, so nothing large is subtracted from the raw scores."""
+    group = [*keys, "attribute"]
+    ss_within = (cells["n"] - 1) * cells["var"].fillna(0)
+    work = cells.assign(_sum=cells["n"] * cells["mean"], _ssw=ss_within)
+    totals = work.groupby(group)[["n", "_sum", "prof_n", "prof_sum"]].transform("sum")
+    grand = totals["_sum"] / totals["n"]
+    between = work["n"] * (work["mean"] - grand) ** 2
+    ss_all = (work["_ssw"] + between).groupby([work[k] for k in group]).transform("sum")
+    n_rest = totals["n"] - work["n"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_rest = (totals["_sum"] - work["_sum"]) / n_rest.where(n_rest > 0)
+        ss_rest = ss_all - work["_ssw"] - between - n_rest * (mean_rest - grand) ** 2
+        out = cells[[*keys, "attribute", "value"]].assign(
+            n_a=cells["n"], mean_a=cells["mean"], sd_a=np.sqrt(cells["var"]),
+            n_b=n_rest, mean_b=mean_rest,
+            sd_b=np.sqrt(np.clip(ss_rest, 0, None) / (n_rest - 1)).where(n_rest > 1),
+            prof_n_a=cells["prof_n"], pct_prof_a=100 * cells["prof_sum"] / cells["prof_n"],
+            prof_n_b=totals["prof_n"] - cells["prof_n"],
+        )  # fmt: skip
+        out["pct_prof_b"] = 100 * (totals["prof_sum"] - cells["prof_sum"]) / out["prof_n_b"]
     return out
 
 
@@ -156,10 +178,10 @@ def subgroup_gaps(
     chosen = [a for a in wanted if a not in filtered]
     sql, params = _query(spec, scope, by, chosen)
     with registered(con, "cmp_thresholds", threshold_frame(con)):
-        frame = con.execute(sql, params).df()
-    if frame.empty:
-        return frame
-    rows = _sides(frame, by)
+        cells = con.execute(sql, params).df()
+    if cells.empty or not chosen:
+        return pd.DataFrame()
+    rows = _sides(_per_attribute(cells, by, chosen).reset_index(drop=True), by)
     booleans = rows["attribute"].isin(BOOLEAN_ATTRIBUTES)
     rows = rows[~booleans | (rows["value"] == "yes")].reset_index(drop=True)
     return _finish(rows, by, min_group_size(con))
@@ -280,7 +302,8 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
 def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd.DataFrame:
     """One test per subgroup, in one Benjamini–Hochberg family: the trend across `years` where
     the subgroup has three or more reported years, else its latest gap vs `earlier`'s.
-    `widening` says the gap grows the way it points; `test` says which test was used."""
+    `widening` says the gap grows the way it points; `test` says which test was used;
+    `change_g` is how much it grew, first to latest year, in the latest year's pooled sd."""
     latest = max(years)
     keys = _gap_keys(gaps)
     trend = gap_trend(gaps, years).assign(test="trend")
@@ -293,5 +316,18 @@ def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd
     change = change.merge(known, on=keys, how="left")
     change = change[change["_in_trend"].isna()].drop(columns="_in_trend")
     both = pd.concat([trend, change], ignore_index=True)
+    both = both.merge(_pooled_sd(gaps, latest), on=keys, how="left")
+    growth = np.sign(both["latest_gap"]) * (both["latest_gap"] - both["first_gap"])
+    both["change_g"] = growth / both["pooled_sd"]
     p_adj, reject = stats.benjamini_hochberg(both["p"])
     return both.assign(p_adj=p_adj, significant_bh=reject)
+
+
+def _pooled_sd(gaps: pd.DataFrame, year: str) -> pd.DataFrame:
+    """The latest year's pooled sd of subgroup and rest: the unit `change_g` is measured in."""
+    rows = gaps[gaps["school_year"] == year]
+    pooled = np.sqrt(
+        ((rows["n_sub"] - 1) * rows["sd_sub"] ** 2 + (rows["n_rest"] - 1) * rows["sd_rest"] ** 2)
+        / (rows["n_sub"] + rows["n_rest"] - 2)
+    )
+    return rows[_gap_keys(gaps)].assign(pooled_sd=pooled)

@@ -81,15 +81,20 @@ def scores_cte(
     skip: tuple[str, ...] = (),
     name: str = "scores",
     prefix: str = "",
+    columns: str = "",
+    joins: str = "",
 ) -> tuple[str, dict[str, Any]]:
     """A CTE `name` of the cohort's scores (grain: one row per student × subject × season ×
-    year), reading the `platforms` CTE, which the caller puts first (`PLATFORMS_CTE`)."""
+    year), reading the `platforms` CTE, which the caller puts first (`PLATFORMS_CTE`).
+    `columns` / `joins` add select expressions and joins (core code only, never user text)."""
     where, params = prefixed(*spec_predicate(spec, scope, skip=skip), prefix)
+    extra = f", {columns}" if columns else ""
     sql = f"""
 {name} as (
-    select {SCORE_COLUMNS}
+    select {SCORE_COLUMNS}{extra}
     from {MEMBER_FROM}
     join platforms pl on pl.subject = a.subject and pl.platform = a.platform
+    {joins}
     where {where}
 )"""
     return sql, params

@@ -5,16 +5,26 @@ from __future__ import annotations
 import json
 
 from core import settings
-from core.alerts import COLUMNS, current_alerts, evidence_query, spec_from_query, thresholds
+from core.alerts import (
+    COLUMNS,
+    collapse,
+    current_alerts,
+    evidence_query,
+    spec_from_query,
+    thresholds,
+)
 from core.cohorts import CohortSpec
 from core.scope import DISTRICT, Scope
 
 
 def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
-    alerts = current_alerts(district.con, DISTRICT)
+    cells = current_alerts(district.con, DISTRICT)
+    planted_cells = cells[cells["title"].str.contains("Grade 4 math .* at Lincoln declined")]
+    assert len(planted_cells) >= 2  # per season when not grouped
+    alerts = current_alerts(district.con, DISTRICT, grouped=True)
     assert list(alerts.columns) == COLUMNS
     declines = alerts[alerts["kind"] == "decline"]
-    lincoln = declines[declines["title"].str.contains("Grade 4 math .* at Lincoln", regex=True)]
+    lincoln = declines[declines["title"].str.contains("Grade 4 math.* at Lincoln", regex=True)]
     assert len(lincoln) >= 1 and set(lincoln["severity"]) <= {"warning", "critical"}
     spec = spec_from_query(lincoln.iloc[0]["spec"])
     assert spec == CohortSpec.from_dict(
@@ -24,14 +34,16 @@ def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
     assert lincoln.iloc[0]["page"] == "pages/prior_cohorts.py"
     gaps = alerts[alerts["kind"] == "widening gap"]
     ell = gaps[gaps["focus"] == "ell=yes"]
-    assert len(ell) >= 3 and ell["title"].str.contains("reading").all()
-    assert len(ell) > len(gaps) / 2  # the planted gap dominates what BH lets through
+    assert len(ell) == 1  # one alert for the subgroup × subject, its cohorts named
+    assert ell.iloc[0]["title"].startswith("Reading: the ell = yes gap widened (")
+    assert ell.iloc[0]["detail"].startswith("Strongest in grade ")
     assert ell.iloc[0]["page"] == "pages/subgroups.py"
     params = evidence_query(ell.iloc[0])
     assert params["focus"] == "ell=yes" and json.loads(params["spec"])["subject"] == "reading"
     # score declines and proficiency drops only where the decline was planted
     drops = alerts[alerts["kind"].isin(["decline", "proficiency drop"])]
-    assert drops["title"].str.match(r"Grade 4 math \(\w+\)").all()
+    assert drops["title"].str.match(r"Grade 4 math").all()
+    assert len(lincoln) == 1 and "(fall" in lincoln.iloc[0]["title"]
     order = {"critical": 0, "warning": 1, "info": 2}
     assert list(alerts["severity"].map(order)) == sorted(alerts["severity"].map(order))
 
@@ -39,6 +51,21 @@ def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
 def test_noise_raises_no_alert(noise) -> None:
     alerts = current_alerts(noise.con, DISTRICT)
     assert alerts[alerts["severity"] != "info"].empty
+
+
+def test_collapse_keeps_the_strongest_cell() -> None:
+    raw = [
+        {"severity": "warning", "title": "a", "detail": "weak", "_group": ("g",), "_p": 0.04,
+         "_cell": "fall", "_group_title": "Grade 4 math declined"},
+        {"severity": "critical", "title": "b", "detail": "strong", "_group": ("g",), "_p": 0.2,
+         "_cell": "spring", "_group_title": "Grade 4 math declined"},
+        {"severity": "info", "title": "c", "detail": "other", "_group": ("h",), "_p": 0.01,
+         "_cell": "fall", "_group_title": "x"},
+    ]  # fmt: skip
+    out = collapse(raw)
+    assert [a["title"] for a in out] == ["Grade 4 math declined (spring, fall)", "c"]
+    assert out[0]["severity"] == "critical" and out[0]["detail"] == "Strongest in spring: strong"
+    assert not any(k.startswith("_") for a in out for k in a)
 
 
 def test_thresholds_come_from_settings(con) -> None:
