@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shutil
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -155,7 +158,8 @@ def _alive(pid: int | None) -> bool:
 
 def reap_dead_jobs(con: duckdb.DuckDBPyConnection) -> int:
     """Jobs left pending/running by a process that no longer exists are marked failed. Their
-    merge never committed (one transaction), so the warehouse is consistent without them."""
+    merge never committed (one transaction), so the warehouse is consistent without them;
+    their leftovers on disk (staging folder, raw bytes no stored file refers to) are removed."""
     rows = con.execute(
         "select job_id, pid from import_jobs where status in ('pending', 'running')"
     ).fetchall()
@@ -167,7 +171,38 @@ def reap_dead_jobs(con: duckdb.DuckDBPyConnection) -> int:
             "The import stopped before it finished (its process ended); nothing from it was "
             "loaded. Import the file again.",
         )
+    if dead:
+        _sweep_leftovers(con, still_running=len(rows) > len(dead))
     return len(dead)
+
+
+def warehouse_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return Path(row[0]).parent if row and row[0] else None
+
+
+def staging_folder_name(kind: str) -> str:
+    """Staging folders carry their process id, so a sweep can tell abandoned ones."""
+    return f"{kind}_p{os.getpid()}_"
+
+
+def _sweep_leftovers(con: duckdb.DuckDBPyConnection, still_running: bool) -> None:
+    folder = warehouse_folder(con)
+    if folder is None:
+        return
+    for path in (folder / "staging").glob("*_p*_*"):
+        match = re.match(r"^[a-z]+_p(\d+)_", path.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+    raw = folder / "raw"
+    if still_running or not raw.is_dir():
+        return  # a live import may hold bytes it has not committed yet
+    known = {row[0] for row in con.execute("select sha256 from raw_files").fetchall()}
+    for path in raw.iterdir():
+        if path.is_file() and path.name not in known:
+            path.unlink(missing_ok=True)
 
 
 def list_jobs(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:

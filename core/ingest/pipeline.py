@@ -396,7 +396,7 @@ def import_file(
     name = file_name or _name_of(path_or_stream)
     staging_root = warehouse.parent / "staging"
     staging_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="import_", dir=staging_root))
+    work = Path(tempfile.mkdtemp(prefix=jobs.staging_folder_name("import"), dir=staging_root))
     try:
         path, sha = spool(path_or_stream, work)
         meta = {
@@ -498,7 +498,8 @@ def replay(
     report = progress or _quiet
     warehouse = warehouse_path(db)
     (warehouse.parent / "staging").mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="replay_", dir=warehouse.parent / "staging"))
+    staging_root = warehouse.parent / "staging"
+    work = Path(tempfile.mkdtemp(prefix=jobs.staging_folder_name("replay"), dir=staging_root))
     try:
         layout, meta = _unstage(warehouse, file_id, work)
         meta.update(user=user)
