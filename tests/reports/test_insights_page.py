@@ -1,0 +1,84 @@
+"""The Insights page in AppTest: alerts by severity with evidence links, narratives written on
+request, filters, report buttons — and a principal sees only their school."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import db
+from core.cohorts import CohortSpec
+from core.insights import insight_feed
+from core.report_files import file_name, report_file
+from core.scope import DISTRICT, Scope
+from tests.reports.seed import seed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("insights") / "yardstick.duckdb"
+    with db.connect(path) as con:
+        seed(con)
+    return path
+
+
+@pytest.fixture
+def warehouse_file(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("YARDSTICK_DB", str(built))
+    st.cache_data.clear()
+    return built
+
+
+def page(scope: Scope) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / "insights.py"), default_timeout=120)
+    app.session_state["scope"] = scope
+    app.session_state["username"] = scope.username
+    return app.run()
+
+
+def words(app: AppTest) -> str:
+    return " ".join(str(m.value) for m in [*app.markdown, *app.caption, *app.info, *app.success])
+
+
+def test_alerts_first_then_narratives_written_on_request(warehouse_file) -> None:
+    app = page(Scope(username="ada"))
+    assert not app.exception
+    assert app.selectbox(key="insights:year").value == "2024-2025"
+    assert "Critical · Grade 3 math (spring) at Lincoln Elementary declined" in words(app)
+    app.button[0].click().run()
+    assert not app.exception
+    text = words(app)
+    assert "Narratives (" in " ".join(h.value for h in app.subheader)
+    assert "📝 Grade 3 · Lincoln Elementary · 2024-2025" in text
+    assert "Download report (PDF)" in [b.label for b in app.get("download_button")][0]
+    app.selectbox(key="insights:school").set_value("Roosevelt Elementary").run()
+    assert "Lincoln Elementary" not in words(app).replace("Roosevelt Elementary", "")
+
+
+def test_a_principal_sees_only_their_school(warehouse_file) -> None:
+    principal = Scope(username="pat", role="school_admin", schools=("Roosevelt Elementary",))
+    app = page(principal)
+    assert not app.exception
+    assert app.selectbox(key="insights:school").options == ["All", "Roosevelt Elementary"]
+    app.button[0].click().run()
+    assert not app.exception
+    assert "Lincoln" not in words(app) and "Tiny" not in words(app)
+    with db.connect(warehouse_file) as con:
+        feed = insight_feed(con, principal)
+    assert len(feed) and not feed.to_csv().count("Lincoln")
+
+
+def test_the_report_button_builds_an_audited_file(warehouse_file) -> None:
+    spec = CohortSpec.from_dict({"grade": "4", "school_year": "2024-2025"})
+    with db.connect(warehouse_file) as con:
+        data = report_file(con, [spec], DISTRICT, "ada", "pdf", use_model=False)
+        logged = con.execute(
+            "select count(*) from audit_log where action = 'report_download' and username = 'ada'"
+        ).fetchone()[0]
+    assert data.startswith(b"%PDF") and logged >= 1
+    assert file_name([spec], "pdf") == "yardstick-report-grade-4-2024-2025.pdf"

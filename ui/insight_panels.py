@@ -1,0 +1,62 @@
+"""Cards of the insight feed: an alert or a cohort's narrative, with links to the evidence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from core.cohorts import CohortSpec
+from core.narrative_text import Narrative
+from core.scope import Scope
+from ui.navigation import can_open
+from ui.report_button import report_download
+
+SEVERITY_BADGE = {
+    "critical": "🔴 Critical",
+    "warning": "🟠 Warning",
+    "info": "🟢 Good news",
+    "none": "⚪ Nothing flagged",
+}
+EVIDENCE = (
+    ("pages/standards.py", "Against the norm →"),
+    ("pages/prior_cohorts.py", "Against last year →"),
+    ("pages/growth.py", "Growth →"),
+    ("pages/subgroups.py", "Subgroups →"),
+)
+
+
+def _links(scope: Scope, spec: str, pages: tuple[tuple[str, str], ...], focus: str = "") -> None:
+    shown = [(page, label) for page, label in pages if can_open(scope, page)]
+    params = {"spec": spec, **({"focus": focus} if focus else {})}
+    for column, (page, label) in zip(st.columns(max(len(shown), 1)), shown, strict=False):
+        with column:
+            try:
+                st.page_link(page, label=label, query_params=params)
+            except StreamlitPageNotFoundError:  # the page runs outside the app's navigation
+                st.caption(f"{label} ({page})")
+
+
+def alert_card(item: dict[str, Any], scope: Scope) -> None:
+    with st.container(border=True):
+        badge = SEVERITY_BADGE.get(item["severity"], item["severity"])
+        st.markdown(f"**{badge} · {item['title']}**")
+        st.caption(item["text"])
+        _links(scope, item["spec"], ((item["page"], "See the evidence →"),), item["focus"])
+
+
+def narrative_card(item: dict[str, Any], scope: Scope, key: str) -> None:
+    story = Narrative.from_dict(json.loads(item["content"]))
+    with st.container(border=True):
+        badge = SEVERITY_BADGE.get(item["severity"], item["severity"])
+        st.markdown(f"**📝 {item['title']}** · {badge}")
+        if story.notice:
+            st.caption(f"ℹ️ {story.notice}")
+        st.markdown(story.summary.replace("$", "\\$"))
+        with st.expander("Read the whole narrative"):
+            st.markdown(story.markdown())
+            st.caption(f"Written by {item['written_by']} on {item['created_at']:%Y-%m-%d %H:%M}.")
+        _links(scope, item["spec"], EVIDENCE)
+        report_download(CohortSpec.from_dict(json.loads(item["spec"])), key=key)
