@@ -123,6 +123,24 @@ def collapse(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _cohort_alert(
+    row: Any, year: str, *, group: tuple, group_title: str, focus: str = "", **fields: str
+) -> dict[str, Any]:
+    """An alert about one grade × school × subject × season cohort (evidence: Prior cohorts);
+    grouped with the same cohort's other seasons."""
+    return {
+        **fields,
+        "school_year": year,
+        "page": PRIOR_PAGE,
+        "spec": _spec_json(row, year),
+        "focus": focus,
+        "_group": (*group, row.school, row.grade, row.subject),
+        "_group_title": group_title,
+        "_cell": row.season,
+        "_p": row.p_adj,
+    }
+
+
 def cohort_changes(
     con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
 ) -> list[dict[str, Any]]:
@@ -138,23 +156,18 @@ def cohort_changes(
             severity = "critical" if critical else "warning"
         verb = "declined" if decline else "improved"
         alerts.append(
-            {
-                "severity": severity,
-                "kind": "decline" if decline else "improvement",
-                "title": f"{_where(row)} {verb} from {row.prior_year}",
-                "detail": f"mean {row.mean_b:.1f} → {row.mean_a:.1f} ({row.diff:+.1f}; "
-                f"Hedges' g {row.hedges_g:+.2f}; BH-adjusted p {row.p_adj:.3g}; "
-                f"n {row.n_b:.0f} → {row.n_a:.0f})",
-                "school_year": year,
-                "page": PRIOR_PAGE,
-                "spec": _spec_json(row, year),
-                "focus": "",
-                "_group": ("change", row.school, row.grade, row.subject, decline),
-                "_group_title": f"{_where(row, season=False)} {verb} from {row.prior_year}",
-                "_cell": row.season,
-                "_p": row.p_adj,
-            }
-        )
+            _cohort_alert(
+                row, year,
+                severity=severity,
+                kind="decline" if decline else "improvement",
+                title=f"{_where(row)} {verb} from {row.prior_year}",
+                detail=f"mean {row.mean_b:.1f} → {row.mean_a:.1f} ({row.diff:+.1f}; Hedges' g "
+                f"{row.hedges_g:+.2f}; BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → "
+                f"{row.n_a:.0f})",
+                group_title=f"{_where(row, season=False)} {verb} from {row.prior_year}",
+                group=("change", decline),
+            )
+        )  # fmt: skip
     return alerts
 
 
@@ -168,22 +181,18 @@ def proficiency_drops(
     for row in rows[hit.fillna(False)].itertuples(index=False):
         critical = -row.change >= 2 * limits.proficiency_drop_points
         alerts.append(
-            {
-                "severity": "critical" if critical else "warning",
-                "kind": "proficiency drop",
-                "title": f"{_where(row)}: % proficient fell {-row.change:.0f} points",
-                "detail": f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
+            _cohort_alert(
+                row, year,
+                severity="critical" if critical else "warning",
+                kind="proficiency drop",
+                title=f"{_where(row)}: % proficient fell {-row.change:.0f} points",
+                detail=f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
                 f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})",
-                "school_year": year,
-                "page": PRIOR_PAGE,
-                "spec": _spec_json(row, year),
-                "focus": "proficiency",
-                "_group": ("proficiency", row.school, row.grade, row.subject),
-                "_group_title": f"{_where(row, season=False)}: % proficient fell",
-                "_cell": row.season,
-                "_p": row.p_adj,
-            }
-        )
+                group_title=f"{_where(row, season=False)}: % proficient fell",
+                group=("proficiency",),
+                focus="proficiency",
+            )
+        )  # fmt: skip
     return alerts
 
 

@@ -141,6 +141,16 @@ def yearly_group_stats(
     return flag_small_cells(cells, min_group_size(con))
 
 
+def _with_prior_years(
+    spec: CohortSpec, school_years: Sequence[str] | None, years_back: int
+) -> CohortSpec:
+    """Limit a grid's query to the years compared and the years they are compared with."""
+    if not school_years:
+        return spec
+    prior = (canonical.previous_year(y, years_back) for y in school_years)
+    return spec.replace(school_year=sorted({*school_years, *prior}))
+
+
 def all_prior_year_comparisons(
     con: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -153,11 +163,7 @@ def all_prior_year_comparisons(
     years earlier. One grouped SQL query, then vectorised tests; BH across every row.
 
     `school_years` limits the current years compared (default: every year with a prior year)."""
-    if school_years:
-        wanted = sorted(
-            {*school_years, *(canonical.previous_year(y, years_back) for y in school_years)}
-        )
-        spec = (spec or CohortSpec()).replace(school_year=wanted)
+    spec = _with_prior_years(spec or CohortSpec(), school_years, years_back)
     cells = yearly_group_stats(con, scope, spec)
     keys = ["school", "grade", "subject", "season"]
     a = _side(cells, "a")
@@ -284,10 +290,7 @@ def all_proficiency_changes(
     `years_back` years earlier: change in points, two-proportion test, BH across the rows.
 
     Only members whose grade has a proficiency threshold count (core.compare_norms)."""
-    spec = spec or CohortSpec()
-    if school_years:
-        years = {*school_years, *(canonical.previous_year(y, years_back) for y in school_years)}
-        spec = spec.replace(school_year=sorted(years))
+    spec = _with_prior_years(spec or CohortSpec(), school_years, years_back)
     cells = _proficiency_cells(con, spec, scope)
     min_n = min_group_size(con)
     cells = flag_small_cells(cells, min_n)

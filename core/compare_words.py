@@ -15,29 +15,26 @@ def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:+.{digits}f}"
 
 
-def prior_sentence(row: Any) -> str:
-    """This year's cohort against the same definition in an earlier year."""
+def _difference(row: Any, before: str = "", after: str = "") -> str:
+    """'<subject (season)>: <before>A vs B<after> (diff points, 95% CI …); <verdict>'."""
     where = f"{row['subject']} ({row['season']})"
     if row["suppressed"]:
-        return f"{where}, {row['school_year']} vs {row['prior_year']}: not shown — {row['note']}."
-    head = (
-        f"{where}: this year's mean {row['mean_a']:.1f} vs {row['mean_b']:.1f} in "
-        f"{row['prior_year']} ({_fmt(row['diff'])} points, 95% CI {_fmt(row['ci_lo'])} to "
-        f"{_fmt(row['ci_hi'])})"
+        return f"{where}: not shown — {row['note']}."
+    return (
+        f"{where}: {before}{row['mean_a']:.1f} vs {row['mean_b']:.1f}{after} "
+        f"({_fmt(row['diff'])} points, 95% CI {_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])}); "
+        + _verdict(row)
     )
-    return head + "; " + _verdict(row)
+
+
+def prior_sentence(row: Any) -> str:
+    """This year's cohort against the same definition in an earlier year."""
+    return _difference(row, "this year's mean ", f" in {row['prior_year']}")
 
 
 def pair_sentence(row: Any) -> str:
     """Any two cohorts."""
-    where = f"{row['subject']} ({row['season']})"
-    if row["suppressed"]:
-        return f"{where}: not shown — {row['note']}."
-    head = (
-        f"{where}: {row['mean_a']:.1f} vs {row['mean_b']:.1f} ({_fmt(row['diff'])} points, 95% "
-        f"CI {_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])})"
-    )
-    return head + "; " + _verdict(row)
+    return _difference(row)
 
 
 def _verdict(row: Any) -> str:
