@@ -215,3 +215,20 @@ def test_complementary_suppression_across_schools(con) -> None:
     assert hidden["Lincoln"]
     assert hidden.drop(["Lincoln", ALL_SCHOOLS]).sum() == 1  # its complement is hidden too
     assert not hidden[ALL_SCHOOLS]
+
+
+def test_a_teacher_filtering_on_another_section_gets_nothing(district) -> None:
+    from core.growth import matched_growth
+    from core.subgroups import subgroup_gaps
+
+    teacher = Scope(username="t", role="teacher", sections=("0-4-0",))
+    own = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring"})
+    mine = yearly_trend(district.con, own, teacher)
+    assert not mine.empty and mine["n"].max() > 0
+    other = own.replace(filters={"section": "1-4-0"})
+    assert prior_year_comparison(district.con, other, teacher).empty
+    assert yearly_trend(district.con, other, teacher).empty
+    assert subgroup_gaps(district.con, other, teacher).empty
+    periods = (("fall", "2024-2025"), ("spring", "2024-2025"))
+    assert matched_growth(district.con, other, teacher, *periods).empty
+    assert compare_cohorts(district.con, own, other, teacher)["n_b"].isna().all()
