@@ -17,6 +17,7 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 
+from core.cohort_catalog import quick_cohorts
 from core.cohorts import CohortSpec
 from core.narrative_gather import gather_findings
 from core.narrative_inputs import SEVERITY_ORDER, CohortFindings
@@ -154,3 +155,13 @@ def stored_narratives(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFr
     ).df()
     frame["summary"] = [json.loads(c)["summary"] for c in frame["content"]]
     return frame
+
+
+def model_check(con: duckdb.DuckDBPyConnection, scope: Scope) -> Narrative | None:
+    """Ask the configured model for one cohort's narrative now, storing nothing: the settings
+    page's "Try it" (None when no model is configured or there is no data)."""
+    config = model_config(con)
+    cohorts = quick_cohorts(con, scope)
+    if config is None or not cohorts:
+        return None
+    return write_narrative(con, gather_findings(con, cohorts[0], scope), config)

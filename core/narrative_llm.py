@@ -254,3 +254,48 @@ def model_narrative(
         generator=config.generator,
         inputs_hash=findings.inputs_hash(),
     )
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """What the settings page shows (never the key itself)."""
+
+    key_set: bool
+    key_from_environment: bool
+    base_url: str
+    model: str
+    timeout: float
+
+
+def model_settings(con: duckdb.DuckDBPyConnection) -> ModelSettings:
+    return ModelSettings(
+        key_set=settings.is_set(con, "llm_api_key"),
+        key_from_environment=bool(os.environ.get("OPENAI_API_KEY")),
+        base_url=str(settings.get(con, "llm_base_url") or ""),
+        model=str(settings.get(con, "llm_model") or DEFAULT_MODEL),
+        timeout=float(settings.get(con, "llm_timeout") or DEFAULT_TIMEOUT),
+    )
+
+
+def save_model_settings(
+    con: duckdb.DuckDBPyConnection,
+    user: str,
+    *,
+    base_url: str,
+    model: str,
+    timeout: float,
+    api_key: str | None = None,
+    forget_key: bool = False,
+) -> None:
+    """Store the model settings; the key encrypted (None keeps the stored one)."""
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ValueError("The base URL starts with http:// or https:// (or leave it empty).")
+    if not 1 <= timeout <= 120:
+        raise ValueError("The timeout is between 1 and 120 seconds.")
+    settings.put(con, "llm_base_url", base_url.strip() or None, user=user)
+    settings.put(con, "llm_model", model.strip() or DEFAULT_MODEL, user=user)
+    settings.put(con, "llm_timeout", float(timeout), user=user)
+    if forget_key:
+        con.execute("delete from settings where key = 'llm_api_key'")
+    elif api_key:
+        settings.put(con, "llm_api_key", api_key.strip(), secret=True, user=user)

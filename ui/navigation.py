@@ -38,6 +38,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
     PageEntry("pages/standards_admin.py", "Standards & norms", "📚", "Administration", ADMIN),
     PageEntry("pages/sftp_settings.py", "SFTP & e-mail", "📡", "Administration", ADMIN),
+    PageEntry("pages/narrative_settings.py", "AI narratives", "✍️", "Administration", ADMIN),
 )
 
 
