@@ -27,6 +27,7 @@ from streamlit_authenticator.utilities import LoginError
 
 from core import audit, secrets, users
 from core.scope import Scope
+from ui import navigation
 from ui.session import warehouse
 
 COOKIE_NAME = "yardstick_session"
@@ -37,8 +38,6 @@ FORM_FIELDS = {
     "Password": "Password",
     "Login": "Sign in",
 }
-# Pages only a district admin may open (ui/navigation.py registers them with ADMIN roles too).
-ADMIN_PAGES = frozenset({"users", "audit_log", "settings", "upload", "sftp", "standards_admin"})
 _MESSAGE = "auth_message"  # (kind, text) shown above the sign-in form
 _AUTHENTICATOR = "auth_authenticator"
 _AUDITED = "auth_audited"  # the username whose sign-in this session has already audited
@@ -47,11 +46,12 @@ _JUST_SIGNED_IN = "auth_just_signed_in"  # the form signed someone in during thi
 
 
 def allowed(page_key: str, scope: Scope | None = None) -> bool:
-    """May the signed-in user open this page? `page_key` is the page's file stem ("users")."""
+    """May the signed-in user open this page? `page_key` is the page's file stem ("users");
+    the roles per page are ui/navigation.py's registry."""
     current = scope or st.session_state.get("scope")
     if not isinstance(current, Scope):
         return False
-    return current.is_admin or page_key not in ADMIN_PAGES
+    return navigation.can_open(current, f"pages/{page_key}.py")
 
 
 def require_admin() -> Scope:

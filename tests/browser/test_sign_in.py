@@ -57,7 +57,7 @@ def test_first_run_setup_sign_in_remembered_and_sign_out(
 
     sign_in(page, "Dana.Reyes", PASSWORD)
     signed_in(page, "dana.reyes")
-    expect(page.get_by_role("link", name="Users")).to_be_visible()  # admin-only pages listed
+    expect(page.get_by_role("link", name="Upload")).to_be_visible()  # admin-only pages listed
 
     page.reload()  # a new Streamlit session: the cookie signs the user back in
     signed_in(page, "dana.reyes")
@@ -83,6 +83,7 @@ def test_wrong_password_then_lockout(tmp_path: Path, streamlit_app, browser_page
     page = browser_page
     page.goto(app.url)
 
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     sign_in(page, "val", "not my password")
     expect(page.get_by_text("Wrong username or password.")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
