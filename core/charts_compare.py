@@ -45,7 +45,7 @@ def _panel(df: pd.DataFrame) -> pd.Series:
     return df["subject"].astype(str) + " · " + df["season"].astype(str)
 
 
-def prior_year_chart(trend: pd.DataFrame, comparisons: pd.DataFrame) -> alt.Chart:
+def prior_year_chart(trend: pd.DataFrame, comparisons: pd.DataFrame) -> alt.FacetChart | alt.Chart:
     """This year's mean beside each earlier year's (bars with 95% CI), each earlier year coloured
     by what the Welch test says about this year against it."""
     data = _shown(trend, "mean")
@@ -82,7 +82,9 @@ def prior_year_chart(trend: pd.DataFrame, comparisons: pd.DataFrame) -> alt.Char
     return layered.facet(facet=alt.Facet("panel:N", title=None), columns=2)
 
 
-def trend_chart(trend: pd.DataFrame, x: str = "school_year", x_title: str = "School year"):
+def trend_chart(
+    trend: pd.DataFrame, x: str = "school_year", x_title: str = "School year"
+) -> alt.FacetChart | alt.Chart:
     """Mean per `x` with its 95% CI band, and the norm mean as a dashed reference line."""
     data = _shown(trend, "mean")
     if data.empty:
@@ -146,7 +148,7 @@ def growth_quadrant_chart(
     return alt.layer(points, vertical, horizontal).properties(height=360).interactive()
 
 
-def gap_chart(gaps: pd.DataFrame) -> alt.Chart:
+def gap_chart(gaps: pd.DataFrame) -> alt.FacetChart | alt.Chart:
     """Each subgroup's gap to the rest of its cohort with its 95% CI, zero marked."""
     data = _shown(gaps, "gap")
     if data.empty:
@@ -181,7 +183,7 @@ def gap_chart(gaps: pd.DataFrame) -> alt.Chart:
     return layered.facet(facet=alt.Facet("panel:N", title=None), columns=2)
 
 
-def gap_trend_chart(gaps: pd.DataFrame, group: str) -> alt.Chart:
+def gap_trend_chart(gaps: pd.DataFrame, group: str) -> alt.FacetChart | alt.Chart:
     """One subgroup's gap across school years with its 95% CI band (gap = subgroup − rest)."""
     data = _shown(gaps, "gap")
     if not data.empty:

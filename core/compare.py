@@ -332,9 +332,3 @@ def _proficiency_cells(
     """
     with registered(con, "cmp_thresholds", threshold_frame(con)):
         return con.execute(sql, params).df()
-
-
-def significant_declines(df: pd.DataFrame, min_g: float) -> pd.DataFrame:
-    """Rows whose decline survives BH and has |Hedges' g| ≥ min_g (used by alerts)."""
-    hit = df["significant_bh"].fillna(False).astype(bool) & (df["direction"] == "decline")
-    return df[hit & (np.abs(df["hedges_g"]) >= min_g)]
