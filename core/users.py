@@ -572,36 +572,63 @@ def check_demo_password(password: str) -> str:
     return password.strip()
 
 
-def demo_accounts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """One account per role over four different slices of whatever district is loaded: the
-    whole district; the first school; the busiest teacher's sections in that school; and the
-    second school, aggregates only."""
+# The demo district's stories (core/demo.py): Lincoln's grade 3 math declines in the latest year,
+# Roosevelt is well above the norms. Any other district falls back to the first schools.
+DEMO_PRINCIPAL_SCHOOL = "Lincoln Elementary"
+DEMO_VIEWER_SCHOOL = "Roosevelt Elementary"
+DEMO_GRADE = "3"
+
+
+def _demo_schools(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     schools = school_choices(con)
     if len(schools) < 2:
         raise UserError("Demo accounts need a district with at least two schools: load it first.")
-    first, second = schools[0], schools[1]
-    teacher_row = con.execute(
+    principal = DEMO_PRINCIPAL_SCHOOL if DEMO_PRINCIPAL_SCHOOL in schools else schools[0]
+    others = [s for s in schools if s != principal]
+    viewer = DEMO_VIEWER_SCHOOL if DEMO_VIEWER_SCHOOL in others else others[0]
+    return principal, viewer
+
+
+def _demo_teacher(con: duckdb.DuckDBPyConnection, school: str) -> tuple[str, list[str]]:
+    """The teacher with the most students at the school in its latest year (a grade 3 teacher
+    when there is one), and their sections that year."""
+    row = con.execute(
         """
+        with latest as (
+            select max(e.school_year) as school_year
+            from enrollments e join schools sc on sc.school_id = e.school_id
+            where sc.name = $school
+        )
         select e.teacher, list(distinct e.section order by e.section) as sections
-        from enrollments e join schools sc on sc.school_id = e.school_id
+        from enrollments e
+        join schools sc on sc.school_id = e.school_id
+        join latest using (school_year)
         where sc.name = $school and e.teacher <> '' and e.section <> ''
         group by e.teacher
-        order by count(distinct e.student_id) desc, e.teacher
+        order by bool_or(e.grade = $grade) desc, count(distinct e.student_id) desc, e.teacher
         limit 1
         """,
-        {"school": first},
+        {"school": school, "grade": DEMO_GRADE},
     ).fetchone()
-    if teacher_row is None:
-        raise UserError(f"No teacher with sections at {first}: demo accounts need rosters.")
-    teacher, sections = teacher_row
+    if row is None:
+        raise UserError(f"No teacher with sections at {school}: demo accounts need rosters.")
+    return row[0], list(row[1])
+
+
+def demo_accounts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """One account per role over four different slices of the loaded district: the whole
+    district; one school; one teacher's sections in that school; another school, aggregates
+    only."""
+    principal, viewer = _demo_schools(con)
+    teacher, sections = _demo_teacher(con, principal)
     return [
         {"username": DEMO_USERNAMES[0], "role": "district_admin", "name": "Demo District Admin"},
-        {"username": DEMO_USERNAMES[1], "role": "school_admin", "name": f"Principal, {first}",
-         "schools": [first]},
+        {"username": DEMO_USERNAMES[1], "role": "school_admin", "name": f"Principal, {principal}",
+         "schools": [principal]},
         {"username": DEMO_USERNAMES[2], "role": "teacher", "name": teacher,
-         "schools": [first], "sections": list(sections)},
-        {"username": DEMO_USERNAMES[3], "role": "viewer", "name": f"Board viewer, {second}",
-         "schools": [second]},
+         "schools": [principal], "sections": sections},
+        {"username": DEMO_USERNAMES[3], "role": "viewer", "name": f"Board viewer, {viewer}",
+         "schools": [viewer]},
     ]  # fmt: skip
 
 
