@@ -42,10 +42,12 @@ the scope is accepted for the common signature but narrows nothing.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from core.scope import Scope
 
@@ -107,7 +109,7 @@ class Benchmarks:
 # --- SQL, composed from the metric table above (identifiers only; every value is bound) -------
 
 _BASE = """
-    base as (  -- one row per district × year, raw values plus the district's derived figures
+    base as not materialized (  -- one row per district × year: raw values and derived figures
         select district_id, year,
                coalesce(name, district_id) as name,
                state, enrollment, swd_count as swd, ell_count as ell, teachers_fte,
@@ -141,7 +143,7 @@ def _averages_cte() -> str:
     averages as (  -- one row per state × year, and one per year for the nation (state = 'US')
         select case when grouping(state) = 1 then '{NATIONAL}' else state end as state,
                year, grouping(state) = 1 as national, count(*) as districts,
-               avg(enrollment) as enrollment, sum(enrollment) as total_enrollment,
+               avg(enrollment) as enrollment, sum(enrollment)::bigint as total_enrollment,
                {columns}
         from base
         where $year is null or year = $year
@@ -301,7 +303,6 @@ def _district_sql() -> str:
     join averages s on s.state = d.state and s.year = d.year and not s.national
     join averages n on n.year = d.year and n.national
     where $district is null or d.district_id = $district
-    order by d.state, d.name, d.district_id, d.year
     """
 
 
@@ -317,6 +318,19 @@ def _averages_sql() -> str:
 
 _DISTRICT_SQL = _district_sql()
 _AVERAGES_SQL = _averages_sql()
+_NULLABLE_INTS = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+    """A query's rows through Arrow: five times faster than .df() for these wide results with
+    many text columns; integer columns stay integers (nullable) instead of becoming floats.
+
+    execute() rather than con.sql(): the latter refuses to run while a caller's earlier
+    execute() result is unfinished; the extra copy DuckDB warns about costs ~10 %."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+        table = con.execute(sql, params).to_arrow_table()
+    return table.to_pandas(types_mapper=_NULLABLE_INTS.get)
 
 
 # --- public questions ---------------------------------------------------------------------------
@@ -349,18 +363,24 @@ def district_benchmarks(
     state: str | None = None,
     year: int | None = None,
     district: str | None = None,
+    all_years: bool = False,
 ) -> Benchmarks:
     """Every district of `state` (all states when None) in `year` (default: the latest year
     loaded) with its figures, deltas, 3-year trends and quartile flags, plus the state and
-    national averages of that year (see the module doc for every definition)."""
+    national averages of that year (see the module doc for every definition).
+
+    all_years=True answers for every year at once (one row per district × year; `year` is then
+    None in the result): a full history export, and the speed benchmark's workload."""
     del scope
-    if year is None:
+    if all_years:
+        year = None
+    elif year is None:
         year = con.execute("select max(year) from district_years").fetchone()[0]
     state = state.upper() if state else None
-    districts = con.execute(
-        _DISTRICT_SQL, {"year": year, "state": state, "district": district}
-    ).df()
-    averages = con.execute(_AVERAGES_SQL, {"year": year}).df()
+    districts = _frame(con, _DISTRICT_SQL, {"year": year, "state": state, "district": district})
+    # sorted here, not in SQL: a 20k-row string sort costs DuckDB more than pandas
+    districts = districts.sort_values(["state", "name", "district_id", "year"], ignore_index=True)
+    averages = _frame(con, _AVERAGES_SQL, {"year": year})
     national = averages[averages.national].drop(columns="national").reset_index(drop=True)
     states = averages[~averages.national].drop(columns="national")
     if state:
