@@ -241,3 +241,21 @@ def test_empty_warehouse_gives_empty_answers(con) -> None:
     assert result.year is None
     assert result.districts.empty and result.state_averages.empty
     assert benchmark_years(con, DISTRICT) == []
+
+
+def test_all_years_answer_equals_each_year_asked_alone(con, fixed) -> None:
+    everything = district_benchmarks(con, DISTRICT, all_years=True)
+    assert everything.year is None and len(everything.districts) == len(fixed)
+    for year in (2021, 2022):
+        alone = district_benchmarks(con, DISTRICT, year=year).districts
+        part = everything.districts[everything.districts.year == year].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, alone)
+    assert sorted(everything.national_averages.year) == [2018, 2019, 2020, 2021, 2022]
+
+
+def test_timing_helper_runs_on_a_small_warehouse() -> None:
+    from core.district_timing import time_district_benchmarks
+
+    result = time_district_benchmarks(n_districts=40, years=4, repeats=1)
+    assert (result["rows"], result["latest_year_rows"], result["all_years_rows"]) == (160, 40, 160)
+    assert result["latest_year_seconds"] > 0 and result["all_years_seconds"] > 0
