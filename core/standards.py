@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 
 from core import canonical, stats
-from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
+from core.cohorts import (
+    BOOLEAN_ATTRIBUTES,
+    MEMBER_FROM,
+    TEXT_ATTRIBUTES,
+    CohortSpec,
+    spec_predicate,
+)
 from core.norms import (
     KEY,
     NormSet,
@@ -51,7 +57,7 @@ from core.norms import (
 from core.privacy import SUPPRESSED_NOTE, suppress
 from core.scope import DISTRICT, Scope
 from core.settings import min_group_size
-from core.sufficient_stats import PLATFORMS_CTE, prefixed, registered
+from core.sufficient_stats import PLATFORMS_CTE, prefixed
 
 GROUPABLE = ("school_year", "school", "grade")
 DEFAULT_BY = GROUPABLE
@@ -64,38 +70,43 @@ COMPLEMENT_NOTE = (
     "not reported: with the cohort{detail} it would reveal a group of fewer than {min_n} "
     "students (complementary suppression)"
 )
-# Aggregates over the members a row compares (`counted`), in the order the query returns them.
+# Aggregates of one row, in SQL over the columns `scored` prepares: *_e columns are NULL for
+# members not compared in their row (a grade without a norm), so plain aggregates skip them
+# without FILTER clauses (each FILTER or DISTINCT aggregate costs DuckDB another pass).
 AGGREGATES = {
-    "n": "count(*)",
-    "mean": "avg(score)",
-    "sd": "stddev_samp(score)",
-    "median": "median(score)",
-    "mean_percentile": "avg(percentile)",
-    "n_percentile": "count(percentile)",
-    "diff_mean": "avg(score - norm_mean)",
-    "diff_sd": "stddev_samp(score - norm_mean)",
-    "effect_size": "avg((score - norm_mean) / norm_sd)",
+    "n": "count(score_e)::double",
+    "n_all": "count(*)::double",
+    "mean": "avg(score_e)",
+    "sd": "stddev_samp(score_e)",
+    "median": "median(score_e)",
+    "mean_percentile": "avg(percentile_e)",
+    "n_percentile": "count(percentile_e)::double",
+    "diff_mean": "avg(score_e - norm_mean)",
+    "diff_sd": "stddev_samp(score_e - norm_mean)",
+    "effect_size": "avg((score_e - norm_mean) / norm_sd)",
     "norm_mean": "avg(norm_mean)",
     "norm_sd": "avg(norm_sd)",
-    "pct_at_or_above_norm": "avg((score >= norm_mean)::double)",
-    "n_banded": "count(band)",
-    "band_counts": "histogram(band)",
-    "pct_proficient": "avg(proficient::double)",
-    "n_target": "count(target)",
-    "target": "avg(target)",
-    "pct_at_or_above_target": "avg((score >= target)::double)",
-    "grades": "list(distinct grade)",
-    "schools": "list(distinct school)",
-    "years": "list(distinct school_year)",
+    "pct_at_or_above_norm": "avg((score_e >= norm_mean)::double)",
     "platform": "min(platform)",
 }
+BAND_AGGREGATES = {
+    "n_banded": "count(band)::double",
+    "band_counts": "histogram(band)",
+    "pct_proficient": "avg(proficient::double)",
+}
+TARGET_AGGREGATES = {
+    "n_target": "count(target)::double",
+    "target": "avg(target)",
+    "pct_at_or_above_target": "avg((score_e >= target)::double)",
+}
+SCHOOL_FROM = "assessments a join schools sc on sc.school_id = a.school_id"
+STUDENT_COLUMNS = (*BOOLEAN_ATTRIBUTES, *TEXT_ATTRIBUTES)
 RESULT_COLUMNS = [
     "cohort", "filters", "school_year", "school", "grade", "subject", "season", "n", "mean", "sd",
     "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target",
     "target", "norm_mean", "norm_sd", "diff", "t", "df", "p", "ci_lo", "ci_hi", "effect_size",
     "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
 ]  # fmt: skip
-DESCRIBE_ALL = ("grades", "schools", "years", "platform")  # over all members, compared or not
 KEEP = ("cohort_index",)  # numeric columns that identify a row, never blanked
 
 
@@ -147,51 +158,72 @@ def members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
         clause, bound = _flag_sql(bit, name, values)
         bits.append(f"(case when {clause} then {1 << bit} else 0 end)")
         params.update(bound)
+    # The students join costs a third of the scan; only yes/no and text filters read it.
+    needs_students = any(name in STUDENT_COLUMNS for name, _ in spec.filters)
     sql = f"""
         select {index} as cohort_index, a.student_id, a.platform, a.subject, a.school_year,
                a.season, a.grade, sc.name as school, a.score, a.percentile,
                {" + ".join(bits) or "0"} as mask
-        from {MEMBER_FROM}
+        from {MEMBER_FROM if needs_students else SCHOOL_FROM}
         join platforms pl on pl.subject = a.subject and pl.platform = a.platform
         where {where}
     """
     return prefixed(sql, params, f"c{index}_")
 
 
-def scored_cte(standards: Standards) -> tuple[str, dict]:
+def scored_cte(standards: Standards) -> str:
     """Each event with its own-grade norm, its band (ASOF: the highest band starting at or below
-    the score) and its target. `eligible` = compared in its row: it has a norm, or its subject ×
-    season has no norm at all on this platform (descriptive statistics only)."""
-    platforms = standards.norm_set.platforms
-    platform_ok = "list_contains($norm_platforms, m.platform)" if platforms else "true"
-    normable = standards.norm_set.values[["subject", "season"]].drop_duplicates()
-    sql = f"""
+    the score) and its target. A member is *compared* (its *_e columns set) when it has a norm,
+    or when its subject × season has no norm at all on this platform (then the row gets
+    descriptive statistics only); a member of a grade without a norm is left out of its row."""
+    on_platform = " and n.platform = m.platform" if standards.norm_set.platforms else ""
+    key_platform = " and k.platform = m.platform" if standards.norm_set.platforms else ""
+    compared = "(n.mean is not null or k.subject is null)"
+    bands, band_join = "null::varchar as band, null::boolean as proficient", ""
+    if not standards.bands.empty:
+        bands = f"case when {compared} then b.band end as band, " \
+                f"case when {compared} then b.proficient end as proficient"  # fmt: skip
+        band_join = """asof left join std_bands b
+            on b.subject = m.subject and b.grade = m.grade and b.season = m.season
+            and m.score >= b.min_score"""
+    targets, target_join = "null::double as target", ""
+    if not standards.targets.empty:
+        targets = f"case when {compared} then t.target end as target"
+        target_join = """left join std_targets t
+            on t.subject = m.subject and t.grade = m.grade and t.season = m.season"""
+    return f"""
     scored as (
-        select m.*, n.mean as norm_mean, n.sd as norm_sd, b.band, b.proficient, t.target,
-               (n.mean is not null
-                or not ({platform_ok} and list_contains($normable, m.subject || '|' || m.season)))
-                   as eligible
+        select m.*, n.mean as norm_mean, n.sd as norm_sd, {bands}, {targets},
+               case when {compared} then m.score end as score_e,
+               case when {compared} then m.percentile end as percentile_e
         from members m
         left join std_norms n
-            on n.subject = m.subject and n.grade = m.grade and n.season = m.season and {platform_ok}
-        asof left join std_bands b
-            on b.subject = m.subject and b.grade = m.grade and b.season = m.season
-            and m.score >= b.min_score
-        left join std_targets t
-            on t.subject = m.subject and t.grade = m.grade and t.season = m.season
+            on n.subject = m.subject and n.grade = m.grade and n.season = m.season{on_platform}
+        left join std_normable k on k.subject = m.subject and k.season = m.season{key_platform}
+        {band_join}
+        {target_join}
     )"""
-    params = {"normable": (normable["subject"] + "|" + normable["season"]).tolist()}
-    if platforms:
-        params["norm_platforms"] = list(platforms)
-    return sql, params
 
 
-def _grouping(by: Sequence[str], pooled: Sequence[str]) -> str:
-    """Grouping sets: the rows asked for, plus one set per pooled dimension whose member counts
-    the complementary-suppression check needs (which grade, school or year a pooled row holds)."""
-    main = ["cohort_index", *by, *ALWAYS, "mask"]
-    sets = [main] + [[*main, dim] for dim in pooled]
-    return ", ".join("(" + ", ".join(s) + ")" for s in sets)
+def _aggregates(standards: Standards) -> str:
+    chosen = dict(AGGREGATES)
+    if not standards.bands.empty:
+        chosen.update(BAND_AGGREGATES)
+    if not standards.targets.empty:
+        chosen.update(TARGET_AGGREGATES)
+    return ",\n".join(f"{expr} as {name}" for name, expr in chosen.items())
+
+
+def _parts_sql(keys: str, pooled: Sequence[str]) -> str:
+    """Member counts of each grade / school / year inside a pooled row: they name what the row
+    holds ("3, 4"), which grades have no norm, and feed the complementary-suppression check.
+    Plain counts, so pooling costs one cheap extra aggregation, not another pass of medians."""
+    return " union all ".join(
+        f"select {keys}, mask, '{dim}' as part_dim, {dim} as part_value, "
+        "count(*)::double as n_all, count(score_e)::double as n "
+        f"from scored group by {keys}, mask, {dim}"
+        for dim in pooled
+    )
 
 
 def _query(
@@ -202,26 +234,35 @@ def _query(
         sql, bound = members_sql(index, spec, scope)
         members.append(sql)
         params.update(bound)
-    scored, bound = scored_cte(standards)
-    params.update(bound)
     pooled = [d for d in GROUPABLE if d not in by]
-    aggregates = ",\n".join(
-        f"{expr}{'' if name in DESCRIBE_ALL else ' filter (where eligible)'} as {name}"
-        for name, expr in AGGREGATES.items()
-    )
-    dims = ", ".join(f"{d}, grouping({d}) as g_{d}" for d in pooled)
+    keys = ", ".join(["cohort_index", *by, *ALWAYS])
+    parts = f"union all by name ({_parts_sql(keys, pooled)})" if pooled else ""
     sql = f"""
         with {PLATFORMS_CTE},
         members as ({" union all ".join(members)}),
-        {scored}
-        select cohort_index, {", ".join([*by, *ALWAYS])}, mask, {dims + "," if dims else ""}
-               {aggregates},
-               count(*) filter (where not eligible) as n_without_norm,
-               list(distinct grade) filter (where not eligible) as grades_without_norm
-        from scored
-        group by grouping sets ({_grouping(by, pooled)})
+        {scored_cte(standards)}
+        select * from (
+            select {keys}, mask, {_aggregates(standards)}
+            from scored
+            group by {keys}, mask
+            {parts}
+        )
+        order by {_ordering(by)}
     """
+    params.update(subject_order=list(canonical.SUBJECTS), season_order=list(canonical.SEASONS))
+    if "grade" in by:
+        params["grade_order"] = list(canonical.GRADES)
     return sql, params
+
+
+def _ordering(by: Sequence[str]) -> str:
+    """Rows in reading order: cohort, newest year first, school, grade K…12, subject, season."""
+    terms = ["cohort_index"]
+    terms += ["school_year desc"] if "school_year" in by else []
+    terms += ["school"] if "school" in by else []
+    terms += ["list_position($grade_order, grade)"] if "grade" in by else []
+    terms += ["list_position($subject_order, subject)", "list_position($season_order, season)"]
+    return ", ".join(terms)
 
 
 def standard_frames(standards: Standards) -> dict[str, pd.DataFrame]:
@@ -231,8 +272,12 @@ def standard_frames(standards: Standards) -> dict[str, pd.DataFrame]:
     # The lowest band starts at -inf, so every score of a key with cut scores has a band.
     bands.loc[bands["band_order"] == 1, "min_score"] = -np.inf
     targets = standards.targets[[*KEY, "target"]].astype({"target": "float64"})
+    values = standards.norm_set.values[[*KEY, "mean", "sd"]]
+    platforms = pd.DataFrame({"platform": list(standards.norm_set.platforms or [None])})
+    norms = values.merge(platforms, how="cross")  # the norm holds on each platform's scale
     return {
-        "std_norms": standards.norm_set.values[[*KEY, "mean", "sd"]],
+        "std_norms": norms,
+        "std_normable": norms[["subject", "season", "platform"]].drop_duplicates(),
         "std_bands": bands.astype({"proficient": "boolean", "band": "string"}),
         "std_targets": targets,
     }
@@ -245,12 +290,9 @@ def run_with_standards(
     register on a connection whose last result was not read to the end (a settings fetchone)."""
     cursor = con.cursor()
     try:
-        with (
-            registered(cursor, "std_norms", frames["std_norms"]),
-            registered(cursor, "std_bands", frames["std_bands"]),
-            registered(cursor, "std_targets", frames["std_targets"]),
-        ):
-            return cursor.execute(sql, params).df()
+        for name, frame in frames.items():
+            cursor.register(name, frame)
+        return cursor.execute(sql, params).df()
     finally:
         cursor.close()
 
@@ -276,9 +318,11 @@ def complement_reasons(
     Rule 2 (pooled rows): a row pooling several grades / schools / years holds parts a reader can
     request one by one; if the parts under min_n add up to 1 … min_n − 1 students, the pooled row
     minus the reportable parts would reveal them, so it is hidden."""
-    by_mask = cells.pivot_table(index=keys, columns="mask", values="n", aggfunc="sum", fill_value=0)
     members = cells[cells["mask"] == cells["full"]].set_index(keys)["n"]
     reasons = pd.Series("", index=members.index, dtype="object")
+    if not parts and not any(spec.filters for spec in specs):
+        return reasons  # nothing a reader could subtract
+    by_mask = cells.pivot_table(index=keys, columns="mask", values="n", aggfunc="sum", fill_value=0)
     for index, spec in enumerate(specs):
         rows = members.index[members.index.get_level_values("cohort_index") == index]
         for required in filter_subsets(len(spec.filters)):
@@ -312,14 +356,18 @@ def _split(
     raw: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """(cells of the rows asked for, member counts per part of each pooled dimension)."""
-    pooled = [d for d in GROUPABLE if d not in by]
     full = pd.Series([(1 << len(s.filters)) - 1 for s in specs])
-    raw = raw.assign(full=raw["cohort_index"].map(full))
-    is_main = np.ones(len(raw), dtype=bool)
-    for dim in pooled:
-        is_main &= raw[f"g_{dim}"].to_numpy() == 1
-    parts = {dim: raw[(raw[f"g_{dim}"] == 0) & (raw["mask"] == raw["full"])] for dim in pooled}
-    return raw[is_main].drop(columns=pooled).reset_index(drop=True), parts
+    raw = raw.assign(full=raw["cohort_index"].map(full).to_numpy())
+    if "part_dim" not in raw:
+        return raw, {}
+    members = raw["mask"] == raw["full"]
+    parts = {
+        dim: raw[(raw["part_dim"] == dim) & members].rename(columns={"part_value": dim})
+        for dim in GROUPABLE
+        if dim not in by
+    }
+    main = raw[raw["part_dim"].isna()].drop(columns=["part_dim", "part_value"])
+    return main.reset_index(drop=True), parts
 
 
 def _tests(rows: pd.DataFrame) -> pd.DataFrame:
@@ -345,32 +393,33 @@ def _grades_text(values: object) -> str:
     return ", ".join(sorted(listed, key=canonical.grade_rank))
 
 
-def _notes(rows: pd.DataFrame, standards: Standards) -> pd.Series:
-    """Why a row has no test or leaves members out, in words (empty when nothing to say)."""
+def _sorted_text(values: object) -> str:
+    return ", ".join(
+        sorted(str(v) for v in (values if isinstance(values, list | np.ndarray) else []))
+    )
+
+
+def _notes(rows: pd.DataFrame, standards: Standards) -> np.ndarray:
+    """Why a row has no test or leaves members out, in words ('' when nothing to say); text is
+    built only for the few rows that need it (thousands of rows, usually none)."""
     norm_set = standards.norm_set
-    notes = pd.Series("", index=rows.index, dtype="object")
-    missing = rows["grades_without_norm"].map(_grades_text)
-    none_compared = rows["norm_mean"].isna()
-    wrong_scale = rows["platform"].map(
-        lambda p: norm_set.platforms is not None and p not in norm_set.platforms
-    )
-    notes = notes.mask(
-        (missing != "") & ~none_compared,
-        "grade(s) " + missing + f" have no norm in {norm_set.label}: left out of this row",
-    )
-    notes = notes.mask(
-        none_compared,
-        "no norm in " + norm_set.label + " for " + rows["subject"] + " grade "
-        + rows["grades"].map(_grades_text) + ", " + rows["season"] + ": not compared",
-    )  # fmt: skip
-    notes = notes.mask(
-        wrong_scale,
-        f"{norm_set.label} are for {', '.join(norm_set.platforms or ())} scores; these are "
-        + rows["platform"]
-        + " scores: not compared",
-    )
-    flat = (rows["diff_sd"] == 0) & (rows["n"] >= 2) & ~none_compared
-    return notes.mask(flat, "all scores are equal (sd 0): no t-test is possible")
+    none_compared = rows["norm_mean"].isna().to_numpy()
+    scales = norm_set.platforms
+    wrong_scale = ~rows["platform"].isin(scales).to_numpy() if scales else none_compared & False
+    missing = (rows["grades_without_norm"] != "").to_numpy() & ~none_compared
+    flat = ((rows["diff_sd"] == 0) & (rows["n"] >= 2)).to_numpy() & ~none_compared
+    notes = np.full(len(rows), "", dtype=object)
+    for i in np.flatnonzero(missing):
+        notes[i] = (f"grade(s) {rows['grades_without_norm'].iat[i]} have no norm in "
+                    f"{norm_set.label}: left out of this row")  # fmt: skip
+    for i in np.flatnonzero(none_compared):
+        notes[i] = (f"no norm in {norm_set.label} for {rows['subject'].iat[i]} grade "
+                    f"{rows['grade'].iat[i]}, {rows['season'].iat[i]}: not compared")  # fmt: skip
+    for i in np.flatnonzero(wrong_scale):
+        notes[i] = (f"{norm_set.label} are for {', '.join(scales or ())} scores; these are "
+                    f"{rows['platform'].iat[i]} scores: not compared")  # fmt: skip
+    notes[flat] = "all scores are equal (sd 0): no t-test is possible"
+    return notes
 
 
 def _band_shares(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
@@ -396,12 +445,13 @@ def _small_parts(rows: pd.DataFrame, min_n: int) -> pd.DataFrame:
         "n_target": ["pct_at_or_above_target", "target"],
     }
     for size, columns in pairs.items():
-        small = rows[size].fillna(0) < min_n
+        small = rows[size].fillna(0).to_numpy() < min_n
         for column in columns:
-            rows[column] = rows[column].mask(small)
-    rows["n_without_norm"] = rows["n_without_norm"].where(
-        (rows["n_without_norm"] == 0) | (rows["n_without_norm"] >= min_n)
-    )
+            if small.any() and rows[column].notna().any():
+                rows[column] = rows[column].mask(small)
+    few = (rows["n_without_norm"] > 0) & (rows["n_without_norm"] < min_n)
+    if few.any():
+        rows["n_without_norm"] = rows["n_without_norm"].mask(few)
     return rows
 
 
@@ -410,46 +460,60 @@ def filters_text(spec: CohortSpec) -> str:
     return "; ".join(f"{name}={'/'.join(values)}" for name, values in spec.filters)
 
 
-def _labels(rows: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str]) -> pd.DataFrame:
-    rows["cohort"] = rows["cohort_index"].map(lambda i: specs[i].label())
-    rows["filters"] = rows["cohort_index"].map(lambda i: filters_text(specs[i]))
-    pooled = {"school_year": "years", "school": "schools", "grade": "grades"}
-    for dim, listed in pooled.items():
-        if dim not in by:
-            sort = canonical.grade_rank if dim == "grade" else str
-            rows[dim] = rows[listed].map(
-                lambda v, key=sort: ", ".join(sorted(map(str, v), key=key))
-            )
+def _labels(rows: pd.DataFrame, specs: Sequence[CohortSpec]) -> pd.DataFrame:
+    rows["cohort"] = rows["cohort_index"].map(dict(enumerate(s.label() for s in specs)))
+    rows["filters"] = rows["cohort_index"].map(dict(enumerate(filters_text(s) for s in specs)))
     return rows
 
 
-def _suppress(rows: pd.DataFrame, reasons: pd.Series, min_n: int) -> pd.DataFrame:
-    compared = rows["n"].fillna(0)
+def _suppress(rows: pd.DataFrame, reasons: np.ndarray, min_n: int) -> pd.DataFrame:
+    compared = rows["n"].fillna(0).to_numpy()
     small = (compared > 0) & (compared < min_n)
-    hidden = reasons.to_numpy() != ""
-    rows["suppressed"] = small.to_numpy() | hidden
-    rows["note"] = rows["note"].mask(small, SUPPRESSED_NOTE.format(min_n=min_n))
-    rows.loc[hidden & ~small.to_numpy(), "note"] = [
-        COMPLEMENT_NOTE.format(detail=r, min_n=min_n) for r in reasons[hidden & ~small.to_numpy()]
+    hidden = (reasons != "") & ~small
+    rows["suppressed"] = small | hidden
+    if not rows["suppressed"].any():  # counts are doubles already (SQL), as suppress() makes them
+        return rows
+    rows.loc[small, "note"] = SUPPRESSED_NOTE.format(min_n=min_n)
+    rows.loc[hidden, "note"] = [
+        COMPLEMENT_NOTE.format(detail=r, min_n=min_n) for r in reasons[hidden]
     ]
     out = suppress(rows, min_n, n_cols=(), keep=KEEP)
     out["category"] = out["category"].mask(out["suppressed"])
     return out
 
 
-def _order(rows: pd.DataFrame) -> pd.DataFrame:
-    subjects, seasons = list(canonical.SUBJECTS), list(canonical.SEASONS)
-    keys = pd.DataFrame({
-        "c": rows["cohort_index"],
-        "y": rows["school_year"].map(lambda y: -int(y[:4]) if y[:4].isdigit() else 0),
-        "s": rows["school"],
-        "g": rows["grade"].map(lambda g: canonical.grade_rank(g.split(",")[0])),
-        "j": rows["subject"].map(lambda v: subjects.index(v) if v in subjects else 9),
-        "n": rows["season"].map(lambda v: seasons.index(v) if v in seasons else 9),
-    })  # fmt: skip
-    return rows.loc[keys.sort_values(list(keys.columns), kind="stable").index].reset_index(
-        drop=True
-    )
+ABSENT = {  # columns of standards the district has not loaded
+    "n_banded": 0.0, "band_counts": None, "pct_proficient": np.nan,
+    "n_target": 0.0, "target": np.nan, "pct_at_or_above_target": np.nan,
+}  # fmt: skip
+
+
+def _complete(
+    rows: pd.DataFrame, by: Sequence[str], parts: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Columns implied rather than queried: what a pooled row holds ("3, 4", in school order),
+    which of its grades have no norm, and empty columns for standards not loaded."""
+    rows["n_without_norm"] = rows["n_all"] - rows["n"]
+    keys = ["cohort_index", *by, *ALWAYS]
+    for dim, frame in parts.items():
+        text = _grades_text if dim == "grade" else _sorted_text
+        held = frame[frame["n_all"] > 0].groupby(keys)[dim].agg(list).map(text)
+        rows[dim] = _aligned(rows, keys, held)
+        if dim == "grade":
+            lacking = frame[frame["n_all"] > frame["n"]].groupby(keys)[dim].agg(list).map(text)
+            rows["grades_without_norm"] = _aligned(rows, keys, lacking)
+    if "grade" in by:
+        rows["grades_without_norm"] = rows["grade"].where(rows["n_without_norm"] > 0, "")
+    for column, value in ABSENT.items():
+        if column not in rows:
+            rows[column] = value
+    return rows
+
+
+def _aligned(rows: pd.DataFrame, keys: list[str], values: pd.Series) -> np.ndarray:
+    """`values` (indexed by keys) in the order of `rows`, '' where a row has none."""
+    index = pd.MultiIndex.from_frame(rows[keys]) if len(keys) > 1 else rows[keys[0]]
+    return values.reindex(index).fillna("").to_numpy(dtype=object)
 
 
 def _finish(
@@ -457,24 +521,26 @@ def _finish(
 ) -> pd.DataFrame:
     cells, parts = _split(raw, specs, by)
     keys = ["cohort_index", *by, *ALWAYS]
-    reasons = complement_reasons(cells, parts, specs, keys, standards.min_n)
-    rows = cells[cells["mask"] == cells["full"]].reset_index(drop=True)
-    rows = rows[(rows["n"] > 0) | (rows["n_without_norm"] > 0)].reset_index(drop=True)
-    reasons = reasons.reindex(pd.MultiIndex.from_frame(rows[keys])).fillna("")
+    rows = _complete(cells[cells["mask"] == cells["full"]].reset_index(drop=True), by, parts)
+    rows = rows[rows["n_all"] > 0].reset_index(drop=True)
+    reasons = np.full(len(rows), "", dtype=object)
+    if parts or any(spec.filters for spec in specs):  # else nothing a reader could subtract
+        found = complement_reasons(cells, parts, specs, keys, standards.min_n)
+        reasons = found.reindex(pd.MultiIndex.from_frame(rows[keys])).fillna("").to_numpy()
     # avg() of one repeated norm value carries float noise (139.55999999999997): the norms have
     # two decimals, so nine keep every pooled average exact to far below the tests' tolerance.
     rows[["norm_mean", "norm_sd"]] = rows[["norm_mean", "norm_sd"]].round(9)
-    rows = _labels(_tests(rows), specs, by)
+    rows = _labels(_tests(rows), specs)
     rows["note"] = _notes(rows, standards)
     rows["norm_source"] = standards.norm_set.label
     rows = _small_parts(_band_shares(rows, standards), standards.min_n)
-    rows = _suppress(rows, reasons.reset_index(drop=True), standards.min_n)
+    rows = _suppress(rows, reasons, standards.min_n)
     p_adj, reject = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))
     rows["p_adj"], rows["significant_bh"] = p_adj, reject
     shares = [c for c in rows if c.startswith("share ")]
     split = RESULT_COLUMNS.index("pct_at_or_above_target")
     columns = [*RESULT_COLUMNS[:split], *shares, *RESULT_COLUMNS[split:], "n_without_norm"]
-    return _order(rows)[[*columns, "cohort_index"]]
+    return rows[[*columns, "cohort_index"]]
 
 
 def _empty(standards: Standards) -> pd.DataFrame:

@@ -111,7 +111,7 @@ class Distribution:
 
 def _bins_sql(standards: Standards, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
     members, params = members_sql(0, spec, scope)
-    scored, bound = scored_cte(standards)
+    scored = scored_cte(standards)
     full = (1 << len(spec.filters)) - 1
     sql = f"""
         with {PLATFORMS_CTE},
@@ -120,10 +120,10 @@ def _bins_sql(standards: Standards, spec: CohortSpec, scope: Scope) -> tuple[str
         select subject, season, grade, floor(score / $width) * $width as bin_start,
                count(*) as n, any_value(norm_mean) as norm_mean, any_value(norm_sd) as norm_sd
         from scored
-        where mask = {full}
+        where mask = {full} and score_e is not null
         group by subject, season, grade, bin_start
     """
-    return sql, {**params, **bound, "width": BIN_WIDTH}
+    return sql, {**params, "width": BIN_WIDTH}
 
 
 def _curve(cells: pd.DataFrame) -> pd.DataFrame:
