@@ -89,6 +89,7 @@ AGGREGATES = {
     "pct_at_or_above_norm": "avg((score_e >= norm_mean)::double)",
     "platform": "min(platform)",
 }
+PER_STUDENT = ("diff_mean", "diff_sd", "effect_size")  # needed when a row pools grades
 BAND_AGGREGATES = {
     "n_banded": "count(band)::double",
     "band_counts": "histogram(band)",
@@ -177,8 +178,9 @@ def scored_cte(standards: Standards) -> str:
     or when its subject × season has no norm at all on this platform (then the row gets
     descriptive statistics only); a member of a grade without a norm is left out of its row."""
     on_platform = " and n.platform = m.platform" if standards.norm_set.platforms else ""
-    key_platform = " and k.platform = m.platform" if standards.norm_set.platforms else ""
-    compared = "(n.mean is not null or k.subject is null)"
+    # std_norms has a row for every grade of a subject × season the set covers (mean NULL where
+    # that grade has none): no row = not normable (describe), a NULL mean = leave the member out.
+    compared = "(n.mean is not null or n.subject is null)"
     bands, band_join = "null::varchar as band, null::boolean as proficient", ""
     if not standards.bands.empty:
         bands = f"case when {compared} then b.band end as band, " \
@@ -199,14 +201,17 @@ def scored_cte(standards: Standards) -> str:
         from members m
         left join std_norms n
             on n.subject = m.subject and n.grade = m.grade and n.season = m.season{on_platform}
-        left join std_normable k on k.subject = m.subject and k.season = m.season{key_platform}
         {band_join}
         {target_join}
     )"""
 
 
-def _aggregates(standards: Standards) -> str:
+def _aggregates(standards: Standards, by: Sequence[str]) -> str:
     chosen = dict(AGGREGATES)
+    if "grade" in by:  # one grade, one norm per row: the differences follow from mean and sd
+        for name in PER_STUDENT:
+            chosen.pop(name)
+        chosen.update(norm_mean="any_value(norm_mean)", norm_sd="any_value(norm_sd)")
     if not standards.bands.empty:
         chosen.update(BAND_AGGREGATES)
     if not standards.targets.empty:
@@ -242,7 +247,7 @@ def _query(
         members as ({" union all ".join(members)}),
         {scored_cte(standards)}
         select * from (
-            select {keys}, mask, {_aggregates(standards)}
+            select {keys}, mask, {_aggregates(standards, by)}
             from scored
             group by {keys}, mask
             {parts}
@@ -273,11 +278,12 @@ def standard_frames(standards: Standards) -> dict[str, pd.DataFrame]:
     bands.loc[bands["band_order"] == 1, "min_score"] = -np.inf
     targets = standards.targets[[*KEY, "target"]].astype({"target": "float64"})
     values = standards.norm_set.values[[*KEY, "mean", "sd"]]
+    covered = values[["subject", "season"]].drop_duplicates()
+    every_grade = covered.merge(pd.DataFrame({"grade": canonical.GRADES}), how="cross")
     platforms = pd.DataFrame({"platform": list(standards.norm_set.platforms or [None])})
-    norms = values.merge(platforms, how="cross")  # the norm holds on each platform's scale
+    norms = every_grade.merge(values, on=KEY, how="left").merge(platforms, how="cross")
     return {
-        "std_norms": norms,
-        "std_normable": norms[["subject", "season", "platform"]].drop_duplicates(),
+        "std_norms": norms.astype({"mean": "float64", "sd": "float64"}),
         "std_bands": bands.astype({"proficient": "boolean", "band": "string"}),
         "std_targets": targets,
     }
@@ -494,6 +500,10 @@ def _complete(
     """Columns implied rather than queried: what a pooled row holds ("3, 4", in school order),
     which of its grades have no norm, and empty columns for standards not loaded."""
     rows["n_without_norm"] = rows["n_all"] - rows["n"]
+    if "diff_mean" not in rows:  # a row of one grade: d_i = x_i − μ, so mean(d) = mean − μ etc.
+        rows["diff_mean"] = rows["mean"] - rows["norm_mean"]
+        rows["diff_sd"] = rows["sd"].where(rows["norm_mean"].notna())
+        rows["effect_size"] = rows["diff_mean"] / rows["norm_sd"]
     keys = ["cohort_index", *by, *ALWAYS]
     for dim, frame in parts.items():
         text = _grades_text if dim == "grade" else _sorted_text
