@@ -19,7 +19,12 @@ import pandas as pd
 from core import audit
 from core.cli import CommandError, add_db_option, print_csv, print_json, scope_of
 from core.db import connect
-from core.district_benchmarks import Benchmarks, benchmark_states, district_benchmarks
+from core.district_benchmarks import (
+    Benchmarks,
+    benchmark_states,
+    benchmark_years,
+    district_benchmarks,
+)
 from core.district_flags import FlagFilter
 
 
@@ -63,6 +68,9 @@ def _explain_empty(con: Any, scope: Any, args: argparse.Namespace, result: Bench
         )
     if args.district:
         raise CommandError(f"No district {args.district} in {result.year}.")
+    if not args.state:
+        years = ", ".join(str(y) for y in benchmark_years(con, scope))
+        raise CommandError(f"No district data for {result.year}; years loaded: {years}.")
     known = ", ".join(benchmark_states(con, scope, result.year)) or "none"
     raise CommandError(f"No districts in {args.state} in {result.year}; states loaded: {known}.")
 

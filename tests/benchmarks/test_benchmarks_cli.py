@@ -99,6 +99,8 @@ def test_failures_are_one_line(db_path, loaded, capsys) -> None:
     code, _, err = _run(capsys, "--state", "ZZ")
     assert code == 1 and err.strip().count("\n") == 0
     assert "states loaded: AA, BB, CC, DD" in err
+    code, _, err = _run(capsys, "--year", "2031")
+    assert code == 1 and "No district data for 2031; years loaded: 2022, 2021" in err
 
 
 def test_empty_warehouse_says_what_to_do(db_path, capsys) -> None:
