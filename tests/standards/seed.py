@@ -34,6 +34,15 @@ GROUPS = [
 SEASONS = ("fall", "spring")
 
 
+def state_cut_scores() -> pd.DataFrame:
+    """Four bands for grade 3 math, spring (made-up cut points for the tests)."""
+    return pd.DataFrame({
+        "subject": "math", "grade": "3", "season": "spring",
+        "band": ["Limited", "Basic", "Proficient", "Advanced"],
+        "min_score": [0, 190, 200, 215], "proficient": [False, False, True, True],
+    })  # fmt: skip
+
+
 def norms_2020() -> pd.DataFrame:
     _, frame = read_norms_file(NORMS_DIR / "nwea_2020_student.csv")
     return frame.set_index(["subject", "grade", "season"])

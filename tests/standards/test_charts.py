@@ -17,6 +17,7 @@ from core.cohorts import CohortSpec
 from core.scope import DISTRICT
 from core.standards import cohort_vs_norm
 from core.standards_detail import proficiency_long, score_distribution
+from tests.standards.seed import state_cut_scores
 
 
 def chart_rows(chart: alt.TopLevelMixin) -> list[dict]:
@@ -85,11 +86,7 @@ def test_distribution_chart_bars_and_norm_curve(seeded) -> None:
 
 def test_proficiency_chart_stacks_band_shares(fresh) -> None:
     con, _ = fresh
-    cuts = pd.DataFrame({
-        "subject": "math", "grade": "3", "season": "spring",
-        "band": ["Limited", "Basic", "Proficient", "Advanced"],
-        "min_score": [0, 190, 200, 215], "proficient": [False, False, True, True],
-    })  # fmt: skip
+    cuts = state_cut_scores()
     norms.save_standard_set(con, "cut_scores", "State", "2024", cuts)
     spec = CohortSpec.from_dict({"grade": "3", "subject": "math", "season": "spring"})
     long = proficiency_long(cohort_vs_norm(con, spec, DISTRICT))

@@ -13,7 +13,7 @@ from core import norms
 from core.cohorts import CohortSpec
 from core.scope import DISTRICT
 from core.standards import cohort_vs_norm, standards_in_use
-from tests.standards.seed import norms_2020
+from tests.standards.seed import norms_2020, state_cut_scores
 
 REL = 1e-9
 NORMS = norms_2020()
@@ -153,11 +153,7 @@ def test_pooled_row_leaves_out_grades_without_a_norm(seeded) -> None:
 
 def test_cut_scores_bands_and_targets(fresh) -> None:
     con, raw = fresh
-    cuts = pd.DataFrame({
-        "subject": "math", "grade": "3", "season": "spring",
-        "band": ["Limited", "Basic", "Proficient", "Advanced"],
-        "min_score": [0, 190, 200, 215], "proficient": [False, False, True, True],
-    })  # fmt: skip
+    cuts = state_cut_scores()
     norms.save_standard_set(con, "cut_scores", "State", "2024", cuts)
     target = pd.DataFrame(
         {"subject": ["math"], "grade": ["3"], "season": ["spring"], "target": [205]}
