@@ -2,8 +2,8 @@
 
 Grain of the answer: one row per district × year (the selected year), plus one row per state ×
 year and one national ("US") row per year. Everything comes from the raw `district_years` table in
-one SQL query (window functions, no Python loop over districts), so a corrected file shows up at
-once and nothing derived is ever stored.
+two SQL queries — the districts (joins and window functions, no Python loop over districts) and
+the averages — so a corrected file shows up at once and nothing derived is ever stored.
 
 Definitions (DESIGN.md: "weight every rate, ratio, proficiency and per-pupil figure by district
 enrollment"):
