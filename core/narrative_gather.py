@@ -103,23 +103,21 @@ def _standing(row: dict[str, Any]) -> Standing:
     )
 
 
-def standings(
-    con: duckdb.DuckDBPyConnection,
-    spec: CohortSpec,
-    scope: Scope,
-    rows: pd.DataFrame | None = None,
-) -> tuple[list[Standing], int, list[str]]:
-    """(reported standings, how many were suppressed, notes on what is missing).
-
-    `rows`: the cohort's pooled `cohort_vs_norm(…, by=())` rows when the caller asked for many
-    cohorts at once (one query); otherwise they are computed here."""
-    compute = _optional("core.standards", "cohort_vs_norm")
-    if rows is None and compute is None:
+def standings(rows: pd.DataFrame | None) -> tuple[list[Standing], int, list[str]]:
+    """(reported standings, how many were suppressed, notes on what is missing) from the
+    cohort's pooled `cohort_vs_norm(…, by=())` rows (None: the standards module is missing)."""
+    if rows is None:
         return [], 0, ["The comparison with national norms is not available in this version."]
-    records = _rows(rows if rows is not None else compute(con, spec, scope, by=()))
+    records = _rows(rows)
     kept = [_standing(r) for r in records if not _suppressed(r) and _value(r, "subject")]
     kept.sort(key=lambda s: (s.subject, SEASON_ORDER.get(s.season, 9)))
     return kept, sum(_suppressed(r) for r in records), []
+
+
+def seasons_tested(rows: pd.DataFrame | None) -> list[str]:
+    """The test windows the cohort has scores in (suppressed or not: a season is no secret)."""
+    seasons = {r["season"] for r in _rows(rows) if r.get("season")}
+    return sorted(seasons, key=lambda s: SEASON_ORDER.get(s, 9))
 
 
 def pooled_standards(
@@ -156,43 +154,37 @@ def _comparison(row: dict[str, Any]) -> YearComparison:
     )
 
 
-def prior_year(
+def prior_years(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
-) -> tuple[list[YearComparison], int]:
+) -> tuple[list[YearComparison], list[TrendPoint], int]:
+    """Last year's comparison, the yearly means, and how many comparisons were suppressed — from
+    one call made exactly as the prior cohorts page makes it (every earlier year, so the
+    correction for many comparisons is the page's)."""
     compute = _optional("core.compare", "prior_year_comparison")
     if compute is None:
-        return [], 0
-    rows = _rows(compute(con, spec, scope, years_back=1))
+        return [], [], 0
+    rows = _rows(compute(con, spec, scope))
     usable = [r for r in rows if (r.get("n_b") or 0) > 0 and (r.get("n_a") or 0) > 0]
-    kept = [_comparison(r) for r in usable if not _suppressed(r)]
-    kept.sort(key=lambda c: (c.subject, SEASON_ORDER.get(c.season, 9)))
-    return kept, sum(_suppressed(r) for r in usable)
+    shown = [r for r in usable if not _suppressed(r)]
+    last_year = [_comparison(r) for r in shown if r.get("years_back") == 1]
+    last_year.sort(key=lambda c: (c.subject, SEASON_ORDER.get(c.season, 9)))
+    hidden = sum(_suppressed(r) for r in usable if r.get("years_back") == 1)
+    return last_year, trend_points(shown), hidden
 
 
-def trend(
-    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str
-) -> list[TrendPoint]:
-    """The definition's yearly means up to `year` (suppressed years left out)."""
-    compute = _optional("core.compare", "yearly_trend")
-    if compute is None:
-        return []
-    return [
-        TrendPoint(
-            subject=r["subject"],
-            season=r["season"],
-            school_year=r["school_year"],
-            n=clean_int(r["n"]) or 0,
-            mean=clean_number(r["mean"]),
-            norm_mean=clean_number(r.get("norm_mean")),
-        )
-        for r in _rows(compute(con, spec, scope))
-        if not _suppressed(r) and r["school_year"] <= year
-    ]
-
-
-def seasons_tested(points: list[TrendPoint], year: str) -> list[str]:
-    seasons = {p.season for p in points if p.school_year == year}
-    return sorted(seasons, key=lambda s: SEASON_ORDER.get(s, 9))
+def trend_points(rows: list[dict[str, Any]]) -> list[TrendPoint]:
+    """The mean of each year (the earlier side of every reported comparison, and this year)."""
+    points: dict[tuple[str, str, str], TrendPoint] = {}
+    for r in rows:
+        for year, n, mean in (
+            (r["prior_year"], r["n_b"], r["mean_b"]),
+            (r["school_year"], r["n_a"], r["mean_a"]),
+        ):
+            key = (r["subject"], r["season"], year)
+            points[key] = TrendPoint(r["subject"], r["season"], year, clean_int(n) or 0,
+                                     clean_number(mean))  # fmt: skip
+    return sorted(points.values(), key=lambda p: (p.subject, SEASON_ORDER.get(p.season, 9),
+                                                  p.school_year))  # fmt: skip
 
 
 # --- growth ----------------------------------------------------------------------------------
@@ -279,22 +271,22 @@ def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
 def gaps(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, season: str | None
 ) -> tuple[list[SubgroupGap], int]:
-    """Subgroup gaps in the cohort's latest season of `year`, with the trend since two years
-    earlier where that year has the gap too."""
+    """Subgroup gaps in the cohort's latest test window of `year` — asked for exactly as the
+    subgroups page asks (so the correction for many comparisons is the page's) — with the trend
+    since two years earlier where that year has the gap too."""
     compute = _optional("core.subgroups", "subgroup_gaps")
     change = _optional("core.subgroups", "gap_change")
     if compute is None or season is None:
         return [], 0
-    years = [canonical.previous_year(year, k) for k in range(GAP_YEARS_BACK, 0, -1)] + [year]
-    frame = compute(con, spec.replace(school_year=years, season=season), scope)
+    frame = compute(con, spec, scope)
     if frame is None or frame.empty:
         return [], 0
-    now = frame[frame["school_year"] == year]
+    earlier_year = canonical.previous_year(year, GAP_YEARS_BACK)
     earlier = {}
-    if change is not None and (frame["school_year"] == years[0]).any():
-        for r in _rows(change(frame, year, years[0])):
+    if change is not None and (frame["school_year"] == earlier_year).any():
+        for r in _rows(change(frame, year, earlier_year)):
             earlier[(r["subject"], r["season"], r["attribute"], str(r["value"]))] = r
-    rows = _rows(now)
+    rows = _rows(frame[(frame["school_year"] == year) & (frame["season"] == season)])
     kept = [
         _gap(r, earlier.get((r["subject"], r["season"], r["attribute"], str(r["value"]))))
         for r in rows
@@ -382,10 +374,11 @@ def gather_findings(
     if year is None or base.n_students < base.min_n:
         return replace(base, suppressed=base.n_students > 0)
     now = spec.replace(school_year=year)
-    found_standings, hidden_std, missing = standings(con, now, scope, standards)
-    found_prior, hidden_prior = prior_year(con, now, scope)
-    points = trend(con, now, scope, year)
-    seasons = seasons_tested(points, year)
+    if standards is None:
+        standards = pooled_standards(con, [now], scope)[0]
+    found_standings, hidden_std, missing = standings(standards)
+    found_prior, points, hidden_prior = prior_years(con, now, scope)
+    seasons = seasons_tested(standards)
     found_growth, hidden_growth, growth_notes = growth(con, now, scope, year, seasons)
     found_gaps, hidden_gaps = gaps(con, now, scope, year, seasons[-1] if seasons else None)
     if alerts is None:

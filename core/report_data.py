@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ from core.narrative_text import Narrative, prior_is_real, standing_verdict
 from core.scope import Scope
 from core.stats import magnitude
 
+CHART_SCALE = 1.5
+CHART_TITLE = "Cohort mean and 95% CI against the national norm (black tick)"
 STANDARDS_COLUMNS = {
     "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
     "season": "Season", "n": "Students", "mean": "Mean", "sd": "SD", "median": "Median",
@@ -42,7 +45,12 @@ class CohortSection:
     findings: CohortFindings
     narrative: Narrative
     standards: pd.DataFrame  # the standards page's rows for this cohort (suppressed rows kept)
-    charts: tuple[tuple[str, Any], ...]  # (title, Altair chart)
+    images: Future | None = None  # → ((title, PNG bytes), …), rendered in the background
+
+    @property
+    def charts(self) -> tuple[tuple[str, bytes], ...]:
+        """The page's charts of this cohort as (title, PNG) — waits for the renderer."""
+        return self.images.result() if self.images is not None else ()
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,20 @@ def _standards_frame(con: Any, specs: Sequence[CohortSpec], scope: Scope) -> pd.
     return compute(con, list(specs), scope)
 
 
-def _charts(standards: pd.DataFrame) -> tuple[tuple[str, Any], ...]:
+def chart_png(chart: Any) -> bytes:
+    """An Altair chart as the page draws it, rendered offline by vl-convert."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=CHART_SCALE)
+
+
+def chart_images(standards: pd.DataFrame) -> tuple[tuple[str, bytes], ...]:
+    """The standards page's chart of these rows as PNG (none when nothing is reportable)."""
     chart = _optional("core.charts_standards", "norm_comparison_chart")
     shown = standards[~standards["suppressed"].astype(bool)] if len(standards) else standards
     if chart is None or shown.empty or shown["norm_mean"].isna().all():
         return ()
-    return (("Cohort mean and 95% CI against the national norm (black tick)", chart(standards)),)
+    return ((CHART_TITLE, chart_png(chart(standards))),)
 
 
 def build_report(
@@ -102,27 +118,38 @@ def build_report(
     *,
     title: str | None = None,
     use_model: bool = True,
+    charts: bool = True,
     now: dt.datetime | None = None,
 ) -> Report:
-    """Everything the report shows, computed once within `scope`."""
+    """Everything the report shows, computed once within `scope` (`charts`: render the pages'
+    charts as PNG — the PDF needs them, the workbook does not)."""
     alerts = scope_alerts(con, scope)
     years = [current_year(con, spec, scope) for spec in specs]
     current = [
         spec.replace(school_year=y) if y else spec for spec, y in zip(specs, years, strict=True)
     ]
-    pooled = pooled_standards(con, current, scope)
+    standards = _standards_frame(con, current, scope)
+    cohort_rows = [
+        standards[standards["cohort_index"] == i] if len(standards) else standards
+        for i in range(len(specs))
+    ]
+    # A cohort of one year, one school and one grade has the same rows split or pooled.
+    pinned = all(len(s.school_year) == len(s.schools) == len(s.grade) == 1 for s in current)
+    pooled = cohort_rows if pinned else pooled_standards(con, current, scope)
+    # vl-convert releases the GIL: charts render in a worker while the cohorts are gathered.
+    painter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-charts")
+    images = [painter.submit(chart_images, rows) if charts else None for rows in cohort_rows]
+    painter.shutdown(wait=False)
     found = [
         gather_findings(con, spec, scope, alerts=alerts, standards=rows, year=year)
         for spec, rows, year in zip(specs, pooled, years, strict=True)
     ]
-    standards = _standards_frame(con, current, scope)
     sections = []
     for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
-        rows = standards[standards["cohort_index"] == index] if len(standards) else standards
         story = narrative_for(con, spec, scope, findings=findings, use_model=use_model)
-        if findings.suppressed:
-            rows = rows.iloc[0:0]
-        sections.append(CohortSection(current[index], findings, story, rows, _charts(rows)))
+        rows = cohort_rows[index].iloc[0:0] if findings.suppressed else cohort_rows[index]
+        chart = None if findings.suppressed else images[index]
+        sections.append(CohortSection(current[index], findings, story, rows, chart))
     norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
     return Report(
         title=title or (specs[0].label() if len(specs) == 1 else f"{len(specs)} cohorts"),

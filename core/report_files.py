@@ -37,7 +37,7 @@ def report_file(
     """The report of `specs` within `scope` as PDF or XLSX bytes; the download is audited."""
     if kind not in KINDS:
         raise ValueError(f"Unknown report kind {kind!r}; expected pdf or xlsx.")
-    report = build_report(con, list(specs), scope, use_model=use_model)
+    report = build_report(con, list(specs), scope, use_model=use_model, charts=kind == "pdf")
     data = render_pdf(report) if kind == "pdf" else render_xlsx(report)
     detail = {"kind": kind, "cohorts": [s.to_dict() for s in specs], "bytes": len(data)}
     audit.log(con, username, "report_download", detail)

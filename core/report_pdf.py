@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import vl_convert
 from fpdf import FPDF
 
 from core.report_data import (
+    CHART_SCALE,
     CohortSection,
     Report,
     gaps_table,
@@ -34,7 +34,6 @@ FONT_DIR = Path(os.environ.get("YARDSTICK_FONT_DIR", "/usr/share/fonts/truetype/
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FONT = "DejaVu"
 WIDTH = 180.0  # mm between the margins of an A4 page
-CHART_SCALE = 1.5
 MAX_CHART_HEIGHT = 95.0  # mm: a chart never takes more than about half a page
 INK, GREY, ACCENT = (33, 37, 41), (110, 117, 125), (31, 78, 121)
 HEADER_FILL = (228, 235, 244)
@@ -241,11 +240,6 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def chart_png(chart: Any) -> bytes:
-    """The Altair chart as the page draws it, rendered offline by vl-convert."""
-    return vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=CHART_SCALE)
-
-
 def image(pdf: FPDF, png: bytes, title: str) -> None:
     width_px, height_px = png_size(png)
     width = min(WIDTH, width_px / CHART_SCALE * 0.2646)
@@ -333,7 +327,7 @@ def _columns(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
     return frame[[*varying, *[c for c in wanted if c in frame]]]
 
 
-def cohort_pages(pdf: ReportPDF, section: CohortSection, pngs: Sequence[bytes]) -> None:
+def cohort_pages(pdf: ReportPDF, section: CohortSection) -> None:
     pdf.add_page()
     heading(pdf, section.findings.label, size=16, space=0)
     paragraph(pdf, " · ".join(spec_lines(section.spec)), size=8, color=GREY)
@@ -347,7 +341,7 @@ def cohort_pages(pdf: ReportPDF, section: CohortSection, pngs: Sequence[bytes]) 
     notes = [n for n in standards.get("Note", pd.Series(dtype=str)).dropna().unique() if n]
     if notes:
         paragraph(pdf, "Notes: " + "; ".join(notes), size=7.5, color=GREY)
-    for (title, _), png in zip(section.charts, pngs, strict=True):
+    for title, png in section.charts:
         image(pdf, png, title)
     heading(pdf, "Against last year (different students)", size=12)
     table(pdf, _columns(prior_table(section), PRIOR_PDF))
@@ -363,8 +357,7 @@ def render_pdf(report: Report) -> bytes:
     cover(pdf, report)
     summary_page(pdf, report)
     for section in report.sections:
-        pngs = [chart_png(chart) for _, chart in section.charts]
-        cohort_pages(pdf, section, pngs)
+        cohort_pages(pdf, section)
     return bytes(pdf.output())
 
 
