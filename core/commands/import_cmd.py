@@ -56,7 +56,9 @@ def document(summary) -> dict:
 
 def human(summary) -> str:
     head = f"{summary.file_name}: {summary.status} (job {summary.job_id}). {summary.message}"
-    errors = [e for e in summary.errors if e["severity"] == "error"]
+    errors = [
+        e for e in summary.errors if e["severity"] == "error" and e["message"] != summary.message
+    ]
     lines = [head]
     for error in errors[:10]:
         where = f"row {error['row']}, " if error["row"] else ""

@@ -44,50 +44,66 @@ def upsert_schools(con: duckdb.DuckDBPyConnection, table: str) -> None:
     )
 
 
-def latest_student_values(table: str) -> str:
+def present_columns(con: duckdb.DuckDBPyConnection, table: str, names: tuple[str, ...]) -> list:
+    """The columns of `table` with at least one value (unmapped fields are all NULL)."""
+    counts = con.execute(
+        f"select {', '.join(f'count({n})' for n in names)} from {table}"
+    ).fetchone()
+    return [name for name, count in zip(names, counts, strict=True) if count]
+
+
+def latest_student_values(table: str, columns: list[str]) -> str:
     """One row per student: each demographic column's value from the file's last row that
     has one (later rows describe the student more recently)."""
-    picks = ",\n".join(
-        f"max_by({name}, _row_number) filter (where {name} is not null) as {name}"
-        for name in STUDENT_COLUMNS
+    picks = "".join(
+        f", max_by({name}, _row_number) filter (where {name} is not null) as {name}"
+        for name in columns
     )
-    return f"select student_id, {picks} from {table} group by student_id"
+    return f"select student_id{picks} from {table} group by student_id"
 
 
-def changed_students_sql(table: str) -> str:
+def _differs(columns: list[str], new: str = "i", old: str = "s") -> str:
+    tests = [f"({new}.{n} is not null and {new}.{n} is distinct from {old}.{n})" for n in columns]
+    return " or ".join(tests) or "false"
+
+
+def changed_students_sql(table: str, columns: list[str]) -> str:
     """Students whose incoming non-blank values differ from what is stored (new ones too)."""
-    differs = " or ".join(
-        f"(i.{name} is not null and i.{name} is distinct from s.{name})" for name in STUDENT_COLUMNS
-    )
     return f"""
-        select i.student_id, s.student_id is null as is_new, ({differs}) as changed
-        from ({latest_student_values(table)}) i
+        select i.student_id, s.student_id is null as is_new, ({_differs(columns)}) as changed
+        from ({latest_student_values(table, columns)}) i
         left join students s on s.student_id = i.student_id
     """
 
 
-def upsert_students(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    columns = ", ".join(STUDENT_COLUMNS)
-    updates = ", ".join(f"{name} = coalesce(i.{name}, s.{name})" for name in STUDENT_COLUMNS)
-    differs = " or ".join(
-        f"(i.{name} is not null and i.{name} is distinct from s.{name})" for name in STUDENT_COLUMNS
-    )
-    con.execute(f"create or replace temp table _student_values as {latest_student_values(table)}")
+def upsert_students(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+) -> tuple[int, int]:
+    """New students inserted, known ones coalesce-updated; returns (new, all) students.
+    `columns`: the demographic columns the file carries (present_columns)."""
     con.execute(
-        f"""
-        update students s set {updates}, updated_at = current_timestamp
-        from _student_values i
-        where s.student_id = i.student_id and ({differs})
-        """
+        f"create or replace temp table _student_values as {latest_student_values(table, columns)}"
     )
-    con.execute(
+    if columns:
+        updates = ", ".join(f"{name} = coalesce(i.{name}, s.{name})" for name in columns)
+        con.execute(
+            f"""
+            update students s set {updates}, updated_at = current_timestamp
+            from _student_values i
+            where s.student_id = i.student_id and ({_differs(columns)})
+            """
+        )
+    listed = "".join(f", {name}" for name in columns)
+    inserted = con.execute(
         f"""
-        insert into students (student_id, {columns})
-        select student_id, {columns} from _student_values
-        where student_id not in (select student_id from students)
+        insert into students (student_id{listed})
+        select i.student_id{listed} from _student_values i
+        anti join students s on s.student_id = i.student_id
         """
-    )
+    ).fetchone()[0]
+    total = con.execute("select count(*) from _student_values").fetchone()[0]
     con.execute("drop table _student_values")
+    return inserted, total
 
 
 def enrollment_rows_sql(table: str) -> str:
@@ -106,20 +122,25 @@ def enrollment_rows_sql(table: str) -> str:
 def insert_missing_enrollments(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Test files imply an enrollment; add it only when the student has none at that school
     that year (a roster's sectioned enrollment is not duplicated by a section-less one)."""
+    con.execute(f"create or replace temp table _enrolled as {enrollment_rows_sql(table)}")
+    columns = "student_id, school_year, school_id, grade, teacher, section"
+    picked = "i.student_id, i.school_year, i.school_id, i.grade, coalesce(i.teacher, ''), i.section"
     con.execute(
         f"""
-        insert into enrollments (student_id, school_year, school_id, grade, teacher, section)
-        select i.student_id, i.school_year, i.school_id, i.grade, coalesce(i.teacher, ''),
-               i.section
-        from ({enrollment_rows_sql(table)}) i
-        where i.grade is not null and not exists (
-            select 1 from enrollments e
-            where e.student_id = i.student_id and e.school_year = i.school_year
-              and e.school_id = i.school_id
-              and (e.section = i.section or i.section = '')
-        )
+        insert into enrollments ({columns})
+        select {picked} from _enrolled i
+        anti join enrollments e on e.student_id = i.student_id
+            and e.school_year = i.school_year and e.school_id = i.school_id
+        where i.grade is not null and i.section = ''
+        union all
+        select {picked} from _enrolled i
+        anti join enrollments e on e.student_id = i.student_id
+            and e.school_year = i.school_year and e.school_id = i.school_id
+            and e.section = i.section
+        where i.grade is not null and i.section <> ''
         """
     )
+    con.execute("drop table _enrolled")
 
 
 def upsert_attributes(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -203,7 +224,8 @@ def merge_facts(
 
 def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...]) -> dict:
     """What this import brings, for the Upload page: the distinct values it carries, how many
-    students, and which schools and students are new (call before the dimensions are written)."""
+    students, and which schools are new (call before the dimensions are written; the loader
+    adds "students" and "new_students" from what upsert_students did)."""
     plural = {
         "school": "schools",
         "school_year": "school_years",
@@ -212,18 +234,19 @@ def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str,
         "season": "seasons",
     }
     present = [name for name in plural if name in fields]
-    lists = ", ".join(
-        f"list(distinct {n} order by {n}) filter (where {n} is not null)" for n in present
-    )
-    row = con.execute(
-        f"select {lists}{', ' if lists else ''}count(distinct student_id) from {table}"
-    ).fetchone()
-    summary: dict = {plural[n]: list(row[i] or []) for i, n in enumerate(present)}
-    summary["students"] = row[-1]
-    summary["new_students"] = con.execute(
-        f"select count(*) from (select distinct student_id from {table}) t "
-        "anti join students s on s.student_id = t.student_id"
-    ).fetchone()[0]
+    combos = con.execute(
+        f"select {', '.join(present)} from {table} group by all" if present else "select 1"
+    ).fetchall()
+    summary: dict = {}
+    for index, name in enumerate(present):
+        values = {row[index] for row in combos if row[index] is not None}
+        summary[plural[name]] = sorted(values, key=_grade_order if name == "grade" else str)
     known = {r[0] for r in con.execute("select name from schools").fetchall()}
     summary["new_schools"] = [s for s in summary.get("schools", []) if s not in known]
     return summary
+
+
+def _grade_order(value: str) -> tuple:
+    from core.canonical import grade_rank
+
+    return (grade_rank(value), value)

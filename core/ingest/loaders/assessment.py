@@ -48,7 +48,8 @@ def load_assessments(con: duckdb.DuckDBPyConnection, table: str, job_id: int) ->
     """Write good rows: dimensions first, then the facts (coalescing: blanks never overwrite)."""
     added = merge.added_summary(con, table, tuple(f.name for f in FIELDS))
     merge.upsert_schools(con, table)
-    merge.upsert_students(con, table)
+    students = merge.present_columns(con, table, merge.STUDENT_COLUMNS)
+    added["new_students"], added["students"] = merge.upsert_students(con, table, students)
     merge.insert_missing_enrollments(con, table)
     merge.upsert_attributes(con, table)
     counts = merge.merge_facts(

@@ -23,11 +23,13 @@ def load_roster(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> Load
     """Enrolments are the roster's facts; a row whose enrolment is unchanged but whose student's
     demographics changed counts as an update."""
     added = merge.added_summary(con, table, tuple(f.name for f in FIELDS))
+    students = merge.present_columns(con, table, merge.STUDENT_COLUMNS)
     con.execute(
-        f"create or replace temp table _student_changes as {merge.changed_students_sql(table)}"
+        "create or replace temp table _student_changes as "
+        + merge.changed_students_sql(table, students)
     )
     merge.upsert_schools(con, table)
-    merge.upsert_students(con, table)
+    added["new_students"], added["students"] = merge.upsert_students(con, table, students)
     merge.upsert_attributes(con, table)
     counts = merge.merge_facts(
         con,
