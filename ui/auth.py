@@ -99,13 +99,15 @@ def require_sign_in() -> Scope:
         )
     except LoginError:  # a valid cookie for an account that is gone or deactivated
         _end_session(authenticator, "warning", "Your account is no longer active.")
+        st.rerun()
     status = st.session_state.get("authentication_status")
     if status is True:
         scope = _admit(authenticator)
         if scope is not None:
             _keep_cookie(authenticator)
             return scope
-    elif status is False:
+        st.rerun()  # refused: the next run draws the form under the reason
+    if status is False:
         _record_failure(credentials)
     with notice.container():
         _show_message()
@@ -144,13 +146,17 @@ def _cookie_issued_at(authenticator: stauth.Authenticate) -> dt.datetime | None:
     return issued.replace(tzinfo=None)
 
 
-def _refusal(authenticator: stauth.Authenticate, username: str, by_form: bool) -> str | None:
-    """Why this library sign-in does not count (inactive, locked, revoked cookie), or None."""
+def _refusal(
+    authenticator: stauth.Authenticate, username: str, method: str, new: bool
+) -> str | None:
+    """Why this sign-in does not count, or None. A deactivated account is refused on every run;
+    a lockout or a revoked cookie only at sign-in (a lockout caused by someone else's guesses
+    does not end a session that is already open)."""
     with warehouse() as con:
         state = users.access(con, username)
-        if not state.allowed:
-            return state.message
-        if by_form:
+        if state.reason in ("inactive", "unknown") or (new and not state.allowed):
+            return state.message or "Please sign in."
+        if not new or method == "password":
             return None
         revoked = users.sessions_revoked_at(con, username)
     issued = _cookie_issued_at(authenticator)
@@ -160,18 +166,18 @@ def _refusal(authenticator: stauth.Authenticate, username: str, by_form: bool) -
 
 
 def _admit(authenticator: stauth.Authenticate) -> Scope | None:
-    """A library sign-in (form or cookie) counts only while the account is active and unlocked;
-    None when refused."""
+    """A library sign-in (form or cookie) counts only while the account is active (and, at
+    sign-in, unlocked); None when refused."""
     username = st.session_state.get("username")
     if not username:  # a sign-in interrupted half-way: start again
         _end_session(authenticator, "info", "Please sign in.")
         return None
     method = st.session_state.get(_METHOD) or "cookie"
     needs_audit = st.session_state.get(_AUDITED) != username
-    refusal = _refusal(authenticator, username, method == "password") if needs_audit else None
+    refusal = _refusal(authenticator, username, method, needs_audit)
     if refusal:
         _end_session(authenticator, "error", refusal)
-        if method == "password":
+        if method == "password" and needs_audit:
             with warehouse() as con:
                 users.record_failed_sign_in(con, username)
         return None
