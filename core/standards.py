@@ -20,6 +20,7 @@ Definitions (DESIGN.md, "The comparisons"):
   % at or above target from its local targets.
 * Category: Above / Below when |effect size| ≥ 0.2 and p < 0.05, else At; no test, no category.
 * Benjamini–Hochberg across every reported row returned together (the comparisons on a page).
+* A row pooling school years counts a student once per year tested (each score is one member).
 * Members of a grade the norm set has no norm for are left out of that row (named in `note`);
   a row with no norm at all (or scores on another platform's scale) gets descriptive statistics
   only — never a guessed norm. Scores follow the comparisons' platform rule (one platform per
@@ -31,6 +32,7 @@ so are rows that would reveal a small group by subtraction (see `complement_reas
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -152,8 +154,8 @@ def _flag_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, dict
 def members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
     """Grain: one row per test event of the cohort *without its filters*; `mask` has bit i set
     when the event's student passes filter i (all bits set = a member)."""
-    skip = tuple(name for name, _ in spec.filters)
-    where, params = spec_predicate(spec, scope, skip=skip)
+    # The filters become the mask's bits below; the WHERE keeps every other part of the spec.
+    where, params = spec_predicate(dataclasses.replace(spec, filters=()), scope)
     bits = []
     for bit, (name, values) in enumerate(spec.filters):
         clause, bound = _flag_sql(bit, name, values)

@@ -61,3 +61,11 @@ def test_quick_cohorts_are_grade_year_school(seeded) -> None:
     assert quick[0].to_dict()["grade"] == "K"
     assert all(len(q.schools) == 1 for q in quick)
     assert len(quick_cohorts(con, WASHINGTON_ADMIN)) == 3
+
+
+def test_a_filter_named_like_a_dimension_does_not_drop_the_dimension(fresh) -> None:
+    con, _ = fresh
+    con.execute("insert into student_attributes select student_id, 'grade', 'x' from students")
+    spec = CohortSpec.from_dict({"grade": "4", "filters": {"grade": "x"}})
+    result = cohort_vs_norm(con, spec, DISTRICT)
+    assert set(result.grade) == {"4"}
