@@ -49,6 +49,12 @@ def run_import(file, mapping: dict | None) -> None:
     results[file.file_id] = summary.to_dict()
 
 
+waiting = [f for f in files if f.file_id not in results]
+if len(waiting) > 1 and st.button(f"Import all {len(waiting)} files", key="upload:all"):
+    for file in waiting:
+        run_import(file, None)
+    st.rerun()
+
 for file in files:
     key = f"upload:{file.file_id}"
     with st.expander(f"📄 {file.name}", expanded=True):

@@ -7,14 +7,20 @@
    file is called; encoding (UTF-8 ± BOM, UTF-16, cp1252/Latin-1, mixed); delimiter; the header
    row below any vendor title lines.
 2. parse (core/ingest/read.py): stage every row as received, all VARCHAR, into a private staging
-   DuckDB file next to the warehouse (data/staging/job_<id>/) — big CSVs stream through DuckDB's
-   read_csv; the warehouse is not held while this runs.
+   DuckDB file next to the warehouse (<warehouse folder>/staging/import_p<pid>_…/) — big CSVs
+   stream through DuckDB's read_csv; the warehouse is not held while this runs.
 3. validate (core/ingest/validate.py): map headers to a kind's fields with a preset
    (core/presets/*.json, saved mappings, or --mapping), cast and check every field in SQL, and
    write row-numbered errors; rejected rows never block good ones.
-4. load (core/ingest/pipeline.py): open the warehouse once, and in ONE transaction store the raw
-   file's row, its staged rows (table staged_<file_id>), run the kind's loader, and finish the
-   job. Same bytes again → "already imported"; overlapping rows → duplicates or updates.
+4. load (core/ingest/pipeline.py): open the warehouse once, attach the staging file read-only,
+   and in ONE transaction store the raw file's row (bytes kept as raw/<sha256>), its staged rows
+   (table staged_<file_id>), run the kind's loader over the view `ingest_clean`, store every
+   error, finish the job and audit it. Same bytes again → "already imported"; overlapping rows
+   → duplicates or updates; a blank cell never overwrites a stored value.
+
+Jobs (core/ingest/jobs.py): list_jobs, job_errors, errors_csv; a job left running by a dead
+process is marked failed (and its leftovers swept) whenever jobs are listed or an import starts.
+`replay(file_id, mapping)` maps a stored file again without the upload.
 
 Adding a kind (e.g. "district")
 -------------------------------

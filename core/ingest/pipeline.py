@@ -27,11 +27,14 @@ from core.ingest import jobs
 from core.ingest.detect import FileRefused, Format, Layout, detect
 from core.ingest.kinds import get_kind
 from core.ingest.presets import (
+    ATTRIBUTE,
+    IGNORE,
     Mapping,
     Preset,
     builtin_presets,
     check_targets,
     detect_preset,
+    header_key,
     plan_columns,
     preset_from_mapping,
     saved_presets,
@@ -115,7 +118,20 @@ def _choose_preset(
     if preset and preset != "auto":
         return _named(preset, saved), overrides
     candidates = {**builtin_presets(), **saved}
-    return detect_preset(headers, file_name, candidates).preset, overrides
+    return detect_preset(_as_mapped(headers, overrides), file_name, candidates).preset, overrides
+
+
+def _as_mapped(headers: list[str], overrides: dict[str, str] | None) -> list[str]:
+    """Headers as the person mapped them (a column mapped to "score" reads as "score"), so
+    auto-detection picks the kind their mapping describes (a roster, an assessment file)."""
+    if not overrides:
+        return headers
+    keyed = {header_key(k): v for k, v in overrides.items()}
+    renamed = []
+    for header in headers:
+        target = overrides.get(header, keyed.get(header_key(header)))
+        renamed.append(target if target and target not in (IGNORE, ATTRIBUTE) else header)
+    return renamed
 
 
 def _named(name: str, saved: dict[str, Preset]) -> Preset:

@@ -193,3 +193,16 @@ def test_roster_file_loads_students_and_enrollments(db_path: Path, tmp_path: Pat
         tmp_path / "roster2.csv", index=False)  # fmt: skip
     again = import_file(tmp_path / "roster2.csv", db=db_path, origin="cli")
     assert (again.inserted, again.updated, again.duplicates) == (0, 1, 1)
+
+
+def test_a_hand_mapping_decides_the_kind(db_path: Path, tmp_path: Path) -> None:
+    """Unknown headers mapped to roster fields (no score) import as a roster."""
+    path = tmp_path / "kids.csv"
+    pd.DataFrame([["1", "Elm", "5", "Ortiz"]], columns=["Kid", "Campus", "Yr", "Teach"]).to_csv(
+        path, index=False
+    )
+    summary = import_file(path, db=db_path, origin="cli",
+                          mapping={"Kid": "student_id", "Campus": "school", "Yr": "grade",
+                                   "Teach": "teacher"})  # fmt: skip
+    assert (summary.status, summary.kind, summary.inserted) == ("completed", "roster", 1)
+    assert frame(db_path, "select teacher from enrollments").values.tolist() == [["Ortiz"]]
