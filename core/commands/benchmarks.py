@@ -104,9 +104,9 @@ def _print_human(result: Benchmarks) -> None:
           f"{len(result.districts)} districts")  # fmt: skip
     columns = ["district_id", "name", "state", "enrollment", "absenteeism", "graduation",
                "math_proficiency", "read_proficiency", "expenditure_pp"]  # fmt: skip
-    print(shown[columns].round(1).to_string(index=False))
+    print(shown[columns].round(1).to_string(index=False, na_rep="—"))
     if len(result.districts) > len(shown):
         print(f"… and {len(result.districts) - len(shown)} more (use --csv or --json for all).")
     averages = pd.concat([result.state_averages, result.national_averages])
     print("\nEnrollment-weighted averages:")
-    print(averages.drop(columns=["year"]).round(1).to_string(index=False))
+    print(averages.drop(columns=["year"]).round(1).to_string(index=False, na_rep="—"))
