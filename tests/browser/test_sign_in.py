@@ -101,6 +101,13 @@ def test_wrong_password_then_lockout(tmp_path: Path, streamlit_app, browser_page
 
     sign_in(page, "boss", PASSWORD)  # other accounts are unaffected
     signed_in(page, "boss")
+    page.reload()
+    signed_in(page, "boss")  # remembered by the cookie...
+    with db.connect(warehouse) as con:
+        users.reset_password(con, "boss", "a different phrase 9", by="cli:test")
+    page.reload()  # ...until the password changes: that cookie no longer signs anyone in
+    expect(page.get_by_text("your password changed")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
     with db.connect(warehouse) as con:
         assert users.access(con, "val").reason == "locked"
@@ -110,3 +117,8 @@ def test_wrong_password_then_lockout(tmp_path: Path, streamlit_app, browser_page
             ).fetchall()
         )
     assert counts == {"sign_in_failed": 6, "locked_out": 1}
+    with db.connect(warehouse) as con:
+        methods = con.execute(
+            "select detail->>'method' from audit_log where action = 'sign_in' order by event_id"
+        ).fetchall()
+    assert [m[0] for m in methods] == ["password", "cookie"]
