@@ -98,15 +98,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(object).where(frame.notna(), "—")
+
+
 def _print_human(result: Benchmarks) -> None:
     shown = result.districts.head(25)
     print(f"District benchmarks, {result.year}-{(result.year + 1) % 100:02d}: "
           f"{len(result.districts)} districts")  # fmt: skip
     columns = ["district_id", "name", "state", "enrollment", "absenteeism", "graduation",
                "math_proficiency", "read_proficiency", "expenditure_pp"]  # fmt: skip
-    print(shown[columns].round(1).to_string(index=False, na_rep="—"))
+    print(_dashed(shown[columns].round(1)).to_string(index=False))
     if len(result.districts) > len(shown):
         print(f"… and {len(result.districts) - len(shown)} more (use --csv or --json for all).")
     averages = pd.concat([result.state_averages, result.national_averages])
     print("\nEnrollment-weighted averages:")
-    print(averages.drop(columns=["year"]).round(1).to_string(index=False, na_rep="—"))
+    print(_dashed(averages.drop(columns=["year"]).round(1)).to_string(index=False))
