@@ -181,13 +181,24 @@ def merge_facts(
     key: tuple[str, ...],
     measures: tuple[str, ...],
     extra: dict[str, object] | None = None,
+    all_new: bool = False,
 ) -> LoadCounts:
     """Insert new keys, coalesce-update changed ones, count the rest as duplicates.
 
     `source` is a SELECT yielding one row per key with the key and measure columns; `extra`
     holds constant columns written on insert and update (e.g. job_id), bound as values.
-    The source is read three times (count, update, insert) rather than copied once."""
+    The source is read three times (count, update, insert) rather than copied once; with
+    `all_new` (the caller knows no stored row can share a key) it is read once, to insert."""
     extra = extra or {}
+    params = {f"extra_{n}": v for n, v in extra.items()}
+    columns = [*key, *measures]
+    names = ", ".join([*columns, *extra])
+    values = ", ".join([*(f"i.{c}" for c in columns), *(f"$extra_{n}" for n in extra)])
+    if all_new:
+        inserted = con.execute(
+            f"insert into {target} ({names}) select {values} from ({source}) i", params
+        ).fetchone()[0]
+        return LoadCounts(inserted=inserted)
     on_key = " and ".join(f"f.{k} = i.{k}" for k in key)
     differs = " or ".join(f"(i.{m} is not null and i.{m} is distinct from f.{m})" for m in measures)
     inserted, updated, same = con.execute(
@@ -198,7 +209,6 @@ def merge_facts(
         from ({source}) i left join {target} f on {on_key}
         """
     ).fetchone()
-    params = {f"extra_{n}": v for n, v in extra.items()}
     if updated:
         sets = ", ".join(
             [
@@ -211,9 +221,6 @@ def merge_facts(
             params,
         )
     if inserted:
-        columns = [*key, *measures]
-        names = ", ".join([*columns, *extra])
-        values = ", ".join([*(f"i.{c}" for c in columns), *(f"$extra_{n}" for n in extra)])
         con.execute(
             f"insert into {target} ({names}) select {values} from ({source}) i "
             f"anti join {target} f on {on_key}",

@@ -59,9 +59,26 @@ def load_assessments(con: duckdb.DuckDBPyConnection, table: str, job_id: int) ->
         key=KEY,
         measures=MEASURES,
         extra={"job_id": job_id},
+        all_new=not _may_overlap(con, added),
     )
     counts.added = added
     return counts
+
+
+def _may_overlap(con: duckdb.DuckDBPyConnection, added: dict) -> bool:
+    """Whether any stored score shares a school year, subject and season with this file; when
+    none does, every row is new and the merge skips its key comparisons (big first loads)."""
+    return bool(
+        con.execute(
+            "select exists (select 1 from assessments where list_contains($years, school_year) "
+            "and list_contains($subjects, subject) and list_contains($seasons, season))",
+            {
+                "years": added.get("school_years", []),
+                "subjects": added.get("subjects", []),
+                "seasons": added.get("seasons", []),
+            },
+        ).fetchone()[0]
+    )
 
 
 KIND = register_kind(
