@@ -197,13 +197,29 @@ def prepare(
     try:
         rows = stage_file(con, path, layout, work)
         progress("reading", 1.0)
-        planned = _plan(layout, file_name, preset, mapping, saved)
-        _refuse_if_unusable(layout, planned, rows)
-        progress("validating", 0.0)
-        checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
-        progress("validating", 1.0)
+        return _map_and_validate(con, staging, layout, file_name, rows, preset, mapping, saved,
+                                 progress)  # fmt: skip
     finally:
         con.close()
+
+
+def _map_and_validate(
+    con: duckdb.DuckDBPyConnection,
+    staging: Path,
+    layout: Layout,
+    file_name: str,
+    rows: int,
+    preset: str,
+    mapping: Any,
+    saved: dict[str, Preset] | None,
+    progress: Progress,
+) -> Prepared:
+    """The staged rows mapped with the chosen preset and checked (raw_rows already staged)."""
+    planned = _plan(layout, file_name, preset, mapping, saved)
+    _refuse_if_unusable(layout, planned, rows)
+    progress("validating", 0.0)
+    checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
+    progress("validating", 1.0)
     return Prepared(layout, planned, checked, staging)
 
 
@@ -549,14 +565,10 @@ def _prepare_staged(work, layout, meta, preset, mapping, saved, report) -> Prepa
     con = _staging_connection(staging)
     try:
         rows = con.execute(f"select count(*) from {RAW_TABLE}").fetchone()[0]
-        planned = _plan(layout, meta["file_name"], preset, mapping, saved)
-        _refuse_if_unusable(layout, planned, rows)
-        report("validating", 0.0)
-        checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
-        report("validating", 1.0)
+        return _map_and_validate(con, staging, layout, meta["file_name"], rows, preset, mapping,
+                                 saved, report)  # fmt: skip
     finally:
         con.close()
-    return Prepared(layout, planned, checked, staging)
 
 
 def _plan(layout: Layout, file_name: str, preset: str, mapping: Any, saved) -> Mapping:
