@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from core.narrative_groups import (
+    prior_list_items,
+    prior_rows,
+    standing_list_items,
+    standing_rows,
+)
 from core.narrative_inputs import (
     SEVERITY_ORDER,
     CohortFindings,
@@ -30,19 +36,16 @@ from core.narrative_text import (
     growth_short_of_expected,
     growth_weight,
     is_significant,
-    magnitude,
     num,
     pct,
     prior_is_real,
-    prior_sentence,
-    prior_weight,
-    standing_sentence,
     standing_verdict,
     standing_weight,
     subject_name,
 )
 
 MAX_FINDINGS = 10
+MAX_ALERTS = 4
 
 
 def template_narrative(findings: CohortFindings) -> Narrative:
@@ -140,7 +143,13 @@ def _prior_headline(findings: CohortFindings) -> str:
             f"Compared with {findings.prior[0].prior_year}, none of the differences is large "
             "enough to rule out chance."
         )
-    parts = [f"{c.subject} ({c.season}) shows a real {c.direction}" for c in real[:3]]
+    seasons: dict[tuple[str, str], list[str]] = {}
+    for c in real:
+        seasons.setdefault((c.subject, str(c.direction)), []).append(c.season)
+    parts = [
+        f"{subject} shows a real {direction} ({_join(windows)})"
+        for (subject, direction), windows in seasons.items()
+    ]
     return f"Compared with {real[0].prior_year}, " + _join(parts) + "."
 
 
@@ -158,9 +167,7 @@ def _by_importance(items: Iterable[tuple[str, float, str]]) -> list[str]:
 
 
 def key_findings(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
-    rows = [
-        (s.subject, standing_weight(s), standing_sentence(s, words)) for s in findings.standings
-    ]
+    rows = standing_rows(findings.standings, words)
     rows += [(g.subject, growth_weight(g), growth_sentence(g, words)) for g in findings.growth]
     rows += [
         (g.subject, gap_weight(g), gap_sentence(g, words)) for g in findings.gaps if gap_is_real(g)
@@ -179,12 +186,19 @@ def trend_sentence(points: list[TrendPoint]) -> str:
 
 
 def year_over_year(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
-    rows = [(c.subject, prior_weight(c), prior_sentence(c, words)) for c in findings.prior]
-    lines = _by_importance(rows)
+    lines = _by_importance(prior_rows(findings.prior, words))
     series: dict[tuple[str, str], list[TrendPoint]] = {}
     for point in sorted(findings.trend, key=lambda p: p.school_year):
         series.setdefault((point.subject, point.season), []).append(point)
-    lines += [trend_sentence(points) for points in series.values() if len(points) >= 3]
+    latest: dict[str, list[TrendPoint]] = {}
+    for (subject, season), points in series.items():  # the latest window with 3+ years
+        current = latest.get(subject)
+        later = current is None or SEASON_ORDER.get(season, -1) > SEASON_ORDER.get(
+            current[0].season, -1
+        )
+        if len(points) >= 3 and later:
+            latest[subject] = points
+    lines += [trend_sentence(points) for points in latest.values()]
     if not lines:
         lines.append(
             "No earlier year has enough results for this cohort's definition, so there is "
@@ -194,18 +208,10 @@ def year_over_year(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]
 
 
 def celebrate(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
-    items = [
-        f"{subject_name(s.subject)} ({s.season}) is above the national norm: {num(s.mean)} "
-        f"against {num(s.norm_mean)}."
-        for s in findings.standings
-        if s.category == "Above" and is_significant(s.p)
-    ]
-    items += [
-        f"{subject_name(c.subject)} ({c.season}) is up {num(c.diff)} points on {c.prior_year}, "
-        "a real improvement."
-        for c in findings.prior
-        if prior_is_real(c) and c.direction == "improvement"
-    ]
+    above = [s for s in findings.standings if s.category == "Above" and is_significant(s.p)]
+    items = standing_list_items(above, "above")
+    up = [c for c in findings.prior if prior_is_real(c) and c.direction == "improvement"]
+    items += prior_list_items(up, "improvement")
     items += [
         f"{subject_name(g.subject)}: students grew {num(g.mean_change)} points from "
         f"{g.from_label} to {g.to_label}, more than the expected {num(g.expected)}."
@@ -234,23 +240,22 @@ def celebrate(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
 
 
 def look_into(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
-    alerts = sorted(findings.alerts, key=lambda a: SEVERITY_ORDER.get(a.severity, 9))
-    items = [f"{a.severity.capitalize()}: {a.title.rstrip('.')}." for a in alerts]
+    concerns = [a for a in findings.alerts if a.severity != "info"]  # info is good news
+    alerts = sorted(concerns, key=lambda a: SEVERITY_ORDER.get(a.severity, 9))
+    items = [f"{a.severity.capitalize()}: {a.title.rstrip('.')}." for a in alerts[:MAX_ALERTS]]
+    if len(alerts) > MAX_ALERTS:
+        items.append(f"…and {len(alerts) - MAX_ALERTS} more alerts on the Insights page.")
     alerted = {(a.kind, a.subject, a.season) for a in findings.alerts}
-    items += [
-        f"{subject_name(s.subject)} ({s.season}) is below the national norm: {num(s.mean)} "
-        f"against {num(s.norm_mean)}, a {magnitude(s.effect_size)} gap."
-        for s in findings.standings
-        if s.category == "Below" and is_significant(s.p)
-    ]
-    items += [
-        f"{subject_name(c.subject)} ({c.season}) is down {num(abs(c.diff))} points on "
-        f"{c.prior_year}, a real decline."
+    below = [s for s in findings.standings if s.category == "Below" and is_significant(s.p)]
+    items += standing_list_items(below, "below")
+    down = [
+        c
         for c in findings.prior
         if prior_is_real(c)
         and c.direction == "decline"
         and ("decline", c.subject, c.season) not in alerted
     ]
+    items += prior_list_items(down, "decline")
     items += [_growth_concern(g) for g in findings.growth if _growth_concern(g)]
     items += [
         f"{g.group} in {g.subject}: {num(abs(g.gap))} points below the rest of the cohort"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from core.narrative_inputs import (
@@ -24,7 +25,19 @@ from core.narrative_inputs import (
 )
 from core.stats import magnitude
 
-TEMPLATE_GENERATOR = f"template v{GENERATOR_VERSION}"
+TEMPLATE_FILES = ("narrative_text.py", "narrative_groups.py", "narrative_template.py")
+
+
+def _template_fingerprint() -> str:
+    """A short hash of the template's source: a stored narrative written by an older wording is
+    rewritten (never served) after an upgrade, without anyone remembering to bump a version."""
+    digest = hashlib.sha256()
+    for name in TEMPLATE_FILES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:8]
+
+
+TEMPLATE_GENERATOR = f"template v{GENERATOR_VERSION}.{_template_fingerprint()}"
 SMALL_SAMPLE = 30
 SEASON_ORDER = {"fall": 0, "winter": 1, "spring": 2}
 SECTION_TITLES = (

@@ -29,6 +29,7 @@ from core.scope import Scope
 from core.stats import magnitude
 
 CHART_SCALE = 1.5
+PANELS_PER_ROW, PANEL_WIDTH = 3, 150  # px per panel of a faceted chart in the PDF
 CHART_TITLE = "Cohort mean and 95% CI against the national norm (black tick)"
 STANDARDS_COLUMNS = {
     "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
@@ -99,7 +100,12 @@ def chart_png(chart: Any) -> bytes:
     """An Altair chart as the page draws it, rendered offline by vl-convert."""
     import vl_convert
 
-    return vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=CHART_SCALE)
+    spec = chart.to_dict(validate=False)
+    if "facet" in spec and isinstance(spec.get("spec"), dict):
+        # Page layout only (same data and marks): three wider panels a row suit an A4 page.
+        spec["columns"] = PANELS_PER_ROW
+        spec["spec"]["width"] = PANEL_WIDTH
+    return vl_convert.vegalite_to_png(spec, scale=CHART_SCALE)
 
 
 def chart_images(standards: pd.DataFrame) -> tuple[tuple[str, bytes], ...]:

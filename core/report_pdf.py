@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from fpdf import FPDF
 
+from core.narrative_inputs import SEVERITY_ORDER
 from core.report_data import (
     CHART_SCALE,
     CohortSection,
@@ -144,17 +145,21 @@ def bullets(pdf: FPDF, items: Sequence[str], size: float = 9) -> None:
         pdf.ln(0.6)
 
 
-def column_widths(rows: list[list[str]]) -> list[float]:
-    """Widths (mm, summing to the text width) in proportion to each column's longest header word
-    and its (capped) longest value."""
-    header, body = rows[0], rows[1:]
-    weights = []
-    for index, title in enumerate(header):
-        word = max((len(w) for w in title.split()), default=1)
-        value = max((len(r[index]) for r in body), default=1)
-        weights.append(max(word * 1.3 + 1.5, min(value, 26), 4))
-    total = sum(weights)
-    return [WIDTH * w / total for w in weights]
+def column_widths(pdf: FPDF, header: list[str], body: list[list[str]], size: float) -> list[float]:
+    """Widths (mm, summing to the text width) from what each column must hold at this font: its
+    longest header word (bold) and its longest value (capped, longer text wraps)."""
+    pad = 2.0
+    needs = []
+    pdf.set_font(FONT, "B", size)
+    words = [max((pdf.get_string_width(w) for w in t.split()), default=4.0) for t in header]
+    pdf.set_font(FONT, "", size)
+    for index, word in enumerate(words):
+        value = max((pdf.get_string_width(r[index]) for r in body), default=0.0)
+        needs.append(max(word, min(value, 48.0)) + pad)
+    spare = WIDTH - sum(needs)
+    if spare >= 0:  # room to spare: give it to the columns that would wrap
+        return [n + spare / len(needs) for n in needs]
+    return [WIDTH * n / sum(needs) for n in needs]
 
 
 def wrap(pdf: FPDF, text: str, width: float) -> list[str]:
@@ -213,7 +218,7 @@ def table(pdf: FPDF, frame: pd.DataFrame, size: float = 7.2) -> None:
         [cell_text(v, c) for v, c in zip(values, frame.columns, strict=True)]
         for values in frame.itertuples(index=False)
     ]
-    widths = column_widths([header, *body])
+    widths = column_widths(pdf, header, body, size)
     aligns = ["R" if pd.api.types.is_numeric_dtype(frame[c]) else "L" for c in frame.columns]
     height = size * 0.42
     pdf.set_draw_color(200, 205, 212)
@@ -303,10 +308,11 @@ def summary_page(pdf: ReportPDF, report: Report) -> None:
     )
     pdf.ln(2)
     table(pdf, summary_table(report), size=7.5)
-    alerts = [(s.findings.label, a) for s in report.sections for a in s.findings.alerts]
+    found = {a.title: a for s in report.sections for a in s.findings.alerts}
+    alerts = sorted(found.values(), key=lambda a: SEVERITY_ORDER.get(a.severity, 9))
     if alerts:
         heading(pdf, "Alerts in these cohorts", size=11)
-        bullets(pdf, [f"{a.severity.capitalize()}: {a.title}" for _, a in alerts[:15]], size=8.5)
+        bullets(pdf, [f"{a.severity.capitalize()}: {a.title}" for a in alerts[:15]], size=8.5)
 
 
 def narrative_block(pdf: ReportPDF, section: CohortSection) -> None:
@@ -317,7 +323,12 @@ def narrative_block(pdf: ReportPDF, section: CohortSection) -> None:
     for title, items in story.sections():
         heading(pdf, title, size=10.5, space=1.5)
         bullets(pdf, items)
-    paragraph(pdf, f"Written by: {story.generator}", size=7, color=GREY)
+    writer = (
+        "Yardstick's built-in template (no AI)"
+        if story.generator.startswith("template")
+        else story.generator
+    )
+    paragraph(pdf, f"Written by {writer}.", size=7, color=GREY)
 
 
 def _columns(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
@@ -355,7 +366,8 @@ def render_pdf(report: Report) -> bytes:
     """The report as PDF bytes."""
     pdf = ReportPDF(report)
     cover(pdf, report)
-    summary_page(pdf, report)
+    if len(report.sections) > 1:  # one cohort: its own page is the summary
+        summary_page(pdf, report)
     for section in report.sections:
         cohort_pages(pdf, section)
     return bytes(pdf.output())
