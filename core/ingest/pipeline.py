@@ -1,8 +1,9 @@
 """import_file / replay / preview: the orchestration of detect → parse → validate → load.
 
 Two processes, one warehouse: the warehouse is opened three short times per import — to start
-the job (and answer "already imported"), to merge in ONE transaction, and (on failure) to record
-why. Detection, staging and validation run in a private staging DuckDB file next to the
+the job (status "pending"; or answer "already imported"), to merge in ONE transaction (status
+"running" while it loads, "completed" in the same commit), and on failure to record why
+("failed"). Detection, staging and validation run in a private staging DuckDB file next to the
 warehouse (data/staging/), so pages keep reading while a big file is parsed.
 """
 
@@ -299,6 +300,7 @@ def merge(
     mapping, validation = prepared.mapping, prepared.validation
     with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
         con.execute("set enable_progress_bar = false")  # stdout may carry --json
+        jobs.set_status(con, job_id, "running")  # pending while read and checked; now loading
         con.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
         install_macros(con)
         con.execute(
@@ -386,7 +388,7 @@ def _start(
             source=meta["origin"],
             remote_path=meta["remote_path"],
             user=meta["user"],
-            status="running" if known is None else "completed",
+            status="pending" if known is None else "completed",
         )
         if known is None:
             return job_id, None, saved
@@ -544,7 +546,7 @@ def replay(
                 source=meta["origin"],
                 remote_path=meta["remote_path"],
                 user=user,
-                status="running",
+                status="pending",
                 replay_of=int(file_id),
             )
         try:
