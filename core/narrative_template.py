@@ -244,7 +244,8 @@ def look_into(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
     alerts = sorted(concerns, key=lambda a: SEVERITY_ORDER.get(a.severity, 9))
     items = [f"{a.severity.capitalize()}: {a.title.rstrip('.')}." for a in alerts[:MAX_ALERTS]]
     if len(alerts) > MAX_ALERTS:
-        items.append(f"…and {len(alerts) - MAX_ALERTS} more alerts on the Insights page.")
+        more = len(alerts) - MAX_ALERTS
+        items.append(f"…and {more} more alert{'s' if more > 1 else ''} on the Insights page.")
     alerted = {(a.kind, a.subject, a.season) for a in findings.alerts}
     below = [s for s in findings.standings if s.category == "Below" and is_significant(s.p)]
     items += standing_list_items(below, "below")
