@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
-from core import users
+from core import db, users
 
 SCHOOLS = ("Lincoln Elementary", "Washington Elementary")
 # student, school, section, teacher, score (grade 3 math, spring 2024-2025)
@@ -51,3 +53,16 @@ def district(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     """bcrypt's cost is a security setting, not behaviour under test: keep the suite quick."""
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo district (two years, ~300 students a year) with its four demo accounts, all
+    with PASSWORD; one per test module, since the modules write to its audit log."""
+    from core.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "yardstick.duckdb"
+    load_demo(path, 7, students_per_year=300, years=2)
+    with db.connect(path) as con:
+        users.add_demo_users(con, PASSWORD, by="test")
+    return path

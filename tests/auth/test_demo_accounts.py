@@ -8,19 +8,14 @@ import pytest
 
 from core import audit, db, users
 from core.cohorts import CohortSpec, member_scores_sql
-from core.demo import load_demo
+from tests.auth.conftest import PASSWORD
 
-PASSWORD = "tidy river lantern 42"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo-accounts") / "yardstick.duckdb"
-    load_demo(path, 7, students_per_year=300, years=2)
-    with db.connect(path) as con:
-        users.add_demo_users(con, PASSWORD, by="test")
-    return path
+@pytest.fixture
+def demo(demo_warehouse):
+    return demo_warehouse
 
 
 def _visible_rows(con, scope) -> pd.DataFrame:
