@@ -38,6 +38,7 @@ from core.settings import min_group_size
 
 SEASON_ORDER = {season: i for i, season in enumerate(canonical.SEASONS)}
 GAP_YEARS_BACK = 2
+NO_GROWTH = "No earlier test window in {year} to measure growth from yet."
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
@@ -208,21 +209,31 @@ def _growth(row: dict[str, Any]) -> GrowthResult:
     )
 
 
+def growth_window(spec: CohortSpec, seasons: list[str]) -> tuple[str, str] | None:
+    """(from, to) seasons within the year: the cohort's last test window, and the first window
+    before it — the year's first window tested, or fall when the cohort is one season only."""
+    if len(spec.season) == 1:
+        to = spec.season[0]
+        start = canonical.SEASONS[0]
+        return None if to == start else (start, to)
+    if len(seasons) < 2:
+        return None
+    return seasons[0], seasons[-1]
+
+
 def growth(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, seasons: list[str]
 ) -> tuple[list[GrowthResult], int, list[str]]:
-    """Within-year growth from the first season tested to the last, for matched students."""
+    """Within-year growth of the same students (matched at both ends), per subject."""
     compute = _optional("core.growth", "matched_growth")
-    if compute is None or len(seasons) < 2:
-        note = [] if compute is None else [f"Only one test window in {year}: no growth yet."]
-        return [], 0, note
-    later = [s for s in seasons if not spec.season or s in spec.season]
-    if not later or later[-1] == seasons[0]:
-        return [], 0, []
-    rows = _rows(compute(con, spec, scope, (seasons[0], year), (later[-1], year)))
-    matched = [r for r in rows if (r.get("members") or 0) > 0]
+    window = growth_window(spec, seasons)
+    if compute is None or window is None:
+        return [], 0, [] if compute is None or spec.season else [NO_GROWTH.format(year=year)]
+    rows = _rows(compute(con, spec, scope, (window[0], year), (window[1], year)))
+    matched = [r for r in rows if (r.get("n") or 0) > 0 or _suppressed(r)]
     kept = [_growth(r) for r in matched if not _suppressed(r)]
-    return kept, sum(_suppressed(r) for r in matched), []
+    note = [] if matched else [NO_GROWTH.format(year=year)]
+    return kept, sum(_suppressed(r) for r in matched), note
 
 
 # --- subgroups -------------------------------------------------------------------------------
