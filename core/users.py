@@ -394,6 +394,18 @@ def lockout_policy(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return max(1, attempts), max(1, minutes)
 
 
+def set_lockout_policy(
+    con: duckdb.DuckDBPyConnection, attempts: int, minutes: int, *, by: str = "system"
+) -> None:
+    """Change how many failures in a row lock an account (3–20) and for how long (1–1440 min)."""
+    if not 3 <= int(attempts) <= 20 or not 1 <= int(minutes) <= 1440:
+        raise UserError("Lock after 3 to 20 failed attempts, for 1 to 1440 minutes (a day).")
+    settings.put(con, "lockout_attempts", int(attempts), user=by)
+    settings.put(con, "lockout_minutes", int(minutes), user=by)
+    detail = {"area": "sign-in", "lockout_attempts": int(attempts), "lockout_minutes": int(minutes)}
+    audit.log(con, by, "settings_change", detail)
+
+
 def _wrong_password(con: duckdb.DuckDBPyConnection) -> Access:
     attempts, minutes = lockout_policy(con)
     return Access(

@@ -140,3 +140,17 @@ with demo_tab, st.form("demo_accounts", clear_on_submit=True):
             lambda con: users.add_demo_users(con, demo_password, by=admin.username),
             "Demo accounts ready: " + ", ".join(users.DEMO_USERNAMES) + ".",
         )
+
+with st.expander("Lockout policy"):
+    with warehouse() as con:
+        attempts, minutes = users.lockout_policy(con)
+    with st.form("lockout"):
+        new_attempts = st.number_input("Failed attempts in a row", 3, 20, attempts)
+        new_minutes = st.number_input("Locked for (minutes)", 1, 1440, minutes)
+        if st.form_submit_button("Save policy"):
+            apply(
+                lambda con: users.set_lockout_policy(
+                    con, new_attempts, new_minutes, by=admin.username
+                ),
+                f"Accounts now lock after {new_attempts} failures for {new_minutes} minutes.",
+            )

@@ -149,13 +149,16 @@ def test_success_resets_the_count_and_reset_unlocks(con) -> None:
 
 
 def test_policy_comes_from_settings(con) -> None:
-    from core import settings
-
-    settings.put(con, "lockout_attempts", 2)
-    settings.put(con, "lockout_minutes", 60)
+    users.set_lockout_policy(con, 3, 60, by="boss")
+    assert users.lockout_policy(con) == (3, 60)
     users.add_user(con, "ana", "district_admin", PASSWORD)
     now = dt.datetime(2026, 3, 2, 9, 0)
-    assert _failures(con, "ana", 2, now).retry_at == dt.datetime(2026, 3, 2, 10, 0)
+    assert _failures(con, "ana", 2, now).reason == "wrong_password"
+    assert _failures(con, "ana", 1, now).retry_at == dt.datetime(2026, 3, 2, 10, 0)
+    change = audit.events(con, action="settings_change").iloc[0]
+    assert change["username"] == "boss" and json.loads(change["detail"])["lockout_attempts"] == 3
+    with pytest.raises(users.UserError, match="3 to 20"):
+        users.set_lockout_policy(con, 1, 60)
 
 
 def test_unknown_and_inactive_users(con) -> None:
