@@ -125,7 +125,11 @@ class Standards:
     min_n: int
 
     def labels(self) -> dict[str, str]:
-        out = {"norms": self.norm_set.label, "norms source": self.norm_set.source_note}
+        out = {
+            "norms": self.norm_set.label,
+            "norms values": self.norm_set.exactness,
+            "norms source": self.norm_set.source_note,
+        }
         if self.cut_set is not None:
             out["cut scores"] = self.cut_set.label
         if self.target_set is not None:

@@ -2,8 +2,10 @@
 (saved or quick cohorts), and copy its JSON spec for the command line."""
 
 import json
+import shlex
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core import saved_cohorts
 from core.settings import min_group_size
@@ -81,6 +83,13 @@ elif count.students == 0:
 else:
     st.warning(count.reason)
 st.caption(f"Results are reported only for groups of at least {minimum} students.")
+if st.button("See this cohort against the norms →", disabled=not count.students):
+    load_into_picker("standards", spec)
+    st.session_state["standards:source"] = "One cohort"
+    try:
+        st.switch_page("pages/standards.py")
+    except StreamlitAPIException:  # run outside the app's navigation (a bare page)
+        st.info("Loaded on the Standards page: open it from the menu.")
 
 with st.form("builder:save", border=True):
     name = st.text_input("Name", value=spec.name, placeholder="e.g. Grade 3 Lincoln ELL reading")
@@ -97,4 +106,4 @@ st.subheader("Spec (JSON)")
 text = json.dumps(spec.to_dict(), indent=2)
 st.code(text, language="json")
 st.caption("The same numbers from a shell:")
-st.code(f"python -m core standards --cohort '{spec.to_json()}' --json", language="bash")
+st.code(f"python -m core standards --cohort {shlex.quote(spec.to_json())} --json", language="bash")

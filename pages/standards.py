@@ -49,7 +49,8 @@ with warehouse() as con:
     header = cache.header(con, current, specs, by)
 
 st.caption(
-    f"Compared with **{header['norms']}** ({header['norms source']}). "
+    f"Compared with **{header['norms']}** (values: {header['norms values']}; sources on the "
+    "Standards & norms page). "
     + (f"Cut scores: {header['cut scores']}. " if "cut scores" in header else "")
     + (f"Targets: {header['targets']}. " if "targets" in header else "")
     + "Above / Below: a standardized difference of at least 0.2 with p < 0.05; "

@@ -35,6 +35,8 @@ def result_table(df: pd.DataFrame) -> None:
         label = LABELS.get(column, column.replace("share ", "% "))
         if column in PERCENT or column.startswith("share "):
             config[column] = st.column_config.NumberColumn(label, format="percent")
+        elif column in ("n", "df"):
+            config[column] = st.column_config.NumberColumn(label, format="%d")
         elif column in ("p", "p_adj"):
             config[column] = st.column_config.NumberColumn(label, format="%.4f")
         elif pd.api.types.is_float_dtype(shown[column]):

@@ -69,11 +69,14 @@ def test_builder_builds_counts_and_saves_the_brief_cohort(warehouse: Path) -> No
     assert "python -m core standards --cohort" in app.code[1].value
 
 
-def test_builder_loads_a_quick_cohort(warehouse: Path) -> None:
+def test_builder_loads_a_quick_cohort_and_hands_it_to_standards(warehouse: Path) -> None:
     app = page(BUILDER)
     button(app, "Load quick cohort").click().run()
     assert widget(app.multiselect, "builder:grade").value == ["K"]
     assert app.metric[0].value == "14"
+    button(app, "See this cohort against the norms →").click().run()
+    assert app.session_state["standards:pending"]["grade"] == "K"
+    assert not app.exception
 
 
 def test_standards_page_shows_table_verdicts_and_charts(warehouse: Path) -> None:
