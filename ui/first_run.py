@@ -17,30 +17,36 @@ def setup_screen() -> None:
         "data, manages users and changes settings. There is no default password: choose one now."
     )
     st.caption(users.PASSWORD_RULE)
+    with warehouse() as con:
+        loaded = len(users.school_choices(con))
     with st.form("first_run"):
         username = st.text_input("Username", placeholder="e.g. dana.reyes")
         name = st.text_input("Full name")
         email = st.text_input("E-mail (optional)")
         password = st.text_input("Choose a password", type="password")
         repeat = st.text_input("Repeat the password", type="password")
-        st.markdown("**Demo district** — synthetic students, safe to explore and to show others.")
-        load_demo = st.checkbox("Load the demo district")
+        if loaded:
+            st.markdown(f"**Data** — the warehouse already holds {loaded} schools.")
+            load_demo = False
+        else:
+            st.markdown("**Demo district** — synthetic students, safe to explore and to show.")
+            load_demo = st.checkbox("Load the demo district")
         demo_password = st.text_input(
             "Password for the four demo accounts (optional)",
             type="password",
             help="Creates demo-district, demo-principal, demo-teacher and demo-viewer — one per "
-            "role, each seeing a different slice of the demo district — all with this password. "
+            "role, each seeing a different slice of the district — all with this password. "
             "Leave empty to skip.",
         )
         submitted = st.form_submit_button("Create the account", type="primary")
     if submitted:
-        _create(username, name, email, password, repeat, load_demo, demo_password)
+        _create(username, name, email, password, repeat, load_demo, demo_password, loaded > 1)
 
 
-def _problem(password: str, repeat: str, load_demo: bool, demo_password: str) -> str | None:
+def _problem(password: str, repeat: str, districts: bool, demo_password: str) -> str | None:
     if password != repeat:
         return "The two passwords differ; type the same password twice."
-    if demo_password and not load_demo:
+    if demo_password and not districts:
         return "Demo accounts need the demo district: tick “Load the demo district” too."
     if demo_password:
         try:
@@ -58,8 +64,9 @@ def _create(
     repeat: str,
     load_demo: bool,
     demo_password: str,
+    has_district: bool,
 ) -> None:
-    problem = _problem(password, repeat, load_demo, demo_password)
+    problem = _problem(password, repeat, load_demo or has_district, demo_password)
     try:
         if problem:
             raise users.UserError(problem)
@@ -70,20 +77,26 @@ def _create(
         return
     done = f"Account {admin.username} created."
     if load_demo:
-        done += " " + _load_demo(admin.username, demo_password)
+        done += " " + _load_demo()
+    if demo_password:
+        done += " " + _demo_accounts(admin.username, demo_password)
     flash("success", f"{done} Sign in below.")
     st.rerun()
 
 
-def _load_demo(admin: str, demo_password: str) -> str:
-    """Load the demo district (core.demo, imported only when asked) and its accounts."""
+def _load_demo() -> str:
+    """Load the demo district (core.demo, imported only when asked)."""
     from core.demo import load_demo
 
     with st.spinner("Loading the demo district… (a few seconds)"):
         summary = load_demo(db_path())
-    text = f"Demo district loaded ({summary.get('students', '?')} students)."
-    if demo_password:
+    return f"Demo district loaded ({summary.get('students', '?')} students)."
+
+
+def _demo_accounts(admin: str, password: str) -> str:
+    try:
         with warehouse() as con:
-            created = users.add_demo_users(con, demo_password, by=admin)
-        text += " Demo accounts: " + ", ".join(u.username for u in created) + "."
-    return text
+            created = users.add_demo_users(con, password, by=admin)
+    except users.UserError as exc:
+        return f"No demo accounts: {exc}"
+    return "Demo accounts: " + ", ".join(u.username for u in created) + "."

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import audit, db, users
+from tests.auth.conftest import seed_district
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "tidy river lantern 42"
@@ -70,3 +71,24 @@ def test_setup_with_demo_district_and_accounts(db_path: Path) -> None:
         assert con.execute("select count(*) from assessments").fetchone()[0] > 10_000
         first = audit.events(con, action="user_change", username="first-run setup")
     assert len(first) == 1
+
+
+def test_setup_on_a_loaded_warehouse_offers_demo_accounts_only(db_path: Path) -> None:
+    with db.connect(db_path) as con:
+        seed_district(con)
+    app = setup_screen(db_path)
+    assert not app.checkbox  # nothing to load: the district is there
+    fill(
+        app,
+        Username="dana",
+        **{
+            "Choose a password": PASSWORD,
+            "Repeat the password": PASSWORD,
+            "Password for the four demo accounts (optional)": "demo passphrase 2025",
+        },
+    )
+    app.button[0].click().run()
+    assert not app.exception and not app.error
+    assert "Demo accounts: demo-district, demo-principal" in app.success[0].value
+    with db.connect(db_path) as con:
+        assert users.scope_for_username(con, "demo-teacher").sections == ("L-3A",)
