@@ -41,7 +41,7 @@ GAP_YEARS_BACK = 2
 NO_GROWTH = "No earlier test window in {year} to measure growth from yet."
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
+def optional_function(module: str, name: str) -> Callable[..., Any] | None:
     """A colleague's function when its module exists (areas land independently)."""
     try:
         return getattr(importlib.import_module(module), name, None)
@@ -71,7 +71,7 @@ def current_year(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope)
     """The spec's school year (the latest if several), else the latest year it has data."""
     if spec.school_year:
         return max(spec.school_year)
-    available = _optional("core.compare", "available_years")
+    available = optional_function("core.compare", "available_years")
     years = available(con, spec, scope) if available else []
     return max(years) if years else None
 
@@ -125,7 +125,7 @@ def pooled_standards(
     con: duckdb.DuckDBPyConnection, specs: list[CohortSpec], scope: Scope
 ) -> list[pd.DataFrame | None]:
     """Each cohort's pooled standards rows, from one query for all of them."""
-    compute = _optional("core.standards", "cohort_vs_norm")
+    compute = optional_function("core.standards", "cohort_vs_norm")
     if compute is None or not specs:
         return [None] * len(specs)
     frame = compute(con, specs, scope, by=())
@@ -161,7 +161,7 @@ def prior_years(
     """Last year's comparison, the yearly means, and how many comparisons were suppressed — from
     one call made exactly as the prior cohorts page makes it (every earlier year, so the
     correction for many comparisons is the page's)."""
-    compute = _optional("core.compare", "prior_year_comparison")
+    compute = optional_function("core.compare", "prior_year_comparison")
     if compute is None:
         return [], [], 0
     rows = _rows(compute(con, spec, scope))
@@ -225,7 +225,7 @@ def growth(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, seasons: list[str]
 ) -> tuple[list[GrowthResult], int, list[str]]:
     """Within-year growth of the same students (matched at both ends), per subject."""
-    compute = _optional("core.growth", "matched_growth")
+    compute = optional_function("core.growth", "matched_growth")
     window = growth_window(spec, seasons)
     if compute is None or window is None:
         return [], 0, [] if compute is None or spec.season else [NO_GROWTH.format(year=year)]
@@ -285,8 +285,8 @@ def gaps(
     """Subgroup gaps in the cohort's latest test window of `year` — asked for exactly as the
     subgroups page asks (so the correction for many comparisons is the page's) — with the trend
     since two years earlier where that year has the gap too."""
-    compute = _optional("core.subgroups", "subgroup_gaps")
-    change = _optional("core.subgroups", "gap_change")
+    compute = optional_function("core.subgroups", "subgroup_gaps")
+    change = optional_function("core.subgroups", "gap_change")
     if compute is None or season is None:
         return [], 0
     frame = compute(con, spec, scope)
@@ -345,7 +345,7 @@ def alerts_for(spec: CohortSpec, alerts: pd.DataFrame | None) -> list[AlertItem]
 
 def scope_alerts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame | None:
     """Every current alert within the scope (compute once, pass to several gather calls)."""
-    compute = _optional("core.alerts", "current_alerts")
+    compute = optional_function("core.alerts", "current_alerts")
     return compute(con, scope) if compute else None
 
 

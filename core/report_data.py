@@ -10,7 +10,6 @@ so a PDF, a workbook and the page always show the same values.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +20,13 @@ import pandas as pd
 from core import settings
 from core.cohorts import CohortSpec
 from core.narrative import narrative_for
-from core.narrative_gather import current_year, gather_findings, pooled_standards, scope_alerts
+from core.narrative_gather import (
+    current_year,
+    gather_findings,
+    optional_function,
+    pooled_standards,
+    scope_alerts,
+)
 from core.narrative_inputs import CohortFindings
 from core.narrative_template import headline_standings
 from core.narrative_text import Narrative, prior_is_real, standing_verdict
@@ -71,13 +76,6 @@ class Report:
         return sorted(named)
 
 
-def _optional(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-
-
 def scope_label(scope: Scope) -> str:
     if scope.schools is None and scope.sections is None:
         return "the whole district"
@@ -90,7 +88,7 @@ def scope_label(scope: Scope) -> str:
 
 
 def _standards_frame(con: Any, specs: Sequence[CohortSpec], scope: Scope) -> pd.DataFrame:
-    compute = _optional("core.standards", "cohort_vs_norm")
+    compute = optional_function("core.standards", "cohort_vs_norm")
     if compute is None or not specs:
         return pd.DataFrame(columns=["cohort_index", *STANDARDS_COLUMNS])
     return compute(con, list(specs), scope)
@@ -110,7 +108,7 @@ def chart_png(chart: Any) -> bytes:
 
 def chart_images(standards: pd.DataFrame) -> tuple[tuple[str, bytes], ...]:
     """The standards page's chart of these rows as PNG (none when nothing is reportable)."""
-    chart = _optional("core.charts_standards", "norm_comparison_chart")
+    chart = optional_function("core.charts_standards", "norm_comparison_chart")
     shown = standards[~standards["suppressed"].astype(bool)] if len(standards) else standards
     if chart is None or shown.empty or shown["norm_mean"].isna().all():
         return ()
