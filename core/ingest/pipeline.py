@@ -322,7 +322,9 @@ def merge(
                     {"job": job_id},
                 )
                 _complete_job(con, job_id, file_id, prepared, counts)
-                audit.log(con, meta["user"], "import", _audit_detail(meta, counts, file_id))
+                detail = _attempt(meta, job_id, "completed", "")
+                detail.update(file_id=file_id, inserted=counts.inserted, updated=counts.updated)
+                audit.log(con, meta["user"], "import", detail)
         finally:
             con.execute("drop view if exists ingest_clean")
             con.execute("drop view if exists ingest_typed")
@@ -358,17 +360,6 @@ def _complete_job(con, job_id: int, file_id: int, prepared: Prepared, counts: An
     )
 
 
-def _audit_detail(meta: dict[str, Any], counts: Any, file_id: int | None) -> dict:
-    return {
-        "file": meta["file_name"],
-        "source": meta["origin"],
-        "remote_path": meta["remote_path"],
-        "file_id": file_id,
-        "inserted": counts.inserted,
-        "updated": counts.updated,
-    }
-
-
 def _start(
     warehouse: Path, sha: str, meta: dict[str, Any]
 ) -> tuple[int, jobs.JobSummary | None, dict[str, Preset]]:
@@ -402,12 +393,26 @@ def _start(
             "where job_id = $j",
             {"f": file_id, "m": message, "now": jobs.now(), "j": job_id},
         )
+        audit.log(con, meta["user"], "import", _attempt(meta, job_id, "completed", message))
         return job_id, jobs.job_summary(con, job_id, already_imported=True), saved
 
 
-def _record_failure(warehouse: Path, job_id: int, message: str) -> None:
-    with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
+def _record_failure(warehouse: Path, job_id: int, message: str, meta: dict[str, Any]) -> None:
+    """The job says why it failed; the attempt is audited like every import."""
+    with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con, transaction(con):
         jobs.fail_job(con, job_id, message)
+        audit.log(con, meta.get("user"), "import", _attempt(meta, job_id, "failed", message))
+
+
+def _attempt(meta: dict[str, Any], job_id: int, status: str, message: str) -> dict:
+    return {
+        "file": meta.get("file_name"),
+        "source": meta.get("origin"),
+        "remote_path": meta.get("remote_path"),
+        "job_id": job_id,
+        "status": status,
+        "message": message,
+    }
 
 
 def import_file(
@@ -470,11 +475,11 @@ def _run(warehouse, path, work, job_id, meta, preset, mapping, saved, report) ->
         return summary
     except (FileRefused, ValueError, json.JSONDecodeError) as exc:
         _discard(raw_path, raw_created)
-        _record_failure(warehouse, job_id, str(exc))
+        _record_failure(warehouse, job_id, str(exc), meta)
         return _failed_summary(warehouse, job_id)
     except BaseException as exc:
         _discard(raw_path, raw_created)
-        _record_failure(warehouse, job_id, f"The import failed: {exc}")
+        _record_failure(warehouse, job_id, f"The import failed: {exc}", meta)
         raise
 
 
@@ -556,7 +561,7 @@ def replay(
             report("loading", 1.0)
             return summary
         except (FileRefused, ValueError) as exc:
-            _record_failure(warehouse, job_id, str(exc))
+            _record_failure(warehouse, job_id, str(exc), meta)
             return _failed_summary(warehouse, job_id)
     finally:
         shutil.rmtree(work, ignore_errors=True)

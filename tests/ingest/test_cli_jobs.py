@@ -121,3 +121,21 @@ def test_job_of_a_dead_process_is_marked_failed(db_path: Path) -> None:
         assert reap_dead_jobs(con) == 1
         statuses = dict(con.execute("select job_id, status from import_jobs").fetchall())
     assert statuses == {job_id: "failed", mine: "running"}
+
+
+def test_every_import_attempt_is_audited(db_path: Path, tmp_path: Path) -> None:
+    import_file(VARIANTS / "basic.csv", db=db_path, origin="upload", user="ann")
+    import_file(VARIANTS / "basic.csv", db=db_path, origin="upload", user="ann")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    import_file(empty, db=db_path, origin="cli", user="bob")
+    with db.connect(db_path) as con:
+        rows = con.execute(
+            "select username, detail->>'file', detail->>'status', detail->>'inserted' "
+            "from audit_log where action = 'import' order by event_id"
+        ).fetchall()
+    assert rows == [
+        ("ann", "basic.csv", "completed", "6"),
+        ("ann", "basic.csv", "completed", None),
+        ("bob", "empty.csv", "failed", None),
+    ]
