@@ -4,7 +4,7 @@ Two processes, one warehouse: the warehouse is opened three short times per impo
 the job (status "pending"; or answer "already imported"), to merge in ONE transaction (status
 "running" while it loads, "completed" in the same commit), and on failure to record why
 ("failed"). Detection, staging and validation run in a private staging DuckDB file next to the
-warehouse (data/staging/), so pages keep reading while a big file is parsed.
+warehouse (<warehouse folder>/staging/), so pages keep reading while a big file is parsed.
 """
 
 from __future__ import annotations
