@@ -135,3 +135,20 @@ def test_the_cli_writes_the_pdf_and_audits_it(tmp_path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert failed.returncode == 1 and failed.stderr.startswith("error: Name at least one cohort")
+
+
+def test_the_cli_takes_saved_and_quick_cohorts(warehouse) -> None:
+    import argparse
+
+    from core.cli import CommandError
+    from core.commands.report import _specs
+    from core.saved_cohorts import save_cohort
+
+    save_cohort(warehouse, DISTRICT, "Lincoln threes", LINCOLN_3.replace(name=""))
+    args = argparse.Namespace(cohort=[GRADE_4.to_json()], saved=["Lincoln threes"], quick=YEAR)
+    specs = _specs(args, warehouse, DISTRICT)
+    assert specs[0] == GRADE_4 and specs[1].name == "Lincoln threes"
+    quick = specs[2:]
+    assert {s.school_year for s in quick} == {(YEAR,)} and len(quick) == 6  # 3 schools × 2 grades
+    with pytest.raises(CommandError, match="No saved cohort|not found|no cohort"):
+        _specs(argparse.Namespace(cohort=[], saved=["nope"], quick=None), warehouse, DISTRICT)
