@@ -6,6 +6,7 @@ from core.insights import insight_feed, narrate_cohorts, quick_cohorts_of
 from ui import cached
 from ui.cohort_widgets import picker_choices
 from ui.insight_panels import alert_card, narrative_card
+from ui.report_button import report_download
 from ui.session import scope, warehouse
 
 ALL = "All"
@@ -23,6 +24,14 @@ years = [ALL, *reversed(options.school_years)]
 year = left.selectbox("School year", years, index=min(1, len(years) - 1), key="insights:year")
 school = middle.selectbox("School", [ALL, *options.schools], key="insights:school")
 subject = right.selectbox("Subject", [ALL, *options.subjects], key="insights:subject")
+
+if year != ALL:
+    with warehouse() as con:
+        year_cohorts = quick_cohorts_of(con, current, year)
+    if school != ALL:
+        year_cohorts = [c for c in year_cohorts if c.schools == (school,)]
+    st.caption(f"Report of every grade × school cohort of {year} shown here ({len(year_cohorts)}):")
+    report_download(year_cohorts, key="insights:year-report")
 
 if year != ALL and st.button(f"✍️ Write narratives for every grade × school cohort of {year}"):
     bar = st.progress(0.0, text="Writing narratives…")
