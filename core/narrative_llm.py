@@ -28,7 +28,7 @@ from core.secrets import SecretError
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT = 10.0
 SECTION_KEYS = ("key_findings", "year_over_year", "celebrate", "look_into", "next_steps")
-SIZE_FIELDS = ("n", "n_a", "n_b", "n_group", "students")
+SIZE_FIELDS = ("n", "n_a", "n_b", "n_group", "n_rest", "students")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _TOKEN = re.compile(r"[\w'-]+")
 # Words a summary may use as numbers without them being in the input (counts, the 95% rule).

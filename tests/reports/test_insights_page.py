@@ -82,3 +82,33 @@ def test_the_report_button_builds_an_audited_file(warehouse_file) -> None:
         ).fetchone()[0]
     assert data.startswith(b"%PDF") and logged >= 1
     assert file_name([spec], "pdf") == "yardstick-report-grade-4-2024-2025.pdf"
+
+
+def _panel_script() -> None:
+    import streamlit as st
+
+    from core.cohorts import CohortSpec
+    from ui.narrative_panel import narrative_panel
+
+    spec = CohortSpec.from_dict(
+        {"grade": "3", "school_year": "2024-2025", "schools": ["Lincoln Elementary"]}
+    )
+    narrative_panel(spec, st.session_state["scope"])
+
+
+def test_the_narrative_panel_shows_the_stored_narrative(warehouse_file) -> None:
+    app = AppTest.from_function(_panel_script, default_timeout=120)
+    app.session_state["scope"] = Scope(username="ada")
+    app.session_state["username"] = "ada"
+    app.run()
+    assert not app.exception
+    assert "Grade 3 · 2024-2025 · Lincoln Elementary" in app.markdown[0].value
+    assert [b.label for b in app.get("download_button")][0].endswith("(PDF)")
+
+    def written() -> int:
+        with db.connect(warehouse_file) as con:
+            return con.execute("select count(*) from narratives").fetchone()[0]
+
+    before = written()
+    app.run()  # a rerun reads the cache: nothing is gathered or written again
+    assert not app.exception and written() == before >= 1
