@@ -1,0 +1,43 @@
+"""A principal downloads the PDF report from the Insights page in a real browser: the file is
+built on click, holds their school only, and the download is audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from core import db, users
+from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
+from tests.reports.seed import seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+def test_a_principal_downloads_the_report(tmp_path: Path, streamlit_app, browser_page) -> None:
+    warehouse = tmp_path / "yardstick.duckdb"
+    with db.connect(warehouse) as con:
+        seed(con)
+        users.add_user(con, "pat", "school_admin", PASSWORD, schools=["Lincoln Elementary"])
+    app = streamlit_app(warehouse)
+    page = browser_page
+    page.goto(app.url)
+    sign_in(page, "pat", PASSWORD)
+    signed_in(page, "pat")
+    page.get_by_role("link", name="Insights").click()
+    button = page.get_by_role("button", name="Download report (PDF)").first
+    expect(button).to_be_visible(timeout=60_000)
+    with page.expect_download(timeout=120_000) as download:
+        button.click()
+    saved = tmp_path / "report.pdf"
+    download.value.save_as(saved)
+    text = "\n".join(p.extract_text() for p in PdfReader(saved).pages)
+    assert "Lincoln Elementary" in text and "Roosevelt" not in text and "Tiny" not in text
+    assert download.value.suggested_filename.startswith("yardstick-report-")
+    with db.connect(warehouse) as con:
+        logged = con.execute(
+            "select count(*) from audit_log where action = 'report_download' and username = 'pat'"
+        ).fetchone()[0]
+    assert logged == 1
