@@ -24,7 +24,18 @@ def failures_logged(warehouse: Path, username: str) -> int:
         ).fetchone()[0]
 
 
+def settle(page) -> None:
+    """Wait until the page is idle. The cookie component reruns the app once it has loaded; a
+    form submitted during that rerun is dropped by Streamlit, as any form submitted while a run
+    is cut short (a person types slower than that; a test or a password manager's auto-submit
+    does not)."""
+    cookie_manager = page.frame_locator('iframe[title$="CookieManager.cookie_manager"]')
+    cookie_manager.locator("#root > *").first.wait_for(state="attached")
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
 def sign_in(page, username: str, password: str) -> None:
+    settle(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
