@@ -157,20 +157,21 @@ def _comparison(row: dict[str, Any]) -> YearComparison:
 
 def prior_years(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
-) -> tuple[list[YearComparison], list[TrendPoint], int]:
+) -> tuple[list[YearComparison], list[TrendPoint], int, pd.DataFrame | None]:
     """Last year's comparison, the yearly means, and how many comparisons were suppressed — from
     one call made exactly as the prior cohorts page makes it (every earlier year, so the
     correction for many comparisons is the page's)."""
     compute = optional_function("core.compare", "prior_year_comparison")
     if compute is None:
-        return [], [], 0
-    rows = _rows(compute(con, spec, scope))
+        return [], [], 0, None
+    frame = compute(con, spec, scope)
+    rows = _rows(frame)
     usable = [r for r in rows if (r.get("n_b") or 0) > 0 and (r.get("n_a") or 0) > 0]
     shown = [r for r in usable if not _suppressed(r)]
     last_year = [_comparison(r) for r in shown if r.get("years_back") == 1]
     last_year.sort(key=lambda c: (c.subject, SEASON_ORDER.get(c.season, 9)))
     hidden = sum(_suppressed(r) for r in usable if r.get("years_back") == 1)
-    return last_year, trend_points(shown), hidden
+    return last_year, trend_points(shown), hidden, frame
 
 
 def trend_points(rows: list[dict[str, Any]]) -> list[TrendPoint]:
@@ -281,17 +282,17 @@ def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
 
 def gaps(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, season: str | None
-) -> tuple[list[SubgroupGap], int]:
+) -> tuple[list[SubgroupGap], int, pd.DataFrame | None]:
     """Subgroup gaps in the cohort's latest test window of `year` — asked for exactly as the
     subgroups page asks (so the correction for many comparisons is the page's) — with the trend
     since two years earlier where that year has the gap too."""
     compute = optional_function("core.subgroups", "subgroup_gaps")
     change = optional_function("core.subgroups", "gap_change")
     if compute is None or season is None:
-        return [], 0
+        return [], 0, None
     frame = compute(con, spec, scope)
     if frame is None or frame.empty:
-        return [], 0
+        return [], 0, None
     earlier_year = canonical.previous_year(year, GAP_YEARS_BACK)
     earlier = {}
     if change is not None and (frame["school_year"] == earlier_year).any():
@@ -303,7 +304,7 @@ def gaps(
         for r in rows
         if not _suppressed(r)
     ]
-    return kept, sum(_suppressed(r) for r in rows)
+    return kept, sum(_suppressed(r) for r in rows), frame[frame["school_year"] == year]
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -374,12 +375,14 @@ def gather_findings(
     alerts: pd.DataFrame | None = None,
     standards: pd.DataFrame | None = None,
     year: str | None = None,
+    frames: dict[str, pd.DataFrame | None] | None = None,
 ) -> CohortFindings:
     """Everything a narrative of `spec` may say, computed within `scope` by the owning modules.
 
     A report of many cohorts passes what it computed once for all of them: `alerts` (the scope's
     current alerts), `standards` (this cohort's pooled standards rows) and `year` (its current
-    school year); otherwise each is computed here."""
+    school year); otherwise each is computed here. `frames`, when given, receives the tables the
+    pages draw their charts from ("prior": the prior-years comparison, "gaps": this year's gaps)."""
     year = year or current_year(con, spec, scope)
     base = _base(con, spec, scope, year)
     if year is None or base.n_students < base.min_n:
@@ -388,10 +391,14 @@ def gather_findings(
     if standards is None:
         standards = pooled_standards(con, [now], scope)[0]
     found_standings, hidden_std, missing = standings(standards)
-    found_prior, points, hidden_prior = prior_years(con, now, scope)
+    found_prior, points, hidden_prior, prior_frame = prior_years(con, now, scope)
     seasons = seasons_tested(standards)
     found_growth, hidden_growth, growth_notes = growth(con, now, scope, year, seasons)
-    found_gaps, hidden_gaps = gaps(con, now, scope, year, seasons[-1] if seasons else None)
+    found_gaps, hidden_gaps, gap_frame = gaps(
+        con, now, scope, year, seasons[-1] if seasons else None
+    )
+    if frames is not None:
+        frames.update(prior=prior_frame, gaps=gap_frame)
     if alerts is None:
         alerts = scope_alerts(con, scope)
     return replace(

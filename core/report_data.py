@@ -36,6 +36,11 @@ from core.stats import magnitude
 CHART_SCALE = 1.5
 PANELS_PER_ROW, PANEL_WIDTH = 3, 150  # px per panel of a faceted chart in the PDF
 CHART_TITLE = "Cohort mean and 95% CI against the national norm (black tick)"
+PRIOR_TITLE = "This year's mean beside each earlier year's (95% CI), coloured by the comparison"
+GAPS_TITLE = "Each subgroup's gap to the rest of the cohort, with its 95% CI"
+# vl-convert draws one chart at a time (~0.2–0.5 s each): a report of more cohorts than this
+# keeps each cohort's standards chart and the tables, so 30 cohorts still render in seconds.
+MAX_ALL_CHARTS = 5
 STANDARDS_COLUMNS = {
     "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
     "season": "Season", "n": "Students", "mean": "Mean", "sd": "SD", "median": "Median",
@@ -55,8 +60,14 @@ class CohortSection:
 
     @property
     def charts(self) -> tuple[tuple[str, bytes], ...]:
-        """The page's charts of this cohort as (title, PNG) — waits for the renderer."""
-        return self.images.result() if self.images is not None else ()
+        """The pages' charts of this cohort as (title, PNG) — waits for the renderer."""
+        found = self.images.result() if self.images is not None else ()
+        return tuple((title, png) for _, title, png in found)
+
+    def charts_of(self, kind: str) -> list[tuple[str, bytes]]:
+        """The charts of one table: "standards", "prior" or "gaps"."""
+        found = self.images.result() if self.images is not None else ()
+        return [(title, png) for key, title, png in found if key == kind]
 
 
 @dataclass(frozen=True)
@@ -99,20 +110,52 @@ def chart_png(chart: Any) -> bytes:
     import vl_convert
 
     spec = chart.to_dict(validate=False)
-    if "facet" in spec and isinstance(spec.get("spec"), dict):
+    inner = spec.get("spec")
+    if "facet" in spec and isinstance(inner, dict) and "width" not in inner:
         # Page layout only (same data and marks): three wider panels a row suit an A4 page.
         spec["columns"] = PANELS_PER_ROW
         spec["spec"]["width"] = PANEL_WIDTH
     return vl_convert.vegalite_to_png(spec, scale=CHART_SCALE)
 
 
-def chart_images(standards: pd.DataFrame) -> tuple[tuple[str, bytes], ...]:
-    """The standards page's chart of these rows as PNG (none when nothing is reportable)."""
-    chart = optional_function("core.charts_standards", "norm_comparison_chart")
-    shown = standards[~standards["suppressed"].astype(bool)] if len(standards) else standards
-    if chart is None or shown.empty or shown["norm_mean"].isna().all():
-        return ()
-    return ((CHART_TITLE, chart_png(chart(standards))),)
+def _reportable(frame: pd.DataFrame | None, value: str) -> bool:
+    if frame is None or frame.empty or value not in frame:
+        return False
+    return bool((~frame["suppressed"].astype(bool) & frame[value].notna()).any())
+
+
+@dataclass(frozen=True)
+class ChartJob:
+    """What one cohort's charts are drawn from (the pages' own tables)."""
+
+    standards: pd.DataFrame
+    prior: pd.DataFrame | None
+    gaps: pd.DataFrame | None
+    spec: CohortSpec
+    scope: Scope
+    cursor: Any  # a cursor of its own: the job runs in the chart worker's thread
+    every_chart: bool = True  # False: the standards chart only (a report of many cohorts)
+
+
+def chart_images(job: ChartJob) -> tuple[tuple[str, str, bytes], ...]:
+    """The pages' charts of one cohort as PNG: standards, earlier years, subgroup gaps — each
+    only when it has something reportable (charts never show what the tables hide)."""
+    try:
+        images = []
+        norm_chart = optional_function("core.charts_standards", "norm_comparison_chart")
+        if norm_chart is not None and _reportable(job.standards, "norm_mean"):
+            images.append(("standards", CHART_TITLE, chart_png(norm_chart(job.standards))))
+        prior_chart = optional_function("core.charts_compare", "prior_year_chart")
+        trend = optional_function("core.compare", "yearly_trend")
+        if job.every_chart and prior_chart and trend and _reportable(job.prior, "diff"):
+            years = trend(job.cursor, job.spec.replace(school_year=None), job.scope)
+            images.append(("prior", PRIOR_TITLE, chart_png(prior_chart(years, job.prior))))
+        gap_chart = optional_function("core.charts_compare", "gap_chart")
+        if job.every_chart and gap_chart is not None and _reportable(job.gaps, "gap"):
+            images.append(("gaps", GAPS_TITLE, chart_png(gap_chart(job.gaps))))
+        return tuple(images)
+    finally:
+        job.cursor.close()
 
 
 def build_report(
@@ -140,20 +183,26 @@ def build_report(
     # A cohort of one year, one school and one grade has the same rows split or pooled.
     pinned = all(len(s.school_year) == len(s.schools) == len(s.grade) == 1 for s in current)
     pooled = cohort_rows if pinned else pooled_standards(con, current, scope)
-    # vl-convert releases the GIL: charts render in a worker while the cohorts are gathered.
+    # vl-convert releases the GIL: each cohort's charts render in a worker while the next
+    # cohort is gathered.
     painter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-charts")
-    images = [painter.submit(chart_images, rows) if charts else None for rows in cohort_rows]
-    painter.shutdown(wait=False)
-    found = [
-        gather_findings(con, spec, scope, alerts=alerts, standards=rows, year=year)
-        for spec, rows, year in zip(specs, pooled, years, strict=True)
-    ]
     sections = []
-    for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
+    for index, spec in enumerate(specs):
+        frames: dict[str, pd.DataFrame | None] = {}
+        findings = gather_findings(
+            con, spec, scope, alerts=alerts, standards=pooled[index], year=years[index],
+            frames=frames,
+        )  # fmt: skip
         story = narrative_for(con, spec, scope, findings=findings, use_model=use_model)
         rows = cohort_rows[index].iloc[0:0] if findings.suppressed else cohort_rows[index]
-        chart = None if findings.suppressed else images[index]
-        sections.append(CohortSection(current[index], findings, story, rows, chart))
+        images = None
+        if charts and not findings.suppressed:
+            job = ChartJob(rows, frames.get("prior"), frames.get("gaps"), current[index], scope,
+                           con.cursor(), len(specs) <= MAX_ALL_CHARTS)  # fmt: skip
+            images = painter.submit(chart_images, job)
+        sections.append(CohortSection(current[index], findings, story, rows, images))
+    painter.shutdown(wait=False)
+    found = [section.findings for section in sections]
     norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
     return Report(
         title=title or (specs[0].label() if len(specs) == 1 else f"{len(specs)} cohorts"),

@@ -21,6 +21,7 @@ from fpdf import FPDF
 from core.narrative_inputs import SEVERITY_ORDER
 from core.report_data import (
     CHART_SCALE,
+    MAX_ALL_CHARTS,
     CohortSection,
     Report,
     gaps_table,
@@ -308,6 +309,15 @@ def summary_page(pdf: ReportPDF, report: Report) -> None:
     )
     pdf.ln(2)
     table(pdf, summary_table(report), size=7.5)
+    if len(report.sections) > MAX_ALL_CHARTS:
+        paragraph(
+            pdf,
+            f"With {len(report.sections)} cohorts, each shows its chart against the norm; the "
+            "charts of earlier years and of subgroup gaps are in reports of up to "
+            f"{MAX_ALL_CHARTS} cohorts (and on the Prior cohorts and Subgroups pages).",
+            size=8,
+            color=GREY,
+        )
     found = {a.title: a for s in report.sections for a in s.findings.alerts}
     alerts = sorted(found.values(), key=lambda a: SEVERITY_ORDER.get(a.severity, 9))
     if alerts:
@@ -352,14 +362,18 @@ def cohort_pages(pdf: ReportPDF, section: CohortSection) -> None:
     notes = [n for n in standards.get("Note", pd.Series(dtype=str)).dropna().unique() if n]
     if notes:
         paragraph(pdf, "Notes: " + "; ".join(notes), size=7.5, color=GREY)
-    for title, png in section.charts:
+    for title, png in section.charts_of("standards"):
         image(pdf, png, title)
     heading(pdf, "Against last year (different students)", size=12)
     table(pdf, _columns(prior_table(section), PRIOR_PDF))
+    for title, png in section.charts_of("prior"):
+        image(pdf, png, title)
     heading(pdf, "Growth (the same students)", size=12)
     table(pdf, growth_table(section))
     heading(pdf, "Subgroup gaps (latest test window)", size=12)
     table(pdf, gaps_table(section))
+    for title, png in section.charts_of("gaps"):
+        image(pdf, png, title)
 
 
 def render_pdf(report: Report) -> bytes:

@@ -76,8 +76,10 @@ def test_the_tables_show_the_pages_numbers(warehouse, pdf) -> None:
 def test_charts_are_embedded_images_and_pages_are_numbered(pdf, report) -> None:
     charted = [s for s in report.sections if s.charts]
     assert len(charted) == 2  # the suppressed cohort has no chart
+    lincoln = report.sections[0]
+    assert [title.split()[0] for title, _ in lincoln.charts] == ["Cohort", "This", "Each"]
     images = [image for page in pdf.pages for image in page.images]
-    assert len(images) == len(charted)
+    assert len(images) == sum(len(s.charts) for s in report.sections)
     assert all(image.image.width > 200 for image in images)
     pages = len(pdf.pages)
     assert pages >= 2 + len(SPECS)  # cover, summary, at least a page per cohort
