@@ -22,7 +22,10 @@ import duckdb
 DEFAULT_DB = Path("data/yardstick.duckdb")
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_WAIT_SECONDS = float(os.environ.get("YARDSTICK_BUSY_WAIT", "15"))
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
@@ -58,13 +61,20 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     )
 
 
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB draws a progress bar on stdout for long queries even when stdout is not a
+    terminal: that would corrupt `--json` output."""
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 def _open(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
             with _open_lock:
-                return duckdb.connect(str(path), config=_CONFIG)
+                return _quiet(duckdb.connect(str(path), config=_CONFIG))
         except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
@@ -95,7 +105,7 @@ def connect(
 
 def memory() -> duckdb.DuckDBPyConnection:
     """A migrated in-memory warehouse (tests, benchmarks' baselines)."""
-    con = duckdb.connect(":memory:", config=_CONFIG)
+    con = _quiet(duckdb.connect(":memory:", config=_CONFIG))
     ensure_schema(con)
     return con
 

@@ -99,34 +99,37 @@ with add_tab, st.form("add_user", clear_on_submit=False):
 
 with change_tab:
     picked = st.selectbox("Account", list(accounts["username"]))
-    row = accounts.set_index("username").loc[picked]
-    with st.form(f"edit_{picked}"):
-        full_name = st.text_input("Full name", value=text_or_blank(row["name"]))
-        email = st.text_input("E-mail", value=text_or_blank(row["email"]))
-        role, schools, sections = assignment_inputs(
-            f"edit_{picked}", row["role"], row["schools"], row["sections"]
-        )
-        if st.form_submit_button("Save changes"):
-            apply(
-                lambda con: users.update_user(
-                    con, picked, role=role, schools=schools, sections=sections,
-                    name=full_name, email=email, by=admin.username,
-                ),
-                f"Saved {picked}.",
-            )  # fmt: skip
-    with st.form(f"reset_{picked}", clear_on_submit=True):
-        new_password = st.text_input("New password (also unlocks the account)", type="password")
-        if st.form_submit_button("Reset password"):
-            apply(
-                lambda con: users.reset_password(con, picked, new_password, by=admin.username),
-                f"New password set for {picked}; lockout cleared.",
+    if picked is None:  # no account yet (e.g. a warehouse set up from the CLI only)
+        st.info("There are no accounts to change yet: add one on the first tab.")
+    else:
+        row = accounts.set_index("username").loc[picked]
+        with st.form(f"edit_{picked}"):
+            full_name = st.text_input("Full name", value=text_or_blank(row["name"]))
+            email = st.text_input("E-mail", value=text_or_blank(row["email"]))
+            role, schools, sections = assignment_inputs(
+                f"edit_{picked}", row["role"], row["schools"], row["sections"]
             )
-    active = bool(row["active"])
-    if st.button("Deactivate" if active else "Reactivate", key=f"toggle_{picked}"):
-        apply(
-            lambda con: users.set_active(con, picked, not active, by=admin.username),
-            f"{picked} {'deactivated' if active else 'reactivated'}.",
-        )
+            if st.form_submit_button("Save changes"):
+                apply(
+                    lambda con: users.update_user(
+                        con, picked, role=role, schools=schools, sections=sections,
+                        name=full_name, email=email, by=admin.username,
+                    ),
+                    f"Saved {picked}.",
+                )  # fmt: skip
+        with st.form(f"reset_{picked}", clear_on_submit=True):
+            new_password = st.text_input("New password (also unlocks the account)", type="password")
+            if st.form_submit_button("Reset password"):
+                apply(
+                    lambda con: users.reset_password(con, picked, new_password, by=admin.username),
+                    f"New password set for {picked}; lockout cleared.",
+                )
+        active = bool(row["active"])
+        if st.button("Deactivate" if active else "Reactivate", key=f"toggle_{picked}"):
+            apply(
+                lambda con: users.set_active(con, picked, not active, by=admin.username),
+                f"{picked} {'deactivated' if active else 'reactivated'}.",
+            )
 
 with demo_tab, st.form("demo_accounts", clear_on_submit=True):
     st.write(
