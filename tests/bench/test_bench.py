@@ -10,10 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from core.bench.concurrency import measure_concurrency
-from core.bench.data import write_bench_files
-from core.bench.import_bench import yardstick_import
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,15 +41,3 @@ def test_small_benchmark_produces_every_figure(tmp_path: Path) -> None:
     )
     assert set(result["goals"]) >= {"import_within_3x_read_csv", "stats_50x_loop", "linear_scaling"}
     assert result["machine"]["cores"] >= 1
-
-
-@pytest.mark.slow
-@pytest.mark.browser
-def test_concurrent_sessions_render_the_standards_page(tmp_path: Path) -> None:
-    files = write_bench_files(tmp_path / "data", 1000, 2, 3)
-    db_file = tmp_path / "db" / "y.duckdb"
-    yardstick_import(files.long_csv, db_file)
-    (row,) = measure_concurrency(db_file, (2,))
-    assert row == {"sessions": 2, "median_s": row["median_s"], "worst_s": row["worst_s"],
-                   "failures": 0}  # fmt: skip
-    assert 0 < row["median_s"] <= row["worst_s"]
