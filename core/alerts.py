@@ -19,6 +19,8 @@ sd (first to latest year): in a big district a trivial drift is "significant" to
 With `grouped=True`, one alert per cohort across seasons (and per subgroup × subject across
 grades and seasons): the evidence is the strongest cell, the others are named.
 Noise produces no alert: every kind needs a BH-surviving test.
+Each alert says what happened twice: `summary` in plain words for educators (core.alert_words:
+"a real drop, not chance", "small / moderate / large") and `detail` with the statistics.
 Nothing is stored: alerts are recomputed from the warehouse whenever they are asked for.
 """
 
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core import canonical, settings
+from core.alert_words import change_summary, gap_summary, proficiency_summary
 from core.cohorts import CohortSpec
 from core.compare import (
     all_prior_year_comparisons,
@@ -52,7 +55,9 @@ SETTING_DEFAULTS: dict[str, float] = {
     "alerts.gap_min_change_g": 0.2,
     "alerts.proficiency_drop_points": 10.0,
 }
-COLUMNS = ["severity", "kind", "title", "detail", "school_year", "page", "spec", "focus"]
+COLUMNS = [
+    "severity", "kind", "title", "summary", "detail", "school_year", "page", "spec", "focus",
+]  # fmt: skip
 TREND_YEARS = 5  # a gap's trend is fitted over up to this many latest years (at least three)
 PRIOR_PAGE = "pages/prior_cohorts.py"
 SUBGROUP_PAGE = "pages/subgroups.py"
@@ -119,6 +124,7 @@ def collapse(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
             where = ", ".join(cells) if len(cells) <= 4 else f"{len(cells)} cohorts"
             top["title"] = f"{items[0]['_group_title']} ({where})"
             top["detail"] = f"Strongest in {cells[0]}: {top['detail']}"
+            top["summary"] = f"Strongest in {cells[0]}. {top['summary']}"
         out.append(top)
     return out
 
@@ -161,6 +167,7 @@ def cohort_changes(
                 severity=severity,
                 kind="decline" if decline else "improvement",
                 title=f"{_where(row)} {verb} from {row.prior_year}",
+                summary=change_summary(row),
                 detail=f"mean {row.mean_b:.1f} → {row.mean_a:.1f} ({row.diff:+.1f}; Hedges' g "
                 f"{row.hedges_g:+.2f}; BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → "
                 f"{row.n_a:.0f})",
@@ -186,6 +193,7 @@ def proficiency_drops(
                 severity="critical" if critical else "warning",
                 kind="proficiency drop",
                 title=f"{_where(row)}: % proficient fell {-row.change:.0f} points",
+                summary=proficiency_summary(row),
                 detail=f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
                 f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})",
                 group_title=f"{_where(row, season=False)}: % proficient fell",
@@ -215,6 +223,7 @@ def widening_gaps(
             "severity": "critical" if row.every_year else "warning",
             "kind": "widening gap",
             "title": f"{_where(row)}: the {row.attribute} = {row.value} gap widened",
+            "summary": gap_summary(row),
             "detail": _gap_detail(row),
             "school_year": year,
             "page": SUBGROUP_PAGE,

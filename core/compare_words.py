@@ -11,6 +11,22 @@ from typing import Any
 from core.stats import magnitude
 
 
+def group_label(attribute: str, value: str) -> str:
+    """A subgroup in plain words ("English learners", "Female students")."""
+    named = {
+        ("ell", "yes"): "English learners",
+        ("sped", "yes"): "Students in special education",
+        ("frl", "yes"): "Students on free or reduced-price lunch",
+        ("gender", "f"): "Female students",
+        ("gender", "m"): "Male students",
+    }
+    if (attribute, value.lower()) in named:
+        return named[(attribute, value.lower())]
+    if attribute == "race_ethnicity":
+        return f"{value} students"
+    return f"Students with {attribute.replace('_', ' ')} “{value}”"
+
+
 def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:+.{digits}f}"
 

@@ -18,8 +18,8 @@ from core.scope import Scope
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2, "none": 3}
 FEED_COLUMNS = [
-    "kind", "severity", "title", "text", "school_year", "spec", "page", "focus", "written_by",
-    "created_at",
+    "kind", "severity", "title", "text", "detail", "school_year", "spec", "page", "focus",
+    "written_by", "created_at",
 ]  # fmt: skip
 STANDARDS_PAGE = "pages/standards.py"
 
@@ -44,7 +44,8 @@ def _alert_rows(alerts: pd.DataFrame | None) -> list[dict[str, Any]]:
         rows.append(
             {
                 "kind": "alert", "severity": alert["severity"], "title": alert["title"],
-                "text": alert.get("detail", ""), "school_year": alert.get("school_year"),
+                "text": alert.get("summary") or alert.get("detail", ""),
+                "detail": alert.get("detail", ""), "school_year": alert.get("school_year"),
                 "spec": alert["spec"], "page": alert["page"], "focus": alert.get("focus", ""),
                 "written_by": "", "created_at": None,
             }
@@ -59,7 +60,7 @@ def _narrative_rows(stored: pd.DataFrame) -> list[dict[str, Any]]:
         rows.append(
             {
                 "kind": "narrative", "severity": item["headline_severity"],
-                "title": item["cohort_label"], "text": item["summary"],
+                "title": item["cohort_label"], "text": item["summary"], "detail": "",
                 "school_year": inputs.get("school_year"), "spec": item["spec"],
                 "page": STANDARDS_PAGE, "focus": "", "written_by": item["generator"],
                 "created_at": item["created_at"], "content": item["content"],

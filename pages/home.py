@@ -2,12 +2,9 @@
 
 import streamlit as st
 
-from core.alerts import evidence_query
 from ui import cached
-from ui.navigation import can_open
+from ui.insight_panels import alert_card
 from ui.session import scope
-
-SEVERITY_BADGE = {"critical": "🔴 Critical", "warning": "🟠 Warning", "info": "🟢 Good news"}
 
 st.title("📏 Yardstick")
 current = scope()
@@ -30,7 +27,7 @@ st.caption(
 )
 
 st.subheader("What needs attention this year")
-alerts = cached.alerts(current)
+alerts = cached.alerts(current, grouped=True)
 if alerts.empty:
     st.success(
         "No cohort declined, no subgroup gap widened and no % proficient dropped beyond the "
@@ -38,20 +35,15 @@ if alerts.empty:
     )
 
 
-def show(alert) -> None:
-    badge = SEVERITY_BADGE.get(alert["severity"], alert["severity"])
-    with st.container(border=True):
-        st.markdown(f"**{badge} · {alert['title']}**")
-        st.caption(alert["detail"])
-        if can_open(current, alert["page"]):
-            link = evidence_query(alert)
-            st.page_link(alert["page"], label="See the evidence →", query_params=link)
+def show(alert: dict) -> None:
+    alert_card({**alert, "text": alert["summary"]}, current)
 
 
 FIRST = 8
-for _, alert in alerts.head(FIRST).iterrows():
+records = alerts.to_dict("records")
+for alert in records[:FIRST]:
     show(alert)
-if len(alerts) > FIRST:
-    with st.expander(f"{len(alerts) - FIRST} more alerts"):
-        for _, alert in alerts.iloc[FIRST:].iterrows():
-            show(alert)
+# a toggle, not an expander: each card holds an expander, and expanders do not nest
+if len(records) > FIRST and st.toggle(f"Show {len(records) - FIRST} more alerts", key="home:more"):
+    for alert in records[FIRST:]:
+        show(alert)

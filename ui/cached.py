@@ -19,14 +19,15 @@ def _summary(scope: Scope, version: tuple) -> WarehouseSummary:
 
 
 @st.cache_data(show_spinner="Checking every cohort for changes…", max_entries=64)
-def _alerts(scope: Scope, version: tuple) -> pd.DataFrame:
+def _alerts(scope: Scope, version: tuple, grouped: bool) -> pd.DataFrame:
     with warehouse() as con:
-        return current_alerts(con, scope)
+        return current_alerts(con, scope, grouped=grouped)
 
 
 def summary(scope: Scope) -> WarehouseSummary:
     return _summary(scope, data_version())
 
 
-def alerts(scope: Scope) -> pd.DataFrame:
-    return _alerts(scope, data_version())
+def alerts(scope: Scope, *, grouped: bool = False) -> pd.DataFrame:
+    """The current alerts; `grouped`: one per cohort across seasons (a home page's list)."""
+    return _alerts(scope, data_version(), grouped)

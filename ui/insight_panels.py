@@ -44,6 +44,9 @@ def alert_card(item: dict[str, Any], scope: Scope) -> None:
         badge = SEVERITY_BADGE.get(item["severity"], item["severity"])
         st.markdown(f"**{badge} · {item['title']}**")
         st.caption(item["text"])
+        if item.get("detail"):
+            with st.expander("The statistics, for specialists"):
+                st.caption(item["detail"])
         _links(scope, item["spec"], ((item["page"], "See the evidence →"),), item["focus"])
 
 

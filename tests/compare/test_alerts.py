@@ -14,7 +14,9 @@ from core.alerts import (
     thresholds,
 )
 from core.cohorts import CohortSpec
+from core.compare import prior_year_comparison
 from core.scope import DISTRICT, Scope
+from core.stats import magnitude
 
 
 def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
@@ -55,16 +57,17 @@ def test_noise_raises_no_alert(noise) -> None:
 
 def test_collapse_keeps_the_strongest_cell() -> None:
     raw = [
-        {"severity": "warning", "title": "a", "detail": "weak", "_group": ("g",), "_p": 0.04,
-         "_cell": "fall", "_group_title": "Grade 4 math declined"},
-        {"severity": "critical", "title": "b", "detail": "strong", "_group": ("g",), "_p": 0.2,
-         "_cell": "spring", "_group_title": "Grade 4 math declined"},
-        {"severity": "info", "title": "c", "detail": "other", "_group": ("h",), "_p": 0.01,
-         "_cell": "fall", "_group_title": "x"},
+        {"severity": "warning", "title": "a", "summary": "Weak.", "detail": "weak",
+         "_group": ("g",), "_p": 0.04, "_cell": "fall", "_group_title": "Grade 4 math declined"},
+        {"severity": "critical", "title": "b", "summary": "Strong.", "detail": "strong",
+         "_group": ("g",), "_p": 0.2, "_cell": "spring", "_group_title": "Grade 4 math declined"},
+        {"severity": "info", "title": "c", "summary": "Other.", "detail": "other",
+         "_group": ("h",), "_p": 0.01, "_cell": "fall", "_group_title": "x"},
     ]  # fmt: skip
     out = collapse(raw)
     assert [a["title"] for a in out] == ["Grade 4 math declined (spring, fall)", "c"]
     assert out[0]["severity"] == "critical" and out[0]["detail"] == "Strongest in spring: strong"
+    assert out[0]["summary"] == "Strongest in spring. Strong." and out[1]["summary"] == "Other."
     assert not any(k.startswith("_") for a in out for k in a)
 
 
@@ -91,3 +94,28 @@ def test_alerts_are_scoped(district) -> None:
     alerts = current_alerts(district.con, washington)
     assert not alerts["title"].str.contains("Lincoln").any()
     assert current_alerts(district.con, Scope(role="teacher", sections=("nobody",))).empty
+
+
+JARGON = ("hedges", "p-value", "p value", "p =", "bh", "adjusted", "effect size", "sd", "welch")
+
+
+def test_alert_summaries_are_plain_words_with_the_computed_numbers(district) -> None:
+    cells = current_alerts(district.con, DISTRICT)
+    for summary in cells["summary"]:
+        assert not [w for w in JARGON if w in summary.lower()], summary
+    decline = cells[cells["title"].str.contains("Grade 4 math .* at Lincoln declined")].iloc[0]
+    spec = spec_from_query(decline["spec"])
+    rows = prior_year_comparison(district.con, spec, DISTRICT)
+    row = rows[rows["prior_year"] == "2023-2024"].iloc[0]
+    # the same numbers the Prior cohorts page shows for the alert's cohort
+    assert (
+        f"fell from {row['mean_b']:.1f} in 2023-2024 to {row['mean_a']:.1f} "
+        f"({row['diff']:+.1f} points) — a real drop, not chance, and a "
+        f"{magnitude(row['hedges_g'])} one. {row['n_b']:.0f} students then, {row['n_a']:.0f} now."
+    ) in decline["summary"]
+    assert "Hedges' g" in decline["detail"]  # the specialists' numbers are kept beside it
+    gap = current_alerts(district.con, DISTRICT, grouped=True)
+    ell = gap[gap["focus"] == "ell=yes"].iloc[0]
+    assert ell["summary"].startswith("Strongest in grade ")
+    assert "English learners were " in ell["summary"] and "points behind the rest" in ell["summary"]
+    assert ell["summary"].endswith("— a real change, not chance.")

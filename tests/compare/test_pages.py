@@ -16,6 +16,7 @@ from tests.compare.conftest import PLANTED
 from tests.compare.district import build
 
 ROOT = Path(__file__).resolve().parents[2]
+BADGES = {"critical": "🔴 Critical", "warning": "🟠 Warning", "info": "🟢 Good news"}
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +112,21 @@ def test_pages_say_so_when_nothing_is_in_scope(warehouse) -> None:
         app.run()
         assert not app.exception, name
         assert app.info, name
+
+
+def test_home_lists_one_alert_per_cohort_in_plain_words(warehouse) -> None:
+    with db.connect(warehouse) as con:
+        cells = current_alerts(con, Scope())
+        grouped = current_alerts(con, Scope(), grouped=True)
+    assert len(grouped) < len(cells)  # one alert for a cohort declining in several seasons
+    app = page("home.py")
+    assert not app.exception
+    cards = [m.value for m in app.markdown if m.value.startswith("**") and " · " in m.value]
+    assert cards == [f"**{BADGES[a.severity]} · {a.title}**" for a in grouped.itertuples()]
+    specialist = [e for e in app.expander if e.label == "The statistics, for specialists"]
+    assert [e.caption[0].value for e in specialist] == list(grouped["detail"])
+    hidden = {e.caption[0].value for e in specialist}
+    shown = [c.value for c in app.caption if c.value not in hidden]
+    assert set(grouped["summary"]) <= set(shown)
+    for text in shown:
+        assert not [w for w in ("Hedges", "p-value", "BH-adjusted", "effect size") if w in text]

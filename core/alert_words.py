@@ -1,0 +1,56 @@
+"""Alerts in plain words, for the educators who read them on the home page and in the feed.
+
+No statistics vocabulary: a flagged change is "a real drop, not chance" (every alert passed the
+false-discovery test before it got here) and its size is "small / moderate / large" from
+core.stats.magnitude, like the narratives. The statistician's numbers stay in each alert's
+`detail`, which pages show only in an expander for specialists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.compare_words import group_label
+from core.stats import magnitude
+
+
+def _students(n_then: float, n_now: float) -> str:
+    return f"{n_then:.0f} students then, {n_now:.0f} now."
+
+
+def change_summary(row: Any) -> str:
+    """A cohort's mean against the same definition a year earlier (decline or improvement)."""
+    fell = row.diff < 0
+    kind = "drop" if fell else "improvement"
+    return (
+        f"The average score {'fell' if fell else 'rose'} from {row.mean_b:.1f} in "
+        f"{row.prior_year} to {row.mean_a:.1f} ({row.diff:+.1f} points) — a real {kind}, not "
+        f"chance, and a {magnitude(row.hedges_g)} one. {_students(row.n_b, row.n_a)}"
+    )
+
+
+def proficiency_summary(row: Any) -> str:
+    return (
+        f"The share of students at or above proficient fell from {row.pct_b:.0f}% in "
+        f"{row.prior_year} to {row.pct_a:.0f}% — a real drop, not chance. "
+        f"{_students(row.n_b, row.n_a)}"
+    )
+
+
+def _gap_words(gap: float) -> str:
+    if abs(gap) < 0.05:
+        return "level with the rest"
+    return f"{abs(gap):.1f} points {'behind' if gap < 0 else 'ahead of'} the rest"
+
+
+def gap_summary(row: Any) -> str:
+    """A subgroup's gap to the rest of its cohort, growing in its own direction."""
+    who = group_label(row.attribute, str(row.value))
+    text = (
+        f"{who} were {_gap_words(row.first_gap)} of their grade in {row.first_year} and "
+        f"{_gap_words(row.latest_gap)} in {row.latest_year}"
+    )
+    if row.test == "trend":
+        text += f", the gap growing by about {abs(row.slope):.1f} points a year"
+        text += " and wider every year" if row.every_year else ""
+    return text + " — a real change, not chance."
