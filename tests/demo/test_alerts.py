@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from core import alerts, db
@@ -11,10 +13,15 @@ from core.scope import DISTRICT
 
 
 @pytest.fixture(scope="module")
-def demo_alerts(tmp_path_factory):
+def demo_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo_alerts") / "yardstick.duckdb"
     load_demo(path)
-    with db.connect(path) as con:
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_alerts(demo_path):
+    with db.connect(demo_path) as con:
         return alerts.current_alerts(con, DISTRICT)
 
 
@@ -45,3 +52,21 @@ def test_widening_gaps_are_only_the_planted_ell_reading_gap(demo_alerts):
 def test_the_accelerated_growth_shows_as_an_improvement(demo_alerts):
     good = demo_alerts[demo_alerts["severity"] == "info"]
     assert len(_mentions(good, f"Grade {PLANTED.growth_grade} math", PLANTED.growth_school)) >= 1
+
+
+@pytest.mark.slow
+def test_the_home_pages_grouped_alerts_keep_every_planted_truth_once(demo_path, demo_alerts):
+    with db.connect(demo_path) as con:
+        grouped = alerts.current_alerts(con, DISTRICT, grouped=True)
+    assert len(grouped) < len(demo_alerts)
+    declines = grouped[grouped["kind"] == "decline"]
+    planted = _mentions(declines, f"Grade {PLANTED.decline_grade} math", PLANTED.decline_school)
+    assert len(planted) == 1 and planted.iloc[0]["severity"] == "critical"
+    assert all(season in planted.iloc[0]["title"] for season in ("fall", "winter", "spring"))
+    gaps = grouped[grouped["kind"] == "widening gap"]
+    assert len(gaps) == 1 and gaps.iloc[0]["focus"] == "ell=yes"
+    assert "English learners were " in gaps.iloc[0]["summary"]
+    good = grouped[grouped["severity"] == "info"]
+    assert len(_mentions(good, f"Grade {PLANTED.growth_grade} math", PLANTED.growth_school)) == 1
+    jargon = re.compile(r"Hedges|\bBH\b|\bp\s*[=<]|p-value|effect size|adjusted", re.IGNORECASE)
+    assert not [text for text in grouped["summary"] if jargon.search(text)]
