@@ -103,6 +103,8 @@ def prior_year_comparison(
     if years_back is None:
         first = min([current, *available_years(con, CohortSpec(), scope)])
         years_back = int(current[:4]) - int(first[:4])
+    if years_back < 1:  # the warehouse holds no earlier year to compare with
+        return _empty_prior()
     groups = per_year[["subject", "season"]].drop_duplicates()
     rows = groups.merge(
         pd.DataFrame({"prior_year": _years_before(current, years_back)}), how="cross"

@@ -186,6 +186,14 @@ def test_zero_variance_gives_no_test(con) -> None:
     assert row["direction"] == "no change" and "no variance" in row["note"]
 
 
+def test_a_warehouse_of_one_year_has_nothing_to_compare_with(con) -> None:
+    from tests.compare.district import Plan, build
+
+    build(con, Plan(per_cohort=12, schools=("Lincoln",), years=("2024-2025",)))
+    rows = prior_year_comparison(con, CohortSpec.from_dict({"grade": "4"}), DISTRICT)
+    assert rows.empty and {"prior_year", "diff", "p_adj", "suppressed"} <= set(rows.columns)
+
+
 def test_scope_limits_every_comparison(district) -> None:
     washington = Scope(username="p", role="school_admin", schools=("Washington",))
     assert prior_year_comparison(district.con, SPEC, washington).empty
