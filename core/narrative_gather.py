@@ -20,7 +20,9 @@ import duckdb
 import pandas as pd
 
 from core import canonical
+from core.cohort_catalog import headcount
 from core.cohorts import CohortSpec, cohort_size
+from core.compare_words import group_label
 from core.narrative_inputs import (
     AlertItem,
     CohortFindings,
@@ -240,22 +242,6 @@ def growth(
 # --- subgroups -------------------------------------------------------------------------------
 
 
-def group_label(attribute: str, value: str) -> str:
-    """A subgroup in plain words ("English learners", "Female students")."""
-    named = {
-        ("ell", "yes"): "English learners",
-        ("sped", "yes"): "Students in special education",
-        ("frl", "yes"): "Students on free or reduced-price lunch",
-        ("gender", "f"): "Female students",
-        ("gender", "m"): "Male students",
-    }
-    if (attribute, value.lower()) in named:
-        return named[(attribute, value.lower())]
-    if attribute == "race_ethnicity":
-        return f"{value} students"
-    return f"Students with {attribute.replace('_', ' ')} “{value}”"
-
-
 def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
     trend_word = None
     if earlier is not None and earlier.get("significant_bh"):
@@ -367,6 +353,14 @@ def _base(
     )
 
 
+def _reveals_a_small_group(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, min_n: int
+) -> bool:
+    """A filtered cohort whose numbers would give away the few students its filters leave out
+    (the builder's complementary suppression, core.cohort_catalog.headcount)."""
+    return bool(spec.filters) and not headcount(con, spec, scope, min_n).reportable
+
+
 def gather_findings(
     con: duckdb.DuckDBPyConnection,
     spec: CohortSpec,
@@ -388,6 +382,8 @@ def gather_findings(
     if year is None or base.n_students < base.min_n:
         return replace(base, suppressed=base.n_students > 0)
     now = spec.replace(school_year=year)
+    if _reveals_a_small_group(con, now, scope, base.min_n):
+        return replace(base, suppressed=True)
     if standards is None:
         standards = pooled_standards(con, [now], scope)[0]
     found_standings, hidden_std, missing = standings(standards)

@@ -73,6 +73,12 @@ def _year_words(findings: CohortFindings) -> str:
 
 
 def _suppressed_summary(findings: CohortFindings) -> str:
+    if findings.n_students >= findings.min_n:  # big enough, but it would reveal a small group
+        return (
+            f"Yardstick does not report the numbers of {findings.label}{_year_words(findings)}: "
+            f"set beside the same cohort without its filters, they would reveal a group of fewer "
+            f"than {findings.min_n} students, so they stay hidden to protect student privacy."
+        )
     return (
         f"{findings.label} has fewer than {findings.min_n} students with results"
         f"{_year_words(findings)}, so Yardstick does not report its numbers, to protect "

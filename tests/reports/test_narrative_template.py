@@ -234,6 +234,21 @@ def test_a_cohort_under_the_minimum_says_so_without_numbers(warehouse) -> None:
     assert set(numbers(story.text())) <= {"10", "3", "2024", "2025"}
 
 
+def test_a_filtered_cohort_that_would_give_a_small_group_away_says_no_numbers(warehouse) -> None:
+    # Lincoln's latest grade 3 without its four Pacific Islander students: set beside the whole
+    # grade, its numbers would give those four away (complementary suppression, as the builder)
+    others = {"race_ethnicity": ["Hispanic", "White", "Black"]}
+    spec = LINCOLN_3.replace(name="", filters=others)
+    findings = gather_findings(warehouse, spec, DISTRICT)
+    assert findings.suppressed
+    assert (findings.standings, findings.prior, findings.growth, findings.gaps) == ((),) * 4
+    story = template_narrative(findings)
+    assert "would reveal a group of fewer than 10 students" in story.summary
+    assert set(numbers(story.text())) <= {"10", "3", "2024", "2025"}
+    whole = gather_findings(warehouse, LINCOLN_3, DISTRICT)  # the unfiltered cohort reports
+    assert not whole.suppressed and whole.standings
+
+
 def test_no_student_name_or_id_appears(warehouse, roster: pd.DataFrame, lincoln) -> None:
     texts = [lincoln[1].text()]
     texts += [
