@@ -1,10 +1,16 @@
 """Yardstick: page config, sign-in, navigation. Nothing else lives here (see README, "Layers")."""
 
+import os
+
 import streamlit as st
 
+from core import db
 from ui import auth, navigation
 
 st.set_page_config(page_title="Yardstick", page_icon="📏", layout="wide")
+# A server serves many runs: share one open warehouse between them, let go when idle for this
+# long or at once when an import waits for it (core/db.py).
+db.keep_open(float(os.environ.get("YARDSTICK_KEEP_OPEN", "1.0")))
 
 scope = auth.require_sign_in()
 auth.sign_out_button()

@@ -1,10 +1,18 @@
 """Opening the warehouse: where it lives, its schema version, and sharing it between processes.
 
 DuckDB lets one process hold a database file at a time. The app, the CLI import and the nightly
-job are separate processes, so nobody keeps the file open: every unit of work opens it, does its
-reads or its one write transaction, and closes it. A process that finds the file held waits a
-bounded time and then raises `WarehouseBusyError`, which pages and the CLI show plainly.
+job are separate processes, so nobody keeps the file open for long: every unit of work opens it,
+does its reads or its one write transaction, and closes it. A process that finds the file held
+waits a bounded time and then raises `WarehouseBusyError`, which pages and the CLI show plainly.
 Readers never see half an import because an import is a single transaction.
+
+Opening the file costs ~50 ms (the catalog is read), and a page run does several units of work;
+twenty people at once would queue on it. So the app (and only a long-running process that asks,
+with `keep_open`) keeps the file open while it is in use and for a moment after, handing each
+unit of work a cursor of the one open database. It lets go at once when another process is
+waiting: a process that finds the file held leaves its pid in `<file>.waiting/` until it gets
+in, and a holder that sees a waiter stops handing out cursors, closes the file when the last one
+is returned, and holds back its own reopening until the waiter has had its turn.
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -32,6 +41,8 @@ _migrate_lock = threading.Lock()
 # DuckDB shares one database instance per file within a process; two threads creating it at the
 # same moment can collide ("Unique file handle conflict"), so opening is serialised per process.
 _open_lock = threading.Lock()
+_linger_seconds = 0.0  # see keep_open
+_YIELD_SECONDS = 2.0  # how long a holder that let a waiter in stays away before reopening
 
 
 class WarehouseError(RuntimeError):
@@ -71,19 +82,158 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def _open(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
-    while True:
+    marker = None
+    try:
+        while True:
+            try:
+                with _open_lock:
+                    return _quiet(duckdb.connect(str(path), config=_CONFIG))
+            except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
+                if not _is_lock_error(exc):
+                    raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(
+                        "The warehouse is busy with an import right now; try again in a moment."
+                    ) from exc
+                marker = marker or _announce_waiting(path)
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
+
+def _waiting_dir(path: Path) -> Path:
+    return path.with_name(path.name + ".waiting")
+
+
+def _announce_waiting(path: Path) -> Path | None:
+    """Tell a process that keeps the file open (the app) that this one wants it."""
+    marker = _waiting_dir(path) / str(os.getpid())
+    try:
+        marker.parent.mkdir(exist_ok=True)
+        marker.touch()
+    except OSError:  # a read-only folder: the holder lets go after its linger anyway
+        return None
+    return marker
+
+
+def _others_waiting(path: Path) -> bool:
+    """A live process other than this one waits for the file (stale markers are removed)."""
+    try:
+        names = os.listdir(_waiting_dir(path))
+    except OSError:
+        return False
+    for name in names:
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
         try:
-            with _open_lock:
-                return _quiet(duckdb.connect(str(path), config=_CONFIG))
-        except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
-            if not _is_lock_error(exc):
-                raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                raise WarehouseBusyError(
-                    "The warehouse is busy with an import right now; try again in a moment."
-                ) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            os.kill(int(name), 0)
+            return True
+        except ProcessLookupError:
+            with suppress(OSError):
+                (_waiting_dir(path) / name).unlink()
+        except PermissionError:  # alive, another user's
+            return True
+    return False
+
+
+def keep_open(seconds: float) -> None:
+    """Keep each warehouse open for `seconds` after its last unit of work in this process, and
+    share one open database between threads (the app calls this; 0 turns it off)."""
+    global _linger_seconds
+    _linger_seconds = max(0.0, seconds)
+    if not _linger_seconds:
+        release_all()
+
+
+@dataclass
+class _Held:
+    """One warehouse this process keeps open: the connection that anchors it, the cursors out."""
+
+    anchor: duckdb.DuckDBPyConnection
+    users: int = 0
+    draining: bool = False
+    timer: threading.Timer | None = None
+
+
+_held: dict[Path, _Held] = {}
+_away_until: dict[Path, float] = {}
+
+
+def release_all() -> None:
+    """Close every warehouse this process keeps open with no unit of work running."""
+    with _open_lock:
+        for path, held in list(_held.items()):
+            if held.users == 0:
+                _close_held(path, held)
+
+
+def _close_held(path: Path, held: _Held) -> None:
+    """Called with _open_lock held."""
+    if held.timer is not None:
+        held.timer.cancel()
+    held.anchor.close()
+    _held.pop(path, None)
+
+
+def _expire(path: Path, held: _Held) -> None:
+    with _open_lock:
+        if _held.get(path) is held and held.users == 0:
+            _close_held(path, held)
+
+
+def _borrow(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """A cursor of the open warehouse; opens it when needed. While another process waits for
+    the file, no new cursor is handed out until it has been closed and the waiter let in."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with _open_lock:
+            held = _held.get(path)
+            if held is not None and not held.draining and _others_waiting(path):
+                held.draining = True
+                if held.users == 0:
+                    _close_held(path, held)
+                    _away_until[path] = time.monotonic() + _YIELD_SECONDS
+                    held = None
+            if held is not None and not held.draining:
+                if held.timer is not None:
+                    held.timer.cancel()
+                    held.timer = None
+                held.users += 1
+                return _quiet(held.anchor.cursor())
+            stay_away = held is not None or (
+                time.monotonic() < _away_until.get(path, 0.0) and _others_waiting(path)
+            )
+        if stay_away and time.monotonic() < deadline:
+            time.sleep(0.02)
+            continue
+        anchor = _open(path, max(0.0, deadline - time.monotonic()))
+        with _open_lock:
+            if path in _held:  # another thread opened it meanwhile: the instance is shared
+                anchor.close()
+                continue
+            held = _Held(anchor, users=1)
+            _held[path] = held
+            return _quiet(anchor.cursor())
+
+
+def _give_back(path: Path, cursor: duckdb.DuckDBPyConnection) -> None:
+    with _open_lock:
+        cursor.close()
+        held = _held.get(path)
+        if held is None:
+            return
+        held.users -= 1
+        if held.users > 0:
+            return
+        if held.draining or _others_waiting(path):
+            _close_held(path, held)
+            _away_until[path] = time.monotonic() + _YIELD_SECONDS
+            return
+        held.timer = threading.Timer(_linger_seconds, _expire, (path, held))
+        held.timer.daemon = True
+        held.timer.start()
 
 
 @contextmanager
@@ -94,7 +244,17 @@ def connect(
     db = warehouse_path(path)
     if str(db) != ":memory:":
         db.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(db, BUSY_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+    wait = BUSY_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    if _linger_seconds and str(db) != ":memory:":
+        key = db.resolve()
+        con = _borrow(key, wait)
+        try:
+            ensure_schema(con, key=str(key))
+            yield con
+        finally:
+            _give_back(key, con)
+        return
+    con = _open(db, wait)
     try:
         ensure_schema(con, key=str(db.resolve()) if str(db) != ":memory:" else None)
         yield con

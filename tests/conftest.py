@@ -34,14 +34,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(autouse=True)
-def secrets_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def secrets_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Every test gets its own secrets file and keys, never the developer's."""
     folder = tmp_path_factory.mktemp("secrets")
     path = folder / "secrets.toml"
     monkeypatch.setenv("YARDSTICK_SECRETS", str(path))
     monkeypatch.setenv("YARDSTICK_FERNET_KEY", "Tyk6KOMZhdWeXPGMTRfKjPHU5fMxuwp8lR4teFbC3iI=")
     monkeypatch.setenv("YARDSTICK_COOKIE_KEY", "test-cookie-key-not-secret")
-    return path
+    yield path
+    db.keep_open(0)  # app.py run in-process (AppTest) keeps warehouses open: not past its test
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import streamlit as st
 
 from core import audit
 from core.charts_standards import distribution_chart, norm_comparison_chart, proficiency_chart
-from core.exports import csv_bytes, xlsx_bytes
+from core.exports import csv_bytes
 from core.standards_detail import Distribution, export_frame, proficiency_long, verdicts
+from ui import figures
 from ui.session import warehouse
 
 LABELS = {
@@ -69,13 +70,13 @@ def charts(df: pd.DataFrame, distribution: Distribution | None) -> None:
     names = ["Mean vs norm", "Score distribution", "Proficiency bands"]
     mean_tab, dist_tab, band_tab = st.tabs(names)
     with mean_tab:
-        st.altair_chart(norm_comparison_chart(df), width="stretch")
+        figures.chart(norm_comparison_chart, df)
         st.caption("Dots: cohort means with 95% CI bars; black ticks: the norm mean of the grade.")
     with dist_tab:
         if distribution is None:
             st.info("Pick one cohort to see its score distribution.")
         else:
-            st.altair_chart(distribution_chart(distribution), width="stretch")
+            figures.chart(distribution_chart, distribution)
             notes = distribution.summary["note"].dropna().unique()
             st.caption(" · ".join(n for n in notes if n))
     with band_tab:
@@ -86,7 +87,7 @@ def charts(df: pd.DataFrame, distribution: Distribution | None) -> None:
                 "(a district admin adds them on Standards & norms)."
             )
         else:
-            st.altair_chart(proficiency_chart(long), width="stretch")
+            figures.chart(proficiency_chart, long)
 
 
 def downloads(df: pd.DataFrame, header: dict[str, str], user: str, name: str) -> None:
@@ -102,7 +103,7 @@ def downloads(df: pd.DataFrame, header: dict[str, str], user: str, name: str) ->
     left.download_button("Download table (CSV)", csv_bytes(table, header), f"{name}.csv",
                          "text/csv", on_click=record, args=("csv",))  # fmt: skip
     right.download_button(
-        "Download table (Excel)", xlsx_bytes(table, header), f"{name}.xlsx",
+        "Download table (Excel)", figures.xlsx(table, header), f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click=record, args=("xlsx",),
     )  # fmt: skip

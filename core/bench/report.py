@@ -39,6 +39,20 @@ def _stats_lines(stats: dict) -> list[str]:
     ]
 
 
+def _concurrency_lines(rows: list[dict]) -> list[str]:
+    lines = ["", "Concurrent sessions (Standards page, real streamlit run)"] if rows else []
+    for row in rows:
+        if "skipped" in row:
+            lines.append(f"  {row['sessions']:>3} sessions  skipped: {row['skipped']}")
+            continue
+        lines.append(
+            f"  {row['sessions']:>3} sessions  median {_fmt(row['median_s'])} s  "
+            f"worst {_fmt(row['worst_s'])} s  failures {row['failures']}"
+        )
+        lines += [f"      {error}" for error in row.get("errors", [])]
+    return lines
+
+
 def human_report(result: dict) -> str:
     m = result["machine"]
     lines = [
@@ -54,8 +68,7 @@ def human_report(result: dict) -> str:
         for name, page in result["pages"].items():
             if isinstance(page, dict) and "cold_s" in page:
                 lines.append(f"  {name:<18} {page['cold_s']:7.2f}  {page['warm_s']:7.2f}")
-    for row in result.get("concurrency", []):
-        lines.append(f"Concurrency: {row}")
+    lines += _concurrency_lines(result.get("concurrency", []))
     for row in result.get("scaling", []):
         lines.append(
             f"Scaling ×{row['factor']}: {row['rows']:,} rows, import {_fmt(row['import_s'])} s "
