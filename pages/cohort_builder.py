@@ -11,6 +11,7 @@ from core import saved_cohorts
 from core.settings import min_group_size
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, load_into_picker
+from ui.narrative_panel import narrative_panel
 from ui.session import scope, warehouse
 
 KEY = "builder"
@@ -107,3 +108,6 @@ text = json.dumps(spec.to_dict(), indent=2)
 st.code(text, language="json")
 st.caption("The same numbers from a shell:")
 st.code(f"python -m core standards --cohort {shlex.quote(spec.to_json())} --json", language="bash")
+if count.reportable:
+    st.subheader("In plain words")
+    narrative_panel(spec, current, key="builder:narrative")

@@ -10,7 +10,8 @@ from core.compare_words import growth_sentence
 from core.growth import student_growth
 from ui import compare_cache as cache
 from ui.cohort_widgets import cohort_picker
-from ui.compare_panels import download, sentences, table
+from ui.compare_panels import download, follow_evidence_link, sentences, table
+from ui.narrative_panel import narrative_panel
 from ui.session import scope, username, warehouse
 
 WITHIN, ACROSS = "Within the school year", "Year to year (spring → spring)"
@@ -26,6 +27,7 @@ st.caption(
     "out and counted. The test is a paired t-test on each student's change."
 )
 current = scope()
+follow_evidence_link("growth")
 with warehouse() as con:
     spec = cohort_picker(con, current, "growth")
 if not spec.school_year:
@@ -50,6 +52,7 @@ if rows.empty:
     st.info("No scores match this cohort within your scope.")
     st.stop()
 
+narrative_panel(cohort.replace(school_year=year), current, key="growth:narrative")
 sentences(rows, growth_sentence)
 table(rows, COLUMNS)
 download(

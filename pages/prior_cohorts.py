@@ -9,6 +9,7 @@ from core.compare_words import growth_sentence, pair_sentence, prior_sentence
 from ui import compare_cache as cache
 from ui.cohort_widgets import cohort_picker
 from ui.compare_panels import download, follow_evidence_link, sentences, table
+from ui.narrative_panel import narrative_panel
 from ui.session import scope, username, warehouse
 
 VIEWS = ("Earlier years", "Trend", "Any two cohorts", "Same students")
@@ -36,6 +37,7 @@ year = comparisons["school_year"].iloc[0]
 if len(spec.school_year) > 1:
     st.caption(f"Several school years are picked: {year}, the latest, is compared with the rest.")
 filters = {"cohort": spec.label(), "school_year": year}
+narrative_panel(spec, current, key="prior:narrative")
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="prior:view") or VIEWS[0]
 
 if view == "Earlier years":

@@ -6,6 +6,9 @@ import streamlit as st
 from core.cohorts import CohortSpec
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, picker_choices
+from ui.compare_panels import follow_evidence_link
+from ui.narrative_panel import narrative_panel
+from ui.report_button import report_download
 from ui.session import scope, username, warehouse
 from ui.standards_panels import bh_summary, charts, downloads, result_table, verdict_list
 
@@ -14,7 +17,9 @@ SPLITS = {"school_year": "School year", "school": "School", "grade": "Grade"}
 
 st.title("📏 Standards")
 current = scope()
-source = st.segmented_control("Cohorts", SOURCES, default=SOURCES[0], key="standards:source")
+follow_evidence_link("standards", also={"standards:source": SOURCES[0]})
+st.session_state.setdefault("standards:source", SOURCES[0])  # no default=: links set it
+source = st.segmented_control("Cohorts", SOURCES, key="standards:source")
 source = source or SOURCES[0]
 
 with warehouse() as con:
@@ -27,6 +32,7 @@ with warehouse() as con:
             placeholder="Pick one or more (save them on the Cohort builder)",
         )  # fmt: skip
         specs = [c.spec for c in saved if c.name in names]
+        reported = [c.spec.replace(name=c.name) for c in saved if c.name in names]
     else:
         options, _ = picker_choices(con, current)
         years = st.multiselect(
@@ -34,6 +40,8 @@ with warehouse() as con:
             key="standards:quick_years",
         )  # fmt: skip
         specs = [CohortSpec.from_dict({"school_year": years, "name": "Quick cohorts"})]
+        chosen = set(years or options.school_years)
+        reported = [q for q in cache.quick(con, current) if set(q.school_year) <= chosen]
     split = st.pills(
         "Split rows by", list(SPLITS), selection_mode="multi", default=list(SPLITS),
         format_func=SPLITS.get, key="standards:by",
@@ -60,8 +68,14 @@ if result.empty:
     st.info("No scores match these cohorts within your scope. Widen the choices above.")
     st.stop()
 
+if source == "One cohort":
+    narrative_panel(specs[0], current, key="standards:narrative")
 bh_summary(result)
 verdict_list(result)
 charts(result, distribution)
 result_table(result)
 downloads(result, header, username(), "cohort_vs_standard")
+if source != "One cohort":
+    st.subheader("Report")
+    st.caption(f"The narrative, tables and charts of each of these {len(reported)} cohorts.")
+    report_download(reported, key="standards:report")

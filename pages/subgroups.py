@@ -9,6 +9,7 @@ from core.subgroups import widening_tests
 from ui import compare_cache as cache
 from ui.cohort_widgets import cohort_picker
 from ui.compare_panels import download, follow_evidence_link, sentences, table
+from ui.narrative_panel import narrative_panel
 from ui.session import scope, username, warehouse
 
 COLUMNS = ["subject", "season", "attribute", "value", "n_sub", "mean_sub", "n_rest", "mean_rest",
@@ -37,6 +38,7 @@ if latest.empty:
     st.info(f"No scores in {year} for this cohort.")
     st.stop()
 
+narrative_panel(spec.replace(school_year=year), current, key="subgroups:narrative")
 st.subheader(f"Gaps in {year}")
 shown = latest[~latest["suppressed"] & latest["significant_bh"].astype(bool)]
 sentences(shown, gap_sentence)

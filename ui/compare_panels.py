@@ -4,6 +4,7 @@ column names, sentences, and audited CSV downloads. No statistics here (core com
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -36,13 +37,15 @@ LABELS = {
 }  # fmt: skip
 
 
-def follow_evidence_link(key: str) -> str:
-    """Load the cohort an alert's link carries into picker `key` (once per link); returns the
-    link's focus ("ell=yes", "proficiency") or ""."""
+def follow_evidence_link(key: str, also: dict[str, Any] | None = None) -> str:
+    """Load the cohort an alert's or an insight's link carries (`?spec=`) into picker `key`,
+    once per link, with the widget state in `also` (the standards page's "One cohort");
+    returns the link's focus ("ell=yes", "proficiency") or ""."""
     raw = st.query_params.get("spec")
     spec = spec_from_query(raw)
     if spec is not None and st.session_state.get(f"{key}:link") != raw:
         st.session_state[f"{key}:link"] = raw
+        st.session_state.update(also or {})
         load_into_picker(key, spec)
     return st.query_params.get("focus", "") if spec is not None else ""
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+import streamlit as st
 
 from core import db
 from tests.reports.seed import seed
@@ -29,3 +31,20 @@ def warehouse(seeded: tuple[duckdb.DuckDBPyConnection, pd.DataFrame]) -> duckdb.
 @pytest.fixture(scope="module")
 def roster(seeded: tuple[duckdb.DuckDBPyConnection, pd.DataFrame]) -> pd.DataFrame:
     return seeded[1]
+
+
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded district in an on-disk warehouse (pages open it by path)."""
+    path = tmp_path_factory.mktemp("seeded") / "yardstick.duckdb"
+    with db.connect(path) as con:
+        seed(con)
+    return path
+
+
+@pytest.fixture
+def warehouse_file(seeded_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`seeded_file` as the app's warehouse ($YARDSTICK_DB), with Streamlit's caches empty."""
+    monkeypatch.setenv("YARDSTICK_DB", str(seeded_file))
+    st.cache_data.clear()
+    return seeded_file

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import db
@@ -14,24 +12,8 @@ from core.cohorts import CohortSpec
 from core.insights import insight_feed
 from core.report_files import file_name, report_file
 from core.scope import DISTRICT, Scope
-from tests.reports.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("insights") / "yardstick.duckdb"
-    with db.connect(path) as con:
-        seed(con)
-    return path
-
-
-@pytest.fixture
-def warehouse_file(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("YARDSTICK_DB", str(built))
-    st.cache_data.clear()
-    return built
 
 
 def page(scope: Scope) -> AppTest:
