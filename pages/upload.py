@@ -11,7 +11,7 @@ from ui.ingest_panels import (
     progress_reporter,
     show_summary,
 )
-from ui.session import db_path, username, warehouse
+from ui.session import db_path, username, warehouse, warehouse_errors
 
 require_admin()
 st.title("⬆️ Upload")
@@ -30,21 +30,23 @@ def read(file) -> object:
     """The file's preview, kept for this upload (reruns do not re-read a big file)."""
     cache = st.session_state.setdefault("upload:previews", {})
     if file.file_id not in cache:
-        cache[file.file_id] = preview(file, db=db_path(), file_name=file.name)
+        with warehouse_errors("Wait a moment, then rerun the page (R) to read the file."):
+            cache[file.file_id] = preview(file, db=db_path(), file_name=file.name)
     return cache[file.file_id]
 
 
 def run_import(file, mapping: dict | None) -> None:
     bar = st.progress(0.0, text="Starting…")
-    summary = import_file(
-        file,
-        db=db_path(),
-        file_name=file.name,
-        origin="upload",
-        mapping=mapping,
-        user=username(),
-        progress=progress_reporter(bar),
-    )
+    with warehouse_errors("Nothing was imported; wait a moment, then import again."):
+        summary = import_file(
+            file,
+            db=db_path(),
+            file_name=file.name,
+            origin="upload",
+            mapping=mapping,
+            user=username(),
+            progress=progress_reporter(bar),
+        )
     bar.empty()
     results[file.file_id] = summary.to_dict()
 

@@ -23,17 +23,24 @@ def db_path() -> Path:
 
 
 @contextmanager
-def warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse for one block of work; a busy or unreadable file becomes a message."""
+def warehouse_errors(advice: str = "Wait a moment, then reload.") -> Iterator[None]:
+    """Around any core call that opens the warehouse itself (an import, a preview): a busy or
+    unreadable file becomes a message that ends the run, not a traceback."""
     try:
-        with db.connect(db_path()) as con:
-            yield con
+        yield
     except db.WarehouseBusyError:
-        st.warning("⏳ The warehouse is busy with an import right now. Wait a moment, then reload.")
+        st.warning(f"⏳ The warehouse is busy with an import right now. {advice}")
         st.stop()
     except db.WarehouseError as exc:
         st.error(f"The warehouse cannot be opened: {exc}")
         st.stop()
+
+
+@contextmanager
+def warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for one block of work; a busy or unreadable file becomes a message."""
+    with warehouse_errors(), db.connect(db_path()) as con:
+        yield con
 
 
 def scope() -> Scope:

@@ -4,11 +4,16 @@ refused."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import db
 from core.ingest import import_file
 from core.scope import Scope
 from tests.ingest.helpers import VARIANTS, scalar
@@ -70,6 +75,49 @@ def test_unmapped_file_gets_the_mapping_editor(db_path: Path) -> None:
     app.button[-1].click().run()
     assert "Not imported: No student id column found" in text(app)
     assert scalar(db_path, "select count(*) from assessments") == 0
+
+
+HOLD = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+    "time.sleep(120)"
+)
+
+
+@contextmanager
+def held(warehouse: Path) -> Iterator[None]:
+    """Another process holds the warehouse, as `python -m core import` does while it loads."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_upload_while_another_process_holds_the_warehouse(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading and importing a file while the warehouse is held: the busy message, not a
+    traceback, and nothing imported; once it is free the same upload imports."""
+    monkeypatch.setattr(db, "BUSY_WAIT_SECONDS", 0.2)
+    app = page("upload.py")
+    upload = ("results.csv", (VARIANTS / "basic.csv").read_bytes(), "text/csv")
+    with held(db_path):
+        app.file_uploader(key="upload:files").set_value(upload).run()
+        assert not app.exception
+        assert "busy with an import right now" in text(app)
+    app.run()
+    assert "Recognised as **Generic long format" in text(app)
+    with held(db_path):
+        app.button[-1].click().run()  # Import
+        assert not app.exception
+        assert "busy with an import right now. Nothing was imported" in text(app)
+    assert scalar(db_path, "select count(*) from import_jobs") == 0
+    app.button[-1].click().run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Inserted"] == "6"
 
 
 def test_import_history_lists_jobs_with_problems(db_path: Path, tmp_path: Path) -> None:
