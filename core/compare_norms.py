@@ -47,6 +47,9 @@ class Snapshot:
     cut_platform: str | None
     table: pd.DataFrame  # every key with a norm or a cut score: NORM_COLUMNS
     growth: dict[tuple, tuple[float | None, str | None]] = field(default_factory=dict)
+    # computed once per state of the standards (and of the comparison platforms), not per
+    # query: a 30-cohort report asked for the same frames some 200 times
+    frames: dict[tuple, pd.DataFrame] = field(default_factory=dict)
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> tuple:
@@ -106,12 +109,32 @@ def norm_frame(
 ) -> pd.DataFrame:
     """Norm mean/sd, cut score and norm label per (subject, grade, season) key — default every
     canonical key — blank where the standards have none or do not cover the subject's platform."""
-    if keys is None:
-        keys = itertools.product(canonical.SUBJECTS, canonical.GRADES, canonical.SEASONS)
-    wanted = pd.DataFrame(list(dict.fromkeys(tuple(k) for k in keys)), columns=KEY)
     current = snapshot(con)
+    platforms = comparison_platforms(con)
+    memo = ("norms", tuple(sorted(platforms.items())))
+    every = current.frames.get(memo)
+    if every is None:
+        every = current.frames[memo] = _norms_for(current, platforms)
+    if keys is None:
+        return every.iloc[:CANONICAL_KEYS].copy()
+    wanted = pd.DataFrame(list(dict.fromkeys(tuple(k) for k in keys)), columns=KEY)
+    return wanted.merge(every, on=KEY, how="left")[NORM_COLUMNS]
+
+
+def _canonical_keys() -> list[tuple[str, str, str]]:
+    return list(itertools.product(canonical.SUBJECTS, canonical.GRADES, canonical.SEASONS))
+
+
+CANONICAL_KEYS = len(_canonical_keys())
+
+
+def _norms_for(current: Snapshot, platforms: dict[str, str]) -> pd.DataFrame:
+    """norm_frame of every canonical key (first, in order) and every key the standards hold."""
+    held = current.table[KEY].itertuples(index=False, name=None)
+    keys = dict.fromkeys([*_canonical_keys(), *held])
+    wanted = pd.DataFrame(list(keys), columns=KEY)
     frame = wanted.merge(current.table, on=KEY, how="left")
-    platform = frame["subject"].map(comparison_platforms(con))
+    platform = frame["subject"].map(platforms)
     norm_ok = platform.map(lambda p: _allowed(current.norm_platforms, p))
     cut_ok = platform.map(lambda p: current.cut_platform is None or p == current.cut_platform)
     frame.loc[~norm_ok.astype(bool), ["norm_mean", "norm_sd", "norm_source"]] = None
@@ -153,6 +176,20 @@ def expected_growth_frame(
     """Expected growth per subject × (grade then → grade now) between two (season, year) test
     events, with where each number comes from (module docstring)."""
     current = snapshot(con)
+    memo = ("expected", tuple(dict.fromkeys(subjects)), from_, to,
+            tuple(sorted(comparison_platforms(con).items())))  # fmt: skip
+    if memo not in current.frames:
+        current.frames[memo] = _expected_frame(con, current, memo[1], from_, to)
+    return current.frames[memo].copy()
+
+
+def _expected_frame(
+    con: duckdb.DuckDBPyConnection,
+    current: Snapshot,
+    subjects: Iterable[str],
+    from_: tuple[str, str],
+    to: tuple[str, str],
+) -> pd.DataFrame:
     norms_now = norm_frame(con).set_index(KEY)
     rows = []
     for subject in dict.fromkeys(subjects):
