@@ -9,6 +9,7 @@ from core.district_benchmarks import METRIC_BY_KEY, METRICS, school_year_label
 from core.district_demo import load_district_demo
 from core.district_flags import FlagFilter
 from ui import benchmark_panels as panels
+from ui import figures
 from ui.session import scope, username, warehouse
 
 st.title("District benchmarks")
@@ -69,13 +70,10 @@ names = dict(zip(shown["district_id"], shown["name"], strict=True))
 chosen = st.selectbox("District", list(names), format_func=names.get, key="bench:district")
 district = shown.set_index("district_id").loc[chosen]
 panels.metric_tiles(district)
-st.altair_chart(
-    district_vs_averages_chart({**district, "district_id": chosen}, averages, national),
-    width="stretch",
-)
+figures.chart(district_vs_averages_chart, {**district, "district_id": chosen}, averages, national)
 history, lines = panels.history(current, chosen, state)
 st.markdown("**Over the years** — the district, its state and the nation")
-st.altair_chart(trend_chart(history, lines), width="stretch")
+figures.chart(trend_chart, history, lines)
 trends = [f"{m.label}: {district[m.trend_key + '_reason']}" for m in METRICS
           if isinstance(district[m.trend_key + "_reason"], str)]  # fmt: skip
 if trends:
@@ -83,6 +81,4 @@ if trends:
 metric = st.selectbox("Where it sits in the state", [m.key for m in METRICS],
                       format_func=lambda k: METRIC_BY_KEY[k].label,
                       key="bench:metric")  # fmt: skip
-st.altair_chart(
-    state_distribution_chart(result.districts, chosen, metric, averages[metric]), width="stretch"
-)
+figures.chart(state_distribution_chart, result.districts, chosen, metric, averages[metric])

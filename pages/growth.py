@@ -9,6 +9,7 @@ from core.charts_compare import growth_quadrant_chart, trend_chart
 from core.compare_words import growth_sentence
 from core.growth import student_growth
 from ui import compare_cache as cache
+from ui import figures
 from ui.cohort_widgets import cohort_picker
 from ui.compare_panels import download, follow_evidence_link, sentences, table
 from ui.narrative_panel import narrative_panel
@@ -64,7 +65,7 @@ if trajectory.empty or trajectory["suppressed"].all():
     st.info("Too few students were tested at every point to draw the path.")
 else:
     trajectory["when"] = trajectory["season"] + " " + trajectory["school_year"]
-    st.altair_chart(trend_chart(trajectory, x="when", x_title="Test"), width="stretch")
+    figures.chart(trend_chart, trajectory, x="when", x_title="Test")
     kept = trajectory[~trajectory["suppressed"]].iloc[0]
     st.caption(
         f"Students tested at every point: {kept['n']:.0f} of {kept['members']:.0f} "
@@ -87,17 +88,15 @@ else:
     points = points[~points["suppressed"]]
 use_pct = points["x_pct"].notna().any()
 use_beyond = points["y_beyond"].notna().any()
-st.altair_chart(
-    growth_quadrant_chart(
-        points,
-        x="x_pct" if use_pct else "x_z",
-        y="y_beyond" if use_beyond else "y_change",
-        label="who",
-        x_mid=50.0 if use_pct else 0.0,
-        x_title="National percentile (latest test)" if use_pct else "Std. difference from norm",
-        y_title="Growth beyond expected (points)" if use_beyond else "Growth (points)",
-    ),  # fmt: skip
-    width="stretch",
+figures.chart(
+    growth_quadrant_chart,
+    points,
+    x="x_pct" if use_pct else "x_z",
+    y="y_beyond" if use_beyond else "y_change",
+    label="who",
+    x_mid=50.0 if use_pct else 0.0,
+    x_title="National percentile (latest test)" if use_pct else "Std. difference from norm",
+    y_title="Growth beyond expected (points)" if use_beyond else "Growth (points)",
 )
 st.caption(
     "Right of the dashed line: above the norm's middle; above it: grew more than expected. "

@@ -7,6 +7,7 @@ from core import canonical
 from core.charts_compare import prior_year_chart, trend_chart
 from core.compare_words import growth_sentence, pair_sentence, prior_sentence
 from ui import compare_cache as cache
+from ui import figures
 from ui.cohort_widgets import cohort_picker
 from ui.compare_panels import download, follow_evidence_link, sentences, table
 from ui.narrative_panel import narrative_panel
@@ -42,7 +43,7 @@ view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="prior:view") o
 
 if view == "Earlier years":
     sentences(comparisons, prior_sentence)
-    st.altair_chart(prior_year_chart(trend, comparisons), width="stretch")
+    figures.chart(prior_year_chart, trend, comparisons)
     table(comparisons, COMPARISON)
     download(comparisons, "Download (CSV)", "prior years", filters, username())
     if focus == "proficiency":
@@ -58,7 +59,7 @@ elif view == "Trend":
     if reportable < 3:
         st.info(f"A trend needs three reportable years; this cohort has {reportable}.")
     else:
-        st.altair_chart(trend_chart(trend), width="stretch")
+        figures.chart(trend_chart, trend)
         st.caption("Band: 95% CI of the mean. Dashed line: the norm mean of the members' grades.")
     table(trend, ["school_year", "subject", "season", "n", "mean", "sd", "ci_lo", "ci_hi",
                   "norm_mean", "norm_source"])  # fmt: skip

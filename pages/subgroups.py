@@ -5,8 +5,8 @@ import streamlit as st
 
 from core.charts_compare import gap_chart, gap_trend_chart
 from core.compare_words import gap_sentence
-from core.subgroups import widening_tests
 from ui import compare_cache as cache
+from ui import figures
 from ui.cohort_widgets import cohort_picker
 from ui.compare_panels import download, follow_evidence_link, sentences, table
 from ui.narrative_panel import narrative_panel
@@ -44,7 +44,7 @@ shown = latest[~latest["suppressed"] & latest["significant_bh"].astype(bool)]
 sentences(shown, gap_sentence)
 if shown.empty:
     st.caption("No gap survives the false-discovery correction across this table.")
-st.altair_chart(gap_chart(latest), width="stretch")
+figures.chart(gap_chart, latest)
 table(latest, COLUMNS)
 download(latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year},
          username())  # fmt: skip
@@ -54,10 +54,11 @@ groups = sorted((latest["attribute"] + "=" + latest["value"]).unique())
 chosen = st.selectbox(
     "Subgroup", groups, index=groups.index(focus) if focus in groups else 0, key="subgroups:trend"
 )
-st.altair_chart(gap_trend_chart(gaps, chosen), width="stretch")
+figures.chart(gap_trend_chart, gaps, chosen)
 span = [y for y in years if y <= year][-5:]
 if len(span) >= 2:
-    tests = widening_tests(gaps[gaps["school_year"].isin(span)], span, span[max(0, len(span) - 3)])
+    since = span[max(0, len(span) - 3)]
+    tests = cache.widening(gaps[gaps["school_year"].isin(span)], tuple(span), since)
     picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
     table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
                    "latest_year", "latest_gap", "slope", "p", "p_adj", "widening"])  # fmt: skip

@@ -21,8 +21,9 @@ from core.district_benchmarks import (
     district_data_version,
     district_history,
 )
-from core.exports import csv_bytes, xlsx_bytes
+from core.exports import csv_bytes
 from core.scope import Scope
+from ui import figures
 from ui.session import warehouse
 
 CACHE = {"ttl": 900, "show_spinner": False, "max_entries": 64}
@@ -162,7 +163,7 @@ def downloads(districts: pd.DataFrame, filters: dict[str, Any], username: str) -
         mime="text/csv", on_click=record, args=("csv",), key="bench:csv",
     )  # fmt: skip
     right.download_button(
-        "Download (Excel)", xlsx_bytes(districts, filters), file_name="district_benchmarks.xlsx",
+        "Download (Excel)", figures.xlsx(districts, filters), file_name="district_benchmarks.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click=record, args=("xlsx",), key="bench:xlsx",
     )  # fmt: skip

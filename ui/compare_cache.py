@@ -54,6 +54,12 @@ def _proficiency(_con, _scope, spec: str, year: str, key: tuple) -> pd.DataFrame
     return compare.all_proficiency_changes(_con, _scope, school_years=[year], spec=cohort)
 
 
+@st.cache_data(**CACHE)
+def widening(gaps: pd.DataFrame, span: tuple[str, ...], since: str) -> pd.DataFrame:
+    """subgroups.widening_tests of the gaps on the page (keyed on the gaps themselves)."""
+    return subgroups.widening_tests(gaps, list(span), since)
+
+
 def proficiency(con, scope: Scope, spec: CohortSpec, year: str) -> pd.DataFrame:
     return _proficiency(
         con, scope, spec.replace(school_year=None).to_json(), year, _key(con, scope)
