@@ -164,7 +164,7 @@ def run_benchmark(
         if "concurrency" not in skip:
             from core.bench.concurrency import measure_concurrency
 
-            say("concurrent sessions (5 and 20, headless Chromium) …")
+            say("concurrent sessions (5 and 20, websocket clients of a real streamlit run) …")
             result["concurrency"] = measure_concurrency(db_file)
         if "scaling" not in skip and "stats" in result:
             say("scaling (0.1×, 1×, 3×) …")
