@@ -29,11 +29,13 @@ from core.sufficient_stats import (
     PLATFORMS_CTE,
     flag_small_cells,
     group_stats,
+    group_stats_of,
     no_test_note,
     pool,
     registered,
     rerun_bh,
     scores_cte,
+    split_cohorts,
     two_sample_columns,
 )
 
@@ -63,9 +65,11 @@ def _side(
     return frame.rename(columns={c: f"{c}_{suffix}" for c in columns})
 
 
-def finish_comparisons(df: pd.DataFrame, min_n: int, keep: Sequence[str] = ()) -> pd.DataFrame:
+def finish_comparisons(
+    df: pd.DataFrame, min_n: int, keep: Sequence[str] = (), per: str | None = None
+) -> pd.DataFrame:
     """Tests for every row, then suppression (either side small or already suppressed), then BH
-    over what is still reported."""
+    over what is still reported (`per`: one family per value of that column)."""
     tested = two_sample_columns(df)
     tested["note"] = no_test_note(tested, min_n)
     flags = [c for c in ("suppressed_a", "suppressed_b") if c in tested]
@@ -80,7 +84,7 @@ def finish_comparisons(df: pd.DataFrame, min_n: int, keep: Sequence[str] = ()) -
     keep_cols = [c for c in tested.columns if c in keep]
     out = suppress(tested, min_n, n_cols=(), keep=keep_cols)
     out["direction"] = out["direction"].where(~out["suppressed"])
-    return rerun_bh(out)
+    return rerun_bh(out, per=per)
 
 
 def prior_year_comparison(
@@ -94,30 +98,66 @@ def prior_year_comparison(
     The current year is the spec's (latest if several), else the latest with data. `years_back`
     None compares with every earlier year back to the first year the warehouse holds; a year
     without data for the definition still gets its row (n_b = 0, note "no data …")."""
-    per_year = group_stats(
-        con, spec, scope, ("school_year", "subject", "season"), skip=("school_year",)
+    return prior_year_comparisons(con, [spec], scope, years_back)[0]
+
+
+def prior_year_comparisons(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    years_back: int | None = None,
+) -> list[pd.DataFrame]:
+    """`prior_year_comparison` of each spec — each its own Benjamini–Hochberg family, exactly
+    as asked alone — from one query (a report of many cohorts pays the table work once)."""
+    per_year = group_stats_of(
+        con, specs, scope, ("school_year", "subject", "season"), skip=("school_year",)
     )
-    current = _current_year(spec, sorted(per_year["school_year"].unique()))
-    if current is None or per_year.empty:
-        return _empty_prior()
-    if years_back is None:
-        first = min([current, *available_years(con, CohortSpec(), scope)])
-        years_back = int(current[:4]) - int(first[:4])
-    if years_back < 1:  # the warehouse holds no earlier year to compare with
-        return _empty_prior()
-    groups = per_year[["subject", "season"]].drop_duplicates()
-    rows = groups.merge(
-        pd.DataFrame({"prior_year": _years_before(current, years_back)}), how="cross"
-    )
-    rows.insert(2, "school_year", current)
-    rows["years_back"] = int(current[:4]) - rows["prior_year"].str[:4].astype(int)
-    keyed = per_year.set_index(["school_year", "subject", "season"])
+    first = None
+    if years_back is None and not per_year.empty:
+        first = min(available_years(con, CohortSpec(), scope), default=None)
+    rows = _prior_rows(specs, per_year, years_back, first)
+    if rows.empty:
+        return [_empty_prior() for _ in specs]
+    keys = ["cohort_index", "school_year", "subject", "season"]
+    keyed = per_year.set_index(keys)
     a = _side(keyed, "a").reset_index()
     b = _side(keyed, "b").reset_index().rename(columns={"school_year": "prior_year"})
-    rows = rows.merge(a, on=["school_year", "subject", "season"], how="left")
-    rows = rows.merge(b, on=["prior_year", "subject", "season"], how="left")
+    rows = rows.merge(a, on=keys, how="left")
+    rows = rows.merge(b, on=["cohort_index", "prior_year", "subject", "season"], how="left")
     rows[["n_a", "n_b"]] = rows[["n_a", "n_b"]].fillna(0)
-    return finish_comparisons(rows, min_group_size(con), keep=KEEP).reset_index(drop=True)
+    out = finish_comparisons(rows, min_group_size(con), (*KEEP, "cohort_index"), "cohort_index")
+    found = set(out["cohort_index"])
+    return [
+        part if index in found else _empty_prior()
+        for index, part in enumerate(split_cohorts(out, len(specs)))
+    ]
+
+
+def _prior_rows(
+    specs: Sequence[CohortSpec],
+    per_year: pd.DataFrame,
+    years_back: int | None,
+    first: str | None,
+) -> pd.DataFrame:
+    """One row per cohort × subject × season it has × earlier year to compare with: each
+    cohort's current year is its own (the spec's latest, else its latest with data)."""
+    rows = []
+    for index, spec in enumerate(specs):
+        mine = per_year[per_year["cohort_index"] == index]
+        current = _current_year(spec, sorted(mine["school_year"].unique()))
+        if current is None or mine.empty:
+            continue
+        back = years_back
+        if back is None:
+            back = int(current[:4]) - int(min(current, first or current)[:4])
+        groups = mine[["subject", "season"]].drop_duplicates().itertuples(index=False)
+        rows += [
+            (index, g.subject, g.season, current, prior, int(current[:4]) - int(prior[:4]))
+            for g in groups
+            for prior in _years_before(current, back)
+        ]
+    columns = ["cohort_index", "subject", "season", "school_year", "prior_year", "years_back"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _empty_prior() -> pd.DataFrame:

@@ -47,6 +47,8 @@ from core.sufficient_stats import (
     registered,
     rerun_bh,
     scores_cte,
+    scores_union_cte,
+    split_cohorts,
 )
 
 Period = tuple[str, str]  # (season, school year)
@@ -64,7 +66,7 @@ earlier as (
     where school_year = $from_year and season = $from_season
 ),
 paired as (
-    select l.subject, l.school, l.grade, l.student_id,
+    select l.cohort_index, l.subject, l.school, l.grade, l.student_id,
            e.score as score_from, l.score as score_to, l.score - e.score as change,
            e.school_id <> l.school_id as changed_school,
            $across_years and {grade_rank_sql("l.grade")} <= {grade_rank_sql("e.grade")}
@@ -139,10 +141,11 @@ def _subjects(spec: CohortSpec) -> tuple[str, ...]:
 
 
 def _paired_sql(
-    spec: CohortSpec, scope: Scope, from_: Period, to: Period
+    specs: Sequence[CohortSpec], scope: Scope, from_: Period, to: Period
 ) -> tuple[str, dict[str, Any]]:
-    later_spec = spec.replace(season=to[0], school_year=to[1])
-    later, params = scores_cte(later_spec, scope, name="later")
+    """The paired CTEs of each cohort (`cohort_index`: its position in `specs`)."""
+    later_specs = [spec.replace(season=to[0], school_year=to[1]) for spec in specs]
+    later, params = scores_union_cte(later_specs, scope, name="later")
     params.update(
         from_season=from_[0], from_year=from_[1], to_season=to[0], across_years=from_[1] != to[1]
     )
@@ -202,17 +205,32 @@ def matched_growth(
     """One row per subject: members at `to`, matched n, dropped, change with a paired t-test,
     expected growth and % meeting it, and the change in percentile and in standardized
     difference from each period's own-grade norm."""
-    cte, params = _paired_sql(spec, scope, from_, to)
-    with _norm_tables(con, _subjects(spec), from_, to):
+    return matched_growth_of(con, [spec], scope, from_, to)[0]
+
+
+def matched_growth_of(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    from_: Period,
+    to: Period,
+) -> list[pd.DataFrame]:
+    """`matched_growth` of each spec between the same two test events, from one query (a
+    report of many cohorts pays the table work once, not once per cohort)."""
+    cte, params = _paired_sql(specs, scope, from_, to)
+    subjects = tuple(dict.fromkeys(s for spec in specs for s in _subjects(spec)))
+    with _norm_tables(con, subjects, from_, to):
         frame = con.execute(
-            f"with {cte} select subject, {AGGREGATES} from paired group by subject order by 1",
+            f"with {cte} select cohort_index, subject, {AGGREGATES} from paired "
+            "group by cohort_index, subject order by 1, 2",
             params,
         ).df()
     frame = _tests(frame)
-    frame.insert(0, "cohort", spec.label())
+    frame.insert(0, "cohort", frame["cohort_index"].map(dict(enumerate(s.label() for s in specs))))
     frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
-    frame["expected_source"] = _expected_source(con, _subjects(spec), from_, to, frame)
-    return _suppress(frame, min_group_size(con), ("cohort", *IDENTIFYING))
+    frame["expected_source"] = _expected_source(con, subjects, from_, to, frame)
+    frame = _suppress(frame, min_group_size(con), ("cohort", "cohort_index", *IDENTIFYING))
+    return split_cohorts(frame, len(specs))
 
 
 def _expected_source(
@@ -237,7 +255,7 @@ def all_matched_growth(
     """Matched growth for every school × grade × subject at the later period, plus every school
     together, in one grouped query; BH across the rows; complementary suppression over schools."""
     spec = spec or CohortSpec()
-    cte, params = _paired_sql(spec, scope, from_, to)
+    cte, params = _paired_sql([spec], scope, from_, to)
     sql = f"""
         with {cte}
         select coalesce(school, '{ALL_SCHOOLS}') as school, grade, subject, {AGGREGATES}
@@ -357,7 +375,7 @@ def student_growth(
     percentile now) — for roles allowed to see students only; the caller audits the view."""
     if not scope.sees_students:
         raise PermissionError("Your role sees groups of students, not individual students.")
-    cte, params = _paired_sql(spec, scope, from_, to)
+    cte, params = _paired_sql([spec], scope, from_, to)
     sql = f"""
         with {cte}
         select p.student_id, trim(coalesce(st.first_name, '') || ' ' ||

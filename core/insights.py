@@ -13,7 +13,7 @@ import pandas as pd
 from core.cohort_catalog import quick_cohorts
 from core.cohorts import CohortSpec
 from core.narrative import narrative_for, stored_narratives
-from core.narrative_gather import gather_findings, scope_alerts
+from core.narrative_gather import gather_many, scope_alerts
 from core.scope import Scope
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2, "none": 3}
@@ -102,9 +102,8 @@ def narrate_cohorts(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write (or confirm) the narrative of each cohort; returns how many there were."""
-    alerts = scope_alerts(con, scope)
-    for done, spec in enumerate(specs, start=1):
-        findings = gather_findings(con, spec, scope, alerts=alerts)
+    found = gather_many(con, list(specs), scope)
+    for done, (spec, findings) in enumerate(zip(specs, found, strict=True), start=1):
         narrative_for(con, spec, scope, findings=findings)
         if on_progress is not None:
             on_progress(done, len(specs))

@@ -158,15 +158,18 @@ def _comparison(row: dict[str, Any]) -> YearComparison:
 
 
 def prior_years(
-    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    computed: pd.DataFrame | None = None,
 ) -> tuple[list[YearComparison], list[TrendPoint], int, pd.DataFrame | None]:
     """Last year's comparison, the yearly means, and how many comparisons were suppressed — from
     one call made exactly as the prior cohorts page makes it (every earlier year, so the
-    correction for many comparisons is the page's)."""
+    correction for many comparisons is the page's); `computed`: that call's answer, batched."""
     compute = optional_function("core.compare", "prior_year_comparison")
-    if compute is None:
+    if compute is None and computed is None:
         return [], [], 0, None
-    frame = compute(con, spec, scope)
+    frame = compute(con, spec, scope) if computed is None else computed
     rows = _rows(frame)
     usable = [r for r in rows if (r.get("n_b") or 0) > 0 and (r.get("n_a") or 0) > 0]
     shown = [r for r in usable if not _suppressed(r)]
@@ -225,14 +228,22 @@ def growth_window(spec: CohortSpec, seasons: list[str]) -> tuple[str, str] | Non
 
 
 def growth(
-    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, seasons: list[str]
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    year: str,
+    seasons: list[str],
+    computed: pd.DataFrame | None = None,
 ) -> tuple[list[GrowthResult], int, list[str]]:
-    """Within-year growth of the same students (matched at both ends), per subject."""
+    """Within-year growth of the same students (matched at both ends), per subject
+    (`computed`: `matched_growth` over `growth_window`, batched)."""
     compute = optional_function("core.growth", "matched_growth")
     window = growth_window(spec, seasons)
     if compute is None or window is None:
         return [], 0, [] if compute is None or spec.season else [NO_GROWTH.format(year=year)]
-    rows = _rows(compute(con, spec, scope, (window[0], year), (window[1], year)))
+    if computed is None:
+        computed = compute(con, spec, scope, (window[0], year), (window[1], year))
+    rows = _rows(computed)
     matched = [r for r in rows if (r.get("n") or 0) > 0 or _suppressed(r)]
     kept = [_growth(r) for r in matched if not _suppressed(r)]
     note = [] if matched else [NO_GROWTH.format(year=year)]
@@ -267,16 +278,21 @@ def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
 
 
 def gaps(
-    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, year: str, season: str | None
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    year: str,
+    season: str | None,
+    computed: pd.DataFrame | None = None,
 ) -> tuple[list[SubgroupGap], int, pd.DataFrame | None]:
     """Subgroup gaps in the cohort's latest test window of `year` — asked for exactly as the
-    subgroups page asks (so the correction for many comparisons is the page's) — with the trend
-    since two years earlier where that year has the gap too."""
+    subgroups page asks (so the correction for many comparisons is the page's; `computed`: that
+    answer, batched) — with the trend since two years earlier where that year has the gap too."""
     compute = optional_function("core.subgroups", "subgroup_gaps")
     change = optional_function("core.subgroups", "gap_change")
     if compute is None or season is None:
         return [], 0, None
-    frame = compute(con, spec, scope)
+    frame = compute(con, spec, scope) if computed is None else computed
     if frame is None or frame.empty:
         return [], 0, None
     earlier_year = canonical.previous_year(year, GAP_YEARS_BACK)
@@ -370,13 +386,15 @@ def gather_findings(
     standards: pd.DataFrame | None = None,
     year: str | None = None,
     frames: dict[str, pd.DataFrame | None] | None = None,
+    computed: dict[str, pd.DataFrame] | None = None,
 ) -> CohortFindings:
     """Everything a narrative of `spec` may say, computed within `scope` by the owning modules.
 
     A report of many cohorts passes what it computed once for all of them: `alerts` (the scope's
-    current alerts), `standards` (this cohort's pooled standards rows) and `year` (its current
-    school year); otherwise each is computed here. `frames`, when given, receives the tables the
-    pages draw their charts from ("prior": the prior-years comparison, "gaps": this year's gaps)."""
+    current alerts), `standards` (this cohort's pooled standards rows), `year` (its current
+    school year) and `computed` (its "prior", "growth" and "gaps" tables, `comparison_frames`);
+    otherwise each is computed here. `frames`, when given, receives the tables the pages draw
+    their charts from ("prior": the prior-years comparison, "gaps": this year's gaps)."""
     year = year or current_year(con, spec, scope)
     base = _base(con, spec, scope, year)
     if year is None or base.n_students < base.min_n:
@@ -386,12 +404,15 @@ def gather_findings(
         return replace(base, suppressed=True)
     if standards is None:
         standards = pooled_standards(con, [now], scope)[0]
+    done = computed or {}
     found_standings, hidden_std, missing = standings(standards)
-    found_prior, points, hidden_prior, prior_frame = prior_years(con, now, scope)
+    found_prior, points, hidden_prior, prior_frame = prior_years(con, now, scope, done.get("prior"))
     seasons = seasons_tested(standards)
-    found_growth, hidden_growth, growth_notes = growth(con, now, scope, year, seasons)
+    found_growth, hidden_growth, growth_notes = growth(
+        con, now, scope, year, seasons, done.get("growth")
+    )
     found_gaps, hidden_gaps, gap_frame = gaps(
-        con, now, scope, year, seasons[-1] if seasons else None
+        con, now, scope, year, seasons[-1] if seasons else None, done.get("gaps")
     )
     if frames is not None:
         frames.update(prior=prior_frame, gaps=gap_frame)
@@ -408,3 +429,67 @@ def gather_findings(
         suppressed_results=hidden_std + hidden_prior + hidden_growth + hidden_gaps,
         missing=tuple(missing + growth_notes),
     )
+
+
+def comparison_frames(
+    con: duckdb.DuckDBPyConnection,
+    specs: list[CohortSpec],
+    scope: Scope,
+    standards: list[pd.DataFrame | None],
+) -> list[dict[str, pd.DataFrame]]:
+    """Each cohort's "prior", "growth" and "gaps" tables exactly as `gather_findings` asks for
+    them one cohort at a time, computed in a few batched queries (`specs` at their current
+    school year, `standards` their pooled rows, which set the growth window)."""
+    out: list[dict[str, pd.DataFrame]] = [{} for _ in specs]
+    batched = (("prior", "core.compare", "prior_year_comparisons"),
+               ("gaps", "core.subgroups", "subgroup_gaps_of"))  # fmt: skip
+    for name, module, function in batched:
+        compute = optional_function(module, function)
+        for entry, frame in zip(out, compute(con, specs, scope) if compute else [], strict=False):
+            entry[name] = frame
+    compute = optional_function("core.growth", "matched_growth_of")
+    windows: dict[tuple[tuple[str, str], tuple[str, str]], list[int]] = {}
+    for index, (spec, rows) in enumerate(zip(specs, standards, strict=True)):
+        window = growth_window(spec, seasons_tested(rows))
+        if compute is not None and window is not None and len(spec.school_year) == 1:
+            year = spec.school_year[0]
+            windows.setdefault(((window[0], year), (window[1], year)), []).append(index)
+    for (start, end), members in windows.items():
+        found = compute(con, [specs[i] for i in members], scope, start, end)
+        for index, frame in zip(members, found, strict=True):
+            out[index]["growth"] = frame
+    return out
+
+
+def gather_many(
+    con: duckdb.DuckDBPyConnection,
+    specs: list[CohortSpec],
+    scope: Scope,
+    *,
+    alerts: pd.DataFrame | None = None,
+    years: list[str | None] | None = None,
+    standards: list[pd.DataFrame | None] | None = None,
+    frames: list[dict[str, pd.DataFrame | None]] | None = None,
+) -> list[CohortFindings]:
+    """`gather_findings` of each cohort — the same findings as one at a time — with the alerts,
+    the pooled standards and the comparison tables computed once for all of them."""
+    alerts = scope_alerts(con, scope) if alerts is None else alerts
+    years = years or [current_year(con, spec, scope) for spec in specs]
+    now = [spec.replace(school_year=y) if y else spec for spec, y in zip(specs, years, strict=True)]
+    standards = standards or pooled_standards(con, now, scope)
+    dated = [i for i, year in enumerate(years) if year]
+    tables = comparison_frames(con, [now[i] for i in dated], scope, [standards[i] for i in dated])
+    computed: dict[int, dict[str, pd.DataFrame]] = dict(zip(dated, tables, strict=True))
+    return [
+        gather_findings(
+            con,
+            spec,
+            scope,
+            alerts=alerts,
+            standards=standards[i],
+            year=years[i],
+            frames=frames[i] if frames is not None else None,
+            computed=computed.get(i),
+        )  # fmt: skip
+        for i, spec in enumerate(specs)
+    ]

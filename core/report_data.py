@@ -22,7 +22,7 @@ from core.cohorts import CohortSpec
 from core.narrative import narrative_for
 from core.narrative_gather import (
     current_year,
-    gather_findings,
+    gather_many,
     optional_function,
     pooled_standards,
     scope_alerts,
@@ -183,26 +183,24 @@ def build_report(
     # A cohort of one year, one school and one grade has the same rows split or pooled.
     pinned = all(len(s.school_year) == len(s.schools) == len(s.grade) == 1 for s in current)
     pooled = cohort_rows if pinned else pooled_standards(con, current, scope)
+    frames: list[dict[str, pd.DataFrame | None]] = [{} for _ in specs]
+    found = gather_many(con, list(specs), scope, alerts=alerts, years=years, standards=pooled,
+                        frames=frames)  # fmt: skip
     # vl-convert releases the GIL: each cohort's charts render in a worker while the next
-    # cohort is gathered.
+    # cohort's narrative is written and the PDF is laid out.
     painter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-charts")
     sections = []
-    for index, spec in enumerate(specs):
-        frames: dict[str, pd.DataFrame | None] = {}
-        findings = gather_findings(
-            con, spec, scope, alerts=alerts, standards=pooled[index], year=years[index],
-            frames=frames,
-        )  # fmt: skip
+    for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
         story = narrative_for(con, spec, scope, findings=findings, use_model=use_model)
         rows = cohort_rows[index].iloc[0:0] if findings.suppressed else cohort_rows[index]
         images = None
         if charts and not findings.suppressed:
-            job = ChartJob(rows, frames.get("prior"), frames.get("gaps"), current[index], scope,
+            tables = frames[index]
+            job = ChartJob(rows, tables.get("prior"), tables.get("gaps"), current[index], scope,
                            con.cursor(), len(specs) <= MAX_ALL_CHARTS)  # fmt: skip
             images = painter.submit(chart_images, job)
         sections.append(CohortSection(current[index], findings, story, rows, images))
     painter.shutdown(wait=False)
-    found = [section.findings for section in sections]
     norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
     return Report(
         title=title or (specs[0].label() if len(specs) == 1 else f"{len(specs)} cohorts"),

@@ -43,7 +43,7 @@ from core.sufficient_stats import (
     group_columns,
     registered,
     rerun_bh,
-    scores_cte,
+    scores_union_cte,
     two_sample_columns,
 )
 
@@ -91,11 +91,12 @@ def _extras_sql(attributes: Sequence[str]) -> str:
 
 
 def _query(
-    spec: CohortSpec, scope: Scope, by: Sequence[str], attributes: Sequence[str]
+    specs: Sequence[CohortSpec], scope: Scope, by: Sequence[str], attributes: Sequence[str]
 ) -> tuple[str, dict[str, Any]]:
-    """grain: one row per cohort key × attribute × value (one grouping set per attribute;
-    `g<i>` = 0 marks attribute i's rows) with n, mean, variance and proficiency counts."""
-    keys = ", ".join(group_columns(by))
+    """grain: one row per cohort (`cohort_index`, the position in `specs`) × key × attribute ×
+    value (one grouping set per attribute; `g<i>` = 0 marks attribute i's rows) with n, mean,
+    variance and proficiency counts."""
+    keys = ", ".join(["cohort_index", *group_columns(by)])
     columns = (
         "case when t.threshold is not null then (a.score >= t.threshold)::integer end "
         f"as proficient, {_attribute_columns(attributes)}"
@@ -105,7 +106,9 @@ def _query(
         "left join cmp_thresholds t "
         "on t.subject = a.subject and t.grade = a.grade and t.season = a.season"
     )
-    scores, params = scores_cte(spec, scope, skip=("school_year",), columns=columns, joins=joins)
+    scores, params = scores_union_cte(
+        specs, scope, skip=("school_year",), columns=columns, joins=joins
+    )
     params.update({f"attr{i}": a for i, a in enumerate(attributes) if a not in BASE_ATTRIBUTES})
     values = ", ".join(f"a{i}" for i in range(len(attributes)))
     flags = ", ".join(f"grouping(a{i}) as g{i}" for i in range(len(attributes)))
@@ -172,22 +175,61 @@ def subgroup_gaps(
 ) -> pd.DataFrame:
     """Every subgroup vs the rest, for the spec's definition in every school year it has data
     (the spec's own years, if any, are kept in the result; the others feed the trend)."""
+    return subgroup_gaps_of(con, [spec], scope, by=by, attributes=attributes)[0]
+
+
+def subgroup_gaps_of(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    *,
+    by: Sequence[str] = ("school_year", "subject", "season"),
+    attributes: Sequence[str] | None = None,
+) -> list[pd.DataFrame]:
+    """`subgroup_gaps` of each spec — each cohort's rows exactly as asked alone, its own
+    Benjamini–Hochberg family — from one query per set of subgroup attributes (a report of many
+    cohorts pays the table work once, not once per cohort)."""
     by = list(dict.fromkeys(["school_year", *by]))
     wanted = attributes or (*BASE_ATTRIBUTES, *extra_attributes(con))
-    filtered = {name for name, _ in spec.filters}
-    chosen = [a for a in wanted if a not in filtered]
-    sql, params = _query(spec, scope, by, chosen)
+    batches: dict[tuple[str, ...], list[int]] = {}
+    for index, spec in enumerate(specs):  # a cohort's own filters are not its subgroups
+        filtered = {name for name, _ in spec.filters}
+        batches.setdefault(tuple(a for a in wanted if a not in filtered), []).append(index)
+    out = [pd.DataFrame() for _ in specs]
     with registered(con, "cmp_thresholds", threshold_frame(con)):
-        cells = con.execute(sql, params).df()
-    if cells.empty or not chosen:
-        return pd.DataFrame()
-    rows = _sides(_per_attribute(cells, by, chosen).reset_index(drop=True), by)
+        for chosen, indexes in batches.items():
+            found = _gaps_of(con, [specs[i] for i in indexes], scope, by, chosen)
+            for position, frame in found.items():
+                out[indexes[position]] = frame
+    return out
+
+
+def _gaps_of(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    by: list[str],
+    chosen: Sequence[str],
+) -> dict[int, pd.DataFrame]:
+    """{position in specs: its gaps} for the cohorts with any scores."""
+    if not chosen:
+        return {}
+    cells = con.execute(*_query(specs, scope, by, chosen)).df()
+    if cells.empty:
+        return {}
+    keys = ["cohort_index", *by]
+    rows = _sides(_per_attribute(cells, keys, chosen).reset_index(drop=True), keys)
     booleans = rows["attribute"].isin(BOOLEAN_ATTRIBUTES)
     rows = rows[~booleans | (rows["value"] == "yes")].reset_index(drop=True)
-    return _finish(rows, by, min_group_size(con))
+    finished = _finish(rows, keys, min_group_size(con))
+    return {
+        int(index): part.drop(columns="cohort_index").reset_index(drop=True)
+        for index, part in finished.groupby("cohort_index", sort=False)
+    }
 
 
 def _finish(rows: pd.DataFrame, keys: list[str], min_n: int) -> pd.DataFrame:
+    """Tests, suppression and BH per cohort (`keys` start with cohort_index)."""
     tested = two_sample_columns(rows).rename(columns={"diff": "gap"})
     tested["prof_gap"] = tested["pct_prof_a"] - tested["pct_prof_b"]
     partition = [*keys, "attribute"]
@@ -204,10 +246,11 @@ def _finish(rows: pd.DataFrame, keys: list[str], min_n: int) -> pd.DataFrame:
         "from — not reported to protect student privacy",
         "",
     )
-    out = suppress(tested, min_n, n_cols=(), keep=[])
+    out = suppress(tested, min_n, n_cols=(), keep=["cohort_index"])
     out["direction"] = out["direction"].where(~out["suppressed"])
     out = out.drop(columns=["prof_n_a", "prof_n_b"]).rename(columns=_side_name)
-    return rerun_bh(out).sort_values([*keys, "attribute", "value"]).reset_index(drop=True)
+    out = rerun_bh(out, per="cohort_index")
+    return out.sort_values([*keys, "attribute", "value"]).reset_index(drop=True)
 
 
 def _side_name(column: str) -> str:

@@ -100,6 +100,39 @@ def scores_cte(
     return sql, params
 
 
+def scores_union_cte(
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    *,
+    skip: tuple[str, ...] = (),
+    name: str = "scores",
+    columns: str = "",
+    joins: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """CTEs of several cohorts' scores (`scores_cte` each) and `name`, their union, with
+    `cohort_index` = the cohort's position in `specs`: one query answers for every cohort."""
+    ctes, params = [], {}
+    for index, spec in enumerate(specs):
+        cte, bound = scores_cte(
+            spec, scope, skip=skip, name=f"{name}{index}", prefix=f"c{index}_",
+            columns=columns, joins=joins,
+        )  # fmt: skip
+        ctes.append(cte)
+        params.update(bound)
+    union = " union all ".join(
+        f"select {index} as cohort_index, * from {name}{index}" for index in range(len(specs))
+    )
+    return f"{', '.join(ctes)}, {name} as ({union})", params
+
+
+def split_cohorts(frame: pd.DataFrame, count: int) -> list[pd.DataFrame]:
+    """A batch's result, one frame per cohort (`cohort_index` dropped, rows in order)."""
+    return [
+        frame[frame["cohort_index"] == index].drop(columns="cohort_index").reset_index(drop=True)
+        for index in range(count)
+    ]
+
+
 @contextmanager
 def registered(
     con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame
@@ -132,8 +165,22 @@ def group_stats(
 
     With `all_schools`, `by` must contain "school" and a second grouping set adds the rows of
     every school together (school = "All schools")."""
-    columns = group_columns(by)
-    cte, params = scores_cte(spec, scope, skip=skip)
+    frame = group_stats_of(con, [spec], scope, by, skip=skip, all_schools=all_schools)
+    return frame.drop(columns="cohort_index")
+
+
+def group_stats_of(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    by: Sequence[str],
+    *,
+    skip: tuple[str, ...] = (),
+    all_schools: bool = False,
+) -> pd.DataFrame:
+    """`group_stats` of several cohorts in one query, keyed by `cohort_index` first."""
+    columns = ["cohort_index", *group_columns(by)]
+    cte, params = scores_union_cte(specs, scope, skip=skip)
     keys = ", ".join(columns)
     grouping = keys
     if all_schools:
@@ -215,9 +262,16 @@ def two_sample_columns(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def rerun_bh(df: pd.DataFrame) -> pd.DataFrame:
-    """BH again over the rows that are still reported (suppressed rows carry no p)."""
-    p_adj, reject = stats.benjamini_hochberg(df["p"].to_numpy(dtype="float64"))
+def rerun_bh(df: pd.DataFrame, per: str | None = None) -> pd.DataFrame:
+    """BH again over the rows that are still reported (suppressed rows carry no p); `per`: one
+    family per value of that column (each cohort of a batch is its own page)."""
+    p = df["p"].to_numpy(dtype="float64")
+    if per is None:
+        p_adj, reject = stats.benjamini_hochberg(p)
+        return df.assign(p_adj=p_adj, significant_bh=reject)
+    p_adj, reject = np.full(len(p), np.nan), np.zeros(len(p), dtype=bool)
+    for rows in df.groupby(per, sort=False).indices.values():
+        p_adj[rows], reject[rows] = stats.benjamini_hochberg(p[rows])
     return df.assign(p_adj=p_adj, significant_bh=reject)
 
 

@@ -13,7 +13,7 @@ from scipy import stats as sps
 from core.cohorts import CohortSpec
 from core.compare import prior_year_comparison
 from core.growth import matched_growth
-from core.narrative_gather import gather_findings, group_label
+from core.narrative_gather import gather_findings, gather_many, group_label
 from core.narrative_inputs import CohortFindings, Standing, YearComparison
 from core.narrative_template import template_narrative
 from core.scope import DISTRICT, Scope
@@ -247,6 +247,19 @@ def test_a_filtered_cohort_that_would_give_a_small_group_away_says_no_numbers(wa
     assert set(numbers(story.text())) <= {"10", "3", "2024", "2025"}
     whole = gather_findings(warehouse, LINCOLN_3, DISTRICT)  # the unfiltered cohort reports
     assert not whole.suppressed and whole.standings
+
+
+def test_many_cohorts_gathered_together_equal_each_gathered_alone(warehouse) -> None:
+    specs = [
+        LINCOLN_3, GRADE_3, TINY_3, CohortSpec.from_dict({"grade": "4"}),
+        LINCOLN_3.replace(name="", filters={"ell": [True]}),
+        CohortSpec.from_dict({"grade": "3", "season": "spring", "subject": "math"}),
+        CohortSpec.from_dict({"grade": "4", "school_year": "2022-2023"}),
+    ]  # fmt: skip
+    together = gather_many(warehouse, specs, DISTRICT)
+    alone = [gather_findings(warehouse, spec, DISTRICT) for spec in specs]
+    assert [f.to_dict() for f in together] == [f.to_dict() for f in alone]
+    assert together[0].prior and together[0].growth and together[0].gaps  # not vacuous
 
 
 def test_no_student_name_or_id_appears(warehouse, roster: pd.DataFrame, lincoln) -> None:
