@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from core import compare, db, growth, subgroups
+from core import compare, db, growth, subgroups, watch_list
 from core.cohorts import CohortSpec, load_spec
 from core.scope import Scope
 from ui.cohort_widgets import scope_key
@@ -102,3 +102,13 @@ def _gaps(_con, _scope, spec: str, key: tuple) -> pd.DataFrame:
 
 def gaps(con, scope: Scope, spec: CohortSpec) -> pd.DataFrame:
     return _gaps(con, scope, spec.replace(school_year=None).to_json(), _key(con, scope))
+
+
+@st.cache_data(**CACHE)
+def _watch(_con, _scope, spec: str, key: tuple) -> watch_list.WatchList:
+    return watch_list.watch_list(_con, load_spec(spec), _scope)
+
+
+def watch(con, scope: Scope, spec: CohortSpec) -> watch_list.WatchList:
+    """The watch list of one school year and subject (students: only roles that see them)."""
+    return _watch(con, scope, spec.to_json(), _key(con, scope))

@@ -1,0 +1,108 @@
+"""The Watch list page in AppTest on the (small) demo district, as its demo teacher sees it: the
+summary sentence, only their section's students with the core numbers, the reason filter, the
+audit of every view; a viewer gets no list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import db, users
+from core.cohorts import CohortSpec
+from core.demo import load_demo
+from core.scope import Scope, scope_for_user
+from core.watch_list import readable, summary_sentence, watch_list
+
+ROOT = Path(__file__).resolve().parents[2]
+YEAR = "2024-2025"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("watch") / "yardstick.duckdb"
+    load_demo(path, 7, students_per_year=300, years=2)
+    return path
+
+
+@pytest.fixture
+def warehouse(demo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("YARDSTICK_DB", str(demo))
+    st.cache_data.clear()
+    return demo
+
+
+def demo_scope(path: Path, username: str) -> Scope:
+    with db.connect(path) as con:
+        account = next(a for a in users.demo_accounts(con) if a["username"] == username)
+    return scope_for_user(
+        username, account["role"], account.get("schools"), account.get("sections")
+    )
+
+
+def open_page(scope: Scope) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / "watch_list.py"), default_timeout=60)
+    app.session_state["scope"] = scope
+    app.session_state["username"] = scope.username
+    return app.run()
+
+
+def views(path: Path, username: str) -> list[str]:
+    with db.connect(path) as con:
+        rows = con.execute(
+            "select detail from audit_log where action = 'view_students' and username = ?",
+            [username],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_teacher_sees_their_students_who_need_help(warehouse: Path) -> None:
+    teacher = demo_scope(warehouse, "demo-teacher")
+    app = open_page(teacher)
+    assert not app.exception
+    with db.connect(warehouse) as con:
+        spec = CohortSpec.from_dict({"school_year": YEAR, "subject": "math"})
+        expected = watch_list(con, spec, teacher)
+        roster = {
+            row[0]
+            for row in con.execute(
+                "select student_id from enrollments where school_year = ? and "
+                "list_contains(?, section)",
+                [YEAR, list(teacher.sections)],
+            ).fetchall()
+        }
+    assert app.selectbox(key="watch:year").value == YEAR
+    assert app.selectbox(key="watch:subject").value == "math"
+    assert summary_sentence(expected) in [m.value for m in app.markdown]
+    assert expected.total == len(roster) and len(expected.students) > 0
+    shown = app.dataframe[0].value
+    assert shown.reset_index(drop=True).equals(readable(expected.students))
+    assert set(shown["ID"]) <= roster
+    assert set(shown["Section"]) == set(teacher.sections)
+    assert shown["Student"].str.len().min() > 0  # names, for a role that may see them
+    assert any('"page": "watch_list"' in detail for detail in views(warehouse, "demo-teacher"))
+
+    app.multiselect(key="watch:reasons").set_value(["low_growth"]).run()
+    assert not app.exception
+    narrowed = app.dataframe[0].value
+    assert len(narrowed) == expected.counts["low_growth"]
+    assert narrowed["Why"].str.contains("Grew less than expected since fall").all()
+    assert len(views(warehouse, "demo-teacher")) == 2  # every view is audited
+
+    app.selectbox(key="watch:subject").set_value("reading").run()
+    assert not app.exception
+    with db.connect(warehouse) as con:
+        reading = watch_list(con, spec.replace(subject="reading"), teacher)
+    assert summary_sentence(reading) in [m.value for m in app.markdown]
+
+
+def test_a_viewer_gets_no_list(warehouse: Path) -> None:
+    viewer = demo_scope(warehouse, "demo-viewer")
+    assert viewer.role == "viewer"
+    app = open_page(viewer)
+    assert not app.exception
+    assert not app.dataframe
+    assert "not individual students" in app.info[0].value
+    assert views(warehouse, "demo-viewer") == []
