@@ -11,9 +11,12 @@ for any of these reasons:
   (`core.norms` cut scores in use), otherwise below the norm's 25th percentile: the score
   mean + sd × Φ⁻¹(0.25) of the district's norm set in use for their grade and season (where the
   norm covers the platform), else the vendor-reported national percentile below 25.
-* **Low growth** — grew less than the norm's expected growth from fall to the latest window,
-  as `core.growth.student_growth` matches and measures it (same definition as the Growth page:
-  the student at the later test, their own fall score wherever they were then).
+* **Low growth** — grew less than half the norm's expected growth from fall to the latest
+  window, as `core.growth.student_growth` matches and measures it. Half, not any shortfall:
+  about half of all students grow a little less than the norm's typical growth, and a list of
+  half the class is not a watch list; "less than half of typical growth" is the line vendors'
+  growth reports draw too (i-Ready's "progress to typical growth"). Matched as on the Growth
+  page: the student at the later test, their own fall score wherever they were then.
 * **Missed the latest test** — no score in the latest test window of the year (the latest season
   anyone in view was tested in that subject) while students of their school and grade in view
   took it (so grades that are not tested in the subject are never flagged).
@@ -42,16 +45,17 @@ from core.scope import Scope
 from core.sufficient_stats import PLATFORMS_CTE, registered, scores_cte
 
 LOW_PERCENTILE = 25
+GROWTH_SHARE = 0.5  # growth under this share of the expected growth is low (module docstring)
 REASONS = {  # flag column → how the summary counts it
     "below_25th": "scored below the 25th percentile",
     "below_cut": "scored below the proficiency cut score",
-    "low_growth": "grew less than expected since fall",
+    "low_growth": "grew less than half the expected growth since fall",
     "missed_test": "missed the {season} test",
 }
 REASON_LABELS = {
     "below_25th": "Below the 25th percentile",
     "below_cut": "Below the proficiency cut score",
-    "low_growth": "Growth below expected",
+    "low_growth": "Growth under half of expected",
     "missed_test": "Missed the latest test",
 }
 COLUMNS = [
@@ -143,7 +147,7 @@ select p.student_id,
        n.cut_score is null and coalesce(case when n.norm_mean is not null
            then l.latest_score < n.p25_score else l.vendor_percentile < {LOW_PERCENTILE} end,
            false) as below_25th,
-       coalesce(g.beyond < 0, false) as low_growth,
+       coalesce(g.expected > 0 and g.change < {GROWTH_SHARE} * g.expected, false) as low_growth,
        p.classmates_tested and l.latest_season is distinct from $watch_season as missed_test
 from placed p
 left join latest l using (student_id)
@@ -251,8 +255,8 @@ def _reason_text(frame: pd.DataFrame, season: str | None) -> pd.Series:
         + _numbers(frame["percentile"], "{:.0f}") + ")",
         "below_cut": "Below the proficiency cut score in " + when + " (" + score + " vs " + cut
         + ")",
-        "low_growth": "Grew less than expected since fall (" + growth + " vs " + expected
-        + " points)",
+        "low_growth": "Grew less than half the expected growth since fall (" + growth + " vs "
+        + expected + " points)",
         "missed_test": pd.Series(f"Missed the {season} test", index=frame.index, dtype="str"),
     }  # fmt: skip
     text = pd.Series("", index=frame.index, dtype="str")

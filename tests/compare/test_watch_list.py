@@ -70,7 +70,9 @@ def reference(district, subject: str, sections: tuple[str, ...] | None = None) -
     ]
     out["growth"] = both["score"] - both["score_fall"]
     out["expected_growth"] = pd.Series(expected, index=both.index)
-    out["low_growth"] = (out["growth"] - out["expected_growth"]) < 0
+    out["low_growth"] = (out["expected_growth"] > 0) & (
+        out["growth"] < 0.5 * out["expected_growth"]
+    )
     took = set(zip(last.school, last.grade, strict=True))
     classmates = roster[[(s, g) in took for s, g in zip(roster.school, roster.grade, strict=True)]]
     out["missed_test"] = out.index.isin(classmates.student_id) & ~out.index.isin(last.index)
@@ -111,7 +113,8 @@ def test_most_concerning_first_and_reasons_in_plain_words(district) -> None:
     row = students[students.below_25th & students.low_growth].iloc[0]
     assert row["reasons"] == (
         f"Below the 25th percentile in spring (percentile {row.percentile:.0f}); Grew less than "
-        f"expected since fall ({row.growth:+.1f} vs {row.expected_growth:+.1f} points)"
+        f"half the expected growth since fall ({row.growth:+.1f} vs "
+        f"{row.expected_growth:+.1f} points)"
     )
     missed = students[students.missed_test].iloc[0]
     assert missed["reasons"].endswith("Missed the spring test")
@@ -124,7 +127,7 @@ def test_summary_counts_each_reason(district) -> None:
     assert summary_sentence(result) == (
         f"{len(result.students)} of your {result.total} students need a look in math, {YEAR}: "
         f"{counts.below_25th} scored below the 25th percentile, {counts.low_growth} grew less "
-        f"than expected since fall, {counts.missed_test} missed the spring test."
+        f"than half the expected growth since fall, {counts.missed_test} missed the spring test."
     )
     only_missed = with_reasons(result.students, ["missed_test"])
     assert len(only_missed) == counts.missed_test and only_missed.missed_test.all()

@@ -88,7 +88,7 @@ def test_a_teacher_sees_their_students_who_need_help(warehouse: Path) -> None:
     assert not app.exception
     narrowed = app.dataframe[0].value
     assert len(narrowed) == expected.counts["low_growth"]
-    assert narrowed["Why"].str.contains("Grew less than expected since fall").all()
+    assert narrowed["Why"].str.contains("Grew less than half the expected growth since fall").all()
     assert len(views(warehouse, "demo-teacher")) == 2  # every view is audited
 
     app.selectbox(key="watch:subject").set_value("reading").run()
