@@ -10,17 +10,20 @@
    DuckDB file next to the warehouse (<warehouse folder>/staging/import_p<pid>_…/) — big CSVs
    stream through DuckDB's read_csv; the warehouse is not held while this runs.
 3. validate (core/ingest/validate.py): map headers to a kind's fields with a preset
-   (core/presets/*.json, saved mappings, or --mapping), cast and check every field in SQL, and
-   write row-numbered errors; rejected rows never block good ones.
+   (core/presets/*.json, saved mappings, or --mapping), then cast and check every field in ONE
+   SQL scan that writes the typed rows and each row's problems (stg.typed); row-numbered errors;
+   rejected rows never block good ones.
 4. load (core/ingest/pipeline.py): open the warehouse once, attach the staging file read-only,
-   and in ONE transaction store the raw file's row (bytes kept as raw/<sha256>), its staged rows
-   (table staged_<file_id>), run the kind's loader over the view `ingest_clean`, store every
-   error, finish the job and audit it. Same bytes again → "already imported"; overlapping rows
-   → duplicates or updates; a blank cell never overwrites a stored value.
+   and in ONE transaction store the raw file's row (bytes kept as raw/<sha256>) and
+   staged_<file_id> (its rows as received: a view reading the kept bytes for UTF-8 text, a
+   table for Excel/JSON/re-encoded text), run the kind's loader over the view `ingest_clean`
+   (the typed rows not rejected), store every error, finish the job and audit it. Same bytes
+   again → "already imported"; overlapping rows → duplicates or updates; a blank cell never
+   overwrites a stored value.
 
 Jobs (core/ingest/jobs.py): list_jobs, job_errors, errors_csv; a job left running by a dead
 process is marked failed (and its leftovers swept) whenever jobs are listed or an import starts.
-`replay(file_id, mapping)` maps a stored file again without the upload.
+`replay(file_id, mapping)` maps a stored file again without the upload (from its kept bytes).
 
 Adding a kind (e.g. "district")
 -------------------------------

@@ -3,8 +3,21 @@
 Two processes, one warehouse: the warehouse is opened three short times per import — to start
 the job (status "pending"; or answer "already imported"), to merge in ONE transaction (status
 "running" while it loads, "completed" in the same commit), and on failure to record why
-("failed"). Detection, staging and validation run in a private staging DuckDB file next to the
-warehouse (<warehouse folder>/staging/), so pages keep reading while a big file is parsed.
+("failed"). Detection, staging and validation run on a private staging connection, so pages keep
+reading while a big file is parsed.
+
+Where the rows go (a big import costs about what writing its rows twice costs, not more):
+- the bytes are kept as <warehouse folder>/raw/<sha256> (a file copy);
+- they are parsed once into `raw_rows` of the staging file (<warehouse folder>/staging/…/
+  staging.duckdb, attached as `stg`; compressed, so validation's scans are cheap); validation
+  types and checks every row in one scan and writes `stg.typed` once;
+- at merge time the warehouse attaches the staging file read-only and the loader writes the
+  clean typed rows into the facts and dimensions.
+- `staged_<file_id>`, the rows as received with `_row_number`, `_source_file`, `_ingested_at`:
+  for UTF-8 delimited text (nearly every export) a view that reads the kept raw file with the
+  very read_csv call staging made — the raw file is the copy, so no second copy of every row is
+  written; for Excel, JSON and re-encoded text a table copied from raw_rows. Replay re-reads the
+  kept raw file, so it works the same for both.
 """
 
 from __future__ import annotations
@@ -25,7 +38,7 @@ import pandas as pd
 from core import audit
 from core.db import connect, transaction, warehouse_path
 from core.ingest import jobs
-from core.ingest.detect import FileRefused, Format, Layout, detect
+from core.ingest.detect import FileRefused, Layout, detect
 from core.ingest.kinds import get_kind
 from core.ingest.presets import (
     ATTRIBUTE,
@@ -40,8 +53,8 @@ from core.ingest.presets import (
     preset_from_mapping,
     saved_presets,
 )
-from core.ingest.read import RAW_TABLE, head_frame, stage_file
-from core.ingest.validate import Validation, in_warehouse, install_macros, validate
+from core.ingest.read import RAW_TABLE, CsvRead, csv_rows_sql, head_frame, stage_file
+from core.ingest.validate import Validation, validate
 
 Progress = Callable[[str, float], None]
 Source = str | os.PathLike | BinaryIO
@@ -52,12 +65,13 @@ STAGING_MEMORY = os.environ.get("YARDSTICK_STAGING_MEMORY", "1GB")
 
 @dataclass
 class Prepared:
-    """A file parsed, mapped and validated in its staging database, ready to merge."""
+    """A file parsed, mapped and validated in its staging file, ready to merge."""
 
     layout: Layout
     mapping: Mapping
     validation: Validation
     staging: Path
+    direct: CsvRead | None = None  # how UTF-8 text was read straight from its bytes
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -91,13 +105,20 @@ def spool(source: Source, work: Path) -> tuple[Path, str]:
     return path, digest.hexdigest()
 
 
-def _staging_connection(path: Path) -> duckdb.DuckDBPyConnection:
+def _staging_connection(work: Path) -> duckdb.DuckDBPyConnection:
+    """The staging file work/staging.duckdb, attached as `stg` and used by default; memory
+    bounded by STAGING_MEMORY (beyond it, work/spill). Insertion order is kept while the rows
+    are staged (a staged row's rowid is its place in the file)."""
     con = duckdb.connect(
-        str(path), config={"autoinstall_known_extensions": False, "memory_limit": STAGING_MEMORY}
-    )
-    con.execute("set temp_directory = $d", {"d": str(path.parent / "spill")})
+        ":memory:",
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                "memory_limit": STAGING_MEMORY},
+    )  # fmt: skip
+    con.execute("set temp_directory = $d", {"d": str(work / "spill")})
     con.execute("set enable_progress_bar = false")
     con.execute("set preserve_insertion_order = true")
+    con.execute("attach $p as stg", {"p": str(work / "staging.duckdb")})
+    con.execute("use stg")
     return con
 
 
@@ -193,20 +214,21 @@ def prepare(
     """Detect, stage, map and validate into work/staging.duckdb (no warehouse involved)."""
     progress("reading", 0.0)
     layout = detect(path)
-    staging = work / "staging.duckdb"
-    con = _staging_connection(staging)
+    con = _staging_connection(work)
     try:
-        rows = stage_file(con, path, layout, work)
+        rows, direct = stage_file(con, path, layout, work)
         progress("reading", 1.0)
-        return _map_and_validate(con, staging, layout, file_name, rows, preset, mapping, saved,
-                                 progress)  # fmt: skip
+        prepared = _map_and_validate(con, work, layout, file_name, rows, preset, mapping, saved,
+                                     progress)  # fmt: skip
+        prepared.direct = direct
+        return prepared
     finally:
         con.close()
 
 
 def _map_and_validate(
     con: duckdb.DuckDBPyConnection,
-    staging: Path,
+    work: Path,
     layout: Layout,
     file_name: str,
     rows: int,
@@ -219,9 +241,10 @@ def _map_and_validate(
     planned = _plan(layout, file_name, preset, mapping, saved)
     _refuse_if_unusable(layout, planned, rows)
     progress("validating", 0.0)
+    con.execute("set preserve_insertion_order = false")  # typed rows carry their row number
     checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
     progress("validating", 1.0)
-    return Prepared(layout, planned, checked, staging)
+    return Prepared(layout, planned, checked, work / "staging.duckdb")
 
 
 def _store_raw(path: Path, sha: str, warehouse: Path) -> tuple[Path, bool]:
@@ -237,8 +260,9 @@ def _store_raw(path: Path, sha: str, warehouse: Path) -> tuple[Path, bool]:
 
 
 def _insert_raw_file(
-    con: duckdb.DuckDBPyConnection, prepared: Prepared, meta: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, prepared: Prepared, meta: dict[str, Any], raw_path: Path
 ) -> int:
+    """The raw_files row and staged_<file_id> (a view over the kept bytes, or a table)."""
     layout = prepared.layout
     file_id = con.execute(
         """
@@ -266,15 +290,28 @@ def _insert_raw_file(
         },
     ).fetchone()[0]
     table = f"staged_{file_id}"
-    con.execute(
-        f"""
-        create table {table} as
-        select r.rowid + $first_row as _row_number, $name as _source_file,
-               $now::timestamp as _ingested_at, r.*
-        from stg.{RAW_TABLE} r
-        """,
-        {"first_row": layout.header_row + 1, "name": meta["file_name"], "now": jobs.now()},
-    )
+    if prepared.direct is not None:
+        rows = csv_rows_sql(raw_path, layout, prepared.direct.ragged)
+        numbered = f"select row_number() over () + {int(layout.header_row)} as _row_number, * "
+        con.execute(
+            f"""
+            create view {table} as
+            select r._row_number, f.file_name as _source_file, f.received_at as _ingested_at,
+                   r.* exclude (_row_number)
+            from ({numbered} from ({rows})) r,
+                 (select file_name, received_at from raw_files where file_id = {int(file_id)}) f
+            """
+        )
+    else:
+        con.execute(
+            f"""
+            create table {table} as
+            select r.rowid + $first_row as _row_number, $name as _source_file,
+                   $now::timestamp as _ingested_at, r.*
+            from stg.{RAW_TABLE} r
+            """,
+            {"first_row": layout.header_row + 1, "name": meta["file_name"], "now": jobs.now()},
+        )
     con.execute(
         "update raw_files set staged_table = $t where file_id = $f", {"t": table, "f": file_id}
     )
@@ -302,18 +339,13 @@ def merge(
         con.execute("set enable_progress_bar = false")  # stdout may carry --json
         jobs.set_status(con, job_id, "running")  # pending while read and checked; now loading
         con.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
-        install_macros(con)
-        con.execute(
-            f"create or replace temp view ingest_typed as {in_warehouse(validation.typed_sql)}"
-        )
-        con.execute(
-            f"create or replace temp view ingest_clean as {in_warehouse(validation.clean_sql)}"
-        )
+        con.execute(f"create or replace temp view ingest_clean as {validation.clean_sql}")
         try:
             with transaction(con):
                 file_id = replay_of
                 if replay_of is None:
-                    file_id = _insert_raw_file(con, prepared, meta)
+                    raw_path = (warehouse.parent / "raw" / meta["sha"]).resolve()
+                    file_id = _insert_raw_file(con, prepared, meta, raw_path)
                 counts = mapping.kind.loader(con, "ingest_clean", job_id)
                 con.execute(
                     "insert into import_errors (job_id, row_number, column_name, message, "
@@ -327,7 +359,6 @@ def merge(
                 audit.log(con, meta["user"], "import", detail)
         finally:
             con.execute("drop view if exists ingest_clean")
-            con.execute("drop view if exists ingest_typed")
             con.execute("detach stg")
         return jobs.job_summary(con, job_id)
 
@@ -493,34 +524,20 @@ def _failed_summary(warehouse: Path, job_id: int) -> jobs.JobSummary:
         return jobs.job_summary(con, job_id)
 
 
-def _unstage(warehouse: Path, file_id: int, work: Path) -> tuple[Layout, dict[str, Any]]:
-    """Copy a stored file's staged rows into a fresh staging database (short warehouse read)."""
-    staging = work / "staging.duckdb"
+def _stored_file(warehouse: Path, file_id: int) -> tuple[Path, dict[str, Any]]:
+    """Where a stored file's kept bytes are, and who/what it came from (short warehouse read)."""
     with connect(warehouse) as con:
-        row = con.execute(
-            "select file_name, source, remote_path, headers::varchar, title_rows, format, "
-            "encoding, delimiter, staged_table from raw_files where file_id = $f",
+        found = con.execute(
+            "select stored_path, file_name, source, remote_path from raw_files where file_id = $f",
             {"f": int(file_id)},
-        ).fetchone()
-        if row is None or row[8] is None:
-            raise FileRefused(f"There is no stored file {file_id} to replay.")
-        name, source, remote, headers, title_rows, fmt, encoding, delimiter, table = row
-        con.execute("attach $p as stg", {"p": str(staging)})
-        try:
-            con.execute(
-                f"create table stg.{RAW_TABLE} as select * exclude "
-                f"(_row_number, _source_file, _ingested_at) from {table} order by _row_number"
-            )
-        finally:
-            con.execute("detach stg")
-    layout = Layout(
-        format=Format(fmt),
-        headers=json.loads(headers),
-        encoding=encoding,
-        delimiter=delimiter,
-        title_rows=title_rows or 0,
-    )
-    return layout, {"file_name": name, "origin": source, "remote_path": remote}
+        ).fetchall()
+    if not found:
+        raise FileRefused(f"There is no stored file {file_id} to replay.")
+    stored, name, source, remote = found[0]
+    path = warehouse.parent / stored
+    if not path.is_file():
+        raise FileRefused(f"The kept copy of stored file {file_id} ({stored}) is missing.")
+    return path, {"file_name": name, "origin": source, "remote_path": remote}
 
 
 def replay(
@@ -532,15 +549,16 @@ def replay(
     user: str | None = None,
     progress: Progress | None = None,
 ) -> jobs.JobSummary:
-    """Map and load a stored file again (e.g. after fixing its mapping), without re-upload.
-    Rows already loaded count as duplicates or updates; nothing is doubled."""
+    """Map and load a stored file again (e.g. after fixing its mapping), without re-upload: the
+    kept raw bytes are read again. Rows already loaded count as duplicates or updates; nothing
+    is doubled."""
     report = progress or _quiet
     warehouse = warehouse_path(db)
-    (warehouse.parent / "staging").mkdir(parents=True, exist_ok=True)
     staging_root = warehouse.parent / "staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=jobs.staging_folder_name("replay"), dir=staging_root))
     try:
-        layout, meta = _unstage(warehouse, file_id, work)
+        path, meta = _stored_file(warehouse, file_id)
         meta.update(user=user)
         with connect(warehouse) as con:
             jobs.reap_dead_jobs(con)
@@ -555,7 +573,8 @@ def replay(
                 replay_of=int(file_id),
             )
         try:
-            prepared = _prepare_staged(work, layout, meta, preset, mapping, saved, report)
+            prepared = prepare(path, meta["file_name"], work, preset=preset, mapping=mapping,
+                               saved=saved, progress=report)  # fmt: skip
             report("loading", 0.0)
             summary = merge(warehouse, prepared, job_id, meta, replay_of=int(file_id))
             report("loading", 1.0)
@@ -565,17 +584,6 @@ def replay(
             return _failed_summary(warehouse, job_id)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _prepare_staged(work, layout, meta, preset, mapping, saved, report) -> Prepared:
-    staging = work / "staging.duckdb"
-    con = _staging_connection(staging)
-    try:
-        rows = con.execute(f"select count(*) from {RAW_TABLE}").fetchone()[0]
-        return _map_and_validate(con, staging, layout, meta["file_name"], rows, preset, mapping,
-                                 saved, report)  # fmt: skip
-    finally:
-        con.close()
 
 
 def _plan(layout: Layout, file_name: str, preset: str, mapping: Any, saved) -> Mapping:

@@ -5,6 +5,10 @@ as a spreadsheet shows it.
 Delimited text streams through DuckDB's read_csv (parallel, no Python per row); only text that is
 not UTF-8 is first re-encoded, chunk by chunk. Excel sheets are read in chunks of rows into
 Arrow; JSON records are flattened with pandas (JSON exports are small).
+
+UTF-8 delimited text is read straight from its bytes, so the same read (`csv_rows_sql`) can show
+the kept raw file's rows again at any time: that is what `staged_<file_id>` is for such files
+(core/ingest/pipeline.py), instead of a second copy of every row.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -42,56 +47,77 @@ def transcode(path: Path, encoding: str, out: Path) -> Path:
     return out
 
 
-def _read_csv_sql(ragged: bool) -> str:
+@dataclass(frozen=True)
+class CsvRead:
+    """How a delimited text file was staged straight from its own bytes (not re-encoded)."""
+
+    ragged: bool  # rows with more or fewer fields than the header were padded
+
+
+def literal(value: object) -> str:
+    """A SQL string literal (quotes doubled), for SQL that cannot take bound parameters (view
+    definitions). Used for paths, delimiters and constants, never for a file's rows."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def csv_rows_sql(path: Path, layout: Layout, ragged: bool) -> str:
+    """SELECT of a delimited file's data rows, every column VARCHAR under its staged name, in
+    file order (staging reads it into raw_rows; a view over the kept raw file reads it again).
+    Literals, not parameters, so that a view can hold it."""
+    names = staged_names(layout.headers)
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(names) + 1))
     lenient = ", null_padding = true, parallel = false, strict_mode = false" if ragged else ""
+    renamed = ", ".join(f"c{i} as {quote(name)}" for i, name in enumerate(names, start=1))
     return (
-        f"create or replace table {RAW_TABLE} as select * from read_csv($path, "
-        "auto_detect = false, header = false, skip = $skip, delim = $delim, quote = '\"', "
-        "escape = '\"', columns = $columns, max_line_size = 16777216, encoding = 'utf-8'"
-        f"{lenient})"
+        f"select {renamed} from read_csv({literal(path)}, auto_detect = false, header = false, "
+        f"skip = {int(layout.title_rows) + 1}, delim = {literal(layout.delimiter or ',')}, "
+        f"quote = '\"', escape = '\"', columns = {{{columns}}}, max_line_size = 16777216, "
+        f"encoding = 'utf-8'{lenient})"
     )
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path) -> list[str]:
-    """read_csv into raw_rows; re-encode non-UTF-8 text first; pad ragged rows (reported by
-    validation as blanks) instead of failing the file."""
-    source = path
-    if layout.encoding not in ("utf-8", "utf-8-sig"):
-        source = transcode(path, layout.encoding, work / "utf8.csv")
-    names = staged_names(layout.headers)
-    params = {
-        "path": str(source),
-        "skip": layout.title_rows + 1,
-        "delim": layout.delimiter or ",",
-        "columns": dict.fromkeys(names, "VARCHAR"),
-    }
+def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> bool:
+    """raw_rows from UTF-8 text; pads ragged rows (reported by validation as blanks) instead of
+    failing the file. Returns whether it had to. Errors other than raggedness propagate."""
     try:
-        con.execute(_read_csv_sql(ragged=False), params)
-    except duckdb.Error as exc:
-        text = str(exc).lower()
-        if "unicode" in text and source == path:
-            source = transcode(path, "mixed", work / "utf8.csv")
-            params["path"] = str(source)
-            layout.notes.append(
-                "Parts of the file are not UTF-8; those bytes were read as Windows-1252."
-            )
-            return stage_csv_retry(con, params, names)
-        if not any(marker in text for marker in _RAGGED):
-            message = f"The file cannot be read as delimited text: {_first_line(exc)}"
-            raise FileRefused(message) from exc
-        con.execute(_read_csv_sql(ragged=True), params)
-        layout.notes.append("Some rows have more or fewer fields than the header.")
-    return names
-
-
-def stage_csv_retry(con: duckdb.DuckDBPyConnection, params: dict, names: list[str]) -> list[str]:
-    try:
-        con.execute(_read_csv_sql(ragged=False), params)
+        con.execute(f"create or replace table {RAW_TABLE} as {csv_rows_sql(path, layout, False)}")
+        return False
     except duckdb.Error as exc:
         if not any(marker in str(exc).lower() for marker in _RAGGED):
-            raise FileRefused(f"The file cannot be read: {_first_line(exc)}") from exc
-        con.execute(_read_csv_sql(ragged=True), params)
-    return names
+            raise
+    con.execute(f"create or replace table {RAW_TABLE} as {csv_rows_sql(path, layout, True)}")
+    layout.notes.append("Some rows have more or fewer fields than the header.")
+    return True
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path
+) -> CsvRead | None:
+    """read_csv into raw_rows; re-encode non-UTF-8 text first. Returns how the file was read
+    when it was read straight from `path` (None when it had to be re-encoded)."""
+    if layout.encoding not in ("utf-8", "utf-8-sig"):
+        source = transcode(path, layout.encoding, work / "utf8.csv")
+        _read_or_refuse(con, source, layout, "The file cannot be read as delimited text")
+        return None
+    try:
+        return CsvRead(ragged=_read(con, path, layout))
+    except duckdb.Error as exc:
+        if "unicode" not in str(exc).lower():
+            message = f"The file cannot be read as delimited text: {_first_line(exc)}"
+            raise FileRefused(message) from exc
+    layout.notes.append("Parts of the file are not UTF-8; those bytes were read as Windows-1252.")
+    source = transcode(path, "mixed", work / "utf8.csv")
+    _read_or_refuse(con, source, layout, "The file cannot be read")
+    return None
+
+
+def _read_or_refuse(
+    con: duckdb.DuckDBPyConnection, source: Path, layout: Layout, refusal: str
+) -> None:
+    try:
+        _read(con, source, layout)
+    except duckdb.Error as exc:
+        raise FileRefused(f"{refusal}: {_first_line(exc)}") from exc
 
 
 def _first_line(exc: Exception) -> str:
@@ -165,17 +191,21 @@ def _xlsx_chunks(
         workbook.close()
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path) -> int:
-    """Stage the rows; returns how many data rows the file has."""
+def stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path
+) -> tuple[int, CsvRead | None]:
+    """Stage the rows; returns how many data rows the file has, and how it was read when it
+    was delimited text read straight from its bytes (else None)."""
+    direct = None
     if layout.format is Format.CSV:
-        stage_csv(con, path, layout, work)
+        direct = stage_csv(con, path, layout, work)
     elif layout.format is Format.XLSX:
         _insert_chunks(con, staged_names(layout.headers), _xlsx_chunks(path, layout))
     else:
         records = load_json_records(path, layout.encoding)
         rows = [[record.get(h) for h in layout.headers] for record in records]
         _insert_chunks(con, staged_names(layout.headers), iter([rows]))
-    return con.execute(f"select count(*) from {RAW_TABLE}").fetchone()[0]
+    return con.execute(f"select count(*) from {RAW_TABLE}").fetchone()[0], direct
 
 
 def head_frame(path: Path, layout: Layout, rows: int) -> pd.DataFrame:

@@ -1,14 +1,17 @@
-"""Validate: map, cast and check every staged row in SQL. On the staging connection:
+"""Validate: map, cast and check every staged row in SQL, in one pass over the file's rows.
 
-- view `ingest_typed`: one row per data row — `_row_number`, the trimmed source text of each
-  field ("~name"), the typed values (derivations applied), and "@attribute" columns;
-- table `errors`: one row per problem — row_number, column_name (the file's header), message,
-  severity ("error" rejects the row; "warning" keeps it, maybe without that value);
-- table `dropped`: rows not to load (errors, and repeats of a key superseded by a newer row);
-- view `ingest_clean`: the rows to load — what a kind's loader reads.
+Runs on the staging connection: the rows as received are table `raw_rows` of its in-memory
+database; the results go to the staging file attached as `stg` (which the warehouse attaches
+read-only at merge time, so the loaders read them without another copy):
 
-The views are rebuilt on the warehouse connection at merge time (`in_warehouse`), so the rows
-are never copied in between: casting is cheap, writing two million wide rows is not.
+- table `stg.typed`: one row per data row — `_row_number`, the typed value of every field the
+  file provides (derivations applied), "@attribute" columns, and `_errors`: the list of that
+  row's problems (NULL for a clean row). Casting, checking and writing happen in ONE scan;
+- table `stg.errors`: one row per problem — row_number, column_name (the file's header),
+  message, severity ("error" rejects the row; "warning" keeps it, maybe without that value);
+- table `stg.dropped`: rows not to load (errors, and repeats of a key superseded by a newer row);
+- `clean_sql`: the rows to load — what a kind's loader reads (as the temp view ingest_clean).
+
 Low-cardinality columns (grade, season, subject, school year, term, date, yes/no) are parsed
 once per distinct value into map_<field> tables, not once per row.
 """
@@ -25,10 +28,10 @@ from core import canonical
 from core.db import quote_identifier as quote
 from core.ingest.kinds import Field
 from core.ingest.presets import Mapping
-from core.ingest.read import RAW_TABLE
+from core.ingest.read import RAW_TABLE, literal
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
-STG = "__staging__."  # stands for the staging schema in SQL that runs on either connection
+STAGING = "stg"  # the staging file's alias, on the staging and on the warehouse connection
 MAX_DISTINCT = 200_000
 LOOKUP_TYPES = ("grade", "season", "subject")
 DISTINCT_TYPES = ("grade", "season", "subject", "school_year", "date", "bool", "term")
@@ -75,18 +78,11 @@ class Validation:
     rejected: int  # rows with at least one error (not loaded)
     duplicates_in_file: int  # rows superseded by another row with the same key
     good: int  # rows in `clean`
-    typed_sql: str = ""  # view SQL with STG-prefixed tables (see in_warehouse)
-    clean_sql: str = ""
+    clean_sql: str = ""  # the rows to load, over stg.typed / stg.dropped
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS.read_text(encoding="utf-8"))
-
-
-def literal(value: object) -> str:
-    """A SQL string literal (quotes doubled). Only for constants in view definitions, which
-    cannot take bound parameters; file contents never pass through here."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _source_sql(mapping: Mapping, spec: Field) -> str | None:
@@ -187,29 +183,28 @@ def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
-def in_staging(sql: str) -> str:
-    return sql.replace(STG, "")
+@dataclass(frozen=True)
+class Typed:
+    """How each field is read: {field: source SQL} for fields the file provides, the SQL of
+    the per-row typed values (over raw_rows and the map tables), and the stored fields."""
 
-
-def in_warehouse(sql: str, alias: str = "stg") -> str:
-    """The same query run on the warehouse connection with the staging file attached."""
-    return sql.replace(STG, f"{alias}.")
+    sources: dict[str, str]
+    sql: str
+    stored: tuple[str, ...]  # fields with a value (the others are NULL for every row)
 
 
 def build_typed(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
-) -> tuple[dict[str, str], str]:
-    """Create the view `typed`; returns {field: source SQL} for the fields that have a source
-    and the view's SQL (tables prefixed with the STG token, see in_staging/in_warehouse).
-
-    A view, not a table: casting is cheap, writing 2 million wide rows is not. It is read by
-    the checks and once more to write `clean`."""
+) -> Typed:
+    """The map tables of the low-cardinality fields, and the SQL that types every row: the
+    trimmed source text of each field ("~name"), its own typed value ("#name", for fields that
+    can also be derived), the typed value, and the "@attribute" columns."""
     sources = {}
     for spec in mapping.kind.fields:
         source = _source_sql(mapping, spec)
         if source is not None:
             sources[spec.name] = source
-    joins, selects = [], [f"r.rowid + {int(first_row)} as _row_number"]
+    joins, selects, stored = [], [f"r.rowid + {int(first_row)} as _row_number"], []
     for spec in mapping.kind.fields:
         source = sources.get(spec.name)
         value = None
@@ -217,20 +212,21 @@ def build_typed(
             if spec.type in DISTINCT_TYPES:
                 _distinct_map(con, spec, mapping, source)
                 joins.append(
-                    f"left join {STG}map_{spec.name} m_{spec.name} on m_{spec.name}.raw = {source}"
+                    f"left join map_{spec.name} m_{spec.name} on m_{spec.name}.raw = {source}"
                 )
             selects.append(f"{source} as {quote('~' + spec.name)}")
             value = _typed_value(spec, source, decimal_comma)
             if spec.derived_from:
                 selects.append(f"{value} as {quote('#' + spec.name)}")
         value = _with_derivations(spec, value, sources)
+        if value is not None:
+            stored.append(spec.name)
         selects.append(f"{value or f'null::{spec.sql_type}'} as {spec.name}")
     for plan in mapping.columns:
         if plan.attribute:
             selects.append(f"yd_clean(r.{quote(plan.staged)}) as {quote('@' + plan.attribute)}")
-    typed_sql = f"select {', '.join(selects)} from {STG}{RAW_TABLE} r {' '.join(joins)}"
-    con.execute(f"create or replace temp view ingest_typed as {in_staging(typed_sql)}")
-    return sources, typed_sql
+    sql = f"select {', '.join(selects)} from {RAW_TABLE} r {' '.join(joins)}"
+    return Typed(sources, sql, tuple(stored))
 
 
 def _range(spec: Field, mapping: Mapping) -> tuple[float | None, float | None]:
@@ -306,8 +302,8 @@ def _checks(spec: Field, mapping: Mapping, sources: dict[str, str]) -> list[tupl
     return checks
 
 
-def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict[str, str]) -> None:
-    """One scan of `typed`: every check is a struct in a list, kept where its condition holds."""
+def _error_list(mapping: Mapping, sources: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """SQL of a row's problems (a list of structs; NULL when it has none) and its parameters."""
     items, conditions, params = [], [], {}
     for spec in mapping.kind.fields:
         raw = quote("~" + spec.name) if spec.name in sources else "''"
@@ -322,40 +318,68 @@ def build_errors(con: duckdb.DuckDBPyConnection, mapping: Mapping, sources: dict
                 f"message := printf($msg_{tag}, coalesce({raw}, '')), severity := $sev_{tag}) end"
             )
     if not items:
-        con.execute(
-            "create or replace table errors (row_number bigint, column_name varchar, "
-            "message varchar, severity varchar)"
-        )
-        return
+        return f"null::{ERROR_TYPE}[]", params
+    found = f"list_filter([{', '.join(items)}], lambda x: x is not null)"
+    return f"case when {' or '.join(conditions)} then {found} end", params
+
+
+ERROR_TYPE = "struct(column_name varchar, message varchar, severity varchar)"
+
+
+def write_typed(con: duckdb.DuckDBPyConnection, mapping: Mapping, typed: Typed) -> None:
+    """ONE scan of the rows: cast, check and write stg.typed (typed values and each row's list
+    of problems); the source text is read here and nowhere after."""
+    errors, params = _error_list(mapping, typed.sources)
+    attributes = [quote("@" + p.attribute) for p in mapping.columns if p.attribute]
+    columns = ", ".join(["_row_number", *typed.stored, *attributes])
     con.execute(
-        f"""
-        create or replace table errors as
-        select row_number, e.column_name, e.message, e.severity
-        from (
-            select _row_number as row_number,
-                   unnest(list_filter([{", ".join(items)}], lambda x: x is not null)) as e
-            from ingest_typed where {" or ".join(conditions)}
-        )
-        """,
+        f"create or replace table {STAGING}.typed as "
+        f"select {columns}, {errors} as _errors from ({typed.sql}) t",
         params,
     )
 
 
-def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
+def build_errors(con: duckdb.DuckDBPyConnection) -> None:
+    """stg.errors: the problems listed in stg.typed, one row each."""
+    con.execute(
+        f"""
+        create or replace table {STAGING}.errors as
+        select row_number, e.column_name, e.message, e.severity
+        from (
+            select _row_number as row_number, unnest(_errors) as e
+            from {STAGING}.typed where _errors is not null
+        )
+        """
+    )
+
+
+def typed_rows_sql(mapping: Mapping, stored: tuple[str, ...]) -> str:
+    """stg.typed with every field of the kind (those the file does not provide are NULL)."""
+    missing = [
+        f"null::{spec.sql_type} as {spec.name}"
+        for spec in mapping.kind.fields
+        if spec.name not in stored
+    ]
+    return f"select {', '.join(['t.*', *missing])} from {STAGING}.typed t"
+
+
+def mark_duplicates(
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, stored: tuple[str, ...]
+) -> int:
     """Rows sharing a key with a newer row (by the kind's newest_by, then the later row) are
     reported and left out; returns how many. Keys are compared by hash first, so only the
     few candidate groups are ranked on their full key.
 
-    Leaves table `dropped`: every row not to load (errors and superseded repeats)."""
+    Leaves table `stg.dropped`: every row not to load (errors and superseded repeats)."""
     kind = mapping.kind
     key = ", ".join(kind.key)
     con.execute(
-        "create or replace table dropped as "
-        "select distinct row_number from errors where severity = 'error'"
+        f"create or replace table {STAGING}.dropped as "
+        f"select distinct row_number from {STAGING}.errors where severity = 'error'"
     )
     con.execute(
-        "create or replace temp view _ok as select t.* from ingest_typed t "
-        "anti join dropped d on t._row_number = d.row_number"
+        f"create or replace temp view _ok as select t.* from ({typed_rows_sql(mapping, stored)}) t "
+        f"anti join {STAGING}.dropped d on t._row_number = d.row_number"
     )
     con.execute(
         f"create or replace temp table _repeats as select distinct {key} from _ok "
@@ -379,8 +403,8 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
         """
     )
     con.execute(
-        """
-        insert into errors
+        f"""
+        insert into {STAGING}.errors
         select _row_number, null, case when identical
             then printf('duplicate of row %d (same %s, same values); loaded once',
                         kept_row, $labels)
@@ -391,46 +415,49 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> int:
         """,
         {"labels": labels},
     )
-    con.execute("insert into dropped select _row_number from _ranked where rank > 1")
+    con.execute(f"insert into {STAGING}.dropped select _row_number from _ranked where rank > 1")
     return con.execute("select count(*) from _ranked where rank > 1").fetchone()[0]
 
 
-def clean_sql(mapping: Mapping) -> str:
+def clean_sql(mapping: Mapping, stored: tuple[str, ...]) -> str:
     """The rows to load: no errors, no superseded repeats, out-of-range "blank" values
-    emptied. Reads the `ingest_typed` view of the connection it runs on."""
+    emptied. Reads stg.typed and stg.dropped (the staging file, on either connection)."""
     selects = ["_row_number"]
     for spec in mapping.kind.fields:
         low, high = _range(spec, mapping)
         bounded = spec.type == "number" and (low is not None or high is not None)
-        if spec.on_invalid == "blank" and bounded:
+        if spec.name not in stored:
+            selects.append(f"null::{spec.sql_type} as {spec.name}")
+        elif spec.on_invalid == "blank" and bounded:
             inside = _bounds_sql(spec.name, low, high, inside=True)
             selects.append(f"case when {inside} then {spec.name} end as {spec.name}")
         else:
             selects.append(spec.name)
     selects += [quote("@" + p.attribute) for p in mapping.columns if p.attribute]
     return (
-        f"select {', '.join(selects)} from ingest_typed t "
-        f"anti join {STG}dropped d on t._row_number = d.row_number"
+        f"select {', '.join(selects)} from {STAGING}.typed t "
+        f"anti join {STAGING}.dropped d on t._row_number = d.row_number"
     )
 
 
 def validate(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, first_row: int, decimal_comma: bool
 ) -> Validation:
-    """Build typed (view) → errors → dropped on the staging connection, and the SQL that
-    rebuilds `typed` and `clean` on the warehouse connection at merge time (no copy of the
-    rows is written here)."""
+    """raw_rows → stg.typed (one scan) → stg.errors → stg.dropped on the staging connection,
+    and the SQL of the clean rows that the loader reads at merge time."""
     install_macros(con)
-    sources, typed = build_typed(con, mapping, first_row, decimal_comma)
-    build_errors(con, mapping, sources)
-    duplicates = mark_duplicates(con, mapping)
-    clean = clean_sql(mapping)
-    con.execute(f"create or replace temp view ingest_clean as {in_staging(clean)}")
+    typed = build_typed(con, mapping, first_row, decimal_comma)
+    write_typed(con, mapping, typed)
+    build_errors(con)
+    duplicates = mark_duplicates(con, mapping, typed.stored)
     rows_read, rejected, dropped = con.execute(
-        """
-        select (select count(*) from raw_rows),
-               (select count(distinct row_number) from errors where severity = 'error'),
-               (select count(*) from dropped)
+        f"""
+        select (select count(*) from {STAGING}.typed),
+               (select count(distinct row_number) from {STAGING}.errors
+                where severity = 'error'),
+               (select count(*) from {STAGING}.dropped)
         """
     ).fetchone()
-    return Validation(rows_read, rejected, duplicates, rows_read - dropped, typed, clean)
+    return Validation(
+        rows_read, rejected, duplicates, rows_read - dropped, clean_sql(mapping, typed.stored)
+    )
