@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from core.db import quote_identifier
 from core.ingest.kinds import Field, LoadCounts
 
 STUDENT_FIELDS = (
@@ -52,12 +53,13 @@ def present_columns(con: duckdb.DuckDBPyConnection, table: str, names: tuple[str
     return [name for name, count in zip(names, counts, strict=True) if count]
 
 
-def latest_student_values(table: str, columns: list[str]) -> str:
-    """One row per student: each demographic column's value from the file's last row that
-    has one (later rows describe the student more recently)."""
+def latest_student_values(table: str, columns: list[str], attributes: tuple[str, ...] = ()) -> str:
+    """One row per student: each demographic column's (and "@attribute" column's) value from
+    the file's last row that has one (later rows describe the student more recently)."""
+    names = [*columns, *(quote_identifier(name) for name in attributes)]
     picks = "".join(
         f", max_by({name}, _row_number) filter (where {name} is not null) as {name}"
-        for name in columns
+        for name in names
     )
     return f"select student_id{picks} from {table} group by student_id"
 
@@ -79,10 +81,13 @@ def changed_students_sql(table: str, columns: list[str]) -> str:
 def upsert_students(
     con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
 ) -> tuple[int, int]:
-    """New students inserted, known ones coalesce-updated; returns (new, all) students.
+    """New students inserted, known ones coalesce-updated, and their extra attributes ("@"
+    columns) upserted — one pass over the rows for both; returns (new, all) students.
     `columns`: the demographic columns the file carries (present_columns)."""
+    attributes = tuple(_attribute_columns(con, table))
     con.execute(
-        f"create or replace temp table _student_values as {latest_student_values(table, columns)}"
+        "create or replace temp table _student_values as "
+        + latest_student_values(table, columns, attributes)
     )
     if columns:
         updates = ", ".join(f"{name} = coalesce(i.{name}, s.{name})" for name in columns)
@@ -102,6 +107,7 @@ def upsert_students(
         """
     ).fetchone()[0]
     total = con.execute("select count(*) from _student_values").fetchone()[0]
+    _upsert_attributes(con, attributes)
     con.execute("drop table _student_values")
     return inserted, total
 
@@ -143,34 +149,23 @@ def insert_missing_enrollments(con: duckdb.DuckDBPyConnection, table: str) -> No
     con.execute("drop table _enrolled")
 
 
-def upsert_attributes(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Extra columns as (student, attribute, value), the file's last non-blank value winning."""
-    columns = _attribute_columns(con, table)
-    if not columns:
-        return 0
-    listed = ", ".join(f'"{name}"' for name in columns)
+def _upsert_attributes(con: duckdb.DuckDBPyConnection, attributes: tuple[str, ...]) -> None:
+    """Extra columns as (student, attribute, value) from _student_values (each student's last
+    non-blank value; UNPIVOT leaves blanks out, so a blank never overwrites)."""
+    if not attributes:
+        return
+    listed = ", ".join(quote_identifier(name) for name in attributes)
     con.execute(
         f"""
-        create or replace temp table _attributes as
-        select student_id, substr(attribute, 2) as attribute,
-               max_by(value, _row_number) as value
+        insert into student_attributes (student_id, attribute, value)
+        select student_id, substr(attribute, 2), value
         from (
-            unpivot (select student_id, _row_number, {listed} from {table})
+            unpivot (select student_id, {listed} from _student_values)
             on {listed} into name attribute value value
         )
-        group by all
-        """
-    )
-    con.execute(
-        """
-        insert into student_attributes (student_id, attribute, value)
-        select student_id, attribute, value from _attributes
         on conflict (student_id, attribute) do update set value = excluded.value
         """
     )
-    count = con.execute("select count(*) from _attributes").fetchone()[0]
-    con.execute("drop table _attributes")
-    return count
 
 
 def merge_facts(

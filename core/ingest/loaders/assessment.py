@@ -51,7 +51,6 @@ def load_assessments(con: duckdb.DuckDBPyConnection, table: str, job_id: int) ->
     students = merge.present_columns(con, table, merge.STUDENT_COLUMNS)
     added["new_students"], added["students"] = merge.upsert_students(con, table, students)
     merge.insert_missing_enrollments(con, table)
-    merge.upsert_attributes(con, table)
     counts = merge.merge_facts(
         con,
         source=(f"select t.*, sc.school_id from {table} t join schools sc on sc.name = t.school"),

@@ -30,7 +30,6 @@ def load_roster(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> Load
     )
     merge.upsert_schools(con, table)
     added["new_students"], added["students"] = merge.upsert_students(con, table, students)
-    merge.upsert_attributes(con, table)
     counts = merge.merge_facts(
         con,
         source=(
