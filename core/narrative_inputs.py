@@ -176,10 +176,18 @@ class CohortFindings:
     missing: tuple[str, ...] = field(default=())  # plain notes on data that is not there
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(dataclasses.asdict(self), sort_keys=True))
+        return json.loads(self.to_json())
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """The findings as canonical JSON, worked out once: they are immutable, and storing,
+        hashing and phrasing a narrative asked for it four times (most of a report's
+        narrative time)."""
+        text = self.__dict__.get("_json")
+        if text is None:
+            plain = json.loads(json.dumps(dataclasses.asdict(self), sort_keys=True))
+            text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
+            object.__setattr__(self, "_json", text)
+        return text
 
     def inputs_hash(self) -> str:
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()

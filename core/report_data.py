@@ -10,6 +10,8 @@ so a PDF, a workbook and the page always show the same values.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -107,14 +109,21 @@ def _standards_frame(con: Any, specs: Sequence[CohortSpec], scope: Scope) -> pd.
 
 def chart_png(chart: Any) -> bytes:
     """An Altair chart as the page draws it, rendered offline by vl-convert."""
-    import vl_convert
-
     spec = chart.to_dict(validate=False)
     inner = spec.get("spec")
     if "facet" in spec and isinstance(inner, dict) and "width" not in inner:
         # Page layout only (same data and marks): three wider panels a row suit an A4 page.
         spec["columns"] = PANELS_PER_ROW
         spec["spec"]["width"] = PANEL_WIDTH
+    return _rendered(json.dumps(spec, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _rendered(spec: str) -> bytes:
+    """A Vega-Lite spec as PNG, once: the same chart (the same cohort and data) in another
+    report, or the same report downloaded again, is not drawn again (~0.1 s each)."""
+    import vl_convert
+
     return vl_convert.vegalite_to_png(spec, scale=CHART_SCALE)
 
 
@@ -183,12 +192,18 @@ def build_report(
     # A cohort of one year, one school and one grade has the same rows split or pooled.
     pinned = all(len(s.school_year) == len(s.schools) == len(s.grade) == 1 for s in current)
     pooled = cohort_rows if pinned else pooled_standards(con, current, scope)
+    # vl-convert releases the GIL: the charts render in a worker while the cohorts are gathered,
+    # the narratives written and the PDF laid out. A report of many cohorts draws only the
+    # standards chart, so those start now; a suppressed cohort's is never used.
+    painter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-charts")
+    every_chart = len(specs) <= MAX_ALL_CHARTS
+    early: dict[int, Future] = {}
+    for index, rows in enumerate(cohort_rows if charts and not every_chart else []):
+        job = ChartJob(rows, None, None, current[index], scope, con.cursor(), every_chart=False)
+        early[index] = painter.submit(chart_images, job)
     frames: list[dict[str, pd.DataFrame | None]] = [{} for _ in specs]
     found = gather_many(con, list(specs), scope, alerts=alerts, years=years, standards=pooled,
                         frames=frames)  # fmt: skip
-    # vl-convert releases the GIL: each cohort's charts render in a worker while the next
-    # cohort's narrative is written and the PDF is laid out.
-    painter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-charts")
     sections = []
     for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
         story = narrative_for(con, spec, scope, findings=findings, use_model=use_model)
@@ -196,9 +211,9 @@ def build_report(
         images = None
         if charts and not findings.suppressed:
             tables = frames[index]
-            job = ChartJob(rows, tables.get("prior"), tables.get("gaps"), current[index], scope,
-                           con.cursor(), len(specs) <= MAX_ALL_CHARTS)  # fmt: skip
-            images = painter.submit(chart_images, job)
+            images = early.get(index) or painter.submit(chart_images, ChartJob(
+                rows, tables.get("prior"), tables.get("gaps"), current[index], scope,
+                con.cursor(), every_chart))  # fmt: skip
         sections.append(CohortSection(current[index], findings, story, rows, images))
     painter.shutdown(wait=False)
     norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
