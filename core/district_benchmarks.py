@@ -2,8 +2,11 @@
 
 Grain of the answer: one row per district × year (the selected year), plus one row per state ×
 year and one national ("US") row per year. Everything comes from the raw `district_years` table in
-two SQL queries — the districts (joins and window functions, no Python loop over districts) and
-the averages — so a corrected file shows up at once and nothing derived is ever stored.
+two SQL queries — the districts and the averages — so a corrected file shows up at once and
+nothing derived is ever stored. The districts' query is built for 20,000 districts × 10 years in
+well under a second: earlier values come from equi-joins on (district, year − k), and the
+quartile flags from one sorted list per state × year and metric turned into three thresholds,
+joined once with the averages (no window sort per metric, no Python loop over districts).
 
 Definitions (DESIGN.md: "weight every rate, ratio, proficiency and per-pupil figure by district
 enrollment"):
@@ -42,7 +45,6 @@ the scope is accepted for the common signature but narrows nothing.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import duckdb
@@ -158,6 +160,29 @@ def _then_columns() -> str:
     )
 
 
+def _absence_columns() -> str:
+    """Absenteeism now (this year, else last year) and the earliest point in the 3 years before
+    it, from the year's own value (a0) and the joined points 1-4 years back (a1..a4)."""
+    return """
+               coalesce(s.absenteeism, a1.absenteeism) as absenteeism_now,
+               case when s.absenteeism is not null then s.year
+                    when a1.absenteeism is not null then s.year - 1 end as absenteeism_now_year,
+               case when s.absenteeism is not null
+                    then coalesce(back3.absenteeism, a2.absenteeism, a1.absenteeism)
+                    when a1.absenteeism is not null
+                    then coalesce(a4.absenteeism, back3.absenteeism, a2.absenteeism) end
+                   as absenteeism_prior,
+               case when s.absenteeism is not null
+                    then case when back3.absenteeism is not null then s.year - 3
+                              when a2.absenteeism is not null then s.year - 2
+                              when a1.absenteeism is not null then s.year - 1 end
+                    when a1.absenteeism is not null
+                    then case when a4.absenteeism is not null then s.year - 4
+                              when back3.absenteeism is not null then s.year - 3
+                              when a2.absenteeism is not null then s.year - 2 end end
+                   as absenteeism_prior_year"""
+
+
 def _trend_expression(metric: Metric) -> tuple[str, str]:
     """(value, reason) SQL for one metric's 3-year trend, over the `paired` CTE."""
     now, then = metric.trend_of, f"{metric.trend_of}_then"
@@ -186,63 +211,108 @@ def _trend_expression(metric: Metric) -> tuple[str, str]:
     return value, reason
 
 
-def _position_columns(metric: Metric) -> list[str]:
-    """Twice the district's position times the reporting count, (rank − 1) + (districts at or
-    below): an integer, so quartile cuts compare exactly. Nulls sort last, so they change neither
-    term; cume_dist × rows in the state-year recovers the at-or-below count exactly."""
-    key = metric.key
-    ordered = f"(partition by state, year order by {key} nulls last)"
-    return [
-        f"count({key}) over state_year as {key}_reporting",
-        f"case when {key} is not null then rank() over {ordered} - 1"
-        f" + round(cume_dist() over {ordered} * count(*) over state_year)::bigint"
-        f" end as {key}_position2n",
-    ]
+# Quartile cuts over 2n × position (see the module doc), lowest first: below, above, well_above.
+_CUTS = ("(n + 1) // 2", "n", "(3 * n + 1) // 2")
+_LABELS_UPWARDS = ("below", "above", "well_above")
+
+
+def _thresholds_ctes() -> str:
+    """Per state × year, from each metric's sorted values (n of them): the reporting count and,
+    for each cut c, the lowest value that reaches it, so a district reaches c iff its value is
+    at least that threshold. Why one look-up suffices: a tie group at 0-based indexes l..r has
+    2n × position = l + r + 1, so every group wholly below index c // 2 falls short of c and
+    every group wholly above it reaches c; only the group holding index c // 2 (value `at`) must
+    be checked, and if it falls short the next distinct value is the threshold (null: nobody
+    reaches c). One sort of each state-year's list instead of a window sort per metric over
+    every row; small steps, so each expression is planned once."""
+    ordered, middles, ends, thresholds = [], [], [], []
+    for m in METRICS:
+        key, values = m.key, f"{m.key}_sorted"
+        ordered.append(f"list_sort(list({key}) filter (where {key} is not null)) as {values}")
+        middles += [f"len({values}) as {key}_reporting", f"list_reverse({values}) as {key}_desc"]
+        for label, cut in zip(_LABELS_UPWARDS, _CUTS, strict=True):
+            cut = cut.replace("n", f"len({values})")
+            at = f"{key}_{label}_at"
+            middles += [f"{cut} as {key}_{label}_cut", f"{values}[{cut} // 2 + 1] as {at}"]
+            ends += [
+                f"list_position({values}, {at}) as {key}_{label}_first",
+                f"{key}_reporting + 1 - list_position({key}_desc, {at}) as {key}_{label}_last",
+            ]
+            thresholds.append(
+                f"case when {key}_{label}_first + {key}_{label}_last - 1 >= {key}_{label}_cut"
+                f" then {at} else {values}[{key}_{label}_last + 1] end as {key}_{label}_from"
+            )
+        thresholds.insert(len(thresholds) - 3, f"{key}_reporting")
+
+    def listed(columns: list[str]) -> str:
+        return ",\n               ".join(columns)
+
+    return f"""
+    ordered as (  -- per state × year: each metric's reported values, lowest first
+        select state, year,
+               {listed(ordered)}
+        from selected group by state, year
+    ),
+    middles as (  -- each cut, and the value at its middle index (1-based lists)
+        select *,
+               {listed(middles)}
+        from ordered
+    ),
+    tie_ends as (  -- where the tie group of that value starts and ends (1-based)
+        select *,
+               {listed(ends)}
+        from middles
+    ),
+    thresholds as (  -- the lowest value that reaches each cut
+        select state, year,
+               {listed(thresholds)}
+        from tie_ends
+    )"""
 
 
 def _quartile_columns(metric: Metric) -> list[str]:
+    """Label, reason and good/bad reading of one metric's within-state quartile flag."""
     key = metric.key
-    n, twice = f"{key}_reporting", f"{key}_position2n"
+    missing = f"d.{key} is null or x.{key}_reporting < {MIN_DISTRICTS_FOR_QUARTILES}"
+    reaches = [f"d.{key} >= x.{key}_{label}_from" for label in _LABELS_UPWARDS]
     label = (
-        f"case when {key} is null or {n} < {MIN_DISTRICTS_FOR_QUARTILES} then null"
-        f" when 2 * {twice} >= 3 * {n} then 'well_above' when {twice} >= {n} then 'above'"
-        f" when 2 * {twice} >= {n} then 'below' else 'well_below' end"
+        f"case when {missing} then null when {reaches[2]} then 'well_above'"
+        f" when {reaches[1]} then 'above' when {reaches[0]} then 'below' else 'well_below' end"
     )
     reason = (
-        f"case when {key} is null then 'no value for this year'"
-        f" when {n} < {MIN_DISTRICTS_FOR_QUARTILES} then 'fewer than "
+        f"case when d.{key} is null then 'no value for this year'"
+        f" when x.{key}_reporting < {MIN_DISTRICTS_FOR_QUARTILES} then 'fewer than "
         f"{MIN_DISTRICTS_FOR_QUARTILES} districts in the state report it' end"
     )
-    return [f"{label} as {key}_quartile_state", f"{reason} as {key}_quartile_state_reason"]
-
-
-def _reading_expression(metric: Metric) -> str:
-    flag = f"{metric.key}_quartile_state"
     if metric.higher_is == "neutral":
-        return f"case when {flag} is not null then 'neutral' end"
-    high, low = ("good", "bad") if metric.higher_is == "good" else ("bad", "good")
-    return (
-        f"case when {flag} in ('well_above', 'above') then '{high}'"
-        f" when {flag} in ('below', 'well_below') then '{low}' end"
-    )
+        reading = "'neutral'"
+    else:
+        high, low = ("good", "bad") if metric.higher_is == "good" else ("bad", "good")
+        reading = f"case when {reaches[1]} then '{high}' else '{low}' end"
+    return [
+        f"{label} as {key}_quartile_state",
+        f"{reason} as {key}_quartile_state_reason",
+        f"case when {missing} then null else {reading} end as {key}_reading",
+    ]
 
 
 def _district_sql() -> str:
-    trends = ",\n               ".join(
+    trends = ",\n           ".join(
         f"{value} as {m.trend_key}, {reason} as {m.trend_key}_reason"
         for m in METRICS
         for value, reason in [_trend_expression(m)]
     )
-    positions = ",\n               ".join(c for m in METRICS for c in _position_columns(m))
-    flags = ", ".join(f"d.{m.key}_quartile_state, d.{m.key}_quartile_state_reason" for m in METRICS)
-    quartiles = ",\n               ".join(c for m in METRICS for c in _quartile_columns(m))
+    averages = ",\n               ".join(
+        f"st.{m.key} as {m.key}_state, us.{m.key} as {m.key}_national" for m in METRICS
+    )
     deltas = ",\n           ".join(
-        f"d.{m.key} - s.{m.key} as {m.key}_vs_state, d.{m.key} - n.{m.key} as {m.key}_vs_national"
+        f"d.{m.key} - x.{m.key}_state as {m.key}_vs_state,"
+        f" d.{m.key} - x.{m.key}_national as {m.key}_vs_national"
         for m in METRICS
     )
-    readings = ",\n           ".join(
-        f"{_reading_expression(m)} as {m.key}_reading" for m in METRICS
-    )
+    quartiles = [c for m in METRICS for c in _quartile_columns(m)]
+    flags = ",\n           ".join(c for c in quartiles if not c.endswith("_reading"))
+    readings = ",\n           ".join(c for c in quartiles if c.endswith("_reading"))
     return f"""
     with {_base_cte()},
     {_averages_cte()},
@@ -250,58 +320,39 @@ def _district_sql() -> str:
         select * from base
         where ($year is null or year = $year) and ($state is null or state = $state)
     ),
-    absence as (select district_id, year, absenteeism from base where absenteeism is not null),
-    latest_absence as (  -- absenteeism this year, or last year in a biennial collection's off-year
-        select s.district_id, s.year, arg_max(a.absenteeism, a.year) as absenteeism_now,
-               max(a.year) as absenteeism_now_year
-        from selected s
-        join absence a on a.district_id = s.district_id and a.year between s.year - 1 and s.year
-        group by s.district_id, s.year
+    earlier as (  -- the years trends look back to (1-4 years before the year asked for)
+        select * from base where $year is null or year between $year - 4 and $year - 1
     ),
-    earlier_absence as (  -- the earliest absenteeism point in the 3 years before that one
-        select l.district_id, l.year, arg_min(a.absenteeism, a.year) as absenteeism_prior,
-               min(a.year) as absenteeism_prior_year
-        from latest_absence l
-        join absence a on a.district_id = l.district_id
-             and a.year between l.absenteeism_now_year - 3 and l.absenteeism_now_year - 1
-        group by l.district_id, l.year
-    ),
-    paired as (  -- each selected district-year with its values 3 years back (missing: null)
+    absence as (select district_id, year, absenteeism from earlier where absenteeism is not null),
+    paired as (  -- each selected district-year with its values 1-4 years back (missing: null)
         select s.*, {_then_columns()},
-               la.absenteeism_now, la.absenteeism_now_year,
-               ea.absenteeism_prior, ea.absenteeism_prior_year
+               {_absence_columns()}
         from selected s
-        left join base back3 on back3.district_id = s.district_id and back3.year = s.year - 3
-        left join latest_absence la on la.district_id = s.district_id and la.year = s.year
-        left join earlier_absence ea on ea.district_id = s.district_id and ea.year = s.year
+        left join earlier back3 on back3.district_id = s.district_id and back3.year = s.year - 3
+        left join absence a1 on a1.district_id = s.district_id and a1.year = s.year - 1
+        left join absence a2 on a2.district_id = s.district_id and a2.year = s.year - 2
+        left join absence a4 on a4.district_id = s.district_id and a4.year = s.year - 4
     ),
-    positioned as (  -- narrow rows, so each ranking window sorts little
-        select district_id, year,
-               {positions}
-        from selected
-        window state_year as (partition by state, year)
-    ),
-    flagged as (
-        select p.*,
-               {trends},
-               case when absenteeism_prior is not null then absenteeism_prior_year end
-                   as absenteeism_trend_from_year,
-               case when absenteeism_prior is not null then absenteeism_now_year end
-                   as absenteeism_trend_to_year,
-               {quartiles}
-        from paired p
-        join positioned using (district_id, year)
+    {_thresholds_ctes()},
+    context as (  -- per state × year: quartile thresholds, the state's and the nation's averages
+        select t.*,
+               {averages}
+        from thresholds t
+        join averages st on st.state = t.state and st.year = t.year and not st.national
+        join averages us on us.year = t.year and us.national
     )
     select d.district_id, d.name, d.state, d.year, d.enrollment, d.swd, d.ell, d.teachers_fte,
            {", ".join(f"d.{m.key}" for m in METRICS)},
            {deltas},
-           {", ".join(f"d.{m.trend_key}, d.{m.trend_key}_reason" for m in METRICS)},
-           d.absenteeism_trend_from_year, d.absenteeism_trend_to_year,
+           {trends},
+           case when absenteeism_prior is not null then absenteeism_prior_year end
+               as absenteeism_trend_from_year,
+           case when absenteeism_prior is not null then absenteeism_now_year end
+               as absenteeism_trend_to_year,
            {flags},
            {readings}
-    from flagged d
-    join averages s on s.state = d.state and s.year = d.year and not s.national
-    join averages n on n.year = d.year and n.national
+    from paired d
+    join context x using (state, year)
     where $district is null or d.district_id = $district
     """
 
@@ -325,11 +376,13 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFra
     """A query's rows through Arrow: five times faster than .df() for these wide results with
     many text columns; integer columns stay integers (nullable) instead of becoming floats.
 
-    execute() rather than con.sql(): the latter refuses to run while a caller's earlier
-    execute() result is unfinished; the extra copy DuckDB warns about costs ~10 %."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-        table = con.execute(sql, params).to_arrow_table()
+    con.sql() builds the Arrow table straight from the query, in parallel; execute() would first
+    collect every row and then copy it (~15 % of the all-years answer). con.sql() refuses to run
+    while an execute() result on the connection is unfinished, so such a result is run to its
+    end first (execute() would have dropped it anyway)."""
+    if hasattr(con, "complete"):
+        con.complete()
+    table = con.sql(sql, params=params).to_arrow_table()
     return table.to_pandas(types_mapper=_NULLABLE_INTS.get)
 
 

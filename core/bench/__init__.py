@@ -22,10 +22,11 @@ import numpy as np
 from core import __version__
 from core.bench import baselines
 from core.bench.data import write_bench_files
+from core.bench.district import district_goal, measure_district
 from core.bench.import_bench import measure_import, yardstick_import
 from core.bench.measure import best_of, run_child
 
-PARTS = ("import", "stats", "pages", "concurrency", "scaling")
+PARTS = ("import", "stats", "pages", "concurrency", "scaling", "district")
 SCALES = (0.1, 1.0, 3.0)
 
 
@@ -128,6 +129,7 @@ def goals(result: dict) -> dict[str, bool | None]:
             lambda c: c["failures"] == 0 and (c["worst_s"] or math.inf) < 5),
         "linear_scaling": known(result.get("scaling_slope", {}).get("import") if scaling else None,
                                 lambda s: s <= 1.15),
+        "district_benchmarks_under_1s": district_goal(result),
     }  # fmt: skip
 
 
@@ -176,6 +178,9 @@ def run_benchmark(
             result["scaling_slope"] = {
                 k: slope(result["scaling"], f"{k}_s") for k in ("import", "stats")
             }
+        if "district" not in skip:
+            say("district benchmarks (20,000 districts × 10 years) …")
+            result["district"] = measure_district(repeats, seed)
         result["goals"] = goals(result)
         return result
     finally:

@@ -15,7 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=3, help="best of N on each side (3)")
     parser.add_argument(
-        "--skip", default="", help="comma-separated parts to skip: stats,pages,concurrency,scaling"
+        "--skip",
+        default="",
+        help="comma-separated parts to skip: stats,pages,concurrency,scaling,district",
     )
     parser.add_argument("--workdir", help="keep the generated files and warehouses here")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")

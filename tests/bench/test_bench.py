@@ -39,7 +39,11 @@ def test_small_benchmark_produces_every_figure(tmp_path: Path) -> None:
     assert (
         result["scaling"][0]["rows"] < result["scaling"][1]["rows"] < result["scaling"][2]["rows"]
     )
-    assert set(result["goals"]) >= {"import_within_3x_read_csv", "stats_50x_loop", "linear_scaling"}
+    assert set(result["goals"]) >= {"import_within_3x_read_csv", "stats_50x_loop", "linear_scaling",
+                                    "district_benchmarks_under_1s"}  # fmt: skip
+    district = result["district"]
+    assert (district["districts"], district["years"], district["rows"]) == (20_000, 10, 200_000)
+    assert 0 < district["seconds"] <= district["median_seconds"] and district["cpu_seconds"] > 0
     assert result["machine"]["cores"] >= 1
 
 

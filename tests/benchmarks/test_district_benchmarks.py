@@ -182,6 +182,47 @@ def test_ties_at_quartile_boundaries_share_a_label(con, fixed) -> None:
     ]  # fmt: skip
 
 
+def _tied_districts(seed: int) -> pd.DataFrame:
+    """States of 1 to 13 districts whose values come from a handful of levels (ties everywhere,
+    at every quartile boundary), with gaps: blanks, missing years, 0 pupils, 0 teachers."""
+    rng = np.random.default_rng(seed)
+    levels = {
+        "enrollment": [0, 100, 200, 200, 500], "swd_count": [0, 10, 20, 40],
+        "ell_count": [0, 5, 10], "chronic_absenteeism_pct": [10.0, 12.0, 12.0, 15.0],
+        "graduation_rate_pct": [80.0, 90.0, 90.0, 95.0], "teachers_fte": [0.0, 10.0, 20.0],
+        "math_proficiency_pct": [30.0, 40.0, 40.0, 50.0], "read_proficiency_pct": [45.0, 60.0],
+        "expenditure_pp": [10_000.0, 12_000.0, 12_000.0],
+    }  # fmt: skip
+    rows = []
+    for state_number, size in enumerate(rng.integers(1, 14, 8)):
+        for district in range(size):
+            for year in range(2015, 2023):
+                if rng.random() < 0.1:
+                    continue
+                row = {
+                    "district_id": f"S{state_number}{district:04d}",
+                    "year": year,
+                    "name": f"D{state_number}-{district}",
+                    "state": f"S{state_number}",
+                }
+                for column, values in levels.items():
+                    row[column] = None if rng.random() < 0.15 else rng.choice(values)
+                rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=COLUMNS)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_figure_matches_pandas_with_ties_everywhere(con, seed: int) -> None:
+    frame = _tied_districts(seed)
+    insert_districts(con, frame)
+    everything = district_benchmarks(con, DISTRICT, all_years=True).districts
+    for year in (2022, 2020, 2018):
+        got = district_benchmarks(con, DISTRICT, year=year)
+        _compare(got.districts, reference.district_table(frame, year))
+        part = everything[everything.year == year].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, got.districts)
+
+
 def test_inverted_metrics_keep_the_label_and_flip_the_reading(con, fixed) -> None:
     d = district_benchmarks(con, DISTRICT, year=2022).districts
     high_ratio = d[d.student_teacher_ratio_quartile_state == "well_above"]
