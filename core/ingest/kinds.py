@@ -73,16 +73,21 @@ class Field:
 @dataclass
 class LoadCounts:
     """What a loader did: rows new to the warehouse, rows that changed stored values, rows that
-    were already there unchanged, and what the import added (shown on the Upload page)."""
+    were already there unchanged, rows it could not use (`rejected`: it wrote their errors, with
+    severity "error", and the job counts them with the validator's), and what the import added
+    (shown on the Upload page)."""
 
     inserted: int = 0
     updated: int = 0
     duplicates: int = 0
     added: dict = field(default_factory=dict)
+    rejected: int = 0
 
 
 # loader(con, table, job_id): `table` is a qualified name (e.g. stg.clean) readable on `con`,
 # which is the warehouse inside the import's transaction. Never commit or roll back in a loader.
+# Temp table `ingest_columns(field, header)` names the file's own column for each field, so a
+# loader's own errors (table import_errors) can name the column a person sees.
 Loader = Callable[[duckdb.DuckDBPyConnection, str, int], LoadCounts]
 
 

@@ -54,7 +54,7 @@ from core.ingest.presets import (
     saved_presets,
 )
 from core.ingest.read import RAW_TABLE, CsvRead, csv_rows_sql, head_frame, stage_file
-from core.ingest.validate import Validation, validate
+from core.ingest.validate import Validation, column_label, validate
 
 Progress = Callable[[str, float], None]
 Source = str | os.PathLike | BinaryIO
@@ -322,9 +322,9 @@ def _message(validation: Validation, counts: Any, notes: list[str]) -> str:
     parts = [
         f"{validation.rows_read:,} rows read: {counts.inserted:,} new, {counts.updated:,} updated, "
         f"{counts.duplicates + validation.duplicates_in_file:,} already there or repeated, "
-        f"{validation.rejected:,} rejected."
+        f"{validation.rejected + counts.rejected:,} rejected."
     ]
-    if validation.rows_read and validation.good == 0:
+    if validation.rows_read and validation.good - counts.rejected <= 0:
         parts.append("No row could be loaded; see the errors.")
     return " ".join(parts + notes)
 
@@ -346,6 +346,7 @@ def merge(
                 if replay_of is None:
                     raw_path = (warehouse.parent / "raw" / meta["sha"]).resolve()
                     file_id = _insert_raw_file(con, prepared, meta, raw_path)
+                _column_headers(con, mapping)
                 counts = mapping.kind.loader(con, "ingest_clean", job_id)
                 con.execute(
                     "insert into import_errors (job_id, row_number, column_name, message, "
@@ -359,8 +360,21 @@ def merge(
                 audit.log(con, meta["user"], "import", detail)
         finally:
             con.execute("drop view if exists ingest_clean")
+            con.execute("drop table if exists ingest_columns")
             con.execute("detach stg")
         return jobs.job_summary(con, job_id)
+
+
+def _column_headers(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    """Temp table ingest_columns(field, header): the file's column behind each field, for the
+    loader's own messages (see core/ingest/kinds.py)."""
+    headers = pd.DataFrame(
+        [(spec.name, column_label(mapping, spec)) for spec in mapping.kind.fields],
+        columns=["field", "header"],
+    )
+    con.register("_ingest_columns", headers)
+    con.execute("create or replace temp table ingest_columns as select * from _ingest_columns")
+    con.unregister("_ingest_columns")
 
 
 def _complete_job(con, job_id: int, file_id: int, prepared: Prepared, counts: Any) -> None:
@@ -381,7 +395,7 @@ def _complete_job(con, job_id: int, file_id: int, prepared: Prepared, counts: An
             "inserted": counts.inserted,
             "updated": counts.updated,
             "duplicates": counts.duplicates + validation.duplicates_in_file,
-            "rejected": validation.rejected,
+            "rejected": validation.rejected + counts.rejected,
             "message": _message(validation, counts, prepared.layout.notes),
             "mapping": json.dumps(prepared.mapping.as_dict()),
             "added": json.dumps(counts.added, default=str),
