@@ -4,12 +4,17 @@ long files and missing-data codes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from core import db
-from core.ingest import detect_preset, import_file
+from core.cli import main
+from core.district_benchmarks import district_benchmarks
+from core.ingest import builtin_presets, detect_preset, import_file, job_errors, list_jobs
+from core.scope import DISTRICT
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "districts"
 
@@ -31,7 +36,7 @@ def _errors(summary) -> set[tuple[int, str, str]]:
 def test_generic_file_is_detected_and_impossible_values_skip_only_themselves(db_path) -> None:
     summary = _import("state_report.csv", db_path)
     assert summary.status == "completed" and summary.preset == "district_generic"
-    assert (summary.rows_read, summary.inserted) == (5, 4)
+    assert (summary.rows_read, summary.inserted, summary.rejected) == (5, 4, 1)
     assert summary.added["states"] == ["CA"] and summary.added["years"] == [2022]
     errors = _errors(summary)
     # row numbers are the file's own (header = row 1)
@@ -108,3 +113,109 @@ def test_district_presets_leave_student_files_alone() -> None:
     assert detect_preset(district_file).preset.name == "district_generic"
     urban = ["year", "leaid", "lea_name", "fips", "enrollment", "teachers_total_fte"]
     assert detect_preset(urban).preset.name == "urban_institute_ccd"
+
+
+def test_bad_rows_are_rejected_and_counted_good_rows_still_load(db_path) -> None:
+    summary = _import("district_errors.csv", db_path)
+    assert summary.status == "completed" and summary.preset == "district_generic"
+    # a row without a district id (validator), one without a year, one without any state
+    assert (summary.rows_read, summary.inserted, summary.rejected) == (9, 6, 3)
+    assert "3 rejected" in summary.message
+    errors = {(e["row"], e["column"], e["severity"], e["message"]) for e in summary.errors}
+    # every problem: the file's row number (header = row 1) and the file's own column
+    assert errors == {
+        (3, "Enrollment", "warning", "'abc' is not a number"),
+        (4, "Enrollment", "warning", "-50 is outside the valid range (at least 0)"),
+        (5, "Chronic Absenteeism Rate", "warning", "130 is outside the valid range (0-100)"),
+        (5, "Graduation Rate", "warning", "101 is outside the valid range (0-100)"),
+        (5, "Math Proficiency %", "warning", "-5 is outside the valid range (0-100)"),
+        (6, "State", "warning", "'ZZ' is not a US state; CA was taken from the district id"),
+        (7, "State", "error", "'ZZ' is not a US state: use its two-letter code (e.g. CA), its "
+                              "name or its FIPS code"),
+        (8, "School Year", "error", "'last year' has no year in it (use 2022 or 2022-23)"),
+        (9, "District ID", "error", "blank: district id (NCES LEA id) is required"),
+    }  # fmt: skip
+    rows = _rows(db_path)
+    assert sorted(district for district, _ in rows) == [
+        "0600011", "0600012", "0600013", "0600014", "0600015", "0600017",
+    ]  # fmt: skip
+    bad_enrollment = rows[("0600012", 2022)]
+    assert bad_enrollment["enrollment"] is None or pd.isna(bad_enrollment["enrollment"])
+    assert bad_enrollment["graduation_rate_pct"] == 88  # the rest of the row loaded
+    rates = rows[("0600014", 2022)]
+    for blanked in ("chronic_absenteeism_pct", "graduation_rate_pct", "math_proficiency_pct"):
+        assert pd.isna(rates[blanked])
+    assert (rates["enrollment"], rates["read_proficiency_pct"]) == (2000, 45)
+    assert rows[("0600015", 2022)]["state"] == "CA"
+    # a blank absenteeism rate is not an error
+    assert pd.isna(rows[("0600017", 2022)]["chronic_absenteeism_pct"])
+    assert not [e for e in summary.errors if e["row"] in (2, 10)]
+
+
+def test_rejected_rows_show_in_import_history_and_the_cli_json(db_path, capsys) -> None:
+    code = main(["import", str(DATA / "district_errors.csv"), "--json", "--db", str(db_path)])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and (doc["status"], doc["rejected"], doc["inserted"]) == ("completed", 3, 6)
+    no_year = "'last year' has no year in it (use 2022 or 2022-23)"
+    assert {"row": 8, "column": "School Year", "severity": "error", "message": no_year} in doc[
+        "errors"
+    ]
+    with db.connect(db_path) as con:
+        job = list_jobs(con).iloc[0]
+        listed = job_errors(con, int(job.job_id))
+    assert (job.rejected, job.errors, job.warnings) == (3, 3, 6)
+    assert len(listed) == 9 and listed.row.tolist() == sorted(listed.row.tolist())
+
+
+def test_biennial_absenteeism_gaps_are_not_errors(db_path) -> None:
+    summary = _import("district_biennial.csv", db_path)
+    assert summary.preset == "district_generic"
+    assert (summary.rows_read, summary.inserted, summary.rejected) == (8, 8, 0)
+    assert summary.errors == []
+    rows = _rows(db_path)
+    assert rows[("LOCAL-1", 2021)]["state"] == "OR"  # FIPS column given as the state's name
+    assert rows[("4100002", 2019)]["chronic_absenteeism_pct"] == 9.0
+    assert pd.isna(rows[("4100002", 2022)]["chronic_absenteeism_pct"])
+    with db.connect(db_path) as con:
+        latest = district_benchmarks(con, DISTRICT, year=2022).districts.set_index("district_id")
+    trend = latest.loc["4100002"]  # 2021 against 2019: the two latest points
+    assert (trend.absenteeism_trend_from_year, trend.absenteeism_trend_to_year) == (2019, 2021)
+    assert trend.absenteeism_trend_3yr == pytest.approx(2.0)
+
+
+def test_portal_codes_are_blanks_and_other_negatives_are_reported(db_path) -> None:
+    summary = _import("urban_ccd_directory_odd_codes.csv", db_path)
+    assert summary.preset == "urban_institute_ccd" and summary.rejected == 0
+    assert [(e["row"], e["column"], e["severity"], e["message"]) for e in summary.errors] == [
+        (2, "enrollment", "warning", "-5 is negative and not one of the portal's missing-data "
+                                     "codes (-1, -2, -3, -9); not loaded"),
+    ]  # fmt: skip
+    rows = _rows(db_path)
+    alpha, beta = rows[("0600001", 2020)], rows[("0600002", 2020)]
+    assert pd.isna(alpha["enrollment"]) and pd.isna(alpha["ell_count"])
+    assert alpha["swd_count"] == 1500 and alpha["teachers_fte"] == 560
+    assert pd.isna(beta["swd_count"]) and pd.isna(beta["teachers_fte"])
+
+
+@pytest.mark.parametrize(
+    ("name", "year", "enrollments", "skipped"),
+    [
+        ("urban_ccd_enrollment.csv", 2020, {"0600001": 12000, "4800010": 25100}, 4),
+        ("urban_ccd_enrollment_labels.csv", 2021, {"0600001": 12100}, 2),  # labelled download
+    ],
+)
+def test_ccd_enrollment_by_grade_loads_only_the_total_row(
+    db_path, name: str, year: int, enrollments: dict, skipped: int
+) -> None:
+    summary = _import(name, db_path)
+    assert summary.preset == "urban_institute_ccd"
+    assert (summary.rejected, summary.errors) == (0, [])
+    assert summary.added["subgroup_rows_skipped"] == skipped
+    rows = _rows(db_path)
+    assert {d: r["enrollment"] for (d, y), r in rows.items() if y == year} == enrollments
+
+
+def test_every_portal_mapping_says_where_it_comes_from() -> None:
+    preset = builtin_presets()["urban_institute_ccd"]
+    assert set(preset.columns) == set(preset.source["columns"])
+    assert all(len(note) > 20 for note in preset.source["columns"].values())

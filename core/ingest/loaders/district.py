@@ -22,8 +22,14 @@ What this loader adds, set-based:
 - impossible values the bounds cannot see are reported as warnings and not loaded (the rest of
   the row loads): 0 pupils, 0 teachers (the pupil-teacher ratio would be 0 or infinite), $0 per
   pupil, more students with disabilities / English learners / chronically absent students than
-  pupils.
-- a blank cell never overwrites a stored value (merge_facts coalesces).
+  pupils; in a portal file, a negative number that is none of its missing-data codes.
+- rows that cannot be placed are rejected like any import's bad rows — an error with the row
+  number and the file's own column, counted in the job's `rejected` (LoadCounts.rejected): no
+  readable year, or no state (a state cell that names no US state, and neither a FIPS code, a
+  7-digit NCES id nor an earlier import gives one). A state cell that names no state while the
+  FIPS code or NCES id does is a warning, and the row loads with that state.
+- a blank cell never overwrites a stored value (merge_facts coalesces); a blank absenteeism rate
+  (the CRDC's off-years) is just a blank, not an error.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ SUBGROUPS = (
     "foster_care", "military_connected",
 )  # fmt: skip
 TOTAL_CODES = ("99", "99.0", "total", "all", "all students")
+MISSING_CODES = (-1.0, -2.0, -3.0, -9.0)  # the portal's missing / not applicable / suppressed
 _PERCENT = {"low": 0.0, "high": 100.0, "on_invalid": "blank"}
 _AMOUNT = {"low": 0.0, "on_invalid": "blank"}
 
@@ -90,9 +97,15 @@ IMPOSSIBLE = (
 
 def _normalised_sql(table: str) -> str:
     """One row per file row: ids and years read, states resolved, codes blanked, totals turned
-    into per-pupil figures; subgroup rows left out."""
-    numbers = ",\n               ".join(
+    into per-pupil figures; subgroup rows left out. `odd_negatives`: negative numbers that are
+    none of the portal's missing-data codes (only a preset with lowered bounds lets them in)."""
+    numbers = ",\n                   ".join(
         f"case when t.{n} >= 0 then t.{n} end as {n}" for n in NUMBERS
+    )
+    odd = ", ".join(
+        f"case when t.{n} < 0 and t.{n} not in {MISSING_CODES} then {{'field': '{n}', "
+        f"'value': t.{n}}} end"
+        for n in NUMBERS
     )
     totals = " and ".join(
         f"(t.subgroup_{s} is null or list_contains($totals, lower(t.subgroup_{s})))"
@@ -105,21 +118,27 @@ def _normalised_sql(table: str) -> str:
                         then lpad(regexp_extract(t.district_id, '^[0-9]+'), 7, '0')
                         else upper(t.district_id) end as district_id,
                    try_cast(regexp_extract(t.year, '(19|20)[0-9]{{2}}') as integer) as year,
-                   t.year as year_text, t.name, t.state as state_text,
+                   t.year as year_text, t.name, t.state as state_text, t.fips as fips_text,
                    lpad(regexp_extract(t.fips, '^[0-9]+'), 2, '0') as fips_code,
-                   {numbers}
+                   {numbers},
+                   list_filter([{odd}], lambda x: x is not null) as odd_negatives
             from {table} t
             where {totals}
         )
         select r.*,
-               coalesce(by_code.code, by_name.code, by_fips.code, by_id.code, stored.state)
-                   as state,
+               coalesce(by_code.code, by_name.code, by_fips.code, by_fips_name.code, by_id.code,
+                        stored.state) as state,
+               case when coalesce(by_code.code, by_name.code) is not null then null
+                    when coalesce(by_fips.code, by_fips_name.code) is not null then 'FIPS code'
+                    when by_id.code is not null then 'district id'
+                    when stored.state is not null then 'earlier imports' end as state_from,
                r.state_text is not null and coalesce(by_code.code, by_name.code) is null
                    as unknown_state
         from read r
         left join _us_states by_code on by_code.code = upper(trim(r.state_text))
         left join _us_states by_name on lower(by_name.name) = lower(trim(r.state_text))
         left join _us_states by_fips on by_fips.fips = r.fips_code
+        left join _us_states by_fips_name on lower(by_fips_name.name) = lower(trim(r.fips_text))
         left join _us_states by_id on by_id.fips = left(r.district_id, 2)
              and regexp_full_match(r.district_id, '[0-9]{{7}}')
         left join (select district_id, max(state) as state from district_years group by 1) stored
@@ -127,43 +146,60 @@ def _normalised_sql(table: str) -> str:
     """
 
 
-def _report(con: duckdb.DuckDBPyConnection, job_id: int, sql: str, severity: str) -> None:
-    """Append problems found here to the job's errors (the pipeline adds the validator's)."""
+def _note(con: duckdb.DuckDBPyConnection, severity: str, sql: str) -> None:
+    """Add problems (row_number, field, message) to _district_problems; they become the job's
+    errors at the end, each named by the file's own column (_report_problems)."""
     con.execute(
-        "insert into import_errors (job_id, row_number, column_name, message, severity) "
-        f"select $job, row_number, column_name, message, '{severity}' from ({sql})",
-        {"job": job_id},
+        f"insert into _district_problems select row_number, field, message, '{severity}' "
+        f"from ({sql})"
     )
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, job_id: int) -> None:
-    """Rows that cannot be placed (no readable year, no state) are reported and left out."""
-    _report(
-        con,
-        job_id,
-        f"""select _row_number as row_number, '{LABEL["year"]}' as column_name,
-                   printf('''%s'' has no year in it (use 2022 or 2022-23)', year_text) as message
-            from _district_read where year is null
-            union all
-            select _row_number, '{LABEL["state"]}',
-                   'no state: give a state column or a 7-digit NCES district id'
-            from _district_read where year is not null and state is null""",
-        "error",
-    )
-    _report(
-        con,
-        job_id,
-        f"""select _row_number as row_number, '{LABEL["state"]}' as column_name,
-                   printf('''%s'' is not a US state; the state was taken from the district id',
-                          state_text) as message
-            from _district_read where unknown_state and state is not null""",
-        "warning",
-    )
+def _check_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows that cannot be placed (no readable year, no state) are errors and are left out; a
+    state cell naming no state is only a warning when the state came from elsewhere. Returns
+    how many rows were left out."""
+    _note(con, "error", _UNPLACED_SQL)
+    _note(con, "warning", _STATE_ELSEWHERE_SQL)
+    rejected = con.execute(
+        "select count(*) from _district_read where year is null or state is null"
+    ).fetchone()[0]
     con.execute("delete from _district_read where year is null or state is null")
+    return rejected
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, job_id: int) -> None:
-    """Impossible values: reported, then blanked (the row's other values still load)."""
+_UNPLACED_SQL = """
+    select _row_number as row_number, 'year' as field,
+           printf('''%s'' has no year in it (use 2022 or 2022-23)', year_text) as message
+    from _district_read where year is null
+    union all
+    select _row_number, 'state',
+           case when state_text is null
+                then 'no state: give a state column or a 7-digit NCES district id'
+                else printf('''%s'' is not a US state: use its two-letter code (e.g. CA), '
+                            || 'its name or its FIPS code', state_text) end
+    from _district_read where year is not null and state is null
+"""
+_STATE_ELSEWHERE_SQL = """
+    select _row_number as row_number, 'state' as field,
+           printf('''%s'' is not a US state; %s was taken from the %s',
+                  state_text, state, state_from) as message
+    from _district_read where unknown_state and state is not null
+"""
+
+
+def _check_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Impossible values are warnings and are blanked (the row's other values still load):
+    the IMPOSSIBLE list, and negative numbers in a portal file that are none of its codes."""
+    codes = ", ".join(f"{code:g}" for code in MISSING_CODES)
+    _note(
+        con,
+        "warning",
+        "select _row_number as row_number, odd.field, printf('%s is negative and not one of "
+        f"the portal''s missing-data codes ({codes}); not loaded', case when odd.value = "
+        "trunc(odd.value) then odd.value::bigint::varchar else odd.value::varchar end) "
+        "as message from (select _row_number, unnest(odd_negatives) as odd from _district_read)",
+    )
     con.execute(
         """
         create or replace temp table _district_checked as
@@ -172,25 +208,43 @@ def _check_values(con: duckdb.DuckDBPyConnection, job_id: int) -> None:
         left join district_years d on d.district_id = r.district_id and d.year = r.year
         """
     )
-    parts, params = [], {}
-    for number, (column, condition, message) in enumerate(IMPOSSIBLE):
-        params[f"label_{number}"], params[f"message_{number}"] = LABEL[column], message
+    parts = []
+    for column, condition, message in IMPOSSIBLE:
         value = f", {column}::bigint::varchar" if "%s" in message else ""
         parts.append(
-            f"select _row_number as row_number, $label_{number} as column_name, "
-            f"printf($message_{number}{value}) as message, '{column}' as field "
+            f"select _row_number as row_number, '{column}' as field, "
+            f"printf('{message.replace(chr(39), chr(39) * 2)}'{value}) as message "
             f"from _district_checked where {condition}"
         )
-    con.execute(
-        f"create or replace temp table _district_bad as {' union all '.join(parts)}", params
-    )
-    _report(con, job_id, "select row_number, column_name, message from _district_bad", "warning")
+    con.execute(f"create or replace temp table _district_bad as {' union all '.join(parts)}")
+    _note(con, "warning", "select row_number, field, message from _district_bad")
     for column, _, _ in IMPOSSIBLE:
         con.execute(
             f"update _district_read set {column} = null where _row_number in "
             "(select row_number from _district_bad where field = $field)",
             {"field": column},
         )
+
+
+def _report_problems(con: duckdb.DuckDBPyConnection, job_id: int) -> None:
+    """The loader's problems into the job's errors, each named by the file's column for its
+    field (temp table ingest_columns, from the pipeline), else by the field's title."""
+    con.execute("create temp table if not exists ingest_columns (field varchar, header varchar)")
+    con.register("_district_labels", pd.DataFrame(LABEL.items(), columns=["field", "label"]))
+    try:
+        con.execute(
+            """
+            insert into import_errors (job_id, row_number, column_name, message, severity)
+            select $job, p.row_number, coalesce(h.header, l.label), p.message, p.severity
+            from _district_problems p
+            left join ingest_columns h on h.field = p.field
+            left join _district_labels l on l.field = p.field
+            order by p.row_number, p.field
+            """,
+            {"job": job_id},
+        )
+    finally:
+        con.unregister("_district_labels")
 
 
 def _stored_rows_sql() -> str:
@@ -229,10 +283,15 @@ def load_districts(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> L
         )
     finally:
         con.unregister("_us_states")
+    con.execute(
+        "create or replace temp table _district_problems (row_number bigint, field varchar, "
+        "message varchar, severity varchar)"
+    )
     read = con.execute("select count(*) from _district_read").fetchone()[0]
     skipped = con.execute(f"select count(*) from {table}").fetchone()[0] - read
-    _check_rows(con, job_id)
-    _check_values(con, job_id)
+    rejected = _check_rows(con)
+    _check_values(con)
+    _report_problems(con, job_id)
     counts = merge.merge_facts(
         con,
         source=_stored_rows_sql(),
@@ -242,7 +301,8 @@ def load_districts(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> L
         extra={"job_id": job_id},
     )
     counts.added = _added(con, skipped)
-    for name in ("_district_read", "_district_checked", "_district_bad"):
+    counts.rejected = rejected
+    for name in ("_district_read", "_district_checked", "_district_bad", "_district_problems"):
         con.execute(f"drop table if exists {name}")
     return counts
 
