@@ -12,6 +12,9 @@ st.set_page_config(page_title="Yardstick", page_icon="📏", layout="wide")
 # long or at once when an import waits for it (core/db.py).
 db.keep_open(float(os.environ.get("YARDSTICK_KEEP_OPEN", "1.0")))
 
+navigation.remember_link()  # a link followed before sign-in opens its page after it
 scope = auth.require_sign_in()
 auth.sign_out_button()
-st.navigation(navigation.pages_for(scope)).run()
+page = st.navigation(navigation.pages_for(scope))
+navigation.follow_link(page, scope)
+page.run()

@@ -57,6 +57,8 @@ def allowed(page_key: str, scope: Scope | None = None) -> bool:
 def require_admin() -> Scope:
     """First line of an admin page: anyone else gets a plain refusal (core enforces scope too)."""
     current = st.session_state.get("scope")
+    if not isinstance(current, Scope):
+        navigation.reroute_page_run_alone()
     if not isinstance(current, Scope) or not current.is_admin:
         st.error("Only a district admin can open this page.")
         st.stop()

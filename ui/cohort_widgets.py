@@ -52,12 +52,22 @@ def picker_choices(
 
 
 def load_into_picker(key: str, spec: CohortSpec) -> None:
-    """Fill the picker `key` from a spec on the next run (a callback, or before a rerun)."""
+    """Fill the picker `key` from a spec from the next run on (a callback, or before a rerun),
+    until a person changes one of its widgets."""
     st.session_state[f"{key}:pending"] = spec.to_dict()
 
 
+def _keep_changed(key: str) -> None:
+    """A person changed a picker widget: the loaded spec stops holding the widgets."""
+    st.session_state.pop(f"{key}:pending", None)
+
+
 def _apply_pending(key: str, options: CohortOptions, attributes: dict[str, list[str]]) -> None:
-    pending = st.session_state.pop(f"{key}:pending", None)
+    """Set the widgets to the loaded spec on every run until a person changes one. Set once, the
+    values can be lost to the browser: a run that set them and is followed at once by another
+    (the cookie component reruns the app after a sign-in) may never be drawn, and the browser
+    then draws the next run's widgets empty while the server holds the spec."""
+    pending = st.session_state.get(f"{key}:pending")
     if pending is None:
         return
     spec = CohortSpec.from_dict(pending)
@@ -78,8 +88,9 @@ def _dimension_widgets(key: str, options: CohortOptions, columns: Any) -> dict[s
         if widget not in st.session_state:
             st.session_state[widget] = values[-1:] if name == "school_year" else []
         chosen[name] = column.multiselect(
-            label, values, key=widget, placeholder="All", help="Leave empty for all."
-        )
+            label, values, key=widget, placeholder="All", help="Leave empty for all.",
+            on_change=_keep_changed, args=(key,),
+        )  # fmt: skip
     return chosen
 
 
@@ -102,6 +113,8 @@ def _filter_widgets(key: str, attributes: dict[str, list[str]]) -> dict[str, lis
                 key=f"{key}:f:{name}",
                 placeholder="Any",
                 format_func=_yes_no if name in BOOLEAN_ATTRIBUTES else str,
+                on_change=_keep_changed,
+                args=(key,),
             )
             if picked:
                 filters[name] = picked

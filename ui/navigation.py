@@ -1,11 +1,23 @@
 """Every page, registered explicitly (st.navigation turns folder auto-discovery off), with the
-roles that may open it. Sections group pages by the question they answer."""
+roles that may open it. Sections group pages by the question they answer.
+
+Links into the app (the Insights feed and e-mails link to evidence pages with `?spec=`) must
+open their page once the person is signed in. Streamlit resolves the URL's page only in a
+session's first run; every later run (the sign-in form's, the cookie component's) asks for the
+page the browser last ran, which before sign-in is the entry script, so st.navigation falls back
+to Home. So the page and query a URL names are remembered until the session first opens a page,
+and followed then (`remember_link`, `follow_link`). A page the user's role may not open is
+registered as a hidden page that says so, so its URL gets a plain refusal.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core.scope import ROLES, Scope
 
@@ -42,15 +54,92 @@ PAGES: tuple[PageEntry, ...] = (
 )
 
 
+_LINK = "nav:link"  # (page path, query params, attempts): the page a URL named before sign-in
+_ROUTED = "nav:routed"  # this session has opened a page since signing in
+_ATTEMPTS = 3  # switches towards a linked page before giving up (a click elsewhere wins)
+ROLE_WORDS = {
+    "district_admin": "a district admin",
+    "school_admin": "a school admin",
+    "teacher": "a teacher",
+    "viewer": "a viewer",
+}
+
+
+def url_name(entry: PageEntry) -> str:
+    """The page's URL pathname (Streamlit's default for a file page: its file name)."""
+    return "" if entry.default else PurePosixPath(entry.path).stem
+
+
+def refusal(entry: PageEntry) -> str:
+    who = " or ".join(ROLE_WORDS.get(role, role) for role in entry.roles)
+    return f"Only {who} can open {entry.title}."
+
+
+def _page(entry: PageEntry, scope: Scope) -> st.Page:
+    if scope.role in entry.roles:
+        return st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry.default)
+
+    def refuse() -> None:
+        st.error(refusal(entry))
+
+    return st.Page(
+        refuse, title=entry.title, icon=entry.icon, url_path=url_name(entry), visibility="hidden"
+    )
+
+
 def pages_for(scope: Scope) -> dict[str, list]:
-    """The st.navigation structure this user may see (core still enforces scope on every read)."""
+    """The st.navigation structure for this user: the pages they may open, by section, and
+    hidden refusals at the URLs of the others (core still enforces scope on every read)."""
     sections: dict[str, list] = {}
     for entry in PAGES:
-        if scope.role not in entry.roles:
-            continue
-        page = st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry.default)
-        sections.setdefault(entry.section, []).append(page)
+        visible = scope.role in entry.roles
+        section = entry.section if visible else PAGES[0].section  # a section never shows empty
+        sections.setdefault(section, []).append(_page(entry, scope))
     return sections
+
+
+def _entry_named_by(url: str | None) -> PageEntry | None:
+    name = PurePosixPath(urlsplit(url or "").path).name
+    return next((e for e in PAGES if name and url_name(e) == name), None)
+
+
+def remember_link() -> None:
+    """Note the page (and query) the browser's URL names, until this session first opens a page
+    (app.py calls this before the sign-in gate, on every run)."""
+    if st.session_state.get(_ROUTED):
+        return
+    entry = _entry_named_by(st.context.url)
+    if entry is not None:
+        params = {key: st.query_params.get_all(key) for key in st.query_params}
+        st.session_state[_LINK] = (entry.path, params, 0)
+
+
+def follow_link(opened: st.Page, scope: Scope) -> None:
+    """Once signed in, go to the remembered page with its query, unless `opened` (the page
+    st.navigation chose) is it; a page this role may not open shows its refusal."""
+    st.session_state[_ROUTED] = True
+    link = st.session_state.get(_LINK)
+    if link is None:
+        return
+    path, params, attempts = link
+    entry = next(e for e in PAGES if e.path == path)
+    if opened.url_path == url_name(entry) or attempts >= _ATTEMPTS:
+        st.session_state.pop(_LINK, None)
+        return
+    st.session_state[_LINK] = (path, params, attempts + 1)
+    st.switch_page(_page(entry, scope), query_params=params)
+
+
+def reroute_page_run_alone() -> None:
+    """A page that finds nobody signed in calls this. Streamlit treats the `pages/` folder next
+    to app.py as a legacy multipage app until some session has called st.navigation, so on a
+    server nobody has signed in to yet, a URL such as /upload runs pages/upload.py alone — no
+    sign-in form, no routing. End that mode for the process and run app.py on the same URL.
+    (Not from app.py itself: a session whose form was drawn in that mode would lose its next
+    submission, since the mode is part of every widget's identity.)"""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def can_open(scope: Scope, path: str) -> bool:
