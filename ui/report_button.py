@@ -3,6 +3,12 @@
 The file is built only when the button is clicked (Streamlit calls `data` then, outside the
 script run, so the callable gets everything it needs as arguments and opens the warehouse
 itself); the download is written to the audit log by `core.report_files.report_file`.
+
+Nothing the callable does reaches the page: an exception only makes Streamlit log it and show
+"Failed to generate file for download" under the button for a few seconds. So while an import
+holds the warehouse the callable waits for it (the button keeps spinning), and if it is still
+busy after that, or cannot be opened, the download is a notice in the same format saying why
+there is no report and what to do (`core.notice_files`).
 """
 
 from __future__ import annotations
@@ -15,16 +21,32 @@ import streamlit as st
 
 from core import db
 from core.cohorts import CohortSpec
+from core.notice_files import notice_file
 from core.report_files import KINDS, file_name, report_file
 from core.scope import Scope
 from ui.session import db_path, scope, username
+
+# An import usually holds the warehouse for seconds; the browser gives a download 180 s.
+REPORT_WAIT_SECONDS = 60.0
+NOT_BUILT = "This report could not be built just now"
+BUSY = (
+    "The warehouse was busy with an import, still running after a minute. "
+    "Nothing is wrong with your data."
+)
+AGAIN = "Click the download button again in a moment to get the report."
 
 
 def build_file(
     path: Path, specs: tuple[CohortSpec, ...], who: Scope, user: str, kind: str
 ) -> bytes:
-    with db.connect(path) as con:
-        return report_file(con, specs, who, user, kind)
+    """The report file, or a notice file of the same kind when the warehouse is not to be had."""
+    try:
+        with db.connect(path, wait_seconds=REPORT_WAIT_SECONDS) as con:
+            return report_file(con, specs, who, user, kind)
+    except db.WarehouseBusyError:
+        return notice_file(kind, NOT_BUILT, [BUSY, AGAIN])
+    except db.WarehouseError as exc:
+        return notice_file(kind, NOT_BUILT, [f"The warehouse cannot be opened: {exc}", AGAIN])
 
 
 def report_download(specs: CohortSpec | Sequence[CohortSpec], *, key: str = "report") -> None:
@@ -44,5 +66,6 @@ def report_download(specs: CohortSpec | Sequence[CohortSpec], *, key: str = "rep
             on_click="ignore",
             help="The narrative, tables and charts of "
             + ("this cohort" if len(chosen) == 1 else f"these {len(chosen)} cohorts")
-            + " — built when you click (a few seconds per cohort).",
+            + " — built when you click (a few seconds per cohort; it waits for a running "
+            "import).",
         )
