@@ -117,7 +117,9 @@ def show_errors(job_id: int, count: int, key: str) -> None:
         data = errors_csv(con, job_id)
     shown = f"the first {ERROR_SAMPLE:,} of " if count > ERROR_SAMPLE else ""
     st.markdown(f"**Problems found** — {shown}{count:,} (row numbers as the file shows them)")
-    st.dataframe(sample, hide_index=True, width="stretch")
+    # A duplicate row's warning names no column, a problem of the whole file no row: blank cells
+    # (as in the CSV), not Streamlit's "None".
+    st.dataframe(sample, hide_index=True, width="stretch", placeholder="")
     st.download_button(
         f"Download all {count:,} problems (CSV)",
         data=data,

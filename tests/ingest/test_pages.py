@@ -4,17 +4,19 @@ refused."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import db
-from core.ingest import import_file
+from core.ingest import errors_csv, import_file
 from core.scope import Scope
 from tests.ingest.helpers import VARIANTS, scalar
 
@@ -54,6 +56,41 @@ def test_upload_import_shows_summary_and_errors(db_path: Path) -> None:
     assert scalar(db_path, "select count(*) from assessments") == 6
     assert scalar(db_path, "select created_by from import_jobs") == "ada"
     assert scalar(db_path, "select count(*) from audit_log where action = 'import'") == 1
+
+
+def test_problems_without_a_column_or_row_show_blank_cells(db_path: Path, tmp_path: Path) -> None:
+    """A duplicate row's warning names no column, a failed file's problem no row: the table on
+    the page and the CSV download leave those cells blank. (Streamlit draws a missing value as
+    "None" unless the table's placeholder says otherwise.)"""
+    basic = (VARIANTS / "basic.csv").read_text(encoding="utf-8")
+    twice = basic + basic.splitlines(keepends=True)[1]  # the first test exported again
+    app = page("upload.py")
+    app.file_uploader(key="upload:files").set_value(("twice.csv", twice.encode(), "text/csv")).run()
+    app.button[-1].click().run()  # Import
+    assert not app.exception
+    table = app.dataframe[-1]
+    assert table.proto.HasField("placeholder") and table.proto.placeholder == ""
+    shown = table.value
+    duplicate = shown[shown["severity"] == "warning"]
+    assert duplicate["message"].str.startswith("duplicate of row").all() and len(duplicate) == 1
+    assert duplicate["column"].isna().all()  # drawn as the placeholder: blank
+    assert shown[shown["severity"] == "error"]["column"].tolist() == ["Score"]
+    row = int(duplicate["row"].iloc[0])
+    job = scalar(db_path, "select max(job_id) from import_jobs")
+    with db.connect(db_path) as con:
+        lines = errors_csv(con, job).decode("utf-8").splitlines(keepends=True)
+    body = "".join(line for line in lines if not line.startswith("# "))  # the file's caption
+    listed = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+    assert listed.set_index("row").loc[str(row), "column"] == ""  # not "None" or "nan"
+
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    import_file(empty, db=db_path, origin="cli")
+    history = page("import_history.py")
+    failed = history.dataframe[-1]
+    assert failed.proto.HasField("placeholder") and failed.proto.placeholder == ""
+    assert failed.value["message"].tolist() == ["The file is empty."]
+    assert failed.value[["row", "column"]].isna().all(axis=None)
 
 
 def test_unmapped_file_gets_the_mapping_editor(db_path: Path) -> None:
