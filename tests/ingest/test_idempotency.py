@@ -81,12 +81,20 @@ def test_overlapping_rows_are_duplicates_or_updates_never_doubled(
         "order by 1"
     )  # fmt: skip
     assert programs.values.tolist() == [["1", "Arts"], ["2", "Arts"], ["4", "STEM"]]
-    # the grain holds: no key twice (a data check that must return zero rows)
+    # the grain holds: no key twice (data checks that must return zero rows)
     assert (
         scalar(
             db_path,
             "select count(*) from (select student_id, platform, subject, school_year, season "
             "from assessments group by all having count(*) > 1)",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db_path,
+            "select count(*) from (select student_id, school_year, school_id, section "
+            "from enrollments group by all having count(*) > 1)",
         )
         == 0
     )

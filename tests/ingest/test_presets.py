@@ -193,6 +193,7 @@ def test_roster_file_loads_students_and_enrollments(db_path: Path, tmp_path: Pat
         tmp_path / "roster2.csv", index=False)  # fmt: skip
     again = import_file(tmp_path / "roster2.csv", db=db_path, origin="cli")
     assert (again.inserted, again.updated, again.duplicates) == (0, 1, 1)
+    assert frame(db_path, "select count(*) from enrollments").values.tolist() == [[2]]
 
 
 def test_a_hand_mapping_decides_the_kind(db_path: Path, tmp_path: Path) -> None:
