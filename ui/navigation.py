@@ -38,6 +38,7 @@ class PageEntry:
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),
     PageEntry("pages/insights.py", "Insights", "💡", "Overview"),
+    PageEntry("pages/watch_list.py", "Watch list", "🚩", "Overview", STAFF),
     PageEntry("pages/cohort_builder.py", "Cohort builder", "🧩", "Cohorts"),
     PageEntry("pages/standards.py", "Standards", "📏", "Compare"),
     PageEntry("pages/prior_cohorts.py", "Prior cohorts", "📅", "Compare"),
