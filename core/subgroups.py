@@ -220,7 +220,10 @@ def _gaps_of(
     keys = ["cohort_index", *by]
     rows = _sides(_per_attribute(cells, keys, chosen).reset_index(drop=True), keys)
     booleans = rows["attribute"].isin(BOOLEAN_ATTRIBUTES)
-    rows = rows[~booleans | (rows["value"] == "yes")].reset_index(drop=True)
+    rows = rows[~booleans | (rows["value"] == "yes")]
+    # in reading order before suppression: of two equally small cells, the one hidden to protect
+    # the other is then always the same (the query's own row order varies from run to run)
+    rows = rows.sort_values([*keys, "attribute", "value"], kind="stable").reset_index(drop=True)
     finished = _finish(rows, keys, min_group_size(con))
     return {
         int(index): part.drop(columns="cohort_index").reset_index(drop=True)
@@ -259,7 +262,9 @@ def _side_name(column: str) -> str:
 
 
 def _gap_keys(gaps: pd.DataFrame) -> list[str]:
-    keys = [c for c in gaps.columns if c in ("school", "grade", "subject", "season")]
+    """What identifies a gap (`cohort_index` too when the rows hold several cohorts)."""
+    known = ("cohort_index", "school", "grade", "subject", "season")
+    keys = [c for c in gaps.columns if c in known]
     return [*keys, "attribute", "value"]
 
 
@@ -283,7 +288,8 @@ def _with_se(gaps: pd.DataFrame) -> pd.DataFrame:
 
 def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
     """Each subgroup's gap in `latest` vs in `earlier`: change, its p (normal approximation on
-    two independent Welch gaps), whether it widened, and BH across the rows."""
+    two independent Welch gaps), whether it widened, and BH across the rows (across each
+    cohort's rows when `gaps` holds several, told apart by `cohort_index`)."""
     keys = _gap_keys(gaps)
     frame = _with_se(distinct_gaps(gaps))[[*keys, "school_year", "gap", "se"]]
     now = frame[frame["school_year"] == latest].drop(columns="school_year")
@@ -299,8 +305,8 @@ def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
         p=2 * sps.norm.sf(np.abs(z)),
         widened=np.sign(both["gap"]) * change > 0,
     )
-    p_adj, reject = stats.benjamini_hochberg(both["p"])
-    return both.assign(p_adj=p_adj, significant_bh=reject).reset_index(drop=True)
+    per = "cohort_index" if "cohort_index" in both else None  # each cohort its own family
+    return rerun_bh(both, per=per).reset_index(drop=True)
 
 
 def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:

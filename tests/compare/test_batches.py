@@ -11,7 +11,7 @@ from core.compare import prior_year_comparison, prior_year_comparisons
 from core.growth import matched_growth, matched_growth_of
 from core.scope import DISTRICT, Scope
 from core.stats import benjamini_hochberg
-from core.subgroups import subgroup_gaps, subgroup_gaps_of
+from core.subgroups import gap_change, subgroup_gaps, subgroup_gaps_of
 
 YEAR = "2024-2025"
 SPECS = [
@@ -67,3 +67,17 @@ def test_matched_growth_of_many_equals_each_alone(district, start, end) -> None:
         batch = matched_growth_of(district.con, SPECS, scope, start, end)
         same(batch, [matched_growth(district.con, s, scope, start, end) for s in SPECS])
         assert not batch[1].empty and batch[5].empty
+
+
+def test_gap_change_of_many_cohorts_equals_each_alone(district) -> None:
+    frames = [f for f in subgroup_gaps_of(district.con, SPECS, DISTRICT) if not f.empty][:4]
+    both = pd.concat([f.assign(cohort_index=i) for i, f in enumerate(frames)], ignore_index=True)
+    found = gap_change(both, YEAR, "2022-2023")
+    assert len(frames) == 4 and found["cohort_index"].nunique() >= 3
+    for index, frame in enumerate(frames):
+        mine = found[found["cohort_index"] == index].drop(columns="cohort_index")
+        alone = gap_change(frame, YEAR, "2022-2023")
+        if alone.empty:  # this cohort has no gap two years earlier
+            assert mine.empty
+        else:
+            pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone)
