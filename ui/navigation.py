@@ -72,7 +72,9 @@ def url_name(entry: PageEntry) -> str:
 
 
 def refusal(entry: PageEntry) -> str:
-    who = " or ".join(ROLE_WORDS.get(role, role) for role in entry.roles)
+    """The plain refusal, e.g. "Only a district admin can open Upload."."""
+    words = [ROLE_WORDS.get(role, role) for role in entry.roles]
+    who = " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
     return f"Only {who} can open {entry.title}."
 
 
