@@ -6,6 +6,7 @@ import streamlit as st
 from core.ingest import JobSummary, import_file, preview, save_preset
 from ui.auth import require_admin
 from ui.ingest_panels import (
+    DONE_TEXT,
     describe_preview,
     mapping_editor,
     progress_reporter,
@@ -61,7 +62,10 @@ for file in files:
     key = f"upload:{file.file_id}"
     with st.expander(f"📄 {file.name}", expanded=True):
         if file.file_id in results:
-            show_summary(JobSummary(**results[file.file_id]), key)
+            done = JobSummary(**results[file.file_id])
+            if done.status == "completed":  # the bar stays, finished: small files pass quickly
+                st.progress(1.0, text=DONE_TEXT)
+            show_summary(done, key)
             continue
         seen = read(file)
         if seen.refused:

@@ -20,6 +20,7 @@ STAGE_TEXT = {
     "validating": "Checking every row…",
     "loading": "Loading into the warehouse…",
 }
+DONE_TEXT = "Done: read, checked and loaded."
 
 
 def describe_preview(preview: Preview) -> None:

@@ -17,7 +17,7 @@ from core import db, users
 from core.demo import generate
 from core.demo_samples import SAMPLES
 from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
-from ui.ingest_panels import STAGE_TEXT
+from ui.ingest_panels import DONE_TEXT, STAGE_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright = pytest.importorskip("playwright.sync_api")
@@ -31,7 +31,7 @@ TERM = r"^(Fall|Winter|Spring) (\d{4}-\d{4})$"
 RIT = (100, 350)
 KEY = ["StudentID", "subject", "school_year", "season"]
 MEASURES = ["SchoolName", "Grade", "TestStartDate", "score", "TestPercentile"]
-PROGRESS = ["Starting…", *STAGE_TEXT.values()]  # reading → validating → loading
+PROGRESS = ["Starting…", *STAGE_TEXT.values(), DONE_TEXT]  # reading → validating → loading
 COUNTS = ["Rows read", "Inserted", "Updated", "Duplicates", "Rejected"]
 
 
@@ -238,7 +238,7 @@ def test_vendor_file_with_bad_rows_again_and_rescored(tmp_path: Path, upload_pag
     upload(page, bad)
     expect(page.get_by_text("NWEA MAP Growth — Combined Data File")).to_be_visible()
     progress = import_and_wait(page)
-    assert progress and progress == sorted(progress, key=PROGRESS.index), progress
+    assert progress[-1] == DONE_TEXT and progress == sorted(progress, key=PROGRESS.index)
     first = expected_import(bad)
     assert shown_counts(page) == first["counts"]
     assert first["counts"]["Rejected"] == 5 and first["counts"]["Duplicates"] == 1
