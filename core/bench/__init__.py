@@ -25,8 +25,9 @@ from core.bench.data import write_bench_files
 from core.bench.district import district_goal, measure_district
 from core.bench.import_bench import measure_import, yardstick_import
 from core.bench.measure import best_of, run_child
+from core.bench.report_speed import COHORTS, measure_report, report_goal
 
-PARTS = ("import", "stats", "pages", "concurrency", "scaling", "district")
+PARTS = ("import", "stats", "pages", "concurrency", "scaling", "district", "report")
 SCALES = (0.1, 1.0, 3.0)
 
 
@@ -130,6 +131,7 @@ def goals(result: dict) -> dict[str, bool | None]:
         "linear_scaling": known(result.get("scaling_slope", {}).get("import") if scaling else None,
                                 lambda s: s <= 1.15),
         "district_benchmarks_under_1s": district_goal(result),
+        "report_30_cohorts_under_20s": report_goal(result),
     }  # fmt: skip
 
 
@@ -163,6 +165,9 @@ def run_benchmark(
         if "pages" not in skip:
             say("pages (AppTest, cold and warm) …")
             result["pages"] = measure_pages(db_file)
+        if "report" not in skip:
+            say(f"report (PDF of {COHORTS} saved cohorts) …")
+            result["report"] = measure_report(db_file, repeats)
         if "concurrency" not in skip:
             from core.bench.concurrency import measure_concurrency
 

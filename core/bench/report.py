@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.bench.district import district_lines
+from core.bench.report_speed import report_lines
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -79,6 +80,7 @@ def human_report(result: dict) -> str:
     if "scaling_slope" in result:
         lines.append(f"Scaling slope (1.0 = linear): {result['scaling_slope']}")
     lines += district_lines(result.get("district", {}))
+    lines += report_lines(result.get("report", {}))
     lines += ["", "Goals:"]
     lines += [
         f"  {'✔' if ok else ('✘' if ok is False else '—')} {k}" for k, ok in result["goals"].items()

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts to skip: stats,pages,concurrency,scaling,district",
+        help="comma-separated parts to skip: stats,pages,concurrency,scaling,district,report",
     )
     parser.add_argument("--workdir", help="keep the generated files and warehouses here")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")

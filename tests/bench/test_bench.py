@@ -44,6 +44,10 @@ def test_small_benchmark_produces_every_figure(tmp_path: Path) -> None:
     district = result["district"]
     assert (district["districts"], district["years"], district["rows"]) == (20_000, 10, 200_000)
     assert 0 < district["seconds"] <= district["median_seconds"] and district["cpu_seconds"] > 0
+    report = result["report"]  # every grade × school cohort of the latest year (fewer than 30)
+    assert 0 < report["cohorts"] < 30 and report["pages"] >= report["cohorts"] + 2
+    assert 0 < report["seconds"] <= report["median_seconds"] and report["cpu_seconds"] > 0
+    assert "report_30_cohorts_under_20s" in result["goals"]
     assert result["machine"]["cores"] >= 1
 
 
