@@ -151,21 +151,38 @@ def insert_missing_enrollments(con: duckdb.DuckDBPyConnection, table: str) -> No
 
 def _upsert_attributes(con: duckdb.DuckDBPyConnection, attributes: tuple[str, ...]) -> None:
     """Extra columns as (student, attribute, value) from _student_values (each student's last
-    non-blank value; UNPIVOT leaves blanks out, so a blank never overwrites)."""
+    non-blank value; UNPIVOT leaves blanks out, so a blank never overwrites): changed pairs
+    updated, new pairs inserted — one row per student × attribute."""
     if not attributes:
         return
     listed = ", ".join(quote_identifier(name) for name in attributes)
     con.execute(
         f"""
-        insert into student_attributes (student_id, attribute, value)
-        select student_id, substr(attribute, 2), value
+        create or replace temp table _attribute_values as
+        select student_id, substr(attribute, 2) as attribute, value
         from (
             unpivot (select student_id, {listed} from _student_values)
             on {listed} into name attribute value value
         )
-        on conflict (student_id, attribute) do update set value = excluded.value
         """
     )
+    con.execute(
+        """
+        update student_attributes a set value = i.value
+        from _attribute_values i
+        where a.student_id = i.student_id and a.attribute = i.attribute
+          and a.value is distinct from i.value
+        """
+    )
+    con.execute(
+        """
+        insert into student_attributes (student_id, attribute, value)
+        select i.student_id, i.attribute, i.value from _attribute_values i
+        anti join student_attributes a
+            on a.student_id = i.student_id and a.attribute = i.attribute
+        """
+    )
+    con.execute("drop table _attribute_values")
 
 
 def merge_facts(

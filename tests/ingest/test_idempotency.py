@@ -98,6 +98,29 @@ def test_overlapping_rows_are_duplicates_or_updates_never_doubled(
         )
         == 0
     )
+    assert (
+        scalar(
+            db_path,
+            "select count(*) from (select student_id, attribute from student_attributes "
+            "group by all having count(*) > 1)",
+        )
+        == 0
+    )
+
+
+def test_a_changed_extra_column_replaces_the_stored_value(db_path: Path, tmp_path: Path) -> None:
+    """An extra column (a student attribute) keeps one row per student × attribute: a new
+    non-blank value replaces the stored one, the file's later row wins, a blank keeps it."""
+    first = [["1", "A", "3", "2024-2025", "Fall", "Math", "200", "50", "F", "Arts"],
+             ["2", "A", "3", "2024-2025", "Fall", "Math", "210", "60", "M", "Arts"]]  # fmt: skip
+    second = [["1", "A", "3", "2024-2025", "Winter", "Math", "205", "51", "F", "STEM"],
+              ["1", "A", "3", "2024-2025", "Spring", "Math", "209", "52", "F", "Music"],
+              ["2", "A", "3", "2024-2025", "Winter", "Math", "215", "61", "M", ""]]  # fmt: skip
+    import_file(write(tmp_path / "a.csv", first), db=db_path, origin="cli")
+    import_file(write(tmp_path / "b.csv", second), db=db_path, origin="cli")
+    programs = frame(db_path, "select student_id, value from student_attributes "
+                     "where attribute = 'program' order by 1")  # fmt: skip
+    assert programs.values.tolist() == [["1", "Music"], ["2", "Arts"]]
 
 
 def test_replay_with_a_changed_mapping_without_reupload(db_path: Path, tmp_path: Path) -> None:
