@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -501,8 +502,7 @@ def import_file(
 
 
 def _run(warehouse, path, work, job_id, meta, preset, mapping, saved, report) -> jobs.JobSummary:
-    raw_created = False
-    raw_path: Path | None = None
+    kept = _KeptRaw(path, meta["sha"], warehouse)  # copies while the file is parsed
     try:
         prepared = prepare(
             path,
@@ -514,23 +514,50 @@ def _run(warehouse, path, work, job_id, meta, preset, mapping, saved, report) ->
             progress=report,
         )
         report("loading", 0.0)
-        raw_path, raw_created = _store_raw(path, meta["sha"], warehouse)
+        kept.wait()
         summary = merge(warehouse, prepared, job_id, meta)
         report("loading", 1.0)
         return summary
     except (FileRefused, ValueError, json.JSONDecodeError) as exc:
-        _discard(raw_path, raw_created)
+        kept.discard()
         _record_failure(warehouse, job_id, str(exc), meta)
         return _failed_summary(warehouse, job_id)
     except BaseException as exc:
-        _discard(raw_path, raw_created)
+        kept.discard()
         _record_failure(warehouse, job_id, f"The import failed: {exc}", meta)
         raise
 
 
-def _discard(raw_path: Path | None, created: bool) -> None:
-    if created and raw_path is not None:
-        raw_path.unlink(missing_ok=True)
+class _KeptRaw:
+    """The bytes kept as raw/<sha256> (_store_raw), copied in a background thread: the copy
+    waits on the disk while parsing keeps the cores busy, so the two overlap."""
+
+    def __init__(self, path: Path, sha: str, warehouse: Path) -> None:
+        self.target: Path | None = None
+        self.created = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._copy, args=(path, sha, warehouse), name="keep-raw", daemon=True
+        )
+        self._thread.start()
+
+    def _copy(self, path: Path, sha: str, warehouse: Path) -> None:
+        try:
+            self.target, self.created = _store_raw(path, sha, warehouse)
+        except BaseException as exc:  # handed to the import's thread by wait()
+            self.error = exc
+
+    def wait(self) -> Path:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the copy if this import made it (after it finished)."""
+        self._thread.join()
+        if self.created and self.target is not None:
+            self.target.unlink(missing_ok=True)
 
 
 def _failed_summary(warehouse: Path, job_id: int) -> jobs.JobSummary:
