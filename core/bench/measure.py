@@ -43,16 +43,37 @@ def best_of(
     return best, result
 
 
+# The measured command is started by a small launcher process, not forked from the benchmark
+# itself: a child's ru_maxrss starts at its parent's resident size at fork time (the copied
+# address space counts until exec), so a child forked from a benchmark holding 700 MB reported
+# at least 700 MB whatever it used. The launcher is a fresh interpreter of ~10 MB.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\n{MARK} {usage.ru_maxrss}\\n")
+sys.stderr.flush()
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+_MARK = "__yardstick_child_peak_rss_kb__"
+
+
 def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
     """Run `python ARGS…`; its wall time and its own peak resident memory."""
+    launcher = _LAUNCHER.replace("{MARK}", _MARK)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, *args], env={**os.environ, **(env or {})}, stdout=out, stderr=err
-        )
-        _, status, usage = os.wait4(process.pid, 0)
+            [sys.executable, "-c", launcher, *args],
+            env={**os.environ, **(env or {})}, stdout=out, stderr=err,
+        )  # fmt: skip
+        returncode = process.wait()
         seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return ChildRun(seconds, usage.ru_maxrss / 1024, out.read(), err.read(), process.returncode)
+        stderr, _, peak = err.read().rpartition(f"\n{_MARK} ")
+        peak_kb = float(peak.strip() or 0)
+        return ChildRun(seconds, peak_kb / 1024, out.read(), stderr.rstrip("\n"), returncode)
