@@ -140,31 +140,35 @@ class ChartJob:
     standards: pd.DataFrame
     prior: pd.DataFrame | None
     gaps: pd.DataFrame | None
-    spec: CohortSpec
-    scope: Scope
-    cursor: Any  # a cursor of its own: the job runs in the chart worker's thread
+    years: pd.DataFrame | None  # the cohort's yearly trend (prior-years chart), read beforehand
     every_chart: bool = True  # False: the standards chart only (a report of many cohorts)
 
 
 def chart_images(job: ChartJob) -> tuple[tuple[str, str, bytes], ...]:
     """The pages' charts of one cohort as PNG: standards, earlier years, subgroup gaps — each
     only when it has something reportable (charts never show what the tables hide)."""
-    try:
-        images = []
-        norm_chart = optional_function("core.charts_standards", "norm_comparison_chart")
-        if norm_chart is not None and _reportable(job.standards, "norm_mean"):
-            images.append(("standards", CHART_TITLE, chart_png(norm_chart(job.standards))))
-        prior_chart = optional_function("core.charts_compare", "prior_year_chart")
-        trend = optional_function("core.compare", "yearly_trend")
-        if job.every_chart and prior_chart and trend and _reportable(job.prior, "diff"):
-            years = trend(job.cursor, job.spec.replace(school_year=None), job.scope)
-            images.append(("prior", PRIOR_TITLE, chart_png(prior_chart(years, job.prior))))
-        gap_chart = optional_function("core.charts_compare", "gap_chart")
-        if job.every_chart and gap_chart is not None and _reportable(job.gaps, "gap"):
-            images.append(("gaps", GAPS_TITLE, chart_png(gap_chart(job.gaps))))
-        return tuple(images)
-    finally:
-        job.cursor.close()
+    images = []
+    norm_chart = optional_function("core.charts_standards", "norm_comparison_chart")
+    if norm_chart is not None and _reportable(job.standards, "norm_mean"):
+        images.append(("standards", CHART_TITLE, chart_png(norm_chart(job.standards))))
+    prior_chart = optional_function("core.charts_compare", "prior_year_chart")
+    if job.every_chart and prior_chart and job.years is not None:
+        images.append(("prior", PRIOR_TITLE, chart_png(prior_chart(job.years, job.prior))))
+    gap_chart = optional_function("core.charts_compare", "gap_chart")
+    if job.every_chart and gap_chart is not None and _reportable(job.gaps, "gap"):
+        images.append(("gaps", GAPS_TITLE, chart_png(gap_chart(job.gaps))))
+    return tuple(images)
+
+
+def _yearly_trend(
+    con: Any, prior: pd.DataFrame | None, spec: CohortSpec, scope: Scope
+) -> pd.DataFrame | None:
+    """The trend the prior-years chart draws, read in the caller's thread: the chart worker never
+    touches the warehouse (it may outlive the caller's connection when no PDF is written)."""
+    trend = optional_function("core.compare", "yearly_trend")
+    if trend is None or not _reportable(prior, "diff"):
+        return None
+    return trend(con, spec.replace(school_year=None), scope)
 
 
 def build_report(
@@ -199,7 +203,7 @@ def build_report(
     every_chart = len(specs) <= MAX_ALL_CHARTS
     early: dict[int, Future] = {}
     for index, rows in enumerate(cohort_rows if charts and not every_chart else []):
-        job = ChartJob(rows, None, None, current[index], scope, con.cursor(), every_chart=False)
+        job = ChartJob(rows, None, None, None, every_chart=False)
         early[index] = painter.submit(chart_images, job)
     frames: list[dict[str, pd.DataFrame | None]] = [{} for _ in specs]
     found = gather_many(con, list(specs), scope, alerts=alerts, years=years, standards=pooled,
@@ -211,9 +215,10 @@ def build_report(
         images = None
         if charts and not findings.suppressed:
             tables = frames[index]
-            images = early.get(index) or painter.submit(chart_images, ChartJob(
-                rows, tables.get("prior"), tables.get("gaps"), current[index], scope,
-                con.cursor(), every_chart))  # fmt: skip
+            prior = tables.get("prior")
+            years = _yearly_trend(con, prior, current[index], scope) if every_chart else None
+            job = ChartJob(rows, prior, tables.get("gaps"), years, every_chart)
+            images = early.get(index) or painter.submit(chart_images, job)
         sections.append(CohortSection(current[index], findings, story, rows, images))
     painter.shutdown(wait=False)
     norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
