@@ -149,3 +149,13 @@ def browser_page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+def serve_warehouse(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`path` as the app's warehouse ($YARDSTICK_DB) for AppTest pages, Streamlit's caches empty
+    (a cached result of another test's warehouse must not answer)."""
+    import streamlit as st
+
+    monkeypatch.setenv("YARDSTICK_DB", str(path))
+    st.cache_data.clear()
+    return path

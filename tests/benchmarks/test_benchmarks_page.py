@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
@@ -17,6 +16,7 @@ from core.district_flags import FlagFilter
 from core.exports import csv_bytes, xlsx_bytes
 from core.scope import DISTRICT, Scope
 from tests.benchmarks.conftest import fixed_districts, insert_districts
+from tests.conftest import serve_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,9 +31,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("YARDSTICK_DB", str(built))
-    st.cache_data.clear()
-    return built
+    return serve_warehouse(built, monkeypatch)
 
 
 def page(role: str = "viewer") -> AppTest:
@@ -84,8 +82,7 @@ def test_state_with_three_districts_and_missing_trends_are_explained(warehouse) 
 
 
 def test_empty_warehouse_offers_the_sample_to_admins(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("YARDSTICK_DB", str(tmp_path / "empty.duckdb"))
-    st.cache_data.clear()
+    serve_warehouse(tmp_path / "empty.duckdb", monkeypatch)
     viewer = page()
     assert "No district data are loaded" in viewer.info[0].value and not viewer.button
     admin = page("district_admin")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import db
@@ -14,6 +13,7 @@ from core.alerts import current_alerts, evidence_query
 from core.scope import Scope
 from tests.compare.conftest import PLANTED
 from tests.compare.district import build
+from tests.conftest import serve_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 BADGES = {"critical": "🔴 Critical", "warning": "🟠 Warning", "info": "🟢 Good news"}
@@ -29,9 +29,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("YARDSTICK_DB", str(built))
-    st.cache_data.clear()
-    return built
+    return serve_warehouse(built, monkeypatch)
 
 
 def page(name: str, role: str = "district_admin", **query: str) -> AppTest:

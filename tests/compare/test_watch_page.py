@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import db, users
@@ -15,6 +14,7 @@ from core.cohorts import CohortSpec
 from core.demo import load_demo
 from core.scope import Scope, scope_for_user
 from core.watch_list import readable, summary_sentence, watch_list
+from tests.conftest import serve_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = "2024-2025"
@@ -29,9 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def warehouse(demo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("YARDSTICK_DB", str(demo))
-    st.cache_data.clear()
-    return demo
+    return serve_warehouse(demo, monkeypatch)
 
 
 def demo_scope(path: Path, username: str) -> Scope:

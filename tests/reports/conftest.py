@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-import streamlit as st
 
 from core import db
+from tests.conftest import serve_warehouse
 from tests.reports.seed import seed
 
 
@@ -45,6 +45,4 @@ def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def warehouse_file(seeded_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`seeded_file` as the app's warehouse ($YARDSTICK_DB), with Streamlit's caches empty."""
-    monkeypatch.setenv("YARDSTICK_DB", str(seeded_file))
-    st.cache_data.clear()
-    return seeded_file
+    return serve_warehouse(seeded_file, monkeypatch)
