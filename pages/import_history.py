@@ -30,6 +30,7 @@ st.dataframe(
     shown.drop(columns=["file_id"]),
     hide_index=True,
     width="stretch",
+    placeholder="",  # a job with no remote path or no finish time: a blank cell, not "None"
     column_config={
         "started_at": st.column_config.DatetimeColumn("started (UTC)"),
         "finished_at": st.column_config.DatetimeColumn("finished (UTC)"),
