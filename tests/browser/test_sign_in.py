@@ -9,6 +9,7 @@ import pytest
 
 from core import db, users
 from tests.conftest import wait_until
+from ui.auth import COOKIE_NAME
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -47,6 +48,20 @@ def signed_in(page, username: str) -> None:
     expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
 
 
+def remembered(page) -> None:
+    """Wait until the browser holds the remember-me cookie. The hidden cookie component stores it
+    a moment after the page shows the user signed in (measured: up to ~0.3 s in Chromium 156); a
+    reload before then starts a new, signed-out session, as it would for a person that quick."""
+    wait_until(
+        lambda: any(c["name"] == COOKIE_NAME for c in page.context.cookies()), 15, "the cookie"
+    )
+
+
+def sign_out(page) -> None:
+    settle(page)  # a click while the cookie component's rerun is under way is dropped
+    page.get_by_role("button", name="Sign out").click()
+
+
 def test_first_run_setup_sign_in_remembered_and_sign_out(
     tmp_path: Path, streamlit_app, browser_page
 ) -> None:
@@ -70,10 +85,11 @@ def test_first_run_setup_sign_in_remembered_and_sign_out(
     signed_in(page, "dana.reyes")
     expect(page.get_by_role("link", name="Upload")).to_be_visible()  # admin-only pages listed
 
+    remembered(page)
     page.reload()  # a new Streamlit session: the cookie signs the user back in
     signed_in(page, "dana.reyes")
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.reload()  # the cookie is gone: the form again
@@ -112,6 +128,7 @@ def test_wrong_password_then_lockout(tmp_path: Path, streamlit_app, browser_page
 
     sign_in(page, "boss", PASSWORD)  # other accounts are unaffected
     signed_in(page, "boss")
+    remembered(page)
     page.reload()
     signed_in(page, "boss")  # remembered by the cookie...
     with db.connect(warehouse) as con:
