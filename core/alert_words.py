@@ -43,6 +43,13 @@ def _gap_words(gap: float) -> str:
     return f"{abs(gap):.1f} points {'behind' if gap < 0 else 'ahead of'} the rest"
 
 
+def gap_headline(row: Any) -> str:
+    """A widening gap in a principal's words: "English learners fell further behind" (the
+    subgroup named, not its code; the direction the gap grew in, which the test already fixed)."""
+    who = group_label(row.attribute, str(row.value))
+    return f"{who} {'fell further behind' if row.latest_gap < 0 else 'pulled further ahead'}"
+
+
 def gap_summary(row: Any) -> str:
     """A subgroup's gap to the rest of its cohort, growing in its own direction."""
     who = group_label(row.attribute, str(row.value))

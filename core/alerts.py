@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core import canonical, settings
-from core.alert_words import change_summary, gap_summary, proficiency_summary
+from core.alert_words import change_summary, gap_headline, gap_summary, proficiency_summary
 from core.cohorts import CohortSpec
 from core.compare import (
     all_prior_year_comparisons,
@@ -222,7 +222,7 @@ def widening_gaps(
         {
             "severity": "critical" if row.every_year else "warning",
             "kind": "widening gap",
-            "title": f"{_where(row)}: the {row.attribute} = {row.value} gap widened",
+            "title": f"{_where(row)}: {gap_headline(row)}",
             "summary": gap_summary(row),
             "detail": _gap_detail(row),
             "school_year": year,
@@ -230,7 +230,7 @@ def widening_gaps(
             "spec": _spec_json(row, year),
             "focus": f"{row.attribute}={row.value}",
             "_group": ("gap", row.attribute, row.value, row.subject),
-            "_group_title": f"{row.subject.title()}: the {row.attribute} = {row.value} gap widened",
+            "_group_title": f"{row.subject.title()}: {gap_headline(row)}",
             "_cell": f"grade {row.grade} {row.season}",
             "_p": row.p_adj,
         }

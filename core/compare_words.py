@@ -88,7 +88,7 @@ def growth_sentence(row: Any) -> str:
 
 def gap_sentence(row: Any) -> str:
     """A subgroup against the rest of its cohort."""
-    who = f"{row['attribute']} = {row['value']}"
+    who = group_label(row["attribute"], str(row["value"]))
     if row["suppressed"]:
         return f"{who}: not shown — {row['note']}."
     side = "behind" if row["gap"] < 0 else "ahead of"

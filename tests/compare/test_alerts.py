@@ -37,7 +37,7 @@ def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
     gaps = alerts[alerts["kind"] == "widening gap"]
     ell = gaps[gaps["focus"] == "ell=yes"]
     assert len(ell) == 1  # one alert for the subgroup × subject, its cohorts named
-    assert ell.iloc[0]["title"].startswith("Reading: the ell = yes gap widened (")
+    assert ell.iloc[0]["title"].startswith("Reading: English learners fell further behind (")
     assert ell.iloc[0]["detail"].startswith("Strongest in grade ")
     assert ell.iloc[0]["page"] == "pages/subgroups.py"
     params = evidence_query(ell.iloc[0])
