@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core import audit
+from core import district_words as words
 from core.district_benchmarks import (
     METRIC_BY_KEY,
     METRICS,
@@ -120,33 +121,38 @@ def district_table(districts: pd.DataFrame, view: str) -> None:
         colours = _styles(districts.reset_index(drop=True), metric_columns)
         styler = styler.apply(lambda _: colours.reindex(columns=shown.columns, fill_value=""),
                               axis=None)  # fmt: skip
-    st.dataframe(styler, hide_index=True, width="stretch")
+    st.dataframe(styler, hide_index=True, width="stretch", placeholder="—")
 
 
-def figure(value: float, unit: str) -> str:
-    """A metric's value for reading: "$15,200", "18.5%", "16.1"; missing as a dash."""
-    if pd.isna(value):
-        return "—"
-    if unit.startswith("$"):
-        return f"${value:,.0f}"
-    return f"{value:,.1f}%" if unit.startswith("%") else f"{value:,.1f}"
-
-
-def metric_tiles(district: pd.Series) -> None:
+def metric_tiles(district: pd.Series, national: pd.Series) -> None:
     """One tile per metric: the value, its difference from the state average (coloured by
-    whether higher is better), and the within-state flag."""
+    whether higher is better), and under it the nation's average and the 3-year trend; the
+    within-state flag in the tile's help."""
     columns = st.columns(4)
     for position, metric in enumerate(METRICS):
         value, delta = district[metric.key], district[f"{metric.key}_vs_state"]
         flag = district[f"{metric.key}_quartile_state"]
-        columns[position % 4].metric(
+        column = columns[position % 4]
+        column.metric(
             metric.label,
-            figure(value, metric.unit),
-            None if pd.isna(delta) else f"{delta:+,.1f} vs state",
+            words.figure(value, metric),
+            None if pd.isna(delta) else f"{words.difference(delta, metric)} vs state",
             delta_color=DELTA_COLOR[metric.higher_is],
             help=f"{metric.unit}; within the state: "
             + (FLAG_LABELS.get(flag, "not flagged") if isinstance(flag, str) else "not flagged"),
         )
+        column.caption(
+            f"Nation {words.figure(national[metric.key], metric)}"
+            f" · 3 years {words.trend(district[metric.trend_key], metric)}"
+        )
+
+
+def profile_sentences(district: pd.Series, state: str) -> None:
+    """Where the district is notably high or low in its state, and what changed in 3 years."""
+    st.markdown(words.notable_sentence(district, state))
+    changed = words.trend_sentence(district)
+    if changed:
+        st.markdown(changed)
 
 
 def downloads(districts: pd.DataFrame, filters: dict[str, Any], username: str) -> None:

@@ -56,7 +56,18 @@ def test_page_shows_a_state_and_the_profile(warehouse) -> None:
     tiles = {m.label: m for m in app.metric}
     assert tiles["Math proficiency"].value == f"{row.math_proficiency:,.1f}%"
     assert tiles["Spending per pupil"].value == f"${row.expenditure_pp:,.0f}"
-    assert tiles["Math proficiency"].delta == f"{row.math_proficiency_vs_state:+,.1f} vs state"
+    assert tiles["Math proficiency"].delta == f"{row.math_proficiency_vs_state:+,.1f} pts vs state"
+    spending = row.expenditure_pp_vs_state
+    assert (
+        tiles["Spending per pupil"].delta
+        == f"{'-' if spending < 0 else '+'}${abs(spending):,.0f} vs state"
+    )
+    national = want.national_averages.iloc[0]
+    captions = [c.value for c in app.caption]
+    math = f"Nation {national.math_proficiency:,.1f}%"
+    assert f"{math} · 3 years {row.math_proficiency_trend_3yr:+,.1f} pts" in captions
+    text = " ".join(m.value for m in app.markdown)
+    assert f"Among CC's districts, {row['name']} is" in text and f"Since {2022 - 3}-20: " in text
 
 
 def test_flag_filter_and_views(warehouse) -> None:

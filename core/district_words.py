@@ -1,0 +1,116 @@
+"""A district's benchmarks in a superintendent's words: each figure with its unit, and the
+profile's sentences — where the district is notably high or low in its state, and what changed
+over three years.
+
+Units follow each metric's kind (core.district_benchmarks.METRICS): rates and proficiencies
+differ in percentage *points*, spending in dollars, the pupil-teacher ratio in pupils; the
+3-year trends of the counts and of spending are % changes. "Notably high / low" is the top /
+bottom quarter of the state (the `well_above` / `well_below` flags), and whether that is
+favourable is said beside it, so the label and the judgement never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from core.district_benchmarks import METRICS, Metric, school_year_label
+
+_JUDGEMENT = {"good": "favourable", "bad": "unfavourable"}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def figure(value: Any, metric: Metric) -> str:
+    """The metric's value: "$15,200", "18.5%", "16.1"; missing as a dash."""
+    if _missing(value):
+        return "—"
+    if metric.unit.startswith("$"):
+        return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+    return f"{value:,.1f}%" if metric.unit.startswith("%") else f"{value:,.1f}"
+
+
+def _signed(value: float, digits: int) -> str:
+    """ "+3.5" / "-3.5" (ASCII minus: st.metric reads a delta's direction, arrow and colour,
+    from a leading "-"); a value that rounds to zero is "+0.0", never "-0.0"."""
+    magnitude = f"{abs(value):,.{digits}f}"
+    return ("-" if value < 0 and float(magnitude.replace(",", "")) else "+") + magnitude
+
+
+def difference(value: Any, metric: Metric) -> str:
+    """A difference between two of the metric's values: "+3.5 pts", "-$954", "+4.3"."""
+    if _missing(value):
+        return "—"
+    if metric.unit.startswith("$"):
+        signed = _signed(value, 0)
+        return f"{signed[0]}${signed[1:]}"
+    if metric.unit.startswith("%"):
+        return f"{_signed(value, 1)} pts"
+    return _signed(value, 1)
+
+
+def trend(value: Any, metric: Metric) -> str:
+    """The 3-year trend with its unit: % change for counts and spending, else a difference."""
+    if _missing(value):
+        return "—"
+    if metric.trend == "pct_change":
+        return f"{_signed(value, 1)}%"
+    return difference(value, metric)
+
+
+def _what(metric: Metric) -> str:
+    """The metric named inside a sentence ("chronic absenteeism", "English learners")."""
+    return metric.label if metric.label.startswith("English") else metric.label.lower()
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def notable_sentence(district: Mapping[str, Any], state: str) -> str:
+    """Which metrics put the district in the top or bottom quarter of its state, judged."""
+    sides: dict[str, list[str]] = {"well_above": [], "well_below": []}
+    for metric in METRICS:
+        flag = district.get(f"{metric.key}_quartile_state")
+        if flag in sides:
+            reading = _JUDGEMENT.get(district.get(f"{metric.key}_reading"))
+            sides[flag].append(_what(metric) + (f" ({reading})" if reading else ""))
+    name = district["name"]
+    if not any(sides.values()):
+        return (
+            f"{name} is in neither the top nor the bottom quarter of {state}'s districts on any "
+            "of the eight measures."
+        )
+    parts = []
+    if sides["well_above"]:
+        parts.append(f"notably high (top quarter) in {_listed(sides['well_above'])}")
+    if sides["well_below"]:
+        parts.append(f"notably low (bottom quarter) in {_listed(sides['well_below'])}")
+    return f"Among {state}'s districts, {name} is " + "; and ".join(parts) + "."
+
+
+def trend_sentence(district: Mapping[str, Any]) -> str | None:
+    """What changed over three years, each metric with its unit; None when nothing can be said.
+    Absenteeism names its own years (a biennial collection compares its two latest points)."""
+    changes = []
+    for metric in METRICS:
+        value = district.get(metric.trend_key)
+        if _missing(value):
+            continue
+        text = f"{_what(metric)} {trend(value, metric)}"
+        if metric.trend == "pct_change" and metric.key in ("swd_pct", "ell_pct"):
+            text = f"{_what(metric)} (count) {trend(value, metric)}"
+        start = district.get("absenteeism_trend_from_year")
+        if metric.trend == "latest_points" and not _missing(start):
+            end = int(district["absenteeism_trend_to_year"])
+            text += f" ({school_year_label(int(start))} → {school_year_label(end)})"
+        changes.append(text)
+    if not changes:
+        return None
+    year = district.get("year")
+    since = f"Since {school_year_label(int(year) - 3)}" if not _missing(year) else "Over 3 years"
+    return f"{since}: {_listed(changes)}."
