@@ -34,7 +34,8 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> Warehouse
         """,
         params,
     ).fetchone()
-    last = con.execute(
-        "select max(finished_at)::varchar from import_jobs where status = 'completed'"
+    last = con.execute(  # for reading ("7 Dec 2026, 07:58 UTC"), not a raw timestamp
+        "select strftime(max(finished_at), '%-d %b %Y, %H:%M') || ' UTC' from import_jobs"
+        " where status = 'completed'"
     ).fetchone()[0]
     return WarehouseSummary(row[0], row[1], row[2], row[3], row[4], last)
