@@ -27,13 +27,18 @@ def group_label(attribute: str, value: str) -> str:
     return f"Students with {attribute.replace('_', ' ')} “{value}”"
 
 
+def _where(row: Any) -> str:
+    """Which results a sentence is about, at its start: "Math (spring)"."""
+    return f"{str(row['subject']).capitalize()} ({row['season']})"
+
+
 def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:+.{digits}f}"
 
 
 def _difference(row: Any, before: str = "", after: str = "") -> str:
     """'<subject (season)>: <before>A vs B<after> (diff points, 95% CI …); <verdict>'."""
-    where = f"{row['subject']} ({row['season']})"
+    where = _where(row)
     if row["suppressed"]:
         return f"{where}: not shown — {row['note']}."
     return (
@@ -88,12 +93,12 @@ def growth_sentence(row: Any) -> str:
 
 def gap_sentence(row: Any) -> str:
     """A subgroup against the rest of its cohort."""
-    who = group_label(row["attribute"], str(row["value"]))
+    where, who = _where(row), group_label(row["attribute"], str(row["value"]))
     if row["suppressed"]:
-        return f"{who}: not shown — {row['note']}."
+        return f"{where}, {who}: not shown — {row['note']}."
     side = "behind" if row["gap"] < 0 else "ahead of"
     text = (
-        f"{who}: {abs(row['gap']):.1f} points {side} the rest of the cohort (95% CI "
+        f"{where}: {who} are {abs(row['gap']):.1f} points {side} the rest of the cohort (95% CI "
         f"{_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])}, Hedges' g {row['hedges_g']:+.2f}, "
         f"p = {row['p']:.3g})"
     )

@@ -42,7 +42,7 @@ def secrets_env(
     path = folder / "secrets.toml"
     monkeypatch.setenv("YARDSTICK_SECRETS", str(path))
     monkeypatch.setenv("YARDSTICK_FERNET_KEY", "Tyk6KOMZhdWeXPGMTRfKjPHU5fMxuwp8lR4teFbC3iI=")
-    monkeypatch.setenv("YARDSTICK_COOKIE_KEY", "test-cookie-key-not-secret")
+    monkeypatch.setenv("YARDSTICK_COOKIE_KEY", "test-cookie-key-not-secret-32-bytes-long")
     yield path
     db.keep_open(0)  # app.py run in-process (AppTest) keeps warehouses open: not past its test
 

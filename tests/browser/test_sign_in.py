@@ -30,7 +30,7 @@ def settle(page) -> None:
     form submitted during that rerun is dropped by Streamlit, as any form submitted while a run
     is cut short (a person types slower than that; a test or a password manager's auto-submit
     does not)."""
-    cookie_manager = page.frame_locator('iframe[title$="CookieManager.cookie_manager"]')
+    cookie_manager = page.frame_locator('iframe[title$="CookieManager.cookie_manager"]').first
     cookie_manager.locator("#root > *").first.wait_for(state="attached")
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 

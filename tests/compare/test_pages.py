@@ -98,7 +98,7 @@ def test_growth_page_and_students_only_for_staff(warehouse) -> None:
 def test_subgroups_page(warehouse) -> None:
     app = page("subgroups.py")
     assert not app.exception
-    assert "English learners: " in text(app) and "behind the rest" in text(app)
+    assert "English learners are " in text(app) and "behind the rest" in text(app)
     assert len(app.dataframe) == 2 and len(app.get("vega_lite_chart")) == 2
 
 

@@ -21,7 +21,7 @@ def test_prior_and_pair_sentences(district) -> None:
     assert "holds after the false-discovery correction" in text
     tiny = SPEC.replace(filters={"race_ethnicity": "Two or more"})
     hidden = pair_sentence(compare_cohorts(district.con, SPEC, tiny, DISTRICT).iloc[0])
-    assert hidden.startswith("math (spring): not shown") and "." in hidden
+    assert hidden.startswith("Math (spring): not shown") and "." in hidden
     assert not any(ch.isdigit() for ch in hidden.split("not shown")[1])
 
 
@@ -34,6 +34,9 @@ def test_growth_and_gap_sentences(district) -> None:
     assert f"{row['dropped']:.0f} left out" in text and f"met by {row['pct_meeting']:.0f}%" in text
     gaps = subgroup_gaps(district.con, SPEC.replace(schools=None, subject="reading"), DISTRICT)
     ell = gaps[(gaps["attribute"] == "ell") & (gaps["school_year"] == "2024-2025")].iloc[0]
-    assert gap_sentence(ell).startswith(f"English learners: {abs(ell['gap']):.1f} points behind")
+    where = f"{ell['subject'].capitalize()} ({ell['season']})"
+    assert gap_sentence(ell).startswith(
+        f"{where}: English learners are {abs(ell['gap']):.1f} points"
+    )
     small = gaps[gaps["suppressed"]].iloc[0]
     assert "not shown" in gap_sentence(small) and "privacy" in gap_sentence(small)

@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from core import db, users
-from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
+from tests.browser.test_sign_in import PASSWORD, settle, sign_in, signed_in
+from tests.conftest import wait_until
 from tests.reports.seed import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,6 +27,7 @@ def test_a_principal_downloads_the_report(tmp_path: Path, streamlit_app, browser
     page.goto(app.url)
     sign_in(page, "pat", PASSWORD)
     signed_in(page, "pat")
+    settle(page)  # a link clicked during the cookie component's rerun is not followed
     page.get_by_role("link", name="Insights").click()
     button = page.get_by_role("button", name="Download report (PDF)").first
     expect(button).to_be_visible(timeout=60_000)
@@ -36,8 +38,13 @@ def test_a_principal_downloads_the_report(tmp_path: Path, streamlit_app, browser
     text = "\n".join(p.extract_text() for p in PdfReader(saved).pages)
     assert "Lincoln Elementary" in text and "Roosevelt" not in text and "Tiny" not in text
     assert download.value.suggested_filename.startswith("yardstick-report-")
-    with db.connect(warehouse) as con:
-        logged = con.execute(
-            "select count(*) from audit_log where action = 'report_download' and username = 'pat'"
-        ).fetchone()[0]
-    assert logged == 1
+
+    def logged() -> int:
+        with db.connect(warehouse) as con:
+            return con.execute(
+                "select count(*) from audit_log"
+                " where action = 'report_download' and username = 'pat'"
+            ).fetchone()[0]
+
+    wait_until(lambda: logged() >= 1, 30, "the download's audit entry")  # once seen: exactly one
+    assert logged() == 1
