@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.compare_words import group_label
+from core.number_words import signed
 from core.stats import magnitude
 
 
@@ -24,7 +25,7 @@ def change_summary(row: Any) -> str:
     kind = "drop" if fell else "improvement"
     return (
         f"The average score {'fell' if fell else 'rose'} from {row.mean_b:.1f} in "
-        f"{row.prior_year} to {row.mean_a:.1f} ({row.diff:+.1f} points) — a real {kind}, not "
+        f"{row.prior_year} to {row.mean_a:.1f} ({signed(row.diff)} points) — a real {kind}, not "
         f"chance, and a {magnitude(row.hedges_g)} one. {_students(row.n_b, row.n_a)}"
     )
 

@@ -42,6 +42,7 @@ from core.compare import (
     all_proficiency_changes,
     available_years,
 )
+from core.number_words import signed
 from core.scope import Scope
 from core.subgroups import subgroup_gaps, widening_tests
 from core.sufficient_stats import ALL_SCHOOLS
@@ -168,8 +169,8 @@ def cohort_changes(
                 kind="decline" if decline else "improvement",
                 title=f"{_where(row)} {verb} from {row.prior_year}",
                 summary=change_summary(row),
-                detail=f"mean {row.mean_b:.1f} → {row.mean_a:.1f} ({row.diff:+.1f}; Hedges' g "
-                f"{row.hedges_g:+.2f}; BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → "
+                detail=f"mean {row.mean_b:.1f} → {row.mean_a:.1f} ({signed(row.diff)}; Hedges' g "
+                f"{signed(row.hedges_g, 2)}; BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → "
                 f"{row.n_a:.0f})",
                 group_title=f"{_where(row, season=False)} {verb} from {row.prior_year}",
                 group=("change", decline),
@@ -239,11 +240,10 @@ def widening_gaps(
 
 
 def _gap_detail(row: Any) -> str:
-    text = (
-        f"gap {row.first_gap:+.1f} in {row.first_year} → {row.latest_gap:+.1f} in {row.latest_year}"
-    )
+    first, latest = signed(row.first_gap), signed(row.latest_gap)
+    text = f"gap {first} in {row.first_year} → {latest} in {row.latest_year}"
     if row.test == "trend":
-        text += f", {row.slope:+.1f} points a year over {row.years:.0f} years"
+        text += f", {signed(row.slope)} points a year over {row.years:.0f} years"
         text += " (wider every year)" if row.every_year else ""
     return text + f" (BH-adjusted p {row.p_adj:.3g})"
 

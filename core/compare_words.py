@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.number_words import signed
 from core.stats import magnitude
 
 
@@ -32,10 +33,6 @@ def _where(row: Any) -> str:
     return f"{str(row['subject']).capitalize()} ({row['season']})"
 
 
-def _fmt(value: float, digits: int = 1) -> str:
-    return f"{value:+.{digits}f}"
-
-
 def _difference(row: Any, before: str = "", after: str = "") -> str:
     """'<subject (season)>: <before>A vs B<after> (diff points, 95% CI …); <verdict>'."""
     where = _where(row)
@@ -43,7 +40,7 @@ def _difference(row: Any, before: str = "", after: str = "") -> str:
         return f"{where}: not shown — {row['note']}."
     return (
         f"{where}: {before}{row['mean_a']:.1f} vs {row['mean_b']:.1f}{after} "
-        f"({_fmt(row['diff'])} points, 95% CI {_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])}); "
+        f"({signed(row['diff'])} points, 95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])}); "
         + _verdict(row)
     )
 
@@ -63,10 +60,10 @@ def _verdict(row: Any) -> str:
         return "no test possible (" + (row["note"] or "no variance") + ")."
     size = magnitude(row["hedges_g"])
     if row["direction"] == "no change":
-        return f"no clear difference (p = {row['p']:.3g}, Hedges' g {row['hedges_g']:+.2f})."
+        return f"no clear difference (p = {row['p']:.3g}, Hedges' g {signed(row['hedges_g'], 2)})."
     held = "holds" if row["significant_bh"] else "does not hold"
     return (
-        f"a {size} {row['direction']} (p = {row['p']:.3g}, Hedges' g {row['hedges_g']:+.2f}; "
+        f"a {size} {row['direction']} (p = {row['p']:.3g}, Hedges' g {signed(row['hedges_g'], 2)}; "
         f"{held} after the false-discovery correction across this page)."
     )
 
@@ -78,16 +75,16 @@ def growth_sentence(row: Any) -> str:
         return f"{row['subject']}, {span}: not shown — {row['note']}."
     text = (
         f"{row['subject']}, {span}: {row['n']:.0f} students tested both times "
-        f"({row['dropped']:.0f} left out for a missing test) grew {_fmt(row['mean_change'])} "
-        f"points on average (95% CI {_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])})"
+        f"({row['dropped']:.0f} left out for a missing test) grew {signed(row['mean_change'])} "
+        f"points on average (95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])})"
     )
     if row["expected_growth"] == row["expected_growth"]:
         text += (
-            f"; expected growth {_fmt(row['expected_growth'])}, met by "
+            f"; expected growth {signed(row['expected_growth'])}, met by "
             f"{row['pct_meeting']:.0f}% of them"
         )
     if row["z_change"] == row["z_change"]:
-        text += f"; against the norm their standing moved {_fmt(row['z_change'], 2)} sd"
+        text += f"; against the norm their standing moved {signed(row['z_change'], 2)} sd"
     return text + "."
 
 
@@ -99,8 +96,8 @@ def gap_sentence(row: Any) -> str:
     side = "behind" if row["gap"] < 0 else "ahead of"
     text = (
         f"{where}: {who} are {abs(row['gap']):.1f} points {side} the rest of the cohort (95% CI "
-        f"{_fmt(row['ci_lo'])} to {_fmt(row['ci_hi'])}, Hedges' g {row['hedges_g']:+.2f}, "
-        f"p = {row['p']:.3g})"
+        f"{signed(row['ci_lo'])} to {signed(row['ci_hi'])}, "
+        f"Hedges' g {signed(row['hedges_g'], 2)}, p = {row['p']:.3g})"
     )
     if row["prof_gap"] == row["prof_gap"]:
         text += f"; % proficient {row['pct_prof_sub']:.0f}% vs {row['pct_prof_rest']:.0f}%"

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from core.district_benchmarks import METRICS, Metric, school_year_label
+from core.number_words import signed
 
 _JUDGEMENT = {"good": "favourable", "bad": "unfavourable"}
 
@@ -34,23 +35,16 @@ def figure(value: Any, metric: Metric) -> str:
     return f"{value:,.1f}%" if metric.unit.startswith("%") else f"{value:,.1f}"
 
 
-def _signed(value: float, digits: int) -> str:
-    """ "+3.5" / "-3.5" (ASCII minus: st.metric reads a delta's direction, arrow and colour,
-    from a leading "-"); a value that rounds to zero is "+0.0", never "-0.0"."""
-    magnitude = f"{abs(value):,.{digits}f}"
-    return ("-" if value < 0 and float(magnitude.replace(",", "")) else "+") + magnitude
-
-
 def difference(value: Any, metric: Metric) -> str:
     """A difference between two of the metric's values: "+3.5 pts", "-$954", "+4.3"."""
     if _missing(value):
         return "—"
     if metric.unit.startswith("$"):
-        signed = _signed(value, 0)
-        return f"{signed[0]}${signed[1:]}"
+        dollars = signed(value, 0)
+        return f"{dollars[0]}${dollars[1:]}"
     if metric.unit.startswith("%"):
-        return f"{_signed(value, 1)} pts"
-    return _signed(value, 1)
+        return f"{signed(value, 1)} pts"
+    return signed(value, 1)
 
 
 def trend(value: Any, metric: Metric) -> str:
@@ -58,7 +52,7 @@ def trend(value: Any, metric: Metric) -> str:
     if _missing(value):
         return "—"
     if metric.trend == "pct_change":
-        return f"{_signed(value, 1)}%"
+        return f"{signed(value, 1)}%"
     return difference(value, metric)
 
 

@@ -18,6 +18,7 @@ from scipy import stats as sps
 
 from core import canonical
 from core.cohorts import CohortSpec
+from core.number_words import signed
 from core.scope import Scope
 from core.standards import (
     Standards,
@@ -68,8 +69,8 @@ def verdict(row: dict[str, Any] | pd.Series) -> str:
     }[row["category"]]
     survives = " — holds after the false-discovery check" if row["significant_bh"] else ""
     return (
-        f"{title}: {words} — mean {mean:.1f} vs {norm:.1f} ({row['diff']:+.1f} RIT, effect size "
-        f"{row['effect_size']:+.2f}, {_p_text(float(row['p']))}, {n} students){survives}."
+        f"{title}: {words} — mean {mean:.1f} vs {norm:.1f} ({signed(row['diff'])} RIT, effect size "
+        f"{signed(row['effect_size'], 2)}, {_p_text(float(row['p']))}, {n} students){survives}."
     )
 
 
