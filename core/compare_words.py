@@ -71,11 +71,12 @@ def _verdict(row: Any) -> str:
 def growth_sentence(row: Any) -> str:
     """Matched growth of the same students."""
     span = f"{row['from_season']} {row['from_year']} → {row['to_season']} {row['to_year']}"
+    subject = str(row["subject"]).capitalize()
     if row["suppressed"]:
-        return f"{row['subject']}, {span}: not shown — {row['note']}."
+        return f"{subject}, {span}: not shown — {row['note']}."
     text = (
-        f"{row['subject']}, {span}: {row['n']:.0f} students tested both times "
-        f"({row['dropped']:.0f} left out for a missing test) grew {signed(row['mean_change'])} "
+        f"{subject}, {span}: {row['n']:,.0f} students tested both times "
+        f"({row['dropped']:,.0f} left out for a missing test) grew {signed(row['mean_change'])} "
         f"points on average (95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])})"
     )
     if row["expected_growth"] == row["expected_growth"]:

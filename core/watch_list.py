@@ -272,15 +272,15 @@ def summary_sentence(result: WatchList) -> str:
     if total == 0:
         return f"You have no students enrolled or tested in {where}."
     if flagged == 0:
-        return f"None of your {total} students needs a look in {where}."
+        return f"None of your {total:,} students needs a look in {where}."
     verb = "needs" if flagged == 1 else "need"
     reasons = [
-        f"{count} {REASONS[flag].format(season=result.latest_season)}"
+        f"{count:,} {REASONS[flag].format(season=result.latest_season)}"
         for flag, count in result.counts.items()
         if count
     ]
     noun = "student" if total == 1 else "students"
-    return f"{flagged} of your {total} {noun} {verb} a look in {where}: {', '.join(reasons)}."
+    return f"{flagged:,} of your {total:,} {noun} {verb} a look in {where}: {', '.join(reasons)}."
 
 
 def with_reasons(students: pd.DataFrame, flags: list[str] | tuple[str, ...]) -> pd.DataFrame:

@@ -125,9 +125,9 @@ def test_summary_counts_each_reason(district) -> None:
     result = watch_list(district.con, _spec(), Scope())
     counts = result.students[FLAGS].sum()
     assert summary_sentence(result) == (
-        f"{len(result.students)} of your {result.total} students need a look in math, {YEAR}: "
-        f"{counts.below_25th} scored below the 25th percentile, {counts.low_growth} grew less "
-        f"than half the expected growth since fall, {counts.missed_test} missed the spring test."
+        f"{len(result.students):,} of your {result.total:,} students need a look in math, {YEAR}: "
+        f"{counts.below_25th:,} scored below the 25th percentile, {counts.low_growth:,} grew less "
+        f"than half the expected growth since fall, {counts.missed_test:,} missed the spring test."
     )
     only_missed = with_reasons(result.students, ["missed_test"])
     assert len(only_missed) == counts.missed_test and only_missed.missed_test.all()

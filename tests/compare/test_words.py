@@ -30,7 +30,8 @@ def test_growth_and_gap_sentences(district) -> None:
         district.con, SPEC, DISTRICT, ("fall", "2024-2025"), ("spring", "2024-2025")
     ).iloc[0]
     text = growth_sentence(row)
-    assert f"{row['n']:.0f} students tested both times" in text
+    assert text.startswith(f"{row['subject'].capitalize()}, ")
+    assert f"{row['n']:,.0f} students tested both times" in text
     assert f"{row['dropped']:.0f} left out" in text and f"met by {row['pct_meeting']:.0f}%" in text
     gaps = subgroup_gaps(district.con, SPEC.replace(schools=None, subject="reading"), DISTRICT)
     ell = gaps[(gaps["attribute"] == "ell") & (gaps["school_year"] == "2024-2025")].iloc[0]
