@@ -44,6 +44,9 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "event_id": st.column_config.NumberColumn("Event", format="plain"),
+        "username": "User",
+        "action": "Action",
         "logged_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
         "detail": st.column_config.TextColumn("Detail", width="large"),
     },

@@ -72,7 +72,15 @@ st.dataframe(
     accounts.drop(columns=["email", "created_at"]),
     hide_index=True,
     width="stretch",
+    placeholder="",  # no full name, not locked: a blank cell, not "None"
     column_config={
+        "username": "Username",
+        "name": "Full name",
+        "role": "Role",
+        "schools": "Schools",
+        "sections": "Sections",
+        "active": "Active",
+        "failed_attempts": st.column_config.NumberColumn("Failed sign-ins", format="plain"),
         "locked_until": st.column_config.DatetimeColumn("Locked until (UTC)"),
         "last_sign_in": st.column_config.DatetimeColumn("Last sign-in (UTC)"),
     },
