@@ -55,6 +55,7 @@ def remembered(page) -> None:
     wait_until(
         lambda: any(c["name"] == COOKIE_NAME for c in page.context.cookies()), 15, "the cookie"
     )
+    settle(page)  # and the run that stored it is over: a reload mid-run may rejoin that session
 
 
 def sign_out(page) -> None:
