@@ -10,7 +10,9 @@ import pytest
 
 from core import canonical, norms, settings
 
-REFERENCE = Path("/work/shared/reference")
+# The team's reference transcriptions (from ../shared/reference, sources in each file's header),
+# kept in the repository so a clean clone compares against them instead of skipping.
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "norms_reference"
 
 
 def _reference_long(name: str) -> pd.DataFrame:
@@ -30,8 +32,6 @@ def _reference_long(name: str) -> pd.DataFrame:
     [("2020", "norms_2020_student_mean_sd.csv"), ("2025", "norms_2025_mean_sd.csv")],
 )
 def test_shipped_norms_equal_the_reference(con, key: str, reference: str) -> None:
-    if not (REFERENCE / reference).exists():
-        pytest.skip("shared reference not on this machine")
     shipped = norms.load_norm_set(con, key).values
     expected = _reference_long(reference)
     merged = expected.merge(shipped, on=norms.KEY, how="outer", suffixes=("_ref", ""))
