@@ -28,9 +28,14 @@ def group_label(attribute: str, value: str) -> str:
     return f"Students with {attribute.replace('_', ' ')} “{value}”"
 
 
+def _subject(row: Any) -> str:
+    """The subject at the start of a sentence: "Math"."""
+    return str(row["subject"]).capitalize()
+
+
 def _where(row: Any) -> str:
     """Which results a sentence is about, at its start: "Math (spring)"."""
-    return f"{str(row['subject']).capitalize()} ({row['season']})"
+    return f"{_subject(row)} ({row['season']})"
 
 
 def _difference(row: Any, before: str = "", after: str = "") -> str:
@@ -71,7 +76,7 @@ def _verdict(row: Any) -> str:
 def growth_sentence(row: Any) -> str:
     """Matched growth of the same students."""
     span = f"{row['from_season']} {row['from_year']} → {row['to_season']} {row['to_year']}"
-    subject = str(row["subject"]).capitalize()
+    subject = _subject(row)
     if row["suppressed"]:
         return f"{subject}, {span}: not shown — {row['note']}."
     text = (

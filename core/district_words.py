@@ -90,18 +90,19 @@ def notable_sentence(district: Mapping[str, Any], state: str) -> str:
 def trend_sentence(district: Mapping[str, Any]) -> str | None:
     """What changed over three years, each metric with its unit; None when nothing can be said.
     Absenteeism names its own years (a biennial collection compares its two latest points)."""
+    start, end = (
+        district.get("absenteeism_trend_from_year"),
+        district.get("absenteeism_trend_to_year"),
+    )
     changes = []
     for metric in METRICS:
         value = district.get(metric.trend_key)
         if _missing(value):
             continue
-        text = f"{_what(metric)} {trend(value, metric)}"
-        if metric.trend == "pct_change" and metric.key in ("swd_pct", "ell_pct"):
-            text = f"{_what(metric)} (count) {trend(value, metric)}"
-        start = district.get("absenteeism_trend_from_year")
+        counted = " (count)" if metric.trend_of != metric.key else ""  # swd_pct's trend is swd's
+        text = f"{_what(metric)}{counted} {trend(value, metric)}"
         if metric.trend == "latest_points" and not _missing(start):
-            end = int(district["absenteeism_trend_to_year"])
-            text += f" ({school_year_label(int(start))} → {school_year_label(end)})"
+            text += f" ({school_year_label(int(start))} → {school_year_label(int(end))})"
         changes.append(text)
     if not changes:
         return None

@@ -45,7 +45,7 @@ st.dataframe(
         **{
             column: st.column_config.NumberColumn(HEADERS[column], format="localized")
             for column in COUNTS
-        },  # fmt: skip
+        },
         "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
         "finished_at": st.column_config.DatetimeColumn("Finished (UTC)"),
         "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
