@@ -17,7 +17,7 @@ import pytest
 
 from core import db, users
 from core.ingest import import_file
-from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
+from tests.browser.test_sign_in import PASSWORD, remembered, sign_in, signed_in
 from tests.browser.test_upload import finished
 from tests.ingest.test_processes import long_csv
 
@@ -74,6 +74,7 @@ def test_cli_import_while_the_app_serves_pages(tmp_path: Path, streamlit_app, br
     page.goto(app.url)
     sign_in(page, "boss", PASSWORD)
     signed_in(page, "boss")
+    remembered(page)  # every reload below is signed in by that cookie
     assert home_numbers(page) == before
 
     command = [sys.executable, "-m", "core", "import", str(big), "--db", str(warehouse), "--json"]

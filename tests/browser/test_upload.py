@@ -16,7 +16,7 @@ import pytest
 from core import db, users
 from core.demo import generate
 from core.demo_samples import SAMPLES
-from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
+from tests.browser.test_sign_in import PASSWORD, remembered, sign_in, signed_in
 from ui.ingest_panels import DONE_TEXT, STAGE_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -254,6 +254,7 @@ def test_vendor_file_with_bad_rows_again_and_rescored(tmp_path: Path, upload_pag
     assert_problems(listed[["row", "column", "message", "severity"]].values.tolist(), first)
     assert warehouse_scores(warehouse) == expected_scores(first["stored"])
 
+    remembered(page)
     page.reload()  # a new session, signed in again by the cookie
     open_upload(page)
     upload(page, bad)
