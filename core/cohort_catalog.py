@@ -15,6 +15,7 @@ from core import canonical
 from core.cohorts import (
     BOOLEAN_ATTRIBUTES,
     ENROLLMENT_ATTRIBUTES,
+    HISTORY_VALUES,
     MEMBER_FROM,
     TEXT_ATTRIBUTES,
     CohortSpec,
@@ -74,13 +75,16 @@ def _order(known: tuple[str, ...]):  # noqa: ANN202 - a sort key
 def cohort_attributes(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, list[str]]:
     """Filterable attribute → its distinct values among students the caller may see.
 
-    Yes/no attributes list "true"/"false"; text values keep one spelling per case-insensitive
-    value (filters match case-insensitively); extra attributes with more than MAX_VALUES values
-    are left out. Teacher and section come from enrollments inside the scope."""
+    Values are those recorded in the school years of the visible scores. Yes/no attributes list
+    "true"/"false", then "ever"/"former" when some student has "true"; text values keep one
+    spelling per case-insensitive value (filters match case-insensitively); extra attributes
+    with more than MAX_VALUES values are left out. Teacher and section come from enrollments
+    inside the scope."""
     where, params = spec_predicate(CohortSpec(), scope)
     student_parts = [
         f"select '{name}' as attribute, lower(st.{name}::varchar) as value_key, "
-        f"st.{name}::varchar as value from visible v join students st using (student_id)"
+        f"st.{name}::varchar as value from visible v "
+        "join student_years st using (student_id, school_year)"
         for name in (*BOOLEAN_ATTRIBUTES, *TEXT_ATTRIBUTES)
     ]
     enrollment_parts = [
@@ -91,8 +95,7 @@ def cohort_attributes(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str,
     ]
     extra = (
         "select x.attribute, lower(x.value), x.value "
-        "from (select distinct student_id from visible) v "
-        "join student_attributes x using (student_id)"
+        "from visible v join student_attributes x using (student_id, school_year)"
     )
     rows = con.execute(
         f"""
@@ -112,6 +115,9 @@ def cohort_attributes(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str,
         values.setdefault(attribute, []).append(value)
     known = (*BOOLEAN_ATTRIBUTES, *TEXT_ATTRIBUTES, *ENROLLMENT_ATTRIBUTES)
     ordered = {k: sorted(values[k]) for k in known if k in values}
+    for name in BOOLEAN_ATTRIBUTES:  # the history readings, offered after yes/no, never default
+        if "true" in ordered.get(name, []):
+            ordered[name] = [*ordered[name], *HISTORY_VALUES]
     for name in sorted(set(values) - set(known)):
         if len(values[name]) <= MAX_VALUES:
             ordered[name] = sorted(values[name])

@@ -20,6 +20,10 @@ from core.scope import Scope
 BOOLEAN_ATTRIBUTES = ("ell", "sped", "frl")
 TEXT_ATTRIBUTES = ("gender", "race_ethnicity")
 ENROLLMENT_ATTRIBUTES = ("teacher", "section")
+# Readings of a yes/no attribute beyond this year's value: "ever" = yes in this or any earlier
+# loaded school year (former-EL reporting), "former" = yes in an earlier year, recorded "no" this
+# year. Never the default: true/false read the score's own school year.
+HISTORY_VALUES = ("ever", "former")
 _TRUE = {"true", "1", "y", "yes", "t"}
 _FALSE = {"false", "0", "n", "no", "f"}
 
@@ -55,6 +59,24 @@ def parse_bool(value: Any) -> bool:
     raise SpecError(f"{value!r} is not yes/no (use true or false).")
 
 
+def _boolean_value(value: Any) -> str:
+    """A yes/no filter value as stored in a spec: "true"/"false", or a history reading."""
+    text = str(value).strip().lower()
+    if text in HISTORY_VALUES:
+        return text
+    try:
+        return str(parse_bool(value)).lower()
+    except SpecError:
+        raise SpecError(
+            f"{value!r} is not yes/no (use true or false; or ever / former for a student who "
+            "had it in this or an earlier school year)."
+        ) from None
+
+
+def _boolean_json(value: str) -> bool | str:
+    return value if value in HISTORY_VALUES else value == "true"
+
+
 @dataclass(frozen=True)
 class CohortSpec:
     """A cohort: empty tuples mean "all". Frozen so it can key caches."""
@@ -82,7 +104,7 @@ class CohortSpec:
             name = canonical.normalize_header(key)
             values = _as_tuple(value)
             if name in BOOLEAN_ATTRIBUTES:
-                values = tuple(str(parse_bool(v)).lower() for v in values)
+                values = tuple(_boolean_value(v) for v in values)
             if name and values:
                 filters.append((name, values))
         return cls(
@@ -116,7 +138,7 @@ class CohortSpec:
         if self.filters:
             out["filters"] = {
                 k: one_or_many(
-                    tuple(v == "true" for v in vals) if k in BOOLEAN_ATTRIBUTES else vals
+                    tuple(_boolean_json(v) for v in vals) if k in BOOLEAN_ATTRIBUTES else vals
                 )
                 for k, vals in self.filters
             }
@@ -167,10 +189,29 @@ def load_spec(text_or_path: str) -> CohortSpec:
     return CohortSpec.from_dict(data)
 
 
+def _boolean_sql(key: str, name: str, values: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """This year's value (st = student_years of the score's year), or a history reading read
+    from the student's earlier years (set-based: DuckDB decorrelates the EXISTS into a join)."""
+    earlier = (
+        "exists (select 1 from student_years fy where fy.student_id = a.student_id "
+        f"and fy.school_year {{}} a.school_year and fy.{name})"
+    )
+    clauses, params = [], {}
+    plain = [v == "true" for v in values if v not in HISTORY_VALUES]
+    if plain:
+        clauses.append(f"list_contains(${key}, st.{name})")
+        params[key] = plain
+    if "ever" in values:
+        clauses.append(earlier.format("<="))
+    if "former" in values:
+        clauses.append(f"(st.{name} = false and {earlier.format('<')})")
+    return "(" + " or ".join(clauses) + ")", params
+
+
 def _filter_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     key = f"f{index}"
     if name in BOOLEAN_ATTRIBUTES:
-        return f"list_contains(${key}, st.{name})", {key: [v == "true" for v in values]}
+        return _boolean_sql(key, name, values)
     lowered = [v.strip().lower() for v in values]
     if name in TEXT_ATTRIBUTES:
         return f"list_contains(${key}, lower(st.{name}))", {key: lowered}
@@ -182,7 +223,8 @@ def _filter_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, di
         )
     return (
         f"exists (select 1 from student_attributes fx where fx.student_id = a.student_id "
-        f"and fx.attribute = ${key}_name and list_contains(${key}, lower(fx.value)))",
+        f"and fx.school_year = a.school_year and fx.attribute = ${key}_name "
+        f"and list_contains(${key}, lower(fx.value)))",
         {key: lowered, f"{key}_name": name},
     )
 
@@ -190,7 +232,8 @@ def _filter_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, di
 def spec_predicate(
     spec: CohortSpec, scope: Scope, *, skip: tuple[str, ...] = ()
 ) -> tuple[str, dict[str, Any]]:
-    """WHERE clause over `assessments a join schools sc left join students st`.
+    """WHERE clause over `assessments a join schools sc left join student_years st` (the
+    student's attributes as of the score's school year; see MEMBER_FROM).
 
     `skip` leaves out some dimensions (e.g. school_year when a query ranges over all years)."""
     clauses: list[str] = []
@@ -224,10 +267,14 @@ MEMBER_COLUMNS = """
     a.score, a.percentile, a.growth_percentile, a.proficiency_level, a.test_date
 """
 
-MEMBER_FROM = """
+# A student's attributes as of the school year of the row `a` (a score, an enrollment).
+STUDENT_YEAR_JOIN = (
+    "left join student_years st on st.student_id = a.student_id and st.school_year = a.school_year"
+)
+MEMBER_FROM = f"""
     assessments a
     join schools sc on sc.school_id = a.school_id
-    left join students st on st.student_id = a.student_id
+    {STUDENT_YEAR_JOIN}
 """
 
 

@@ -17,6 +17,7 @@ is returned, and holds back its own reopening until the waiter has had its turn.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import threading
@@ -36,6 +37,9 @@ _CONFIG = {
     "autoload_known_extensions": False,
 }
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# Migrations whose data step needs Python (a replay of stored files): version → "module:function"
+# taking the connection, run inside the migration's transaction right after its SQL file.
+_PYTHON_STEPS = {11: "core.ingest.attribute_replay:rebuild_attribute_years"}
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 # DuckDB shares one database instance per file within a process; two threads creating it at the
@@ -322,6 +326,9 @@ def _apply(con: duckdb.DuckDBPyConnection, version: int, name: str, file: Path) 
     con.execute("begin transaction")
     try:
         con.execute(file.read_text(encoding="utf-8"))
+        if version in _PYTHON_STEPS:
+            module, function = _PYTHON_STEPS[version].split(":")
+            getattr(importlib.import_module(module), function)(con)
         con.execute("insert into schema_version (version, name) values (?, ?)", [version, name])
         con.execute("commit")
     except Exception:

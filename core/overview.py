@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from core import settings
 from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
+from core.ingest.attribute_replay import ATTRIBUTE_NOTICE
 from core.scope import Scope
 
 
@@ -18,6 +20,7 @@ class WarehouseSummary:
     school_years: list[str]
     subjects: list[str]
     last_import: str | None
+    notice: str | None = None  # something about the data the reader should know (see below)
 
 
 def warehouse_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> WarehouseSummary:
@@ -38,4 +41,25 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> Warehouse
         "select strftime(max(finished_at), '%-d %b %Y, %H:%M') || ' UTC' from import_jobs"
         " where status = 'completed'"
     ).fetchone()[0]
-    return WarehouseSummary(row[0], row[1], row[2], row[3], row[4], last)
+    return WarehouseSummary(row[0], row[1], row[2], row[3], row[4], last, attribute_notice(con))
+
+
+def attribute_notice(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Said on Home after migration 011 could not rebuild attributes per school year (the
+    kept files were missing), until the next import."""
+    flag = settings.get(con, ATTRIBUTE_NOTICE)
+    if not isinstance(flag, dict):
+        return None
+    newer = con.execute(
+        "select count(*) from import_jobs where status = 'completed' and job_id > $job",
+        {"job": int(flag.get("last_job", 0))},
+    ).fetchone()[0]
+    if newer:
+        return None
+    return (
+        "Student attributes (ELL, SPED, FRL, gender, race/ethnicity, class type, programs …) are "
+        "now recorded per school year, but the original files of earlier imports are no longer "
+        "kept, so each student's one stored value was copied to every school year they have a "
+        "record in. Filters and subgroups of earlier years may show this year's value. To put "
+        "each value in its own year, import those files again (Upload)."
+    )

@@ -82,15 +82,16 @@ def _attribute_columns(attributes: Sequence[str]) -> str:
 
 
 def _extras_sql(attributes: Sequence[str]) -> str:
-    """grain: one row per student with a value of any extra attribute (one column each)."""
+    """grain: one row per student × school year with a value of any extra attribute (one column
+    each): a score's subgroup is the student's value in the score's school year."""
     pivot = [
         f"max(value) filter (where attribute = $attr{i}) as a{i}"
         for i, name in enumerate(attributes)
         if name not in BASE_ATTRIBUTES
     ]
     return (
-        f"select student_id, {', '.join(pivot) or 'null as none'} from student_attributes "
-        "group by student_id"
+        f"select student_id, school_year, {', '.join(pivot) or 'null as none'} "
+        "from student_attributes group by student_id, school_year"
     )
 
 
@@ -106,7 +107,7 @@ def _query(
         f"as proficient, {_attribute_columns(attributes)}"
     )
     joins = (
-        "left join extras ex on ex.student_id = a.student_id "
+        "left join extras ex on ex.student_id = a.student_id and ex.school_year = a.school_year "
         "left join cmp_thresholds t "
         "on t.subject = a.subject and t.grade = a.grade and t.season = a.season"
     )

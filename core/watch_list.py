@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from core import canonical
-from core.cohorts import CohortSpec, spec_predicate
+from core.cohorts import STUDENT_YEAR_JOIN, CohortSpec, spec_predicate
 from core.compare_norms import norm_frame, snapshot
 from core.growth import grade_rank_sql, student_growth
 from core.norms import active_cut_scores
@@ -108,7 +108,7 @@ roster as (
            case when {visible} and a.teacher <> '' then a.teacher end as teacher
     from {enrolled}
     join schools sc on sc.school_id = a.school_id
-    left join students st on st.student_id = a.student_id
+    {STUDENT_YEAR_JOIN}
     where {where}
 )"""
     return sql, params

@@ -17,6 +17,8 @@ if summary.scores == 0:
     )
     st.stop()
 
+if summary.notice:
+    st.info(summary.notice)
 left, middle, right = st.columns(3)
 left.metric("Students", f"{summary.students:,}")
 middle.metric("Test scores", f"{summary.scores:,}")

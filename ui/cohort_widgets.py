@@ -30,7 +30,12 @@ DIMENSIONS = (
     ("subject", "Subject(s)", "subjects"),
     ("season", "Season(s)", "seasons"),
 )
-_YES_NO = {"true": "Yes", "false": "No"}
+_YES_NO = {
+    "true": "Yes (this school year)",
+    "false": "No (this school year)",
+    "ever": "Ever (this or an earlier year)",
+    "former": "Former (earlier year, not this one)",
+}
 
 
 def scope_key(scope: Scope) -> tuple:

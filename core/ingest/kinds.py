@@ -106,6 +106,8 @@ class Kind:
         newest (by `newest_by`, then the later row) is loaded.
     defaults: values for fields the file does not carry (callables, evaluated per import).
     attributes: unmapped columns become student attributes ("@" columns) when True.
+    year_from_file: a file with no school year (and no date to derive it from) is filed under
+        the school year of the date in its name, else of the import date (core/ingest/file_year).
     """
 
     name: str
@@ -116,6 +118,7 @@ class Kind:
     defaults: Mapping[str, Callable[[], str]] = field(default_factory=lambda: MappingProxyType({}))
     attributes: bool = True
     newest_by: str | None = None
+    year_from_file: bool = False
 
     def get_field(self, name: str) -> Field:
         for candidate in self.fields:

@@ -8,9 +8,12 @@ file; values from files only ever travel as data inside the tables.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from core.db import quote_identifier
+from core.ingest import attribute_years
 from core.ingest.kinds import Field, LoadCounts
 
 STUDENT_FIELDS = (
@@ -27,6 +30,8 @@ ENROLLMENT_FIELDS = (
     Field("section", "text", "section"),
 )
 STUDENT_COLUMNS = tuple(f.name for f in STUDENT_FIELDS)
+# recorded per student × school year (student_years); names are per student (students)
+YEARLY_COLUMNS = ("gender", "race_ethnicity", "ell", "sped", "frl")
 
 
 def _attribute_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -53,15 +58,14 @@ def present_columns(con: duckdb.DuckDBPyConnection, table: str, names: tuple[str
     return [name for name, count in zip(names, counts, strict=True) if count]
 
 
-def latest_student_values(table: str, columns: list[str], attributes: tuple[str, ...] = ()) -> str:
-    """One row per student: each demographic column's (and "@attribute" column's) value from
-    the file's last row that has one (later rows describe the student more recently)."""
-    names = [*columns, *(quote_identifier(name) for name in attributes)]
-    picks = "".join(
-        f", max_by({name}, _row_number) filter (where {name} is not null) as {name}"
-        for name in names
-    )
-    return f"select student_id{picks} from {table} group by student_id"
+@dataclass
+class StudentCounts:
+    """What upsert_students did: students new to the warehouse, students in the file, and known
+    students whose stored values (names, a year's demographics) this file changed."""
+
+    new: int = 0
+    total: int = 0
+    changed: int = 0
 
 
 def _differs(columns: list[str], new: str = "i", old: str = "s") -> str:
@@ -69,47 +73,121 @@ def _differs(columns: list[str], new: str = "i", old: str = "s") -> str:
     return " or ".join(tests) or "false"
 
 
-def changed_students_sql(table: str, columns: list[str]) -> str:
-    """Students whose incoming non-blank values differ from what is stored (new ones too)."""
-    return f"""
-        select i.student_id, s.student_id is null as is_new, ({_differs(columns)}) as changed
-        from ({latest_student_values(table, columns)}) i
-        left join students s on s.student_id = i.student_id
-    """
-
-
 def upsert_students(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
-) -> tuple[int, int]:
-    """New students inserted, known ones coalesce-updated, and their extra attributes ("@"
-    columns) upserted — one pass over the rows for both; returns (new, all) students.
-    `columns`: the demographic columns the file carries (present_columns)."""
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], job_id: int
+) -> StudentCounts:
+    """Students (names), their demographics per school year (student_years) and their extra
+    attributes per school year ("@" columns → student_attributes), each from the school year of
+    the row that carried it. A blank never overwrites; a non-blank value replaces the stored one
+    of the same student × year. Conflicts inside the file are settled by `attribute_years`
+    (latest test that year, not row order) and reported as warnings of job `job_id`.
+    `columns`: the student columns the file carries (present_columns)."""
     attributes = tuple(_attribute_columns(con, table))
-    con.execute(
-        "create or replace temp table _student_values as "
-        + latest_student_values(table, columns, attributes)
+    yearly = [c for c in columns if c in YEARLY_COLUMNS]
+    names = [c for c in columns if c not in YEARLY_COLUMNS]
+    attribute_years.student_year_values(con, table, yearly, attributes, job_id)
+    changed = _upsert_student_years(con, yearly)  # before new students are added: known ones
+    counts = _upsert_names(con, table, names)
+    counts.changed += changed
+    _upsert_attributes(con, attributes)
+    _refresh_display(con, yearly)
+    con.execute("drop table _student_year_values")
+    con.execute("drop table _file_students")
+    return counts
+
+
+def _upsert_names(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> StudentCounts:
+    """One row per student of the file in `_file_students` (names from the latest school year's
+    latest test that has one; ties by the name itself), new students inserted, names updated."""
+    rank = attribute_years.event_order(con, table)
+    picks = "".join(
+        f", arg_max({n}, ({rank}, {n})) filter (where {n} is not null) as {n}" for n in names
     )
-    if columns:
-        updates = ", ".join(f"{name} = coalesce(i.{name}, s.{name})" for name in columns)
+    con.execute(
+        f"create or replace temp table _file_students as "
+        f"select t.student_id{picks} from {table} t group by t.student_id"
+    )
+    changed = 0
+    if names:
+        changed = con.execute(
+            f"select count(*) from _file_students i join students s using (student_id) "
+            f"where {_differs(names)}"
+        ).fetchone()[0]
+        updates = ", ".join(f"{n} = coalesce(i.{n}, s.{n})" for n in names)
         con.execute(
             f"""
             update students s set {updates}, updated_at = current_timestamp
-            from _student_values i
-            where s.student_id = i.student_id and ({_differs(columns)})
+            from _file_students i
+            where s.student_id = i.student_id and ({_differs(names)})
             """
         )
-    listed = "".join(f", {name}" for name in columns)
+    listed = "".join(f", {n}" for n in names)
     inserted = con.execute(
         f"""
         insert into students (student_id{listed})
-        select i.student_id{listed} from _student_values i
+        select i.student_id{listed} from _file_students i
         anti join students s on s.student_id = i.student_id
         """
     ).fetchone()[0]
-    total = con.execute("select count(*) from _student_values").fetchone()[0]
-    _upsert_attributes(con, attributes)
-    con.execute("drop table _student_values")
-    return inserted, total
+    total = con.execute("select count(*) from _file_students").fetchone()[0]
+    return StudentCounts(new=inserted, total=total, changed=changed)
+
+
+def _upsert_student_years(con: duckdb.DuckDBPyConnection, yearly: list[str]) -> int:
+    """student_years from `_student_year_values` (one row per student × year of the file):
+    changed pairs coalesce-updated, new pairs inserted; returns how many known students'
+    stored values changed (for the roster's "updated" count; call before new students are
+    inserted)."""
+    if not yearly:
+        return 0
+    on = "s.student_id = i.student_id and s.school_year = i.school_year"
+    changed = con.execute(
+        f"""
+        select count(distinct i.student_id) from _student_year_values i
+        left join student_years s on {on}
+        where i.student_id in (select student_id from students)
+          and (s.student_id is null or ({_differs(yearly)}))
+          and coalesce({", ".join(f"i.{c}::varchar" for c in yearly)}) is not null
+        """
+    ).fetchone()[0]
+    updates = ", ".join(f"{c} = coalesce(i.{c}, s.{c})" for c in yearly)
+    con.execute(
+        f"update student_years s set {updates} from _student_year_values i "
+        f"where {on} and ({_differs(yearly)})"
+    )
+    listed = ", ".join(yearly)
+    con.execute(
+        f"""
+        insert into student_years (student_id, school_year, {listed})
+        select i.student_id, i.school_year, {", ".join(f"i.{c}" for c in yearly)}
+        from _student_year_values i
+        anti join student_years s on {on}
+        where coalesce({", ".join(f"i.{c}::varchar" for c in yearly)}) is not null
+        """
+    )
+    return changed
+
+
+def _refresh_display(con: duckdb.DuckDBPyConnection, yearly: list[str]) -> None:
+    """students' demographic columns (display only) = the value of the latest school year that
+    has one, for the students this file touched."""
+    if not yearly:
+        return
+    picks = ", ".join(
+        f"arg_max({c}, school_year) filter (where {c} is not null) as {c}" for c in yearly
+    )
+    sets = ", ".join(f"{c} = coalesce(i.{c}, s.{c})" for c in yearly)
+    con.execute(
+        f"""
+        update students s set {sets}
+        from (
+            select student_id, {picks} from student_years
+            semi join _file_students using (student_id)
+            group by student_id
+        ) i
+        where s.student_id = i.student_id and ({_differs(yearly)})
+        """
+    )
 
 
 def enrollment_rows_sql(table: str) -> str:
@@ -150,36 +228,38 @@ def insert_missing_enrollments(con: duckdb.DuckDBPyConnection, table: str) -> No
 
 
 def _upsert_attributes(con: duckdb.DuckDBPyConnection, attributes: tuple[str, ...]) -> None:
-    """Extra columns as (student, attribute, value) from _student_values (each student's last
-    non-blank value; UNPIVOT leaves blanks out, so a blank never overwrites): changed pairs
-    updated, new pairs inserted — one row per student × attribute."""
+    """Extra columns as (student, school year, attribute, value) from _student_year_values
+    (UNPIVOT leaves blanks out, so a blank never overwrites): changed values updated, new ones
+    inserted — one row per student × school year × attribute."""
     if not attributes:
         return
     listed = ", ".join(quote_identifier(name) for name in attributes)
     con.execute(
         f"""
         create or replace temp table _attribute_values as
-        select student_id, substr(attribute, 2) as attribute, value
+        select student_id, school_year, substr(attribute, 2) as attribute, value
         from (
-            unpivot (select student_id, {listed} from _student_values)
+            unpivot (select student_id, school_year, {listed} from _student_year_values)
             on {listed} into name attribute value value
         )
         """
     )
+    on = (
+        "a.student_id = i.student_id and a.school_year = i.school_year "
+        "and a.attribute = i.attribute"
+    )
     con.execute(
-        """
+        f"""
         update student_attributes a set value = i.value
         from _attribute_values i
-        where a.student_id = i.student_id and a.attribute = i.attribute
-          and a.value is distinct from i.value
+        where {on} and a.value is distinct from i.value
         """
     )
     con.execute(
-        """
-        insert into student_attributes (student_id, attribute, value)
-        select i.student_id, i.attribute, i.value from _attribute_values i
-        anti join student_attributes a
-            on a.student_id = i.student_id and a.attribute = i.attribute
+        f"""
+        insert into student_attributes (student_id, school_year, attribute, value)
+        select i.student_id, i.school_year, i.attribute, i.value from _attribute_values i
+        anti join student_attributes a on {on}
         """
     )
     con.execute("drop table _attribute_values")

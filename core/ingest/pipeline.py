@@ -22,6 +22,7 @@ Where the rows go (a big import costs about what writing its rows twice costs, n
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -40,6 +41,7 @@ from core import audit
 from core.db import connect, transaction, warehouse_path
 from core.ingest import jobs
 from core.ingest.detect import FileRefused, Layout, detect
+from core.ingest.file_year import with_file_year
 from core.ingest.kinds import get_kind
 from core.ingest.presets import (
     ATTRIBUTE,
@@ -73,6 +75,7 @@ class Prepared:
     validation: Validation
     staging: Path
     direct: CsvRead | None = None  # how UTF-8 text was read straight from its bytes
+    year_note: dict = field(default_factory=dict)  # which school year attributes go to, why
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -211,8 +214,10 @@ def prepare(
     mapping: Any = None,
     saved: dict[str, Preset] | None = None,
     progress: Progress = _quiet,
+    filed_on: dt.date | None = None,
 ) -> Prepared:
-    """Detect, stage, map and validate into work/staging.duckdb (no warehouse involved)."""
+    """Detect, stage, map and validate into work/staging.duckdb (no warehouse involved).
+    `filed_on`: the import date a file without school year or date is filed under (today)."""
     progress("reading", 0.0)
     layout = detect(path)
     con = _staging_connection(work)
@@ -220,7 +225,7 @@ def prepare(
         rows, direct = stage_file(con, path, layout, work)
         progress("reading", 1.0)
         prepared = _map_and_validate(con, work, layout, file_name, rows, preset, mapping, saved,
-                                     progress)  # fmt: skip
+                                     progress, filed_on)  # fmt: skip
         prepared.direct = direct
         return prepared
     finally:
@@ -237,15 +242,18 @@ def _map_and_validate(
     mapping: Any,
     saved: dict[str, Preset] | None,
     progress: Progress,
+    filed_on: dt.date | None = None,
 ) -> Prepared:
     """The staged rows mapped with the chosen preset and checked (raw_rows already staged)."""
-    planned = _plan(layout, file_name, preset, mapping, saved)
+    planned, year_note = with_file_year(
+        _plan(layout, file_name, preset, mapping, saved), file_name, filed_on
+    )
     _refuse_if_unusable(layout, planned, rows)
     progress("validating", 0.0)
     con.execute("set preserve_insertion_order = false")  # typed rows carry their row number
     checked = validate(con, planned, layout.header_row + 1, layout.delimiter == ";")
     progress("validating", 1.0)
-    return Prepared(layout, planned, checked, work / "staging.duckdb")
+    return Prepared(layout, planned, checked, work / "staging.duckdb", year_note=year_note)
 
 
 def _store_raw(path: Path, sha: str, warehouse: Path) -> tuple[Path, bool]:
@@ -349,6 +357,7 @@ def merge(
                     file_id = _insert_raw_file(con, prepared, meta, raw_path)
                 _column_headers(con, mapping)
                 counts = mapping.kind.loader(con, "ingest_clean", job_id)
+                counts.added.update(prepared.year_note)
                 con.execute(
                     "insert into import_errors (job_id, row_number, column_name, message, "
                     "severity) select $job, row_number, column_name, message, severity "
@@ -569,16 +578,17 @@ def _stored_file(warehouse: Path, file_id: int) -> tuple[Path, dict[str, Any]]:
     """Where a stored file's kept bytes are, and who/what it came from (short warehouse read)."""
     with connect(warehouse) as con:
         found = con.execute(
-            "select stored_path, file_name, source, remote_path from raw_files where file_id = $f",
+            "select stored_path, file_name, source, remote_path, received_at from raw_files "
+            "where file_id = $f",
             {"f": int(file_id)},
         ).fetchall()
     if not found:
         raise FileRefused(f"There is no stored file {file_id} to replay.")
-    stored, name, source, remote = found[0]
+    stored, name, source, remote, received = found[0]
     path = warehouse.parent / stored
     if not path.is_file():
         raise FileRefused(f"The kept copy of stored file {file_id} ({stored}) is missing.")
-    return path, {"file_name": name, "origin": source, "remote_path": remote}
+    return path, {"file_name": name, "origin": source, "remote_path": remote, "received": received}
 
 
 def replay(
@@ -615,7 +625,8 @@ def replay(
             )
         try:
             prepared = prepare(path, meta["file_name"], work, preset=preset, mapping=mapping,
-                               saved=saved, progress=report)  # fmt: skip
+                               saved=saved, progress=report,
+                               filed_on=meta["received"].date())  # fmt: skip
             report("loading", 0.0)
             summary = merge(warehouse, prepared, job_id, meta, replay_of=int(file_id))
             report("loading", 1.0)
@@ -676,7 +687,7 @@ def preview(
                 saved = saved_presets(con)
         try:
             layout = detect(path)
-            planned = _plan(layout, name, preset, mapping, saved)
+            planned = with_file_year(_plan(layout, name, preset, mapping, saved), name)[0]
             frame = head_frame(path, layout, rows)
         except (FileRefused, ValueError) as exc:
             return Preview(file_name=name, refused=str(exc))

@@ -237,6 +237,8 @@ class Mapping:
             self.column_for(target) is not None
             or target in self.constants
             or target in self.kind.defaults
+            # a file without a school year is filed by its date (core/ingest/file_year.py)
+            or (target == "school_year" and self.kind.year_from_file)
         )
 
     @property

@@ -176,8 +176,8 @@ def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -
             continue
         if origin == "term":
             parts.append(f"m_term.{spec.name}")
-        elif origin == "test_date":
-            parts.append(f"yd_date_{'season' if spec.name == 'season' else 'year'}(m_test_date.v)")
+        elif origin.endswith("_date"):  # a test date, a roster's as-of date
+            parts.append(f"yd_date_{'season' if spec.name == 'season' else 'year'}(m_{origin}.v)")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"

@@ -42,10 +42,14 @@ def expected() -> dict[str, pd.DataFrame]:
     ).sort_values("student_id", ignore_index=True)
     attributes = (
         good.rename(columns={"Student ID": "student_id", "Class Type": "class_type"})
-        .rename(columns={"Note": "note"})
-        .melt(id_vars="student_id", value_vars=["class_type", "note"], var_name="attribute")
+        .rename(columns={"Note": "note", "School Year": "school_year"})
+        .melt(
+            id_vars=["student_id", "school_year"],
+            value_vars=["class_type", "note"],
+            var_name="attribute",
+        )
         .query("value != ''")
-        .sort_values(["student_id", "attribute"], ignore_index=True)
+        .sort_values(["student_id", "school_year", "attribute"], ignore_index=True)
     )
     return {"scores": scores, "students": students, "attributes": attributes}
 
@@ -82,7 +86,8 @@ def test_variant_imports_like_basic(name: str, db_path, truth) -> None:
         "select student_id, first_name, last_name, gender, ell from students order by 1",
     )
     assert records(students) == records(truth["students"])
-    attributes = frame(db_path, "select * from student_attributes order by 1, 2")
+    # recorded per student × school year (issue 15: attributes as of each school year)
+    attributes = frame(db_path, "select * from student_attributes order by 1, 2, 3")
     pd.testing.assert_frame_equal(attributes, truth["attributes"], check_dtype=False)
 
 

@@ -49,7 +49,8 @@ def load_assessments(con: duckdb.DuckDBPyConnection, table: str, job_id: int) ->
     added = merge.added_summary(con, table, tuple(f.name for f in FIELDS))
     merge.upsert_schools(con, table)
     students = merge.present_columns(con, table, merge.STUDENT_COLUMNS)
-    added["new_students"], added["students"] = merge.upsert_students(con, table, students)
+    people = merge.upsert_students(con, table, students, job_id)
+    added["new_students"], added["students"] = people.new, people.total
     merge.insert_missing_enrollments(con, table)
     counts = merge.merge_facts(
         con,

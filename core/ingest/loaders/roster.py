@@ -6,13 +6,14 @@ from __future__ import annotations
 import duckdb
 
 from core.ingest import merge
-from core.ingest.kinds import Field, Kind, LoadCounts, current_school_year, register_kind
+from core.ingest.kinds import Field, Kind, LoadCounts, register_kind
 
 FIELDS = (
     Field("student_id", "id", "student id", required=True, structural=True),
     Field("school", "text", "school", required=True, structural=True),
     Field("grade", "grade", "grade", required=True),
-    Field("school_year", "school_year", "school year", required=True),
+    Field("school_year", "school_year", "school year", True, False, ("as_of_date",)),
+    Field("as_of_date", "date", "as-of date", on_invalid="blank"),
     *merge.STUDENT_FIELDS,
     *merge.ENROLLMENT_FIELDS,
 )
@@ -24,12 +25,9 @@ def load_roster(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> Load
     demographics changed counts as an update."""
     added = merge.added_summary(con, table, tuple(f.name for f in FIELDS))
     students = merge.present_columns(con, table, merge.STUDENT_COLUMNS)
-    con.execute(
-        "create or replace temp table _student_changes as "
-        + merge.changed_students_sql(table, students)
-    )
     merge.upsert_schools(con, table)
-    added["new_students"], added["students"] = merge.upsert_students(con, table, students)
+    people = merge.upsert_students(con, table, students, job_id)
+    added["new_students"], added["students"] = people.new, people.total
     counts = merge.merge_facts(
         con,
         source=(
@@ -51,11 +49,7 @@ def load_roster(con: duckdb.DuckDBPyConnection, table: str, job_id: int) -> Load
         )
         """
     )
-    moved = con.execute(
-        "select count(*) from _student_changes where changed and not is_new"
-    ).fetchone()[0]
-    con.execute("drop table _student_changes")
-    shift = min(moved, counts.duplicates)
+    shift = min(people.changed, counts.duplicates)
     counts.updated += shift
     counts.duplicates -= shift
     counts.added = added
@@ -69,6 +63,6 @@ KIND = register_kind(
         fields=FIELDS,
         key=KEY,
         loader=load_roster,
-        defaults={"school_year": current_school_year},
+        year_from_file=True,
     )
 )
