@@ -76,10 +76,10 @@ def cohort_attributes(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str,
     """Filterable attribute → its distinct values among students the caller may see.
 
     Values are those recorded in the school years of the visible scores. Yes/no attributes list
-    "true"/"false", then "ever"/"former" when some student has "true"; text values keep one
-    spelling per case-insensitive value (filters match case-insensitively); extra attributes
-    with more than MAX_VALUES values are left out. Teacher and section come from enrollments
-    inside the scope."""
+    "true"/"false", then "ever"/"former" when some student has "true" and more than one school
+    year is in view; text values keep one spelling per case-insensitive value (filters match
+    case-insensitively); extra attributes with more than MAX_VALUES values are left out.
+    Teacher and section come from enrollments inside the scope."""
     where, params = spec_predicate(CohortSpec(), scope)
     student_parts = [
         f"select '{name}' as attribute, lower(st.{name}::varchar) as value_key, "
@@ -115,13 +115,23 @@ def cohort_attributes(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str,
         values.setdefault(attribute, []).append(value)
     known = (*BOOLEAN_ATTRIBUTES, *TEXT_ATTRIBUTES, *ENROLLMENT_ATTRIBUTES)
     ordered = {k: sorted(values[k]) for k in known if k in values}
-    for name in BOOLEAN_ATTRIBUTES:  # the history readings, offered after yes/no, never default
-        if "true" in ordered.get(name, []):
-            ordered[name] = [*ordered[name], *HISTORY_VALUES]
+    if _several_years(con, where, params):  # history readings, after yes/no, never default
+        for name in BOOLEAN_ATTRIBUTES:
+            if "true" in ordered.get(name, []):
+                ordered[name] = [*ordered[name], *HISTORY_VALUES]
     for name in sorted(set(values) - set(known)):
         if len(values[name]) <= MAX_VALUES:
             ordered[name] = sorted(values[name])
     return ordered
+
+
+def _several_years(con: duckdb.DuckDBPyConnection, where: str, params: dict) -> bool:
+    """More than one school year in view: only then can "ever" differ from "this year"."""
+    return bool(
+        con.execute(
+            f"select count(distinct a.school_year) > 1 from {MEMBER_FROM} where {where}", params
+        ).fetchone()[0]
+    )
 
 
 def _enrollment_scope(scope: Scope) -> str:

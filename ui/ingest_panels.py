@@ -109,6 +109,13 @@ def show_added(added: dict) -> None:
         f"seasons: {', '.join(added.get('seasons', [])) or '—'}",
     ]
     st.caption("This file brings " + " · ".join(parts))
+    if added.get("attributes_year_reason"):
+        year = added.get("attributes_school_year")
+        where = f"school year {year}" if year else "their school years"
+        st.caption(
+            f"Student attributes (ELL, SPED, FRL, programs …) are recorded for {where}: "
+            f"{added['attributes_year_reason']}."
+        )
 
 
 def show_errors(job_id: int, count: int, key: str) -> None:

@@ -47,10 +47,14 @@ def _load_mapping(path: str | None) -> dict | None:
 
 def document(summary) -> dict:
     data = summary.to_dict()
+    added = data.get("added") or {}
     return {
         **{k: data[k] for k in CONTRACT},
         "errors": data["errors"],
         **{k: v for k, v in data.items() if k not in CONTRACT and k != "errors"},
+        # which school year the file's student attributes were recorded for, and why
+        "attributes_school_year": added.get("attributes_school_year"),
+        "attributes_year_from": added.get("attributes_year_from"),
     }
 
 

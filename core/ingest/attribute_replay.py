@@ -19,8 +19,9 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from core.ingest.detect import FileRefused
+from core.ingest.presets import Mapping
 
 ATTRIBUTE_NOTICE = "attributes_per_year_fallback"
 _STUDENT_KINDS = ("assessment", "roster")
@@ -46,10 +47,40 @@ def _jobs(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
+_RECORD_YEARS = """
+    (select student_id, school_year from assessments
+     union select student_id, school_year from enrollments)
+"""
+
+
+def _copy_one_value(con: duckdb.DuckDBPyConnection) -> None:
+    """Each student's one stored value for every school year they have a record in, and
+    student_attributes replaced by its per-year table (011's SQL created it)."""
+    con.execute(
+        f"""
+        insert into student_years
+        select s.student_id, y.school_year, s.gender, s.race_ethnicity, s.ell, s.sped, s.frl
+        from students s join {_RECORD_YEARS} y using (student_id)
+        where coalesce(s.gender, s.race_ethnicity, s.ell::varchar, s.sped::varchar,
+                       s.frl::varchar) is not null
+        """
+    )
+    con.execute(
+        f"""
+        insert into student_attributes_011
+        select a.student_id, y.school_year, a.attribute, a.value
+        from student_attributes a join {_RECORD_YEARS} y using (student_id)
+        """
+    )
+    con.execute("drop table student_attributes")
+    con.execute("alter table student_attributes_011 rename to student_attributes")
+
+
 def rebuild_attribute_years(con: duckdb.DuckDBPyConnection) -> None:
-    """Replay the kept files into student_years / student_attributes (inside the migration's
-    transaction); when any is missing or unreadable, keep the copied values and leave the
-    notice for Home."""
+    """Migration 011's data step (inside its transaction): the one stored value copied to every
+    year, then the kept files replayed over it; when any is missing or unreadable, the copied
+    values stay and the notice for Home is left."""
+    _copy_one_value(con)
     if not con.execute("select count(*) from students").fetchone()[0]:
         return
     folder = _warehouse_folder(con)
@@ -62,26 +93,28 @@ def rebuild_attribute_years(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create temp table _kept_attributes as select * from student_attributes")
     con.execute("delete from student_years")
     con.execute("delete from student_attributes")
-    try:
-        for job, path in zip(found, files, strict=True):
-            _replay_one(con, job, path)
-    except (FileRefused, ValueError, duckdb.Error):
-        con.execute("delete from student_years")
-        con.execute("delete from student_attributes")
-        con.execute("insert into student_years select * from _kept_years")
-        con.execute("insert into student_attributes select * from _kept_attributes")
-        _leave_notice(con)
+    for job, path in zip(found, files, strict=True):
+        # Reading a file runs on its own staging connection: a failure there leaves this
+        # transaction intact, so the copied values can be put back.
+        try:
+            rows, mapping = _clean_rows(job, path)
+        except Exception:  # noqa: BLE001 - any unreadable kept file means "cannot replay"
+            con.execute("delete from student_years")
+            con.execute("delete from student_attributes")
+            con.execute("insert into student_years select * from _kept_years")
+            con.execute("insert into student_attributes select * from _kept_attributes")
+            _leave_notice(con)
+            break
+        _write_students(con, job[0], rows, mapping)
     con.execute("drop table _kept_years")
     con.execute("drop table _kept_attributes")
 
 
-def _replay_one(con: duckdb.DuckDBPyConnection, job: tuple, path: Path) -> None:
-    """One stored file prepared again with its own mapping; only its student rows are
-    written (the facts are already there)."""
-    from core.ingest import merge
-    from core.ingest.pipeline import _column_headers, prepare
+def _clean_rows(job: tuple, path: Path) -> tuple[pa.Table, Mapping]:
+    """One kept file prepared again with the mapping it was imported with: its clean rows."""
+    from core.ingest.pipeline import prepare
 
-    job_id, preset, mapping, file_name, _, started = job
+    _, preset, mapping, file_name, _, started = job
     work = Path(tempfile.mkdtemp(prefix="attribute_replay_"))
     try:
         prepared = prepare(path, file_name, work, preset=preset or "auto",
@@ -90,19 +123,28 @@ def _replay_one(con: duckdb.DuckDBPyConnection, job: tuple, path: Path) -> None:
         staging = duckdb.connect(":memory:")
         try:
             staging.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
-            clean = staging.sql(prepared.validation.clean_sql).to_arrow_table()
+            return staging.sql(prepared.validation.clean_sql).to_arrow_table(), prepared.mapping
         finally:
             staging.close()
-        con.register("_replay_rows", clean)
-        con.execute("create or replace temp table _replay_clean as select * from _replay_rows")
-        con.unregister("_replay_rows")
-        _column_headers(con, prepared.mapping)
-        columns = merge.present_columns(con, "_replay_clean", merge.STUDENT_COLUMNS)
-        merge.upsert_students(con, "_replay_clean", columns, job_id)
-        con.execute("drop table _replay_clean")
-        con.execute("drop table ingest_columns")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_students(
+    con: duckdb.DuckDBPyConnection, job_id: int, rows: pa.Table, mapping: Mapping
+) -> None:
+    """Only the file's student rows are written again (its facts are already stored)."""
+    from core.ingest import merge
+    from core.ingest.pipeline import _column_headers
+
+    con.register("_replay_rows", rows)
+    con.execute("create or replace temp table _replay_clean as select * from _replay_rows")
+    con.unregister("_replay_rows")
+    _column_headers(con, mapping)
+    columns = merge.present_columns(con, "_replay_clean", merge.STUDENT_COLUMNS)
+    merge.upsert_students(con, "_replay_clean", columns, job_id)
+    con.execute("drop table _replay_clean")
+    con.execute("drop table ingest_columns")
 
 
 def _leave_notice(con: duckdb.DuckDBPyConnection) -> None:

@@ -176,7 +176,7 @@ def _report(con: duckdb.DuckDBPyConnection, job_id: int) -> None:
     label = (
         "case c.attribute "
         + " ".join(f"when '{k}' then '{v}'" for k, v in LABELS.items())
-        + " else replace(c.attribute, '_', ' ') end"
+        + " else replace(ltrim(c.attribute, '@'), '_', ' ') end"
     )
     con.execute(
         f"""

@@ -376,12 +376,11 @@ def merge(
 
 
 def _column_headers(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
-    """Temp table ingest_columns(field, header): the file's column behind each field, for the
-    loader's own messages (see core/ingest/kinds.py)."""
-    headers = pd.DataFrame(
-        [(spec.name, column_label(mapping, spec)) for spec in mapping.kind.fields],
-        columns=["field", "header"],
-    )
+    """Temp table ingest_columns(field, header): the file's column behind each field (and each
+    "@attribute"), for the loader's own messages (see core/ingest/kinds.py)."""
+    fields = [(spec.name, column_label(mapping, spec)) for spec in mapping.kind.fields]
+    extras = [("@" + plan.attribute, plan.header) for plan in mapping.columns if plan.attribute]
+    headers = pd.DataFrame([*fields, *extras], columns=["field", "header"])
     con.register("_ingest_columns", headers)
     con.execute("create or replace temp table ingest_columns as select * from _ingest_columns")
     con.unregister("_ingest_columns")

@@ -148,8 +148,19 @@ def build(con: duckdb.DuckDBPyConnection, plan: Plan | None = None) -> pd.DataFr
         "insert into students (student_id, gender, race_ethnicity, ell, sped, frl) "
         "select student_id, gender, race_ethnicity, ell, sped, frl from gen_students"
     )
+    # attributes are recorded per school year: here each student keeps one value every year
+    years = (
+        "(select student_id, school_year from gen_enrolled "
+        "union select student_id, school_year from gen_scores)"
+    )
     con.execute(
-        "insert into student_attributes select student_id, 'program', program from gen_students"
+        "insert into student_years (student_id, school_year, gender, race_ethnicity, ell, sped, "
+        f"frl) select student_id, y.school_year, gender, race_ethnicity, ell, sped, frl "
+        f"from gen_students join {years} y using (student_id)"
+    )
+    con.execute(
+        "insert into student_attributes select student_id, y.school_year, 'program', program "
+        f"from gen_students join {years} y using (student_id)"
     )
     con.execute(
         "insert into enrollments (student_id, school_year, school_id, grade, teacher, section) "

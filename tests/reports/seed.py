@@ -111,6 +111,12 @@ def seed(con: duckdb.DuckDBPyConnection, seed_value: int = 11) -> pd.DataFrame:
         "s.school_id || '-' || e.grade from seed_enrol e join schools s on s.name = e.school"
     )
     con.register("seed_scores", scores)
+    con.execute(  # attributes per school year: each student keeps one value every year here
+        "insert into student_years select s.student_id, y.school_year, s.gender, "
+        "s.race_ethnicity, s.ell, s.sped, s.frl from seed_students s join (select student_id, "
+        "school_year from seed_enrol union select student_id, school_year from seed_scores) y "
+        "using (student_id)"
+    )
     con.execute(
         "insert into assessments (student_id, platform, subject, school_year, season, school_id, "
         "grade, score) select x.student_id, 'nwea_map', x.subject, x.school_year, x.season, "

@@ -97,6 +97,10 @@ def seed(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "insert into students (student_id, gender, ell, frl, sped) "
         "select student_id, gender, ell, frl, false from seed_students"
     )
+    con.execute(  # attributes are recorded per school year (one year here)
+        f"insert into student_years (student_id, school_year, gender, ell, frl, sped) "
+        f"select student_id, '{YEAR}', gender, ell, frl, false from seed_students"
+    )
     con.execute(
         f"""insert into enrollments (student_id, school_year, school_id, grade, teacher, section)
         select s.student_id, '{YEAR}', sc.school_id, s.grade,
@@ -105,8 +109,8 @@ def seed(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         from seed_students s join schools sc on sc.name = s.school"""
     )
     con.execute(
-        """insert into student_attributes (student_id, attribute, value)
-        select student_id, 'program',
+        f"""insert into student_attributes (student_id, school_year, attribute, value)
+        select student_id, '{YEAR}', 'program',
                case when right(student_id, 1) in ('1', '2') then 'reading-recovery' else 'none' end
         from seed_students"""
     )

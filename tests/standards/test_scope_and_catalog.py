@@ -65,7 +65,10 @@ def test_quick_cohorts_are_grade_year_school(seeded) -> None:
 
 def test_a_filter_named_like_a_dimension_does_not_drop_the_dimension(fresh) -> None:
     con, _ = fresh
-    con.execute("insert into student_attributes select student_id, 'grade', 'x' from students")
+    con.execute(
+        "insert into student_attributes "
+        "select distinct student_id, school_year, 'grade', 'x' from assessments"
+    )
     spec = CohortSpec.from_dict({"grade": "4", "filters": {"grade": "x"}})
     result = cohort_vs_norm(con, spec, DISTRICT)
     assert set(result.grade) == {"4"}
