@@ -276,6 +276,14 @@ MEMBER_FROM = f"""
     join schools sc on sc.school_id = a.school_id
     {STUDENT_YEAR_JOIN}
 """
+SCORES_FROM = "assessments a join schools sc on sc.school_id = a.school_id"
+
+
+def member_from(spec: CohortSpec, *, student_years: bool = False) -> str:
+    """MEMBER_FROM when the spec's filters (or the caller's columns: `student_years`) read `st`,
+    else the scores without that join (it costs a good part of a scan over every score)."""
+    reads = any(name in (*BOOLEAN_ATTRIBUTES, *TEXT_ATTRIBUTES) for name, _ in spec.filters)
+    return MEMBER_FROM if reads or student_years else SCORES_FROM
 
 
 def member_scores_sql(

@@ -2,8 +2,9 @@
 
 Subgroups are the values of ELL, SPED, FRL (shown as "yes" vs "no"), gender, race/ethnicity and
 every extra student attribute an import brought (attributes with at most `MAX_VALUES` distinct
-values; free text is not a grouping). "The rest" is every cohort member whose value of that
-attribute is known and different: members with no value recorded are in neither side.
+values; free text is not a grouping), each score's as recorded for that score's school year.
+"The rest" is every cohort member whose value of that attribute is known and different: members
+with no value recorded are in neither side.
 
 Per cohort × year × subject × season × subgroup: both sides' n, mean, sd; gap = subgroup − rest;
 Welch's test, 95% CI, Hedges' g; % proficient on each side and its gap. Proficient = at or above
@@ -112,7 +113,7 @@ def _query(
         "on t.subject = a.subject and t.grade = a.grade and t.season = a.season"
     )
     scores, params = scores_union_cte(
-        specs, scope, skip=("school_year",), columns=columns, joins=joins
+        specs, scope, skip=("school_year",), columns=columns, joins=joins, student_years=True
     )
     params.update({f"attr{i}": a for i, a in enumerate(attributes) if a not in BASE_ATTRIBUTES})
     values = ", ".join(f"a{i}" for i in range(len(attributes)))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core import stats
-from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
+from core.cohorts import CohortSpec, member_from, spec_predicate
 from core.privacy import complementary_suppress
 from core.scope import Scope
 
@@ -83,16 +83,18 @@ def scores_cte(
     prefix: str = "",
     columns: str = "",
     joins: str = "",
+    student_years: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """A CTE `name` of the cohort's scores (grain: one row per student × subject × season ×
     year), reading the `platforms` CTE, which the caller puts first (`PLATFORMS_CTE`).
-    `columns` / `joins` add select expressions and joins (core code only, never user text)."""
+    `columns` / `joins` add select expressions and joins (core code only, never user text);
+    `student_years`: they read `st`, the student's attributes in the score's school year."""
     where, params = prefixed(*spec_predicate(spec, scope, skip=skip), prefix)
     extra = f", {columns}" if columns else ""
     sql = f"""
 {name} as (
     select {SCORE_COLUMNS}{extra}
-    from {MEMBER_FROM}
+    from {member_from(spec, student_years=student_years)}
     join platforms pl on pl.subject = a.subject and pl.platform = a.platform
     {joins}
     where {where}
@@ -108,6 +110,7 @@ def scores_union_cte(
     name: str = "scores",
     columns: str = "",
     joins: str = "",
+    student_years: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """CTEs of several cohorts' scores (`scores_cte` each) and `name`, their union, with
     `cohort_index` = the cohort's position in `specs`: one query answers for every cohort."""
@@ -115,7 +118,7 @@ def scores_union_cte(
     for index, spec in enumerate(specs):
         cte, bound = scores_cte(
             spec, scope, skip=skip, name=f"{name}{index}", prefix=f"c{index}_",
-            columns=columns, joins=joins,
+            columns=columns, joins=joins, student_years=student_years,
         )  # fmt: skip
         ctes.append(cte)
         params.update(bound)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from core.ingest.presets import Mapping
+from core.ingest.presets import Mapping, Preset, builtin_presets, saved_presets
 
 ATTRIBUTE_NOTICE = "attributes_per_year_fallback"
 _STUDENT_KINDS = ("assessment", "roster")
@@ -93,11 +93,12 @@ def rebuild_attribute_years(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create temp table _kept_attributes as select * from student_attributes")
     con.execute("delete from student_years")
     con.execute("delete from student_attributes")
+    presets = {**builtin_presets(), **saved_presets(con)}
     for job, path in zip(found, files, strict=True):
         # Reading a file runs on its own staging connection: a failure there leaves this
         # transaction intact, so the copied values can be put back.
         try:
-            rows, mapping = _clean_rows(job, path)
+            rows, mapping = _clean_rows(job, path, presets)
         except Exception:  # noqa: BLE001 - any unreadable kept file means "cannot replay"
             con.execute("delete from student_years")
             con.execute("delete from student_attributes")
@@ -110,14 +111,16 @@ def rebuild_attribute_years(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table _kept_attributes")
 
 
-def _clean_rows(job: tuple, path: Path) -> tuple[pa.Table, Mapping]:
-    """One kept file prepared again with the mapping it was imported with: its clean rows."""
+def _clean_rows(job: tuple, path: Path, presets: dict[str, Preset]) -> tuple[pa.Table, Mapping]:
+    """One kept file prepared again with the mapping it was imported with (its preset, and every
+    header's target; a one-off preset no longer stored is re-detected from those targets)."""
     from core.ingest.pipeline import prepare
 
     _, preset, mapping, file_name, _, started = job
     work = Path(tempfile.mkdtemp(prefix="attribute_replay_"))
     try:
-        prepared = prepare(path, file_name, work, preset=preset or "auto",
+        prepared = prepare(path, file_name, work,
+                           preset=preset if preset in presets else "auto", saved=presets,
                            mapping=json.loads(mapping) if mapping else None,
                            filed_on=started)  # fmt: skip
         staging = duckdb.connect(":memory:")

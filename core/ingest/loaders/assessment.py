@@ -1,5 +1,6 @@
-"""Kind "assessment": one test event per row → schools, students, enrollments, assessments,
-student_attributes. Grain of the fact: student × platform × subject × school year × season."""
+"""Kind "assessment": one test event per row → schools, students, student_years, enrollments,
+assessments, student_attributes (attributes per student × the row's school year).
+Grain of the fact: student × platform × subject × school year × season."""
 
 from __future__ import annotations
 
