@@ -53,7 +53,7 @@ def attribute_notice(con: duckdb.DuckDBPyConnection) -> str | None:
     newer = con.execute(
         "select count(*) from import_jobs where status = 'completed' and job_id > $job",
         {"job": int(flag.get("last_job", 0))},
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if newer:
         return None
     return (
