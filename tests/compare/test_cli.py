@@ -111,3 +111,22 @@ def test_growth_across_years_and_errors(warehouse, capsys) -> None:
     assert main(["--db", str(path), "growth", "--cohort", spec, "--from", "spring:2024-2025",
                  "--to", "fall:2023-2024"]) == 1  # fmt: skip
     assert "later" in capsys.readouterr().err
+
+
+def test_compare_prior_in_the_first_year_says_no_earlier_year_is_loaded(warehouse, capsys) -> None:
+    """The first school year loaded (2021-2022 here): exit 0, the reason in `note` — not "no data"
+    (the cohort has scores) — and the same reason in the human output, said once."""
+    path, raw = warehouse
+    first = {**SPEC, "school_year": "2021-2022", "subject": ["math", "reading"]}
+    out = run_json(capsys, path, "compare", "--a", json.dumps(first), "--b", "prior", "--json")
+    assert isinstance(out, list) and {r["subject"] for r in out} == {"math", "reading"}
+    for record in out:
+        assert record["note"].startswith("no earlier year is loaded to compare with")
+        assert "2021-2022 is the first school year" in record["note"]
+        assert record["b"]["school_year"] == "2020-2021"
+    rows = raw[(raw["grade"] == "4") & (raw["school"] == "Lincoln")
+               & (raw["school_year"] == "2021-2022")]  # fmt: skip
+    assert len(rows) >= 10  # the cohort itself has scores
+    assert main(["--db", str(path), "compare", "--a", json.dumps(first), "--b", "prior"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and "no earlier year is loaded to compare with" in lines[0]
