@@ -20,6 +20,9 @@ def group_label(attribute: str, value: str) -> str:
         ("frl", "yes"): "Students on free or reduced-price lunch",
         ("gender", "f"): "Female students",
         ("gender", "m"): "Male students",
+        ("ell", "no"): "Students who are not English learners",
+        ("sped", "no"): "Students not in special education",
+        ("frl", "no"): "Students not on free or reduced-price lunch",
     }
     if (attribute, value.lower()) in named:
         return named[(attribute, value.lower())]

@@ -261,6 +261,8 @@ def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
     trend_word = None
     if earlier is not None and earlier.get("significant_bh"):
         trend_word = "widening" if earlier.get("widened") else "narrowing"
+        if earlier.get("movement") == "overtook":  # changed sign: neither wider nor narrower
+            trend_word = "overtook"
     return SubgroupGap(
         subject=row["subject"],
         season=row["season"],

@@ -127,7 +127,7 @@ class SubgroupGap:
     ci95: tuple[float, float] | None = None
     hedges_g: float | None = None
     significant: bool | None = None
-    trend: str | None = None  # widening | narrowing | steady | None
+    trend: str | None = None  # widening | narrowing | overtook | steady | None
     earlier_gap: float | None = None
     earlier_year: str | None = None
 

@@ -19,7 +19,9 @@ Gap trend, two ways (each year's gap is an independent estimate with its Welch s
 `gap_trend` fits the gap's linear trend across three or more years (weighted least squares,
 z-test of the slope); `gap_change` compares the latest year with an earlier one (z-test of the
 difference). A gap is *widening* when it moves the way its latest value points (a negative gap
-getting more negative). Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg.
+getting more negative) without changing sign; `movement` names it: "widening", "narrowing", or
+"overtook" (the gap changed sign: the group behind before is ahead now — never a widening).
+Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg.
 """
 
 from __future__ import annotations
@@ -292,6 +294,15 @@ def _with_se(gaps: pd.DataFrame) -> pd.DataFrame:
     return gaps.assign(se=se)
 
 
+def _movement(first: pd.Series, latest: pd.Series, toward: pd.Series) -> tuple[Any, Any]:
+    """(movement, widening) of gaps that went from `first` to `latest`, `toward` saying the change
+    points the way the latest gap does: a sign change is "overtook", not a widening."""
+    flipped = (first * latest < 0).to_numpy()
+    toward = toward.to_numpy(dtype=bool)
+    movement = np.select([flipped, toward], ["overtook", "widening"], "narrowing")
+    return movement, toward & ~flipped
+
+
 def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
     """Each subgroup's gap in `latest` vs in `earlier`: change, its p (normal approximation on
     two independent Welch gaps), whether it widened, and BH across the rows (across each
@@ -304,12 +315,14 @@ def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
     change = both["gap"] - both["gap_then"]
     with np.errstate(divide="ignore", invalid="ignore"):
         z = change / np.sqrt(both["se"] ** 2 + both["se_then"] ** 2)
+    movement, widened = _movement(both["gap_then"], both["gap"], np.sign(both["gap"]) * change > 0)
     both = both.assign(
         school_year=latest,
         earlier_year=earlier,
         change=change,
         p=2 * sps.norm.sf(np.abs(z)),
-        widened=np.sign(both["gap"]) * change > 0,
+        widened=widened,
+        movement=movement,
     )
     per = "cohort_index" if "cohort_index" in both else None  # each cohort its own family
     return rerun_bh(both, per=per).reset_index(drop=True)
@@ -349,7 +362,8 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     se = 1 / np.sqrt(out["sxx"])
     out = out.drop(columns=["sxx", "sxy"]).assign(slope=slope, slope_se=se)
     out["p"] = 2 * sps.norm.sf(np.abs(slope / se))
-    out["widening"] = np.sign(out["latest_gap"]) * out["slope"] > 0
+    toward = np.sign(out["latest_gap"]) * out["slope"] > 0
+    out["movement"], out["widening"] = _movement(out["first_gap"], out["latest_gap"], toward)
     p_adj, reject = stats.benjamini_hochberg(out["p"])
     return out.assign(p_adj=p_adj, significant_bh=reject)
 

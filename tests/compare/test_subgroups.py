@@ -99,7 +99,8 @@ def test_gap_change_is_the_difference_of_two_welch_gaps(gaps) -> None:
     z = (now["gap"] - then["gap"]) / np.hypot(se(now), se(then))
     assert row["change"] == pytest.approx(now["gap"] - then["gap"], rel=REL)
     assert row["p"] == pytest.approx(2 * sps.norm.sf(abs(z)), rel=REL)
-    assert row["widened"] == (np.sign(now["gap"]) * (now["gap"] - then["gap"]) > 0)
+    same_sign = now["gap"] * then["gap"] > 0  # a gap that changed sign "overtook", not widened
+    assert row["widened"] == (same_sign and np.sign(now["gap"]) * (now["gap"] - then["gap"]) > 0)
     # F / M are one test: only one of them is kept before BH
     assert len(change[change["attribute"] == "gender"]) == 1
 
@@ -117,7 +118,8 @@ def test_gap_trend_is_weighted_least_squares(gaps) -> None:
     assert row["slope"] == pytest.approx(slope, rel=1e-7)
     assert row["slope_se"] == pytest.approx(1 / np.sqrt(sxx), rel=1e-9)
     assert row["p"] == pytest.approx(2 * sps.norm.sf(abs(slope) * np.sqrt(sxx)), rel=1e-6)
-    assert row["widening"] == (np.sign(row["latest_gap"]) * row["slope"] > 0)
+    same_sign = row["first_gap"] * row["latest_gap"] > 0
+    assert row["widening"] == (same_sign and np.sign(row["latest_gap"]) * row["slope"] > 0)
     assert row["years"] == 4
 
 
