@@ -216,6 +216,7 @@ def _growth(row: dict[str, Any]) -> GrowthResult:
         p_vs_expected=clean_number(row.get("p_vs_expected")),
         pct_meeting=clean_number(row.get("pct_meeting")),
         note=str(_value(row, "note") or ""),
+        start_z=clean_number(row.get("mean_z_from")),
     )
 
 

@@ -108,6 +108,7 @@ class GrowthResult:
     p_vs_expected: float | None = None
     pct_meeting: float | None = None
     note: str = ""
+    start_z: float | None = None  # mean standing vs the norm at the earlier test (norm sds)
 
 
 @dataclass(frozen=True)

@@ -106,10 +106,12 @@ else:
     with right:
         sentences(same, growth_sentence)
     table(same, ["subject", "members", "n", "dropped", "mean_from", "mean_to", "mean_change",
-                 "ci_lo", "ci_hi", "p", "mean_pct_from", "mean_pct_to", "mean_z_from",
+                 "ci_lo", "ci_hi", "p", "mean_pct_from", "mean_pct_to", "pct_of_mean_from",
+                 "pct_of_mean_to", "mean_z_from",
                  "mean_z_to", "z_change", "changed_school", "repeated_grade", "note"])  # fmt: skip
     st.caption(
         "Matched students: the cohort as it is this year, each student matched to their own "
         "score a year earlier wherever they were then. Std. diff. = (score − norm mean) / norm "
-        "sd for the student's grade that year; percentiles are the vendor's national percentiles."
+        "sd for the student's grade that year; “Mean of students' percentiles” averages the "
+        "vendor's national percentiles, “Percentile of the mean” places the average standing."
     )

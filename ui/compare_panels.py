@@ -25,8 +25,10 @@ LABELS = {
     "members": "Members", "n": "Matched", "dropped": "Dropped (missing test)",
     "mean_from": "Mean before", "mean_to": "Mean after", "mean_change": "Mean change",
     "sd_change": "SD of change", "expected_growth": "Expected growth",
-    "pct_meeting": "% meeting expected", "mean_pct_from": "Percentile before",
-    "mean_pct_to": "Percentile after", "mean_z_from": "Std. diff. before",
+    "pct_meeting": "% meeting expected", "mean_pct_from": "Mean of students' percentiles before",
+    "mean_pct_to": "Mean of students' percentiles after", "pct_of_mean_from":
+    "Percentile of the mean before", "pct_of_mean_to": "Percentile of the mean after",
+    "mean_z_from": "Std. diff. before",
     "mean_z_to": "Std. diff. after", "z_change": "Change in std. diff.",
     "changed_school": "Changed school", "repeated_grade": "Repeated grade",
     "attribute": "Attribute", "value": "Subgroup", "n_sub": "n (subgroup)",

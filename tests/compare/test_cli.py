@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from scipy import stats as sps
 
 from core import db
 from core.cli import main
 from tests.compare.conftest import PLANTED
-from tests.compare.district import build
+from tests.compare.district import build, norm_of
 
 SPEC = {"grade": "4", "subject": "math", "season": "spring", "school_year": "2024-2025",
         "schools": ["Lincoln"]}  # fmt: skip
@@ -92,6 +93,21 @@ def test_growth_json(warehouse, capsys) -> None:
     assert out["t"] == pytest.approx(ref.statistic, rel=1e-9)
     assert out["expected_growth"] is not None and 0 <= out["pct_meeting"] <= 100
     assert "not a growth norm" in out["expected_source"]
+    # percentile_of_mean beside percentile (kept): scipy's normal cdf at the mean own-grade z
+    z_from = [
+        (r.score_from - norm_of(r.subject, r.grade_from, "fall")[0])
+        / norm_of(r.subject, r.grade_from, "fall")[1]
+        for r in pairs.itertuples()
+    ]
+    z_to = [(r.score - norm_of(r.subject, r.grade, "spring")[0])
+            / norm_of(r.subject, r.grade, "spring")[1] for r in pairs.itertuples()]  # fmt: skip
+    assert out["percentile"]["from"] is not None
+    assert out["percentile_of_mean"]["from"] == pytest.approx(
+        100 * sps.norm.cdf(np.mean(z_from)), rel=1e-9
+    )
+    assert out["percentile_of_mean"]["to"] == pytest.approx(
+        100 * sps.norm.cdf(np.mean(z_to)), rel=1e-9
+    )
 
 
 def test_growth_across_years_and_errors(warehouse, capsys) -> None:

@@ -82,6 +82,8 @@ def test_growth_page_and_students_only_for_staff(warehouse) -> None:
     assert "students tested both times" in text(app)
     assert "missed at least one test" in text(app)
     assert len(app.get("vega_lite_chart")) == 2
+    # growth against achievement: the regression-to-the-mean caveat sits under the chart
+    assert "(regression to the mean)" in text(app)
     app.toggle(key="growth:students").set_value(True).run()
     assert not app.exception
     with db.connect(warehouse) as con:
