@@ -35,7 +35,8 @@ LABELS = {
     "mean_sub": "Mean (subgroup)", "n_rest": "n (rest)", "mean_rest": "Mean (rest)",
     "gap": "Gap", "pct_prof_sub": "% proficient (subgroup)", "pct_prof_rest": "% proficient (rest)",
     "prof_gap": "% proficient gap", "pct_a": "% proficient (this year)",
-    "pct_b": "% proficient (then)", "change": "Change (points)",
+    "pct_b": "% proficient (then)", "change": "Change (points)", "movement": "Movement",
+    "approximate": "p approximate",
 }  # fmt: skip
 
 
