@@ -89,6 +89,8 @@ elif view == "Any two cohorts":
         download(pair, "Download (CSV)", "two cohorts", {**filters, "b": other.label()}, username())
 
 else:
+    if nothing_earlier:  # the message above says why there are no earlier scores to follow
+        st.stop()
     if len(spec.season) != 1:
         st.info("Pick one season above to follow the same students from one year to the next.")
         st.stop()
