@@ -21,8 +21,8 @@ z-test of the slope; `approximate` when a side of any year has fewer than SMALL_
 `gap_change` compares the latest year with an earlier one (t-test of the difference of the two
 gaps with Welch–Satterthwaite df, which holds for small groups). A gap is *widening* when it
 moves the way its latest value points (a negative gap getting more negative) without changing
-sign; `movement` names it: "widening", "narrowing", or
-"overtook" (the gap changed sign: the group behind before is ahead now — never a widening).
+sign; `movement` names it: "widening", "narrowing", or "overtook" (the gap changed sign: the
+group behind before is ahead now — never a widening).
 Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg.
 """
 
