@@ -395,3 +395,24 @@ def test_without_kept_files_the_old_value_stands_for_every_year_and_home_says_so
     assert import_file(roster, db=old, origin="cli").status == "completed"
     with db.connect(old) as con:
         assert warehouse_summary(con, DISTRICT).notice is None  # said until the next import
+
+
+def test_the_upload_page_says_which_year_a_roster_went_to(db_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from core.scope import Scope
+
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "upload.py"),
+                            default_timeout=60)  # fmt: skip
+    app.session_state["scope"] = Scope(username="ada", role="district_admin")
+    app.session_state["username"] = "ada"
+    app.run()
+    roster = b"student_id,school,grade,ELL\n1,Elm,3,Y\n"
+    app.file_uploader(key="upload:files").set_value(
+        ("roster_20250301.csv", roster, "text/csv")
+    ).run()
+    app.button[-1].click().run()  # Import
+    assert not app.exception
+    shown = " ".join(str(c.value) for c in app.caption)
+    assert "recorded for school year 2024-2025" in shown
+    assert "the date in the file name (2025-03-01)" in shown
