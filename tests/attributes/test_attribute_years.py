@@ -95,6 +95,8 @@ def test_each_year_compares_the_class_types_it_recorded(
         got = result.loc[year]
         assert (got["n_a"], got["n_b"]) == (len(small), len(regular))
         assert got["mean_a"] == pytest.approx(small.mean(), abs=1e-9)
+        assert got["mean_b"] == pytest.approx(regular.mean(), abs=1e-9)
+        assert got["sd_a"] == pytest.approx(small.std(ddof=1), abs=1e-9)
         assert got["sd_b"] == pytest.approx(regular.std(ddof=1), abs=1e-9)
         # scipy: ttest_ind(a, b, equal_var=False) — Welch
         welch = sps.ttest_ind(small, regular, equal_var=False)
