@@ -3,7 +3,8 @@
 A roster or SIS snapshot without a school year column describes students on some day; its
 attributes belong to the school year containing that day (July 1 – June 30). The day is, in
 this order: the file's own date column (each row's date, as-of / snapshot date), else a date
-in the file name ("roster_2025-03-01.csv", "sis_20250301.xlsx"), else the day it was imported.
+in the file name ("roster_2025-03-01.csv", "sis_20250301.xlsx"), else the day it was imported
+(the last two also fill the rows of a dated file whose date is blank).
 What was chosen and why is part of the import's summary (`attributes_school_year`,
 `attributes_year_from`), shown on the Upload page and in `import --json`.
 """
@@ -52,17 +53,22 @@ def with_file_year(
     if mapping.column_for(YEAR_FIELD) is not None or YEAR_FIELD in mapping.constants:
         return mapping, _note(None, "school_year_column")
     spec = kind.get_field(YEAR_FIELD)
-    if any(mapping.column_for(origin) is not None for origin in spec.derived_from):
-        return mapping, _note(None, "date_column")
+    dated = any(mapping.column_for(origin) is not None for origin in spec.derived_from)
     if not kind.year_from_file:
-        return mapping, {}
+        return mapping, _note(None, "date_column") if dated else {}
     day, why = date_in_name(file_name), "file_name"
     if day is None:
         day, why = filed_on or dt.date.today(), "import_date"
     year = current_school_year(day)
+    # the file's year is a constant; with a date column it only fills rows without a date
     constants = {**mapping.preset.constants, YEAR_FIELD: year}
     preset = dataclasses.replace(mapping.preset, constants=constants)
-    return dataclasses.replace(mapping, preset=preset), _note(year, why, day)
+    note = _note(year, why, day)
+    if dated:
+        note = _note(None, "date_column")
+        fallback = WHY[why].split(":")[0].format(day=day.isoformat())
+        note["attributes_year_reason"] += f" (rows without one: {fallback}, {year})"
+    return dataclasses.replace(mapping, preset=preset), note
 
 
 def _note(year: str | None, why: str, day: dt.date | None = None) -> dict:

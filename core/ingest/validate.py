@@ -168,9 +168,12 @@ def _typed_value(spec: Field, source: str, decimal_comma: bool) -> str:
     return source
 
 
-def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -> str | None:
-    """The field's own value, else what its derived_from fields say (term, test date)."""
-    parts = [value] if value else []
+def _with_derivations(
+    spec: Field, value: str | None, sources: dict[str, str], *, value_last: bool = False
+) -> str | None:
+    """The field's own value, else what its derived_from fields say (term, test date). With
+    `value_last` the value is a file-level fallback that yields to each row's own date."""
+    parts = [value] if value and not value_last else []
     for origin in spec.derived_from:
         if origin not in sources:
             continue
@@ -178,6 +181,8 @@ def _with_derivations(spec: Field, value: str | None, sources: dict[str, str]) -
             parts.append(f"m_term.{spec.name}")
         elif origin.endswith("_date"):  # a test date, a roster's as-of date
             parts.append(f"yd_date_{'season' if spec.name == 'season' else 'year'}(m_{origin}.v)")
+    if value and value_last:
+        parts.append(value)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
@@ -218,7 +223,9 @@ def build_typed(
             value = _typed_value(spec, source, decimal_comma)
             if spec.derived_from:
                 selects.append(f"{value} as {quote('#' + spec.name)}")
-        value = _with_derivations(spec, value, sources)
+        # a roster's file-level school year (file_year) yields to each row's as-of date
+        filed = mapping.kind.year_from_file and mapping.column_for(spec.name) is None
+        value = _with_derivations(spec, value, sources, value_last=filed)
         if value is not None:
             stored.append(spec.name)
         selects.append(f"{value or f'null::{spec.sql_type}'} as {spec.name}")

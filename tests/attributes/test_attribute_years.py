@@ -418,3 +418,19 @@ def test_the_upload_page_says_which_year_a_roster_went_to(db_path: Path) -> None
     shown = " ".join(str(c.value) for c in app.caption)
     assert "recorded for school year 2024-2025" in shown
     assert "the date in the file name (2025-03-01)" in shown
+
+
+def test_a_roster_row_without_its_date_takes_the_files_year(db_path: Path, tmp_path: Path) -> None:
+    path = _roster(tmp_path / "roster_2025-03-01.csv",
+                   [["1", "Elm", "3", "Y", "2023-10-01"], ["2", "Elm", "3", "N", ""]],
+                   ["student_id", "school", "grade", "ELL", "As Of Date"])  # fmt: skip
+    summary = import_file(path, db=db_path, origin="cli")
+    assert (summary.inserted, summary.rejected) == (2, 0), summary.message
+    assert summary.added["attributes_year_from"] == "date_column"
+    assert (
+        "rows without one: the school year of the date in the file name (2025-03-01)"
+        in (summary.added["attributes_year_reason"])
+    )
+    with db.connect(db_path) as con:
+        years = con.sql("select student_id, school_year from student_years order by 1").fetchall()
+    assert years == [("1", "2023-2024"), ("2", "2024-2025")]
