@@ -43,7 +43,7 @@ class Snapshot:
 
     norm_key: str
     norm_label: str
-    norm_platforms: tuple[str, ...] | None
+    norm_platforms: tuple[str, ...]
     cut_platform: str | None
     table: pd.DataFrame  # every key with a norm or a cut score: NORM_COLUMNS
     growth: dict[tuple, tuple[float | None, str | None]] = field(default_factory=dict)
@@ -100,8 +100,9 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> Snapshot:
     return found
 
 
-def _allowed(platforms: tuple[str, ...] | None, platform: str | None) -> bool:
-    return platforms is None or platform in platforms
+def _allowed(platforms: tuple[str, ...], platform: str | None) -> bool:
+    """A norm judges only scores of a platform its set declares (never `generic` / unknown)."""
+    return platform in platforms
 
 
 def norm_frame(
