@@ -63,10 +63,10 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple:
     ).fetchone()
 
 
-def _cut_thresholds(bands: pd.DataFrame) -> pd.DataFrame:
-    proficient = bands[bands["proficient"].astype(bool)].sort_values([*KEY, "band_order"])
-    first = proficient.groupby(KEY, as_index=False).first()
-    return first[[*KEY, "min_score"]].rename(columns={"min_score": "cut_score"})
+def _cut_thresholds(bands: pd.DataFrame, keys: list[str] = KEY) -> pd.DataFrame:
+    proficient = bands[bands["proficient"].astype(bool)].sort_values([*keys, "band_order"])
+    first = proficient.groupby(keys, as_index=False).first()
+    return first[[*keys, "min_score"]].rename(columns={"min_score": "cut_score"})
 
 
 def _load(con: duckdb.DuckDBPyConnection) -> Snapshot:
@@ -146,12 +146,43 @@ def _norms_for(current: Snapshot, platforms: dict[str, str]) -> pd.DataFrame:
 
 
 def threshold_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Proficiency threshold per key that has one (cut score, else norm mean); queries join it
-    as `cmp_thresholds`."""
-    frame = norm_frame(con)
-    threshold = frame["cut_score"].fillna(frame["norm_mean"])
-    kind = np.where(frame["cut_score"].notna(), "cut score", "norm mean")
-    out = frame[KEY].assign(threshold=threshold, threshold_kind=kind)
+    """Proficiency threshold per school year × key that has one — the cut score of the set that
+    school year uses (its own source year, else the nearest earlier, else a pinned set:
+    core.norms.sets_by_school_year), else the norm mean — with the set's name (`cut_set`, None
+    for the norm mean). Queries join it as `cmp_thresholds` on school year, subject, grade and
+    season, so last year's % proficient uses last year's cuts."""
+    current = snapshot(con)
+    years = tuple(sorted(norms.assessment_years(con)))
+    memo = ("thresholds", years, tuple(sorted(comparison_platforms(con).items())))
+    if memo not in current.frames:
+        current.frames[memo] = _thresholds(con, norm_frame(con), list(years))
+    return current.frames[memo].copy()
+
+
+def _thresholds(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, school_years: list[str]
+) -> pd.DataFrame:
+    years = norms.sets_by_school_year(con, "cut_scores", school_years)
+    used = [int(i) for i in years["set_id"].dropna()]
+    cuts = _cut_thresholds(norms.values_of_sets(con, "cut_scores", used), ["set_id", *KEY])
+    platforms = comparison_platforms(con)
+    cut_platforms = {s: norms.get_standard_set(con, s).platform for s in dict.fromkeys(used)}
+    per_year = years[["school_year", "set_id", "set_label"]].merge(
+        frame[KEY].drop_duplicates(), how="cross"
+    )
+    per_year = per_year.merge(cuts.astype({"set_id": "Int64"}), on=["set_id", *KEY], how="left")
+    allowed = [
+        cut_platforms.get(i) in (None, platforms.get(subject)) if pd.notna(i) else False
+        for i, subject in zip(per_year["set_id"], per_year["subject"], strict=True)
+    ]
+    per_year["cut_score"] = per_year["cut_score"].where(allowed).astype("float64")
+    per_year = per_year.merge(frame[[*KEY, "norm_mean"]], on=KEY, how="left")
+    threshold = per_year["cut_score"].fillna(per_year["norm_mean"])
+    kind = np.where(per_year["cut_score"].notna(), "cut score", "norm mean")
+    cut_set = per_year["set_label"].where(per_year["cut_score"].notna(), None)
+    out = per_year[["school_year", *KEY]].assign(
+        threshold=threshold, threshold_kind=kind, cut_set=cut_set
+    )
     return out[out["threshold"].notna()].reset_index(drop=True)
 
 
