@@ -145,6 +145,22 @@ def _norms_for(current: Snapshot, platforms: dict[str, str]) -> pd.DataFrame:
     return frame[NORM_COLUMNS]
 
 
+NO_SCALE_NOTE = (
+    "no national norm for this test's scale, so no expected growth (the change in points is "
+    "still tested). Upload district norms for this test on Standards & norms; if the file "
+    "really is MAP Growth, import it again choosing MAP Growth on Upload (--platform nwea_map)"
+)
+
+
+def unnormed_subjects(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Subjects whose comparison platform the norm set in use does not cover (another test's
+    scale, or an undeclared one): no norm mean, norm percentile or expected growth for them."""
+    current = snapshot(con)
+    return {
+        s for s, p in comparison_platforms(con).items() if not _allowed(current.norm_platforms, p)
+    }
+
+
 def threshold_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Proficiency threshold per school year × key that has one — the cut score of the set that
     school year uses (its own source year, else the nearest earlier, else a pinned set:

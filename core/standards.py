@@ -139,7 +139,7 @@ RESULT_COLUMNS = [
     "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target",
     "target", "norm_mean", "norm_sd", "diff", "t", "df", "p", "ci_lo", "ci_hi", "effect_size",
     "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
-    "cut_set", "cut_set_year", "target_set", "target_set_year",
+    "cut_set", "cut_set_year", "target_set", "target_set_year", "percentile_source",
 ]  # fmt: skip
 KEEP = ("cohort_index",)  # numeric columns that identify a row, never blanked
 
@@ -680,6 +680,11 @@ def _finish(
     judged = rows["platform"].isin(standards.norm_set.platforms) & ~rows["off_scale"]
     rows["norm_source"] = np.where(judged, standards.norm_set.label, None)
     rows = _set_names(rows, standards)
+    # vendor percentiles are the common footing across tests: say whose they are
+    titles = rows["platform"].map(canonical.platform_title)
+    rows["percentile_source"] = ("national percentile (" + titles + ")").where(
+        rows["mean_percentile"].notna(), None
+    )
     rows = _small_parts(_band_shares(rows, standards), standards.min_n)
     rows = _suppress(rows, reasons, standards.min_n)
     p_adj, reject = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))

@@ -29,7 +29,7 @@ IDENTITY = ("cohort", "filters", "school_year", "school", "grade", "subject", "s
 STATISTICS = (
     "n", "mean", "sd", "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient",
     "pct_at_or_above_target", "target", "diff", "t", "df", "p", "effect_size", "category", "p_adj",
-    "significant_bh", "platform", "n_without_norm",
+    "significant_bh", "platform", "n_without_norm", "percentile_source",
 )  # fmt: skip
 
 
