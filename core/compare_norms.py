@@ -182,7 +182,10 @@ def _thresholds(
     used = [int(i) for i in years["set_id"].dropna()]
     cuts = _cut_thresholds(norms.values_of_sets(con, "cut_scores", used), ["set_id", *KEY])
     platforms = comparison_platforms(con)
-    cut_platforms = {s: norms.get_standard_set(con, s).platform for s in dict.fromkeys(used)}
+    # read as a whole frame: a fetchone() would leave a result open, and DuckDB then refuses
+    # to register the frame this returns
+    listed = norms.list_standard_sets(con, "cut_scores").set_index("set_id")["platform"]
+    cut_platforms = {s: listed.get(s) if pd.notna(listed.get(s)) else None for s in used}
     per_year = years[["school_year", "set_id", "set_label"]].merge(
         frame[KEY].drop_duplicates(), how="cross"
     )
