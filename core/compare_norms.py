@@ -242,13 +242,15 @@ def _expected_frame(
     to: tuple[str, str],
 ) -> pd.DataFrame:
     norms_now = norm_frame(con).set_index(KEY)
+    platforms = comparison_platforms(con)
     rows = []
     for subject in dict.fromkeys(subjects):
         for grade_from, grade_to in grade_pairs(from_[1], to[1]):
             key = (subject, grade_from, from_[0], grade_to, to[0])
-            if key not in current.growth:
-                current.growth[key] = _expectation(con, current, norms_now, key)
-            rows.append((subject, grade_from, grade_to, *current.growth[key]))
+            cached = (*key, platforms.get(subject))  # no expectation off the norm's scale
+            if cached not in current.growth:
+                current.growth[cached] = _expectation(con, current, norms_now, key)
+            rows.append((subject, grade_from, grade_to, *current.growth[cached]))
     frame = pd.DataFrame(
         rows, columns=["subject", "grade_from", "grade_to", "expected", "expected_source"]
     )
