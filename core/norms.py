@@ -361,13 +361,14 @@ YEAR_RULES = ("pinned", "same year", "nearest earlier", "none")
 
 def source_start_year(source_year: str) -> int | None:
     """The school year a set's source year names, as its first calendar year: '2023-2024',
-    '2023-24' → 2023; a bare '2024' → 2024 (the set applies from school year 2024-2025 on);
-    anything else → None (such a set applies to a school year only when pinned)."""
+    '2023-24' → 2023; a bare '2024' → 2023, the school year ending in 2024 (state tests and their
+    cut scores are named by the spring they are given in); anything else → None (such a set
+    applies to a school year only when pinned)."""
     text = str(source_year).strip()
     pair = canonical.school_year(text)
     if pair is not None:
         return int(pair[:4])
-    return int(text) if text.isdigit() and len(text) == 4 else None
+    return int(text) - 1 if text.isdigit() and len(text) == 4 else None
 
 
 def sets_by_school_year(
@@ -395,6 +396,8 @@ def sets_by_school_year(
     frame["set_year"] = frame["set_id"].map(
         lambda i: None if pd.isna(i) else str(labels.loc[i, "source_year"])
     )
+    for column in ("set_label", "set_year"):  # None, not pd.NA, where a year uses no set
+        frame[column] = frame[column].astype(object).where(frame["set_id"].notna(), None)
     return frame
 
 
