@@ -510,13 +510,18 @@ def _notes(rows: pd.DataFrame, standards: Standards) -> np.ndarray:
 
 def _with_set_notes(notes: np.ndarray, rows: pd.DataFrame, standards: Standards) -> np.ndarray:
     """Say when a row's cut scores or targets are not its own year's set: the nearest earlier
-    set, none at all (other years have one), or a set pinned for every year."""
-    for kind, years in (("cut scores", standards.cut_years), ("targets", standards.target_years)):
+    set, none at all (other years have one), or a set pinned for every year — on the rows whose
+    subject × grade × season some loaded set covers."""
+    kinds = (("cut scores", standards.cut_years, standards.bands),
+             ("targets", standards.target_years, standards.targets))  # fmt: skip
+    for kind, years, values in kinds:
         if years.empty or years["set_id"].isna().all() or "school_year" not in rows:
             continue
         rule = rows["school_year"].map(years.set_index("school_year")["rule"]).to_numpy()
         label = rows["school_year"].map(years.set_index("school_year")["set_label"]).to_numpy()
-        for i in np.flatnonzero(np.isin(rule, ("none", "nearest earlier", "pinned"))):
+        covered = pd.MultiIndex.from_frame(rows[KEY]).isin(pd.MultiIndex.from_frame(values[KEY]))
+        said_of = np.isin(rule, ("none", "nearest earlier", "pinned")) & covered
+        for i in np.flatnonzero(said_of):
             year = rows["school_year"].iat[i]
             said = {
                 "none": f"no {kind} set for {year} or an earlier year is loaded: none applied",
@@ -533,22 +538,17 @@ def _set_names(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
     the smallest and largest set id among its members ("A (2023-2024) … B (2025-2026)" when a
     row pooling years used several)."""
     for kind, years in (("cut", standards.cut_years), ("target", standards.target_years)):
-        names = {}
-        if not years.empty:
-            known = years.dropna(subset=["set_id"]).drop_duplicates("set_id")
-            names = dict(zip(known["set_id"].astype(int), zip(known["set_label"],
-                                                              known["set_year"], strict=True),
-                             strict=True))  # fmt: skip
-        low = rows.get(f"{kind}_set_min", pd.Series(np.nan, index=rows.index))
-        high = rows.get(f"{kind}_set_max", pd.Series(np.nan, index=rows.index))
-        label, year = [], []
-        for a, b in zip(low, high, strict=True):
-            first = names.get(int(a), (None, None)) if pd.notna(a) else (None, None)
-            last = names.get(int(b), (None, None)) if pd.notna(b) else (None, None)
-            same = first == last
-            label.append(first[0] if same else f"{first[0]} … {last[0]}")
-            year.append(first[1] if same else f"{first[1]} … {last[1]}")
-        rows[f"{kind}_set"], rows[f"{kind}_set_year"] = label, year
+        known = years.dropna(subset=["set_id"]) if not years.empty else years
+        low = rows.get(f"{kind}_set_min", pd.Series(np.nan, index=rows.index)).astype("float64")
+        high = rows.get(f"{kind}_set_max", pd.Series(np.nan, index=rows.index)).astype("float64")
+        several = (low != high) & low.notna()
+        for column, source in (("set", "set_label"), ("set_year", "set_year")):
+            names = (dict(zip(known["set_id"].astype("float64"), known[source], strict=True))
+                     if not known.empty else {})  # fmt: skip
+            first, last = low.map(names), high.map(names)
+            both = first.astype(object) + " … " + last.astype(object)
+            value = first.astype(object).where(~several, both)
+            rows[f"{kind}_{column}"] = value.where(value.notna(), None)
     return rows.drop(columns=[c for c in rows if c.endswith(("_set_min", "_set_max"))])
 
 

@@ -141,3 +141,17 @@ def test_prior_comparison_of_proficiency_says_when_the_sets_differ(warehouse) ->
     same = rows.loc["2024-2025"]
     assert same["pct_b"] == pytest.approx(100 * _pct(raw, "2023-2024", 195.0))
     assert same["sets_note"] == ""
+
+
+def test_a_row_pooling_years_uses_each_years_set_and_names_both(warehouse) -> None:
+    path, raw = warehouse
+    years = list(YEARS[1:])
+    with db.connect(path) as con:
+        spec = CohortSpec.from_dict({**SPEC, "school_year": years})
+        row = cohort_vs_norm(con, spec, DISTRICT, by=()).iloc[0]
+    cut = raw["school_year"].map({"2023-2024": 195.0, "2024-2025": 195.0, "2025-2026": 205.0})
+    pooled = raw[raw.school_year.isin(years)]
+    # pandas: each raw score against its own year's cut, pooled
+    assert row["pct_proficient"] == pytest.approx((pooled.score >= cut[pooled.index]).mean())
+    assert row["cut_set"] == "State test (2023-2024) … State test (2025-2026)"
+    assert row["cut_set_year"] == "2023-2024 … 2025-2026"
