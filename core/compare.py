@@ -41,6 +41,11 @@ from core.sufficient_stats import (
 
 SIDE_STATS = ("n", "mean", "sd")
 KEEP = ("years_back",)
+NO_EARLIER_YEAR = (
+    "no earlier year is loaded to compare with: {first} is the first school year in the "
+    "warehouse — load an earlier year's export (Upload page, or `python -m core import`) to "
+    "compare with it"
+)
 
 
 def available_years(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -> list[str]:
@@ -97,7 +102,9 @@ def prior_year_comparison(
 
     The current year is the spec's (latest if several), else the latest with data. `years_back`
     None compares with every earlier year back to the first year the warehouse holds; a year
-    without data for the definition still gets its row (n_b = 0, note "no data …")."""
+    without data for the definition still gets its row (n_b = 0, note "no data …"). A cohort in
+    the first year loaded is compared with the year before it, which is not loaded: its rows say
+    so in `note` (NO_EARLIER_YEAR; `no_earlier_year` tells the page and the CLI)."""
     return prior_year_comparisons(con, [spec], scope, years_back)[0]
 
 
@@ -113,7 +120,7 @@ def prior_year_comparisons(
         con, specs, scope, ("school_year", "subject", "season"), skip=("school_year",)
     )
     first = None
-    if years_back is None and not per_year.empty:
+    if not per_year.empty:
         first = min(available_years(con, CohortSpec(), scope), default=None)
     rows = _prior_rows(specs, per_year, years_back, first)
     if rows.empty:
@@ -126,6 +133,7 @@ def prior_year_comparisons(
     rows = rows.merge(b, on=["cohort_index", "prior_year", "subject", "season"], how="left")
     rows[["n_a", "n_b"]] = rows[["n_a", "n_b"]].fillna(0)
     out = finish_comparisons(rows, min_group_size(con), (*KEEP, "cohort_index"), "cohort_index")
+    out["note"] = _note_unloaded_years(out, first)
     found = set(out["cohort_index"])
     return [
         part if index in found else _empty_prior()
@@ -148,8 +156,8 @@ def _prior_rows(
         if current is None or mine.empty:
             continue
         back = years_back
-        if back is None:
-            back = int(current[:4]) - int(min(current, first or current)[:4])
+        if back is None:  # every earlier year loaded; the first year: the (unloaded) one before
+            back = max(1, int(current[:4]) - int(min(current, first or current)[:4]))
         groups = mine[["subject", "season"]].drop_duplicates().itertuples(index=False)
         rows += [
             (index, g.subject, g.season, current, prior, int(current[:4]) - int(prior[:4]))
@@ -158,6 +166,24 @@ def _prior_rows(
         ]
     columns = ["cohort_index", "subject", "season", "school_year", "prior_year", "years_back"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _note_unloaded_years(out: pd.DataFrame, first: str | None) -> pd.Series:
+    """A comparison with a year before the first one loaded has nothing on its other side
+    because nothing of that year is loaded, not because the cohort is missing from it."""
+    if first is None:
+        return out["note"]
+    unloaded = (out["prior_year"] < first) & (out["note"] != "no data for this cohort")
+    return out["note"].mask(unloaded, NO_EARLIER_YEAR.format(first=first))
+
+
+def no_earlier_year(comparisons: pd.DataFrame) -> bool:
+    """True when a prior-year comparison has rows and none of them has an earlier year loaded
+    to compare with (the cohort is in the first school year the warehouse holds)."""
+    if comparisons.empty:
+        return False
+    unloaded = comparisons["note"].fillna("").str.startswith(NO_EARLIER_YEAR[:40])
+    return bool(unloaded.all())
 
 
 def _empty_prior() -> pd.DataFrame:

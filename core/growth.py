@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from core import canonical, stats
 from core.cohorts import CohortSpec
@@ -106,8 +107,9 @@ AGGREGATES = """
 BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
     "n_expected": ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected"),
     "n_pct": ("mean_pct_from", "mean_pct_to", "pct_change", "sd_pct_change", "p_pct"),
-    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z"),
-}
+    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z", "pct_of_mean_from",
+            "pct_of_mean_to"),
+}  # fmt: skip
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
 
 
@@ -171,6 +173,9 @@ def _tests(frame: pd.DataFrame) -> pd.DataFrame:
         p_vs_expected=beyond.p,
         p_pct=pct.p,
         p_z=z.p,
+        # the norm's percentile rank of the mean standing (mean_pct_* is a mean of percentiles)
+        pct_of_mean_from=100 * ndtr(frame["mean_z_from"].astype("float64")),
+        pct_of_mean_to=100 * ndtr(frame["mean_z_to"].astype("float64")),
     )
 
 

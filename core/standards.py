@@ -7,7 +7,12 @@ different subjects or seasons are on different footings and never pooled).
 
 Definitions (DESIGN.md, "The comparisons"):
 * n, mean, sd (ddof 1), median (interpolated, like numpy) of the members' scores; mean
-  percentile = mean of the vendor-reported national percentiles (members without one ignored).
+  percentile = mean of the vendor-reported national percentiles (members without one ignored) —
+  the mean of students' percentiles, not the percentile of the mean score. `percentile_of_mean`
+  is that: 100·Φ(standardized difference), the national percentile rank of the cohort's mean
+  under the norm's normal distribution — 100·Φ((mean − μ)/σ) for a single-grade row; for a row
+  pooling grades, the rank of the members' mean own-grade standing (mean of z_i). Blank where
+  no norm applies (`norm_mean` null).
 * Each member is compared with the norm of **their own grade** (and the row's subject and
   season): d_i = score_i − μ(grade_i), z_i = d_i / σ(grade_i). The one-sample t-test is on d_i
   against 0 (df = n − 1), the 95% CI is the CI of mean(d), and the standardized difference is
@@ -39,6 +44,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from core import canonical, stats
 from core.cohorts import (
@@ -141,6 +147,7 @@ RESULT_COLUMNS = [
     "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
     "cut_set", "cut_set_year", "target_set", "target_set_year", "percentile_source",
 ]  # fmt: skip
+RESULT_COLUMNS.insert(RESULT_COLUMNS.index("mean_percentile") + 1, "percentile_of_mean")
 KEEP = ("cohort_index",)  # numeric columns that identify a row, never blanked
 
 
@@ -469,6 +476,15 @@ def _tests(rows: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def percentile_of_mean(rows: pd.DataFrame) -> pd.Series:
+    """The national percentile rank of the cohort's mean (0–100): 100·Φ(effect size), the mean
+    of the members' own-grade z — for one grade exactly 100·Φ((mean − μ)/σ). Unlike the mean of
+    students' percentiles (a mean of ranks, pulled toward 50), it places the average student.
+    Null where no norm applies."""
+    effect = rows["effect_size"].astype("float64")
+    return pd.Series(100 * ndtr(effect), index=rows.index).where(rows["norm_mean"].notna())
+
+
 def _grades_text(values: object) -> str:
     listed = [str(v) for v in (values if isinstance(values, list | np.ndarray) else [])]
     return ", ".join(sorted(listed, key=canonical.grade_rank))
@@ -675,6 +691,7 @@ def _finish(
     # two decimals, so nine keep every pooled average exact to far below the tests' tolerance.
     rows[["norm_mean", "norm_sd"]] = rows[["norm_mean", "norm_sd"]].round(9)
     rows = _labels(_tests(_off_scale(rows)), specs)
+    rows["percentile_of_mean"] = percentile_of_mean(rows)
     rows["note"] = _notes(rows, standards)
     # the norm is named only where it applies (scores on its scale, the guard passed)
     judged = rows["platform"].isin(standards.norm_set.platforms) & ~rows["off_scale"]

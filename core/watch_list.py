@@ -17,6 +17,9 @@ for any of these reasons:
   half the class is not a watch list; "less than half of typical growth" is the line vendors'
   growth reports draw too (i-Ready's "progress to typical growth"). Matched as on the Growth
   page: the student at the later test, their own fall score wherever they were then.
+  Growth from one test to the next carries both tests' luck: a student with an unusually high
+  fall score tends to score nearer their usual level later and look like low growth (regression
+  to the mean) — `growth_caveat` says so, in plain words, wherever growth flagged a student.
 * **Missed the latest test** — no score in the latest test window of the year (the latest season
   anyone in view was tested in that subject) while students of their school and grade in view
   took it (so grades that are not tested in the subject are never flagged).
@@ -288,6 +291,20 @@ def summary_sentence(result: WatchList) -> str:
     ]
     noun = "student" if total == 1 else "students"
     return f"{flagged:,} of your {total:,} {noun} {verb} a look in {where}: {', '.join(reasons)}."
+
+
+LOW_GROWTH_CAVEAT = (
+    "About “growth under half of expected”: a single test score is partly a good or a bad day. "
+    "A student whose fall score was unusually high for them tends to score nearer their usual "
+    "level later, so their growth looks low even when they learned as much as others; a student "
+    "picked out for a low fall score tends to look as if they grew a lot (regression to the "
+    "mean). Look at the fall score and what you see in class before acting on low growth alone."
+)
+
+
+def growth_caveat(result: WatchList) -> str:
+    """The regression-to-the-mean caveat, where it bites: only when growth flagged someone."""
+    return LOW_GROWTH_CAVEAT if result.counts.get("low_growth") else ""
 
 
 def with_reasons(students: pd.DataFrame, flags: list[str] | tuple[str, ...]) -> pd.DataFrame:

@@ -9,14 +9,21 @@ import streamlit as st
 from core import audit
 from core.charts_standards import distribution_chart, norm_comparison_chart, proficiency_chart
 from core.exports import csv_bytes
-from core.standards_detail import Distribution, export_frame, proficiency_long, verdicts
+from core.standards_detail import (
+    COLUMN_MEANINGS,
+    Distribution,
+    export_frame,
+    proficiency_long,
+    verdicts,
+)
 from ui import figures
 from ui.session import warehouse
 
 LABELS = {
     "cohort": "Cohort", "filters": "Filters", "school_year": "Year", "school": "School",
     "grade": "Grade", "subject": "Subject", "season": "Season", "n": "n", "mean": "Mean",
-    "sd": "SD", "median": "Median", "mean_percentile": "Mean percentile",
+    "sd": "SD", "median": "Median", "mean_percentile": "Mean of students' percentiles",
+    "percentile_of_mean": "Percentile of the mean",
     "pct_at_or_above_norm": "% at/above norm median", "pct_proficient": "% proficient",
     "pct_at_or_above_target": "% at/above target", "target": "Target",
     "norm_mean": "Norm mean", "norm_sd": "Norm SD", "diff": "Difference", "t": "t", "df": "df",
@@ -104,6 +111,7 @@ def charts(df: pd.DataFrame, distribution: Distribution | None) -> None:
 
 def downloads(df: pd.DataFrame, header: dict[str, str], user: str, name: str) -> None:
     table = export_frame(df)
+    header = {**header, **{f"column {k}": v for k, v in COLUMN_MEANINGS.items() if k in table}}
 
     def record(kind: str) -> None:
         cohorts = {k: v for k, v in header.items() if "cohort" in k}

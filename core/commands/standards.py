@@ -30,6 +30,7 @@ STATISTICS = (
     "n", "mean", "sd", "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient",
     "pct_at_or_above_target", "target", "diff", "t", "df", "p", "effect_size", "category", "p_adj",
     "significant_bh", "platform", "n_without_norm", "percentile_source",
+    "percentile_of_mean",  # beside mean_percentile: the percentile rank of the mean score
 )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from core import canonical, norms, settings
 
-# The team's reference transcriptions (from ../shared/reference, sources in each file's header),
+# Independent transcriptions of the published norms (sources in each file's header),
 # kept in the repository so a clean clone compares against them instead of skipping.
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "norms_reference"
 

@@ -84,7 +84,8 @@ def test_an_undeclared_file_is_stored_as_unknown_and_gets_no_norm(other_scale) -
     assert row["median"] == pytest.approx(x.median(), rel=REL)
     assert row["mean_percentile"] == pytest.approx(raw[raw.season == "spring"].percentile.mean())
     # …and nothing that needs the norm
-    for column in ("norm_mean", "diff", "t", "p", "effect_size", "pct_at_or_above_norm"):
+    for column in ("norm_mean", "diff", "t", "p", "effect_size", "pct_at_or_above_norm",
+                   "percentile_of_mean"):  # fmt: skip
         assert np.isnan(row[column]), column
     assert row["category"] is None and row["norm_source"] is None
     assert row["note"].startswith("no national norm for this test's scale")
@@ -104,6 +105,7 @@ def test_cli_standards_exits_0_with_own_statistics_and_null_verdict(other_scale,
     assert record["category"] is None
     assert record["norm"] == {"source": None, "mean": None, "sd": None}
     assert record["diff"] is None and record["t"] is None and record["p"] is None
+    assert record["percentile_of_mean"] is None  # a norm percentile needs the norm
     assert record["note"].startswith("no national norm for this test's scale")
 
 
