@@ -201,7 +201,8 @@ def proficiency_drops(
                 title=f"{_where(row)}: % proficient fell {-row.change:.0f} points",
                 summary=proficiency_summary(row),
                 detail=f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
-                f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})",
+                f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})"
+                + (f"; {row.sets_note}" if row.sets_note else ""),
                 group_title=f"{_where(row, season=False)}: % proficient fell",
                 group=("proficiency",),
                 focus="proficiency",

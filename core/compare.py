@@ -363,7 +363,7 @@ def all_proficiency_changes(
     min_n = min_group_size(con)
     cells = flag_small_cells(cells, min_n)
     keys = ["school", "grade", "subject", "season"]
-    counts = ("n", "proficient", "suppressed")
+    counts = ("n", "proficient", "suppressed", "cut_set")
     a = _side(cells, "a", counts)
     b = _side(cells, "b", counts).rename(columns={"school_year": "prior_year"})
     a["prior_year"] = _previous_year_series(a["school_year"], years_back)
@@ -378,12 +378,27 @@ def all_proficiency_changes(
         p=p,
     )
     rows["change"] = rows["pct_a"] - rows["pct_b"]
+    rows["sets_note"] = different_sets_note(rows)
     rows["suppressed"] = rows.pop("suppressed_a") | rows.pop("suppressed_b")
     out = suppress(rows, min_n, n_cols=("n_a", "n_b"))
     return rerun_bh(out)
 
 
 _PROPORTION_COLUMNS = ("proficient_a", "n_a", "proficient_b", "n_b")
+
+
+def different_sets_note(rows: pd.DataFrame) -> pd.Series:
+    """'' when both years judged proficiency by the same standard, else which standard each
+    year used (a cut-score set, or the norm mean where a year had none): states re-set cut
+    scores, so a change across sets is partly a change of the bar."""
+    a = rows["cut_set_a"].astype(object).fillna("the norm mean")
+    b = rows["cut_set_b"].astype(object).fillna("the norm mean")
+    said = (
+        "the two years used different proficiency standards: " + a + " in "
+        + rows["school_year"] + ", " + b + " in " + rows["prior_year"]
+        + "; part of the change may be the change of standard"
+    )  # fmt: skip
+    return said.where(a != b, "")
 
 
 def _proficiency_cells(
@@ -394,8 +409,9 @@ def _proficiency_cells(
     sql = f"""
         with {PLATFORMS_CTE}, {cte}
         select school_year, coalesce(school, '{ALL_SCHOOLS}') as school, grade, subject, season,
-               count(*) as n, sum((s.score >= t.threshold)::integer) as proficient
-        from scores s join cmp_thresholds t using (subject, grade, season)
+               count(*) as n, sum((s.score >= t.threshold)::integer) as proficient,
+               any_value(t.cut_set)::varchar as cut_set
+        from scores s join cmp_thresholds t using (school_year, subject, grade, season)
         group by grouping sets (({keys}), (school_year, grade, subject, season))
     """
     with registered(con, "cmp_thresholds", threshold_frame(con)):

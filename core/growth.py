@@ -36,7 +36,7 @@ from scipy.special import ndtr
 
 from core import canonical, stats
 from core.cohorts import CohortSpec
-from core.compare_norms import expected_growth_frame, norm_frame
+from core.compare_norms import NO_SCALE_NOTE, expected_growth_frame, norm_frame, unnormed_subjects
 from core.privacy import suppress
 from core.scope import Scope
 from core.settings import min_group_size
@@ -235,6 +235,10 @@ def matched_growth_of(
     frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
     frame["expected_source"] = _expected_source(con, subjects, from_, to, frame)
     frame = _suppress(frame, min_group_size(con), ("cohort", "cohort_index", *IDENTIFYING))
+    unscaled = frame["subject"].isin(unnormed_subjects(con)) & frame["note"].str.startswith(
+        "no exp"
+    )
+    frame.loc[unscaled, "note"] = NO_SCALE_NOTE
     return split_cohorts(frame, len(specs))
 
 

@@ -114,7 +114,8 @@ def _query(
     joins = (
         "left join extras ex on ex.student_id = a.student_id and ex.school_year = a.school_year "
         "left join cmp_thresholds t "
-        "on t.subject = a.subject and t.grade = a.grade and t.season = a.season"
+        "on t.school_year = a.school_year and t.subject = a.subject and t.grade = a.grade "
+        "and t.season = a.season"
     )
     scores, params = scores_union_cte(
         specs, scope, skip=("school_year",), columns=columns, joins=joins, student_years=True

@@ -41,9 +41,9 @@ from scipy import stats as sps
 
 from core import canonical
 from core.cohorts import STUDENT_YEAR_JOIN, CohortSpec, spec_predicate
-from core.compare_norms import norm_frame, snapshot
+from core.compare_norms import norm_frame, snapshot, threshold_frame
 from core.growth import grade_rank_sql, student_growth
-from core.norms import active_cut_scores
+from core.norms import sets_by_school_year
 from core.scope import Scope
 from core.sufficient_stats import PLATFORMS_CTE, registered, scores_cte
 
@@ -161,10 +161,17 @@ left join watch_growth g using (student_id)
 """
 
 
-def _norms(con: duckdb.DuckDBPyConnection, subject: str) -> pd.DataFrame:
-    """Norm, cut score and the norm's 25th-percentile score for each grade × season."""
+def _norms(con: duckdb.DuckDBPyConnection, subject: str, year: str) -> pd.DataFrame:
+    """Norm, cut score (of the set `year` uses: its own, else the nearest earlier, else a pinned
+    one) and the norm's 25th-percentile score for each grade × season."""
     keys = [(subject, g, s) for g in canonical.GRADES for s in canonical.SEASONS]
-    frame = norm_frame(con, keys)
+    frame = norm_frame(con, keys).drop(columns="cut_score")
+    cuts = threshold_frame(con)
+    cuts = cuts[(cuts["school_year"] == year) & (cuts["threshold_kind"] == "cut score")]
+    cuts = cuts[["subject", "grade", "season", "threshold"]].rename(
+        columns={"threshold": "cut_score"}
+    )
+    frame = frame.merge(cuts, on=["subject", "grade", "season"], how="left")
     return frame.assign(p25_score=frame["norm_mean"] + frame["norm_sd"] * sps.norm.ppf(0.25))
 
 
@@ -207,11 +214,11 @@ def watch_list(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -
     scores, score_params = scores_cte(spec.replace(season=None), scope, prefix="s_")
     params.update(score_params, watch_subject=subject, watch_season=season)
     with (
-        registered(con, "watch_norms", _norms(con, subject)),
+        registered(con, "watch_norms", _norms(con, subject, year)),
         registered(con, "watch_growth", _growth(con, spec, scope, year, season)),
     ):
         frame = con.execute(f"with {PLATFORMS_CTE}, {roster}, {scores}, {WATCH_SQL}", params).df()
-    cut_set, _ = active_cut_scores(con)
+    cut_set = sets_by_school_year(con, "cut_scores", [year])["set_label"].iloc[0]
     return WatchList(
         school_year=year,
         subject=subject,
@@ -219,7 +226,7 @@ def watch_list(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -
         latest_season=season,
         growth_window=("fall", season) if season not in (None, "fall") else None,
         norm_label=snapshot(con).norm_label,
-        cut_label=cut_set.label if cut_set else None,
+        cut_label=cut_set,
         students=_needing_help(frame, season),
     )
 

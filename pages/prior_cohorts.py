@@ -62,7 +62,7 @@ elif view == "Earlier years":
             shares = cache.proficiency(con, current, spec, year)
         st.subheader("% proficient, this year against last year")
         table(shares, ["school", "grade", "subject", "season", "n_a", "pct_a", "n_b", "pct_b",
-                       "change", "p", "p_adj"])  # fmt: skip
+                       "change", "p", "p_adj", "sets_note"])  # fmt: skip
 
 elif view == "Trend":
     shown = trend[~trend["suppressed"]]

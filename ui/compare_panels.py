@@ -22,6 +22,7 @@ LABELS = {
     "sd_b": "SD (B)", "diff": "Difference", "t": "t", "df": "df", "p": "p", "ci_lo": "95% CI low",
     "ci_hi": "95% CI high", "hedges_g": "Hedges' g", "direction": "Direction",
     "p_adj": "p (BH)", "significant_bh": "Holds after BH", "note": "Note", "overlap": "Shared",
+    "sets_note": "Proficiency standards",
     "members": "Members", "n": "Matched", "dropped": "Dropped (missing test)",
     "mean_from": "Mean before", "mean_to": "Mean after", "mean_change": "Mean change",
     "sd_change": "SD of change", "expected_growth": "Expected growth",

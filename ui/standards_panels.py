@@ -30,9 +30,19 @@ LABELS = {
     "p": "p", "ci_lo": "95% CI low", "ci_hi": "95% CI high", "effect_size": "Std. difference",
     "category": "Category", "p_adj": "p (BH)", "significant_bh": "Holds after BH",
     "norm_source": "Norms", "platform": "Platform", "note": "Note", "suppressed": "Suppressed",
+    "cut_set": "Cut-score set", "target_set": "Target set",
 }  # fmt: skip
 PERCENT = ("pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target")
-HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform")
+HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform", "cut_set_year",
+          "target_set_year", "percentile_source")  # fmt: skip
+
+
+def percentile_label(df: pd.DataFrame) -> str:
+    """ "Mean national percentile (Star)": the vendor whose percentiles these are."""
+    sources = df.get("percentile_source", pd.Series(dtype=object)).dropna().unique()
+    if len(sources) == 1:
+        return f"Mean {sources[0]}"
+    return "Mean national percentile (each test's vendor)"
 
 
 def result_table(df: pd.DataFrame) -> None:
@@ -41,6 +51,8 @@ def result_table(df: pd.DataFrame) -> None:
     config = {}
     for column in shown.columns:
         label = LABELS.get(column, column.replace("share ", "% "))
+        if column == "mean_percentile":
+            label = percentile_label(df)
         if column in PERCENT or column.startswith("share "):
             config[column] = st.column_config.NumberColumn(label, format="percent")
         elif column in ("n", "df"):

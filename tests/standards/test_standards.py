@@ -200,7 +200,9 @@ def test_scores_on_another_platform_are_described_not_compared(fresh) -> None:
     row = cohort_vs_norm(con, spec, DISTRICT).iloc[0].to_dict()
     assert row["n"] == 50 and row["platform"] == "star" and np.isnan(row["t"])
     assert np.isnan(row["percentile_of_mean"])
-    assert "are for nwea_map, generic scores; these are star scores" in row["note"]
+    assert row["note"].startswith("no national norm for this test's scale")
+    assert "are for MAP Growth scores and these are Star scores" in row["note"]
+    assert row["category"] is None and np.isnan(row["norm_mean"]) and row["norm_source"] is None
 
 
 class CountingConnection:
