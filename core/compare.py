@@ -21,7 +21,8 @@ from scipy import stats as sps
 from core import canonical, stats
 from core.cohorts import CohortSpec
 from core.compare_norms import norm_frame, threshold_frame
-from core.privacy import suppress
+from core.privacy import FILTER_NOTE, NESTED_NOTE, nested_pair_hidden, suppress
+from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
@@ -60,7 +61,7 @@ def _current_year(spec: CohortSpec, years: Sequence[str]) -> str | None:
 
 
 def _side(
-    frame: pd.DataFrame, suffix: str, columns: Sequence[str] = (*SIDE_STATS, "suppressed")
+    frame: pd.DataFrame, suffix: str, columns: Sequence[str] = (*SIDE_STATS, "suppressed", "reason")
 ) -> pd.DataFrame:
     return frame.rename(columns={c: f"{c}_{suffix}" for c in columns})
 
@@ -76,7 +77,10 @@ def finish_comparisons(
     hidden = tested[flags].fillna(False).any(axis=1) if flags else False
     small = (tested["n_a"].fillna(0) < min_n) | (tested["n_b"].fillna(0) < min_n)
     tested = tested.drop(columns=flags)
-    tested["suppressed"] = hidden | small
+    privacy = _privacy_notes(tested, min_n)
+    tested = tested.drop(columns=[c for c in ("reason_a", "reason_b") if c in tested])
+    tested["note"] = tested["note"].mask(~small & (privacy != ""), privacy)
+    tested["suppressed"] = hidden | small | (privacy != "")
     tested["note"] = tested["note"].mask(
         tested["suppressed"] & (tested["note"] == ""),
         f"fewer than {min_n} students in a group it could be worked out from — not reported",
@@ -85,6 +89,23 @@ def finish_comparisons(
     out = suppress(tested, min_n, n_cols=(), keep=keep_cols)
     out["direction"] = out["direction"].where(~out["suppressed"])
     return rerun_bh(out, per=per)
+
+
+def _privacy_notes(rows: pd.DataFrame, min_n: int) -> pd.Series:
+    """Why a comparison whose sides are big enough would still reveal a small group (core.privacy):
+    a side whose filters leave out 1 … min_n − 1 students of a cohort anyone may ask for
+    (`reason_a` / `reason_b`), or two sides that differ by 1 … min_n − 1 students (`overlap`)."""
+    notes = pd.Series("", index=rows.index, dtype="object")
+    if "overlap" in rows:
+        nested = nested_pair_hidden(rows["n_a"], rows["n_b"], rows["overlap"], min_n)
+        nested &= rows["overlap"].fillna(0).to_numpy() > 0
+        notes = notes.mask(nested, NESTED_NOTE.format(min_n=min_n))
+    for side in ("reason_b", "reason_a"):
+        if side in rows:
+            reason = rows[side].fillna("").astype(str)
+            texts = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in reason]
+            notes = notes.mask(reason != "", pd.Series(texts, index=rows.index, dtype="object"))
+    return notes
 
 
 def prior_year_comparison(
@@ -109,9 +130,11 @@ def prior_year_comparisons(
 ) -> list[pd.DataFrame]:
     """`prior_year_comparison` of each spec — each its own Benjamini–Hochberg family, exactly
     as asked alone — from one query (a report of many cohorts pays the table work once)."""
-    per_year = group_stats_of(
-        con, specs, scope, ("school_year", "subject", "season"), skip=("school_year",)
-    )
+    keys = ("school_year", "subject", "season")
+    per_year = group_stats_of(con, specs, scope, keys, skip=("school_year",))
+    min_n = min_group_size(con)
+    hidden = complement_hidden(con, specs, scope, keys, min_n, skip=("school_year",))
+    per_year["reason"] = reasons_for(per_year, hidden, ["cohort_index", *keys])
     first = None
     if years_back is None and not per_year.empty:
         first = min(available_years(con, CohortSpec(), scope), default=None)
@@ -125,7 +148,7 @@ def prior_year_comparisons(
     rows = rows.merge(a, on=keys, how="left")
     rows = rows.merge(b, on=["cohort_index", "prior_year", "subject", "season"], how="left")
     rows[["n_a", "n_b"]] = rows[["n_a", "n_b"]].fillna(0)
-    out = finish_comparisons(rows, min_group_size(con), (*KEEP, "cohort_index"), "cohort_index")
+    out = finish_comparisons(rows, min_n, (*KEEP, "cohort_index"), "cohort_index")
     found = set(out["cohort_index"])
     return [
         part if index in found else _empty_prior()
@@ -252,10 +275,16 @@ def compare_cohorts(
         order by side, subject, season
     """
     frame = con.execute(sql, {**params_a, **params_b}).df()
+    min_n = min_group_size(con)
+    keys = ["subject", "season"]
+    hidden = complement_hidden(con, [spec_a, spec_b], scope, keys, min_n)
+    frame["cohort_index"] = (frame["side"] == "b").astype(int)
+    frame["reason"] = reasons_for(frame, hidden, ["cohort_index", *keys])
+    frame = frame.drop(columns="cohort_index")
     rows = _pair_sides(frame[frame["side"] == "a"], frame[frame["side"] == "b"])
     rows.insert(0, "cohort_b", spec_b.label())
     rows.insert(0, "cohort_a", spec_a.label())
-    out = finish_comparisons(rows, min_group_size(con), keep=KEEP)
+    out = finish_comparisons(rows, min_n, keep=KEEP)
     overlapping = out["overlap"].fillna(0) > 0
     out["note"] = out["note"].mask(
         overlapping & (out["note"] == ""),
@@ -304,8 +333,23 @@ def yearly_trend(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope)
     trend["norm_source"] = reference["norm_source"]
     interval = stats.one_sample(trend["n"], trend["mean"], trend["sd"], 0.0)
     trend["ci_lo"], trend["ci_hi"] = interval.ci_lo, interval.ci_hi
-    out = suppress(trend.reset_index(), min_group_size(con), keep=["norm_mean"])
+    min_n = min_group_size(con)
+    trend = _trend_privacy(con, spec, scope, trend.reset_index(), min_n)
+    out = suppress(trend, min_n, keep=["norm_mean"])
     return out.sort_values(keys).reset_index(drop=True)
+
+
+def _trend_privacy(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, trend: pd.DataFrame, min_n: int
+) -> pd.DataFrame:
+    """A year's mean is hidden when the same cohort without some of its filters (or a part of a
+    pooled row) would reveal 1 … min_n − 1 students (core.privacy)."""
+    keys = ["school_year", "subject", "season"]
+    hidden = complement_hidden(con, [spec], scope, keys, min_n, skip=("school_year",))
+    reason = reasons_for(trend.assign(cohort_index=0), hidden, ["cohort_index", *keys])
+    trend["suppressed"] = (reason != "").to_numpy()
+    trend["note"] = [FILTER_NOTE.format(detail=r, min_n=min_n) if r else "" for r in reason]
+    return trend
 
 
 def two_proportion(

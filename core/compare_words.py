@@ -79,9 +79,12 @@ def growth_sentence(row: Any) -> str:
     subject = _subject(row)
     if row["suppressed"]:
         return f"{subject}, {span}: not shown — {row['note']}."
+    left_out = "how many missed a test is not shown, to protect student privacy"
+    if row["dropped"] == row["dropped"]:  # blank: a count that would reveal a small group
+        left_out = f"{row['dropped']:,.0f} left out for a missing test"
     text = (
         f"{subject}, {span}: {row['n']:,.0f} students tested both times "
-        f"({row['dropped']:,.0f} left out for a missing test) grew {signed(row['mean_change'])} "
+        f"({left_out}) grew {signed(row['mean_change'])} "
         f"points on average (95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])})"
     )
     if row["expected_growth"] == row["expected_growth"]:

@@ -36,7 +36,15 @@ import pandas as pd
 from core import canonical, stats
 from core.cohorts import CohortSpec
 from core.compare_norms import expected_growth_frame, norm_frame
-from core.privacy import suppress
+from core.privacy import (
+    FILTER_NOTE,
+    hide_left_out,
+    hide_rows,
+    hide_small_counts,
+    small_difference,
+    suppress,
+)
+from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
@@ -58,13 +66,15 @@ def grade_rank_sql(column: str) -> str:
     return f"case {column} when 'PK' then -1 when 'K' then 0 else try_cast({column} as integer) end"
 
 
-# grain: one row per cohort member at the later period (earlier columns null when unmatched)
-PAIRED_CTE = f"""
+# grain: one row per student × subject × platform tested at the earlier period
+EARLIER_CTE = """
 earlier as (
     select student_id, subject, platform, grade, school_id, score, percentile
     from assessments
     where school_year = $from_year and season = $from_season
-),
+)"""
+# grain: one row per cohort member at the later period (earlier columns null when unmatched)
+PAIRED_CTE = f"""{EARLIER_CTE},
 paired as (
     select l.cohort_index, l.subject, l.school, l.grade, l.student_id,
            e.score as score_from, l.score as score_to, l.score - e.score as change,
@@ -109,6 +119,10 @@ BLOCKS = {  # a block's statistics are shown only when its own n reaches the min
     "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z"),
 }
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
+DROPPED_NOTE = (
+    "fewer than {min_n} students — or a number that would reveal fewer than {min_n} — had no "
+    "score at the earlier test: how many is not shown (student privacy)"
+)
 
 
 def parse_period(text: str, default_year: str | None = None) -> Period:
@@ -179,8 +193,8 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
     for size, columns in BLOCKS.items():
         small = out[size].fillna(0) < min_n
         out.loc[small, list(columns)] = np.nan
-    for count in ("changed_school", "repeated_grade"):
-        out[count] = out[count].astype("float64").mask(out[count].between(1, min_n - 1))
+    out = hide_small_counts(out, "n", ("changed_school", "repeated_grade"), min_n)
+    out = hide_left_out(out, "members", "dropped", min_n)
     out = suppress(out, min_n, keep=[c for c in keep if c in out])
     none_matched = frame["n"].fillna(0).to_numpy() == 0
     out["note"] = np.select(
@@ -192,7 +206,15 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
         ],
         "",
     )
-    return out
+    few = small_difference(frame["dropped"], min_n) & ~out["suppressed"].to_numpy()
+    return _add_note(out, few, DROPPED_NOTE.format(min_n=min_n))
+
+
+def _add_note(frame: pd.DataFrame, rows: object, text: str) -> pd.DataFrame:
+    """`text` appended to the note of `rows`."""
+    rows = np.asarray(rows, dtype=bool)
+    frame.loc[rows, "note"] = [f"{t}; {text}" if t else text for t in frame.loc[rows, "note"]]
+    return frame
 
 
 def matched_growth(
@@ -229,8 +251,54 @@ def matched_growth_of(
     frame.insert(0, "cohort", frame["cohort_index"].map(dict(enumerate(s.label() for s in specs))))
     frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
     frame["expected_source"] = _expected_source(con, subjects, from_, to, frame)
-    frame = _suppress(frame, min_group_size(con), ("cohort", "cohort_index", *IDENTIFYING))
+    min_n = min_group_size(con)
+    keep = ("cohort", "cohort_index", *IDENTIFYING)
+    frame = _suppress(frame, min_n, keep)
+    frame = _filter_privacy(con, specs, scope, from_, to, frame, min_n, keep)
     return split_cohorts(frame, len(specs))
+
+
+# members, matched and dropped are each a group a reader could subtract (core.privacy)
+MATCH_COUNTS = {
+    "members": "count(*)",
+    "n": "count(e.score)",
+    "dropped": "count(*) - count(e.score)",
+}
+MATCH_JOIN = """left join earlier e
+    on e.student_id = m.student_id and e.subject = m.subject and e.platform = m.platform"""
+
+
+def _filter_privacy(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    from_: Period,
+    to: Period,
+    frame: pd.DataFrame,
+    min_n: int,
+    keep: Sequence[str],
+) -> pd.DataFrame:
+    """Hide a row whose members or matched students, beside the same cohort without some of its
+    filters (or a pooled part asked alone), would reveal 1 … min_n − 1 students; hide only the
+    dropped count (and members) when just the students left out would be revealed."""
+    later_specs = [spec.replace(season=to[0], school_year=to[1]) for spec in specs]
+    params = {"from_season": from_[0], "from_year": from_[1]}
+    hidden = complement_hidden(
+        con, later_specs, scope, ["subject"], min_n, measures=MATCH_COUNTS, ctes=EARLIER_CTE,
+        joins=MATCH_JOIN, params=params,
+    )  # fmt: skip
+    if hidden is None:
+        return frame
+    keys = ["cohort_index", "subject"]
+    rows = reasons_for(frame, hidden, keys, "members").where(
+        lambda r: r != "", reasons_for(frame, hidden, keys, "n")
+    )
+    notes = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in rows]
+    out = hide_rows(frame, rows != "", notes, min_n, keep=[c for c in keep if c in frame])
+    dropped = (reasons_for(out, hidden, keys, "dropped") != "") & ~out["suppressed"]
+    fresh = dropped.to_numpy() & out["dropped"].notna().to_numpy()
+    out = hide_left_out(out, "members", "dropped", min_n, also=dropped.to_numpy())
+    return _add_note(out, fresh, DROPPED_NOTE.format(min_n=min_n))
 
 
 def _expected_source(
