@@ -19,9 +19,9 @@ import duckdb
 import pandas as pd
 
 from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
-from core.privacy import complement_reasons
+from core.privacy import complement_reasons, nested_pair_hidden
 from core.scope import DISTRICT, Scope
-from core.sufficient_stats import PLATFORMS_CTE, SCORE_COLUMNS, prefixed
+from core.sufficient_stats import PLATFORMS_CTE, SCORE_COLUMNS, prefixed, scores_union_cte
 
 PART_DIMS = {"school_year": "school_year", "school": "schools", "grade": "grade"}
 MEMBERS = {"n": "count(*)"}
@@ -134,3 +134,77 @@ def reasons_for(
     index = pd.MultiIndex.from_frame(frame[list(keys)])
     found = hidden[measure].reindex(index).fillna("").to_numpy(dtype=object)
     return pd.Series(found, index=frame.index, dtype="object")
+
+
+# ---------------------------------------------------------------- cohorts shown together
+
+PAIR_KEYS = ["school_year", "school", "grade", "subject", "season"]
+PAIR_LEVELS = (PAIR_KEYS, ["school_year", "subject", "season"])  # table rows; pooled rows
+SPEC_DIMS = ("grade", "subject", "season", "schools")
+
+
+def _disjoint(a: CohortSpec, b: CohortSpec) -> bool:
+    """Two specs that can hold no common test event (they pin different grades, schools …)."""
+    for dim in SPEC_DIMS:
+        mine, theirs = set(getattr(a, dim)), set(getattr(b, dim))
+        if mine and theirs and not mine & theirs:
+            return True
+    wanted = b.filter_dict
+    return any(name in wanted and not set(values) & set(wanted[name]) for name, values in a.filters)
+
+
+def nested_withheld(
+    con: duckdb.DuckDBPyConnection, specs: Sequence[CohortSpec], scope: Scope, min_n: int
+) -> dict[int, str]:
+    """Cohorts that must not be shown beside the others of one answer (a report): for every
+    pair sharing students, per row (year × school × grade × subject × season, and per year ×
+    subject × season), the members of one not in the other must be 0 or at least min_n; else
+    the smaller cohort is withheld. Every school year counts (prior years, trend). Returns
+    {cohort position: the other cohort's label}."""
+    width = len(specs)
+    pairs = [i * width + j for i in range(width) for j in range(i + 1, width)
+             if not _disjoint(specs[i], specs[j])]  # fmt: skip
+    if not pairs:
+        return {}
+    every_year = [spec.replace(school_year=None) for spec in specs]
+    union, params = scores_union_cte(every_year, scope)
+    keys = ", ".join(PAIR_KEYS)
+    sql = f"""
+        with {PLATFORMS_CTE}, {union},
+        sizes as (select cohort_index, {keys}, count(*)::double as n from scores group by all),
+        shared as (
+            select a.cohort_index as i, b.cohort_index as j,
+                   {", ".join(f"a.{k}" for k in PAIR_KEYS)}, count(*)::double as shared
+            from scores a join scores b
+                on a.student_id = b.student_id and a.subject = b.subject
+                and a.season = b.season and a.school_year = b.school_year
+                and a.cohort_index < b.cohort_index
+            where list_contains($pairs, a.cohort_index * $width + b.cohort_index)
+            group by all
+        )
+        select 'shared' as kind, i, j, {keys}, shared as n from shared
+        union all
+        select 'size', cohort_index, null, {keys}, n from sizes
+    """
+    raw = con.execute(sql, {**params, "pairs": pairs, "width": width}).df()
+    return _withheld(raw, [s.label() for s in specs], min_n)
+
+
+def _withheld(raw: pd.DataFrame, labels: list[str], min_n: int) -> dict[int, str]:
+    sizes = raw[raw["kind"] == "size"].rename(columns={"i": "cohort_index"})
+    shared = raw[raw["kind"] == "shared"]
+    withheld: dict[int, str] = {}
+    for level in PAIR_LEVELS:
+        n = sizes.groupby(["cohort_index", *level])["n"].sum()
+        both = shared.groupby(["i", "j", *level], as_index=False)["n"].sum()
+        n_i = n.reindex(pd.MultiIndex.from_frame(both[["i", *level]])).to_numpy()
+        n_j = n.reindex(pd.MultiIndex.from_frame(both[["j", *level]])).to_numpy()
+        leaks = nested_pair_hidden(n_i, n_j, both["n"], min_n)
+        for (i, j), smaller_i in zip(both.loc[leaks, ["i", "j"]].itertuples(index=False, name=None),
+                                     (n_i <= n_j)[leaks], strict=True):  # fmt: skip
+            i, j = int(i), int(j)
+            if i in withheld or j in withheld:
+                continue
+            hide, other = (i, j) if smaller_i else (j, i)
+            withheld[hide] = labels[other]
+    return withheld
