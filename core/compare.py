@@ -5,8 +5,10 @@ a is this year (or the first cohort); Welch's t-test with Welch–Satterthwaite 
 difference; Hedges' g on the pooled sd; direction improvement / decline / no change at p < 0.05;
 Benjamini–Hochberg across the comparisons returned together (`p_adj`, `significant_bh`).
 Results are per subject × season (scores of different subjects or seasons are never pooled).
-A row is suppressed when either side has fewer than `min_group_size` students: its statistics
-are blank and `note` says why.
+A row is suppressed when either side has fewer than `min_group_size` students, or when it would
+reveal such a group beside another answer (core.privacy: a side's filters leave out 1 … 9 of the
+cohort without them; two compared cohorts differ by 1 … 9): its statistics are blank and `note`
+says why.
 """
 
 from __future__ import annotations

@@ -277,25 +277,29 @@ def _filter_privacy(
     frame: pd.DataFrame,
     min_n: int,
     keep: Sequence[str],
+    keys: Sequence[str] = ("subject",),
+    rows: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Hide a row whose members or matched students, beside the same cohort without some of its
     filters (or a pooled part asked alone), would reveal 1 … min_n − 1 students; hide only the
-    dropped count (and members) when just the students left out would be revealed."""
+    dropped count (and members) when just the students left out would be revealed. `keys`: the
+    row's key columns; `rows`: which rows they key (a grid's school rows, its totals)."""
     later_specs = [spec.replace(season=to[0], school_year=to[1]) for spec in specs]
     params = {"from_season": from_[0], "from_year": from_[1]}
     hidden = complement_hidden(
-        con, later_specs, scope, ["subject"], min_n, measures=MATCH_COUNTS, ctes=EARLIER_CTE,
+        con, later_specs, scope, list(keys), min_n, measures=MATCH_COUNTS, ctes=EARLIER_CTE,
         joins=MATCH_JOIN, params=params,
     )  # fmt: skip
     if hidden is None:
         return frame
-    keys = ["cohort_index", "subject"]
-    rows = reasons_for(frame, hidden, keys, "members").where(
-        lambda r: r != "", reasons_for(frame, hidden, keys, "n")
-    )
-    notes = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in rows]
-    out = hide_rows(frame, rows != "", notes, min_n, keep=[c for c in keep if c in frame])
-    dropped = (reasons_for(out, hidden, keys, "dropped") != "") & ~out["suppressed"]
+    keyed = frame if "cohort_index" in frame else frame.assign(cohort_index=0)
+    rows = pd.Series(True, index=frame.index) if rows is None else rows
+    index = ["cohort_index", *keys]
+    reason = reasons_for(keyed, hidden, index, "members")
+    reason = reason.where(reason != "", reasons_for(keyed, hidden, index, "n")).where(rows, "")
+    notes = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in reason]
+    out = hide_rows(frame, reason != "", notes, min_n, keep=[c for c in keep if c in frame])
+    dropped = (reasons_for(keyed, hidden, index, "dropped") != "") & rows & ~out["suppressed"]
     fresh = dropped.to_numpy() & out["dropped"].notna().to_numpy()
     out = hide_left_out(out, "members", "dropped", min_n, also=dropped.to_numpy())
     return _add_note(out, fresh, DROPPED_NOTE.format(min_n=min_n))
@@ -340,7 +344,15 @@ def all_matched_growth(
     frame = frame.sort_values(
         ["subject", "grade", "school"], key=lambda s: s.map(_sort_key)
     ).reset_index(drop=True)
-    out = _suppress(frame, min_n, ("school", "grade", "subject", *IDENTIFYING))
+    keep = ("school", "grade", "subject", *IDENTIFYING)
+    out = _suppress(frame, min_n, keep)
+    if spec.filters:  # each school's cell and each total against the unfiltered grid
+        schools = out["school"] != ALL_SCHOOLS
+        for keys, rows in (
+            (("school", "grade", "subject"), schools),
+            (("grade", "subject"), ~schools),
+        ):
+            out = _filter_privacy(con, [spec], scope, from_, to, out, min_n, keep, keys, rows)
     return rerun_bh(out)
 
 

@@ -230,22 +230,35 @@ def test_two_cohorts_that_differ_by_a_few_students_are_not_shown_together(distri
     assert (spring["race_ethnicity"] == "Asian").sum() == 5
 
 
+def _subgroups(con, raw: pd.DataFrame, cohort: dict) -> tuple[pd.DataFrame, list[Shown]]:
+    gaps = subgroup_gaps(con, CohortSpec.from_dict(cohort), DISTRICT)
+    gaps, items = gaps[gaps["school_year"] == NOW], []
+    for r in gaps.to_dict("records"):
+        spec = {
+            **cohort,
+            "filters": {**cohort.get("filters", {}), r["attribute"]: _value(r["value"])},
+        }
+        group = members(raw, spec, season=r["season"])
+        rest = members(raw, cohort, season=r["season"])
+        rest = rest[~rest["student_id"].isin(group["student_id"])]
+        items += shown(f"subgroup {spec}", events(group), r["n_sub"], r["mean_sub"],
+                       r["suppressed"])  # fmt: skip
+        items += shown(f"rest of {spec}", events(rest), r["n_rest"], r["mean_rest"],
+                       r["suppressed"])  # fmt: skip
+    return gaps, items
+
+
 def test_subgroup_rest_and_total_reveal_nothing(district) -> None:
     path, raw = district
     with db.connect(path) as con:
-        gaps = subgroup_gaps(con, CohortSpec.from_dict(G3), DISTRICT)
-        items = answers(con, raw, [G3])
-    gaps = gaps[gaps["school_year"] == NOW]
-    for r in gaps.to_dict("records"):
-        spec = {**G3, "filters": {r["attribute"]: _value(r["value"])}}
-        group = members(raw, spec, season=r["season"])
-        rest = members(raw, G3, season=r["season"])
-        rest = rest[~rest["student_id"].isin(group["student_id"])]
-        items += shown(f"subgroup {r['value']}", events(group), r["n_sub"], r["mean_sub"],
-                       r["suppressed"])  # fmt: skip
-        items += shown(f"rest of {r['value']}", events(rest), r["n_rest"], r["mean_rest"],
-                       r["suppressed"])  # fmt: skip
+        gaps, items = _subgroups(con, raw, G3)
+        filtered, more = _subgroups(con, raw, G3_NOT_ELL)  # its Hispanic 5 vs G3's 11
+        fine, _ = _subgroups(con, raw, G4)
+        items += more + answers(con, raw, [G3, G3_NOT_ELL])
     assert small_groups(items) == []
+    assert filtered["suppressed"].all()
+    assert filtered["note"].str.contains("filter(s) ell", regex=False).any()
+    assert not fine.loc[fine["attribute"] == "ell", "suppressed"].any()  # 20 of 60: shown
     ell = gaps[gaps["attribute"] == "ell"]
     assert ell["suppressed"].all()  # 6 English learners: not shown, nor their rest
     race = gaps[gaps["attribute"] == "race_ethnicity"].set_index(["season", "value"])
