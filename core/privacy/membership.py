@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
-from core.privacy import complement_reasons, nested_pair_hidden
+from core.privacy import filter_subsets, nested_pair_hidden
 from core.scope import DISTRICT, Scope
 from core.sufficient_stats import PLATFORMS_CTE, SCORE_COLUMNS, prefixed, scores_union_cte
 
@@ -48,7 +49,7 @@ def masked_scores_sql(
     mask, bound = filter_mask(spec)
     sql = f"""
         select {index} as cohort_index, {SCORE_COLUMNS}, {mask} as mask,
-               {(1 << len(spec.filters)) - 1} as full
+               {(1 << len(spec.filters)) - 1} as full_mask
         from {MEMBER_FROM}
         join platforms pl on pl.subject = a.subject and pl.platform = a.platform
         where {where}"""
@@ -90,7 +91,7 @@ def complement_hidden(
         sql, more = masked_scores_sql(index, spec, scope, skip=skip)
         parts.append(sql)
         bound.update(more)
-    base = ", ".join(f"m.{c}" for c in ["cohort_index", *keys, "mask", "full"])
+    base = ", ".join(f"m.{c}" for c in ["cohort_index", *keys, "mask", "full_mask"])
     part = " ".join(f"when grouping(m.{d}) = 0 then '{d}'" for d in dims)
     sets = ", ".join([f"({base})", *(f"({base}, m.{d})" for d in dims)])
     aggregates = ", ".join(f"({expr})::double as {name}" for name, expr in measures.items())
@@ -101,28 +102,59 @@ def complement_hidden(
                {f"case {part} end" if dims else "null"}::varchar as part_dim, {aggregates}
         from masked m {joins}
         group by grouping sets ({sets})
-        having part_dim is null or m.mask = m.full
+        having part_dim is null or m.mask = m.full_mask
     """
-    raw = con.execute(sql, bound).df()
     filters = [[name for name, _ in spec.filters] for spec in specs]
-    return _reasons(raw, filters, ["cohort_index", *keys], dims, list(measures), min_n)
+    decide = _decisions(filters, dims, list(measures))
+    outer = ", ".join(f"m.{c}" for c in ["cohort_index", *keys])
+    bound["privacy_min_n"] = min_n
+    raw = con.execute(
+        f"with cells as ({sql}) select {outer}, {decide} from cells m group by {outer}", bound
+    ).df()
+    return _reasons(raw, filters, ["cohort_index", *keys], dims, list(measures))
+
+
+def _decisions(filters: list[list[str]], dims: list[str], measures: list[str]) -> str:
+    """SQL over the cells of one row key: per measure, a code for why the row is hidden (0:
+    shown; r + 1: the complement of filter subset r has 1 … min − 1; −(d + 1): the small parts
+    of pooled dim d add up to 1 … min − 1). Rule 1 before rule 2, larger subsets first."""
+    small = "between 1 and $privacy_min_n - 1"
+    subsets = sorted({r for names in filters for r in filter_subsets(len(names))}, reverse=True)
+    out = []
+    for m in measures:
+        member = f"sum({m}) filter (where part_dim is null and mask = full_mask)"
+        cases = []
+        for r in subsets:
+            owners = [i for i, names in enumerate(filters) if r in filter_subsets(len(names))]
+            held = f"sum({m}) filter (where part_dim is null and (mask & {r}) = {r})"
+            cases.append(f"when cohort_index in ({', '.join(map(str, owners))}) "
+                         f"and {held} - {member} {small} then {r + 1}")  # fmt: skip
+        for d, dim in enumerate(dims):
+            parts = f"sum({m}) filter (where part_dim = '{dim}' and {m} {small})"
+            cases.append(f"when coalesce({parts}, 0) {small} then {-(d + 1)}")
+        out.append(f"case {' '.join(cases)} else 0 end as code_{m}" if cases else f"0 as code_{m}")
+    return ", ".join(out)
 
 
 def _reasons(
-    raw: pd.DataFrame,
-    filters: list[list[str]],
-    keys: list[str],
-    dims: list[str],
-    measures: list[str],
-    min_n: int,
+    raw: pd.DataFrame, filters: list[list[str]], keys: list[str], dims: list[str], measures: list
 ) -> pd.DataFrame:
-    cells = raw[raw["part_dim"].isna()]
-    parts = {dim: raw[raw["part_dim"] == dim] for dim in dims}
-    found = {
-        measure: complement_reasons(cells, parts, filters, keys, min_n, size_col=measure)
-        for measure in measures
-    }
-    return pd.DataFrame(found)
+    """The codes of `_decisions` in words, indexed by `keys`."""
+    index = pd.MultiIndex.from_frame(raw[keys])
+    cohort = raw["cohort_index"].to_numpy()
+    found = {}
+    for m in measures:
+        codes = raw[f"code_{m}"].to_numpy()
+        text = np.full(len(raw), "", dtype=object)
+        for i, code in {(int(c), int(k)) for c, k in zip(cohort, codes, strict=True) if k}:
+            if code > 0:
+                names = [n for bit, n in enumerate(filters[i]) if not ((code - 1) >> bit) & 1]
+                reason = f" without the filter(s) {', '.join(names)}"
+            else:
+                reason = f" split by {dims[-code - 1].replace('_', ' ')}"
+            text[(cohort == i) & (codes == code)] = reason
+        found[m] = text
+    return pd.DataFrame(found, index=index, dtype="object")
 
 
 def reasons_for(
