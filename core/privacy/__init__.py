@@ -177,43 +177,28 @@ def complement_reasons(
     Rule 2 (pooled rows): a row pooling several grades / schools / years holds parts a reader can
     request one by one; if the parts under min_n add up to 1 … min_n − 1 students, the pooled row
     minus the reportable parts would reveal them, so it is hidden."""
-    return complement_table(cells, parts, filters, keys, min_n, [size_col])[size_col]
-
-
-def complement_table(
-    cells: pd.DataFrame,
-    parts: dict[str, pd.DataFrame],
-    filters: Sequence[Sequence[str]],
-    keys: list[str],
-    min_n: int,
-    size_cols: Sequence[str],
-) -> pd.DataFrame:
-    """`complement_reasons` of several counts of the same cells at once (growth: members,
-    matched, dropped), one column each."""
     group = cells.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     first = np.unique(group, return_index=True)[1]
     index = pd.MultiIndex.from_frame(cells[keys].iloc[first]) if len(first) else None
-    reasons = {c: np.full(len(first), "", dtype=object) for c in size_cols}
-    if index is not None and (parts or any(filters)):
-        masks = cells["mask"].to_numpy(dtype="int64")
-        member = masks == cells["full"].to_numpy()
-        cohort = cells["cohort_index"].to_numpy()[first]
-        for column in size_cols:
-            sizes = cells[column].to_numpy(dtype="float64")
-            members = np.bincount(group, sizes * member, len(first))
-            for position, names in enumerate(filters):
-                for required in filter_subsets(len(names)):
-                    held = np.bincount(group, sizes * ((masks & required) == required), len(first))
-                    small = (cohort == position) & small_difference(held - members, min_n)
-                    dropped = [n for bit, n in enumerate(names) if not (required >> bit) & 1]
-                    reasons[column][small] = f" without the filter(s) {', '.join(dropped)}"
-        for dim, frame in parts.items():
-            for column in size_cols:
-                sized = frame[small_difference(frame[column], min_n)]
-                small = sized.groupby(keys)[column].sum().reindex(index).fillna(0)
-                revealed = small_difference(small, min_n) & (reasons[column] == "")
-                reasons[column][revealed] = f" split by {dim.replace('_', ' ')}"
-    return pd.DataFrame(reasons, index=index, dtype="object")
+    reasons = np.full(len(first), "", dtype=object)
+    if index is None or (not parts and not any(filters)):
+        return pd.Series(reasons, index=index, dtype="object")  # nothing a reader could subtract
+    masks = cells["mask"].to_numpy(dtype="int64")
+    sizes = cells[size_col].to_numpy(dtype="float64")
+    members = np.bincount(group, sizes * (masks == cells["full"].to_numpy()), len(first))
+    cohort = cells["cohort_index"].to_numpy()[first]
+    for position, names in enumerate(filters):
+        for required in filter_subsets(len(names)):
+            held = np.bincount(group, sizes * ((masks & required) == required), len(first))
+            small = (cohort == position) & small_difference(held - members, min_n)
+            dropped = [n for bit, n in enumerate(names) if not (required >> bit) & 1]
+            reasons[small] = f" without the filter(s) {', '.join(dropped)}"
+    for dim, frame in parts.items():
+        sized = frame[small_difference(frame[size_col], min_n)]
+        small = sized.groupby(keys)[size_col].sum().reindex(index).fillna(0)
+        revealed = small_difference(small, min_n) & (reasons == "")
+        reasons[revealed] = f" split by {dim.replace('_', ' ')}"
+    return pd.Series(reasons, index=index, dtype="object")
 
 
 def hide_rows(
