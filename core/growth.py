@@ -32,10 +32,11 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from core import canonical, stats
 from core.cohorts import CohortSpec
-from core.compare_norms import expected_growth_frame, norm_frame
+from core.compare_norms import NO_SCALE_NOTE, expected_growth_frame, norm_frame, unnormed_subjects
 from core.privacy import (
     FILTER_NOTE,
     hide_left_out,
@@ -116,9 +117,11 @@ AGGREGATES = """
 BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
     "n_expected": ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected"),
     "n_pct": ("mean_pct_from", "mean_pct_to", "pct_change", "sd_pct_change", "p_pct"),
-    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z"),
-}
+    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z", "pct_of_mean_from",
+            "pct_of_mean_to"),
+}  # fmt: skip
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
+NO_EXPECTED = "no expected growth for these grades"
 DROPPED_NOTE = (
     "fewer than {min_n} students — or a number that would reveal fewer than {min_n} — had no "
     "score at the earlier test: how many is not shown (student privacy)"
@@ -185,6 +188,9 @@ def _tests(frame: pd.DataFrame) -> pd.DataFrame:
         p_vs_expected=beyond.p,
         p_pct=pct.p,
         p_z=z.p,
+        # the norm's percentile rank of the mean standing (mean_pct_* is a mean of percentiles)
+        pct_of_mean_from=100 * ndtr(frame["mean_z_from"].astype("float64")),
+        pct_of_mean_to=100 * ndtr(frame["mean_z_to"].astype("float64")),
     )
 
 
@@ -202,7 +208,7 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
         [
             "no member has a score at the earlier period",
             f"fewer than {min_n} matched students — not reported to protect student privacy",
-            "no expected growth for these grades",
+            NO_EXPECTED,
         ],
         "",
     )
@@ -254,6 +260,12 @@ def matched_growth_of(
     min_n = min_group_size(con)
     keep = ("cohort", "cohort_index", *IDENTIFYING)
     frame = _suppress(frame, min_n, keep)
+    unscaled = frame["subject"].isin(unnormed_subjects(con)) & frame["note"].str.startswith(
+        "no exp"
+    )
+    frame.loc[unscaled, "note"] = frame.loc[unscaled, "note"].str.replace(
+        NO_EXPECTED, NO_SCALE_NOTE, regex=False
+    )  # the privacy note on students left out, if any, stays after it
     frame = _filter_privacy(con, specs, scope, from_, to, frame, min_n, keep)
     return split_cohorts(frame, len(specs))
 

@@ -62,7 +62,10 @@ st.caption(
     + (f"Cut scores: {header['cut scores']}. " if "cut scores" in header else "")
     + (f"Targets: {header['targets']}. " if "targets" in header else "")
     + "Above / Below: a standardized difference of at least 0.2 with p < 0.05; "
-    "“% at/above norm median” uses the norm mean as the 50th percentile."
+    "“% at/above norm median” uses the norm mean as the 50th percentile. “Mean of students' "
+    "percentiles” averages each student's national percentile; “Percentile of the mean” is "
+    "where the cohort's average standing falls among the nation's students (the first is "
+    "pulled toward 50)."
 )
 if result.empty:
     st.info("No scores match these cohorts within your scope. Widen the choices above.")
