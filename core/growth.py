@@ -452,7 +452,9 @@ def _trajectory_frame(
     out["period"] = (out["season"] + ":" + out["school_year"]).map(order)
     out["members"] = out["subject"].map(members)
     out["dropped"] = out["members"] - out["n"]
-    out = suppress(out.sort_values(["subject", "period"]), min_group_size(con), keep=["period"])
+    min_n = min_group_size(con)
+    out = hide_left_out(out, "members", "dropped", min_n)  # 1 … min − 1 left out: not counted
+    out = suppress(out.sort_values(["subject", "period"]), min_n, keep=["period"])
     return out.reset_index(drop=True)
 
 

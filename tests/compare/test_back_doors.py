@@ -29,9 +29,10 @@ from core import db
 from core.cli import main
 from core.cohorts import CohortSpec
 from core.compare import compare_cohorts, prior_year_comparison, yearly_trend
+from core.compare_words import panel_sentence
 from core.demo import load_demo
 from core.demo_samples import FULL_FILE
-from core.growth import matched_growth
+from core.growth import growth_trajectory, matched_growth
 from core.ingest.pipeline import import_file
 from core.report_data import build_report
 from core.scope import DISTRICT
@@ -354,3 +355,14 @@ def test_the_demo_districts_back_door_is_closed(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["suppressed"] is True
     assert main([*base, *growth, json.dumps(both)]) == 0
     assert json.loads(capsys.readouterr().out)["suppressed"] is False
+
+
+def test_the_growth_path_does_not_count_a_few_students_left_out(district) -> None:
+    path, raw = district
+    with db.connect(path) as con:
+        g3 = growth_trajectory(con, CohortSpec.from_dict(G3), DISTRICT, [FALL, SPRING])
+        g4 = growth_trajectory(con, CohortSpec.from_dict(G4), DISTRICT, [FALL, SPRING])
+    assert (g3["n"] == len(matched(raw, G3))).all()  # 52 tested both times (reference)
+    assert g3["dropped"].isna().all() and g3["members"].isna().all()  # 4 left out: not said
+    assert "is not shown" in panel_sentence(g3.iloc[0]) and "4" not in panel_sentence(g3.iloc[0])
+    assert (g4["dropped"] == 12).all() and "48 of 60 (12 missed" in panel_sentence(g4.iloc[0])
