@@ -231,7 +231,30 @@ def yearly_group_stats(
     reader could work it out from (school cells sum to the all-schools total), is small."""
     keys = ("school_year", "school", "grade", "subject", "season")
     cells = group_stats(con, spec or CohortSpec(), scope, keys, all_schools=True)
-    return flag_small_cells(cells, min_group_size(con))
+    min_n = min_group_size(con)
+    return flag_filtered_cells(con, spec, scope, flag_small_cells(cells, min_n), min_n)
+
+
+def flag_filtered_cells(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec | None,
+    scope: Scope,
+    cells: pd.DataFrame,
+    min_n: int,
+) -> pd.DataFrame:
+    """A grid of a filtered cohort (school cells and "All schools" totals per year × grade ×
+    subject × season): a cell is flagged `suppressed` when the same cell without some of the
+    filters would reveal 1 … min_n − 1 students (core.privacy)."""
+    if spec is None or not spec.filters or cells.empty:
+        return cells
+    keys = ["school_year", "school", "grade", "subject", "season"]
+    schools = (cells["school"] != ALL_SCHOOLS).to_numpy()
+    hidden = np.zeros(len(cells), dtype=bool)
+    for level, rows in ((keys, schools), ([k for k in keys if k != "school"], ~schools)):
+        found = complement_hidden(con, [spec], scope, level, min_n)
+        reason = reasons_for(cells.assign(cohort_index=0), found, ["cohort_index", *level])
+        hidden |= rows & (reason != "").to_numpy()
+    return cells.assign(suppressed=cells["suppressed"].to_numpy(dtype=bool) | hidden)
 
 
 def _with_prior_years(
@@ -407,7 +430,7 @@ def all_proficiency_changes(
     spec = _with_prior_years(spec or CohortSpec(), school_years, years_back)
     cells = _proficiency_cells(con, spec, scope)
     min_n = min_group_size(con)
-    cells = flag_small_cells(cells, min_n)
+    cells = flag_filtered_cells(con, spec, scope, flag_small_cells(cells, min_n), min_n)
     keys = ["school", "grade", "subject", "season"]
     counts = ("n", "proficient", "suppressed", "cut_set")
     a = _side(cells, "a", counts)

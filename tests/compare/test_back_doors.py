@@ -28,7 +28,12 @@ import pytest
 from core import db
 from core.cli import main
 from core.cohorts import CohortSpec
-from core.compare import compare_cohorts, prior_year_comparison, yearly_trend
+from core.compare import (
+    all_prior_year_comparisons,
+    compare_cohorts,
+    prior_year_comparison,
+    yearly_trend,
+)
 from core.compare_words import panel_sentence
 from core.demo import load_demo
 from core.demo_samples import FULL_FILE
@@ -366,3 +371,15 @@ def test_the_growth_path_does_not_count_a_few_students_left_out(district) -> Non
     assert g3["dropped"].isna().all() and g3["members"].isna().all()  # 4 left out: not said
     assert "is not shown" in panel_sentence(g3.iloc[0]) and "4" not in panel_sentence(g3.iloc[0])
     assert (g4["dropped"] == 12).all() and "48 of 60 (12 missed" in panel_sentence(g4.iloc[0])
+
+
+def test_the_grid_of_a_filtered_cohort_hides_the_cells_its_filter_would_give_away(district) -> None:
+    path, raw = district
+    not_ell = CohortSpec.from_dict({"subject": "math", "filters": {"ell": False}})
+    with db.connect(path) as con:
+        grid = all_prior_year_comparisons(con, DISTRICT, school_years=[NOW], spec=not_ell)
+        whole = all_prior_year_comparisons(con, DISTRICT, school_years=[NOW])
+    # grade 3 this year leaves out 6 English learners: hidden; the whole grade is shown
+    assert grid.loc[grid["grade"] == "3", "suppressed"].all()
+    assert not whole.loc[whole["grade"] == "3", "suppressed"].any()
+    assert grid.loc[grid["grade"] == "3", ["n_a", "mean_a", "n_b", "mean_b"]].isna().all().all()
