@@ -23,7 +23,7 @@ from scipy import stats as sps
 from core import canonical, stats
 from core.cohorts import CohortSpec
 from core.compare_norms import norm_frame, threshold_frame
-from core.privacy import FILTER_NOTE, NESTED_NOTE, nested_pair_hidden, suppress
+from core.privacy import FILTER_NOTE, NESTED_NOTE, nested_pair_hidden, suppress, with_siblings
 from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
 from core.settings import min_group_size
@@ -254,6 +254,8 @@ def flag_filtered_cells(
         found = complement_hidden(con, [spec], scope, level, min_n)
         reason = reasons_for(cells.assign(cohort_index=0), found, ["cohort_index", *level])
         hidden |= rows & (reason != "").to_numpy()
+    partition = ["school_year", "grade", "subject", "season"]
+    hidden |= schools & with_siblings(cells, hidden & schools, partition)
     return cells.assign(suppressed=cells["suppressed"].to_numpy(dtype=bool) | hidden)
 
 

@@ -39,11 +39,13 @@ from core.cohorts import CohortSpec
 from core.compare_norms import NO_SCALE_NOTE, expected_growth_frame, norm_frame, unnormed_subjects
 from core.privacy import (
     FILTER_NOTE,
+    SIBLING_NOTE,
     hide_left_out,
     hide_rows,
     hide_small_counts,
     small_difference,
     suppress,
+    with_siblings,
 )
 from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
@@ -360,11 +362,14 @@ def all_matched_growth(
     out = _suppress(frame, min_n, keep)
     if spec.filters:  # each school's cell and each total against the unfiltered grid
         schools = out["school"] != ALL_SCHOOLS
-        for keys, rows in (
-            (("school", "grade", "subject"), schools),
-            (("grade", "subject"), ~schools),
-        ):
-            out = _filter_privacy(con, [spec], scope, from_, to, out, min_n, keep, keys, rows)
+        before = out["suppressed"].to_numpy(dtype=bool)
+        cells = ("school", "grade", "subject")
+        out = _filter_privacy(con, [spec], scope, from_, to, out, min_n, keep, cells, schools)
+        hidden = out["suppressed"].to_numpy(dtype=bool) & ~before
+        siblings = schools.to_numpy() & with_siblings(out, hidden, ["grade", "subject"])
+        out = hide_rows(out, siblings, SIBLING_NOTE, min_n, keep=keep)
+        totals = ("grade", "subject")
+        out = _filter_privacy(con, [spec], scope, from_, to, out, min_n, keep, totals, ~schools)
     return rerun_bh(out)
 
 

@@ -224,3 +224,17 @@ def hide_rows(
     out["note"] = out["note"].astype(note.dtype)
     out["suppressed"] = before | flag
     return suppress(out, min_n, n_cols=(), keep=keep)
+
+
+SIBLING_NOTE = (
+    "not reported: another school's cell of this total is hidden to protect student privacy, "
+    "and this one with the total would give it back"
+)
+
+
+def with_siblings(frame: pd.DataFrame, hidden: object, partition: Sequence[str]) -> np.ndarray:
+    """Cells of a partition (the schools of one "All schools" total) hidden together: once one
+    is hidden for what its filters leave out, the total minus the others would give its numbers
+    back, and beside the same cells without the filters, the students left out."""
+    flag = pd.Series(np.asarray(hidden, dtype=bool), index=frame.index)
+    return flag.groupby([frame[k] for k in partition]).transform("any").to_numpy(dtype=bool)

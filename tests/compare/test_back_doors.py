@@ -39,6 +39,7 @@ from core.demo import load_demo
 from core.demo_samples import FULL_FILE
 from core.growth import growth_trajectory, matched_growth
 from core.ingest.pipeline import import_file
+from core.privacy import with_siblings
 from core.report_data import build_report
 from core.scope import DISTRICT
 from core.standards import cohort_vs_norm
@@ -383,3 +384,10 @@ def test_the_grid_of_a_filtered_cohort_hides_the_cells_its_filter_would_give_awa
     assert grid.loc[grid["grade"] == "3", "suppressed"].all()
     assert not whole.loc[whole["grade"] == "3", "suppressed"].any()
     assert grid.loc[grid["grade"] == "3", ["n_a", "mean_a", "n_b", "mean_b"]].isna().all().all()
+
+
+def test_a_hidden_school_cell_takes_its_siblings_with_it() -> None:
+    """Total minus the other schools would give a hidden school's filtered numbers back."""
+    cells = pd.DataFrame({"grade": ["3", "3", "3", "4", "4"], "school": list("ABCAB")})
+    hidden = with_siblings(cells, [True, False, False, False, False], ["grade"])
+    assert hidden.tolist() == [True, True, True, False, False]
