@@ -21,8 +21,9 @@ from core.cohorts import (
     CohortSpec,
     spec_predicate,
 )
+from core.privacy import filter_subsets
 from core.scope import Scope
-from core.standards import filter_subsets, members_sql
+from core.standards import members_sql
 from core.sufficient_stats import PLATFORMS_CTE
 
 MAX_VALUES = 200  # an extra attribute with more distinct values is an identifier, not a filter

@@ -5,8 +5,10 @@ a is this year (or the first cohort); Welch's t-test with Welch–Satterthwaite 
 difference; Hedges' g on the pooled sd; direction improvement / decline / no change at p < 0.05;
 Benjamini–Hochberg across the comparisons returned together (`p_adj`, `significant_bh`).
 Results are per subject × season (scores of different subjects or seasons are never pooled).
-A row is suppressed when either side has fewer than `min_group_size` students: its statistics
-are blank and `note` says why.
+A row is suppressed when either side has fewer than `min_group_size` students, or when it would
+reveal such a group beside another answer (core.privacy: a side's filters leave out 1 … 9 of the
+cohort without them; two compared cohorts differ by 1 … 9): its statistics are blank and `note`
+says why.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from scipy import stats as sps
 from core import canonical, stats
 from core.cohorts import CohortSpec
 from core.compare_norms import norm_frame, threshold_frame
-from core.privacy import suppress
+from core.privacy import FILTER_NOTE, NESTED_NOTE, nested_pair_hidden, suppress, with_siblings
+from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
@@ -65,7 +68,7 @@ def _current_year(spec: CohortSpec, years: Sequence[str]) -> str | None:
 
 
 def _side(
-    frame: pd.DataFrame, suffix: str, columns: Sequence[str] = (*SIDE_STATS, "suppressed")
+    frame: pd.DataFrame, suffix: str, columns: Sequence[str] = (*SIDE_STATS, "suppressed", "reason")
 ) -> pd.DataFrame:
     return frame.rename(columns={c: f"{c}_{suffix}" for c in columns})
 
@@ -81,7 +84,10 @@ def finish_comparisons(
     hidden = tested[flags].fillna(False).any(axis=1) if flags else False
     small = (tested["n_a"].fillna(0) < min_n) | (tested["n_b"].fillna(0) < min_n)
     tested = tested.drop(columns=flags)
-    tested["suppressed"] = hidden | small
+    privacy = _privacy_notes(tested, min_n)
+    tested = tested.drop(columns=[c for c in ("reason_a", "reason_b") if c in tested])
+    tested["note"] = tested["note"].mask(~small & (privacy != ""), privacy)
+    tested["suppressed"] = hidden | small | (privacy != "")
     tested["note"] = tested["note"].mask(
         tested["suppressed"] & (tested["note"] == ""),
         f"fewer than {min_n} students in a group it could be worked out from — not reported",
@@ -90,6 +96,23 @@ def finish_comparisons(
     out = suppress(tested, min_n, n_cols=(), keep=keep_cols)
     out["direction"] = out["direction"].where(~out["suppressed"])
     return rerun_bh(out, per=per)
+
+
+def _privacy_notes(rows: pd.DataFrame, min_n: int) -> pd.Series:
+    """Why a comparison whose sides are big enough would still reveal a small group (core.privacy):
+    a side whose filters leave out 1 … min_n − 1 students of a cohort anyone may ask for
+    (`reason_a` / `reason_b`), or two sides that differ by 1 … min_n − 1 students (`overlap`)."""
+    notes = pd.Series("", index=rows.index, dtype="object")
+    if "overlap" in rows:
+        nested = nested_pair_hidden(rows["n_a"], rows["n_b"], rows["overlap"], min_n)
+        nested &= rows["overlap"].fillna(0).to_numpy() > 0
+        notes = notes.mask(nested, NESTED_NOTE.format(min_n=min_n))
+    for side in ("reason_b", "reason_a"):
+        if side in rows:
+            reason = rows[side].fillna("").astype(str)
+            texts = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in reason]
+            notes = notes.mask(reason != "", pd.Series(texts, index=rows.index, dtype="object"))
+    return notes
 
 
 def prior_year_comparison(
@@ -116,9 +139,11 @@ def prior_year_comparisons(
 ) -> list[pd.DataFrame]:
     """`prior_year_comparison` of each spec — each its own Benjamini–Hochberg family, exactly
     as asked alone — from one query (a report of many cohorts pays the table work once)."""
-    per_year = group_stats_of(
-        con, specs, scope, ("school_year", "subject", "season"), skip=("school_year",)
-    )
+    keys = ("school_year", "subject", "season")
+    per_year = group_stats_of(con, specs, scope, keys, skip=("school_year",))
+    min_n = min_group_size(con)
+    hidden = complement_hidden(con, specs, scope, keys, min_n, skip=("school_year",))
+    per_year["reason"] = reasons_for(per_year, hidden, ["cohort_index", *keys])
     first = None
     if not per_year.empty:
         first = min(available_years(con, CohortSpec(), scope), default=None)
@@ -132,7 +157,7 @@ def prior_year_comparisons(
     rows = rows.merge(a, on=keys, how="left")
     rows = rows.merge(b, on=["cohort_index", "prior_year", "subject", "season"], how="left")
     rows[["n_a", "n_b"]] = rows[["n_a", "n_b"]].fillna(0)
-    out = finish_comparisons(rows, min_group_size(con), (*KEEP, "cohort_index"), "cohort_index")
+    out = finish_comparisons(rows, min_n, (*KEEP, "cohort_index"), "cohort_index")
     out["note"] = _note_unloaded_years(out, first)
     found = set(out["cohort_index"])
     return [
@@ -206,7 +231,32 @@ def yearly_group_stats(
     reader could work it out from (school cells sum to the all-schools total), is small."""
     keys = ("school_year", "school", "grade", "subject", "season")
     cells = group_stats(con, spec or CohortSpec(), scope, keys, all_schools=True)
-    return flag_small_cells(cells, min_group_size(con))
+    min_n = min_group_size(con)
+    return flag_filtered_cells(con, spec, scope, flag_small_cells(cells, min_n), min_n)
+
+
+def flag_filtered_cells(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec | None,
+    scope: Scope,
+    cells: pd.DataFrame,
+    min_n: int,
+) -> pd.DataFrame:
+    """A grid of a filtered cohort (school cells and "All schools" totals per year × grade ×
+    subject × season): a cell is flagged `suppressed` when the same cell without some of the
+    filters would reveal 1 … min_n − 1 students (core.privacy)."""
+    if spec is None or not spec.filters or cells.empty:
+        return cells
+    keys = ["school_year", "school", "grade", "subject", "season"]
+    schools = (cells["school"] != ALL_SCHOOLS).to_numpy()
+    hidden = np.zeros(len(cells), dtype=bool)
+    for level, rows in ((keys, schools), ([k for k in keys if k != "school"], ~schools)):
+        found = complement_hidden(con, [spec], scope, level, min_n)
+        reason = reasons_for(cells.assign(cohort_index=0), found, ["cohort_index", *level])
+        hidden |= rows & (reason != "").to_numpy()
+    partition = ["school_year", "grade", "subject", "season"]
+    hidden |= schools & with_siblings(cells, hidden & schools, partition)
+    return cells.assign(suppressed=cells["suppressed"].to_numpy(dtype=bool) | hidden)
 
 
 def _with_prior_years(
@@ -278,10 +328,16 @@ def compare_cohorts(
         order by side, subject, season
     """
     frame = con.execute(sql, {**params_a, **params_b}).df()
+    min_n = min_group_size(con)
+    keys = ["subject", "season"]
+    hidden = complement_hidden(con, [spec_a, spec_b], scope, keys, min_n)
+    frame["cohort_index"] = (frame["side"] == "b").astype(int)
+    frame["reason"] = reasons_for(frame, hidden, ["cohort_index", *keys])
+    frame = frame.drop(columns="cohort_index")
     rows = _pair_sides(frame[frame["side"] == "a"], frame[frame["side"] == "b"])
     rows.insert(0, "cohort_b", spec_b.label())
     rows.insert(0, "cohort_a", spec_a.label())
-    out = finish_comparisons(rows, min_group_size(con), keep=KEEP)
+    out = finish_comparisons(rows, min_n, keep=KEEP)
     overlapping = out["overlap"].fillna(0) > 0
     out["note"] = out["note"].mask(
         overlapping & (out["note"] == ""),
@@ -330,8 +386,23 @@ def yearly_trend(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope)
     trend["norm_source"] = reference["norm_source"]
     interval = stats.one_sample(trend["n"], trend["mean"], trend["sd"], 0.0)
     trend["ci_lo"], trend["ci_hi"] = interval.ci_lo, interval.ci_hi
-    out = suppress(trend.reset_index(), min_group_size(con), keep=["norm_mean"])
+    min_n = min_group_size(con)
+    trend = _trend_privacy(con, spec, scope, trend.reset_index(), min_n)
+    out = suppress(trend, min_n, keep=["norm_mean"])
     return out.sort_values(keys).reset_index(drop=True)
+
+
+def _trend_privacy(
+    con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope, trend: pd.DataFrame, min_n: int
+) -> pd.DataFrame:
+    """A year's mean is hidden when the same cohort without some of its filters (or a part of a
+    pooled row) would reveal 1 … min_n − 1 students (core.privacy)."""
+    keys = ["school_year", "subject", "season"]
+    hidden = complement_hidden(con, [spec], scope, keys, min_n, skip=("school_year",))
+    reason = reasons_for(trend.assign(cohort_index=0), hidden, ["cohort_index", *keys])
+    trend["suppressed"] = (reason != "").to_numpy()
+    trend["note"] = [FILTER_NOTE.format(detail=r, min_n=min_n) if r else "" for r in reason]
+    return trend
 
 
 def two_proportion(
@@ -361,7 +432,7 @@ def all_proficiency_changes(
     spec = _with_prior_years(spec or CohortSpec(), school_years, years_back)
     cells = _proficiency_cells(con, spec, scope)
     min_n = min_group_size(con)
-    cells = flag_small_cells(cells, min_n)
+    cells = flag_filtered_cells(con, spec, scope, flag_small_cells(cells, min_n), min_n)
     keys = ["school", "grade", "subject", "season"]
     counts = ("n", "proficient", "suppressed", "cut_set")
     a = _side(cells, "a", counts)

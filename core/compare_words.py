@@ -110,9 +110,12 @@ def growth_sentence(row: Any) -> str:
     subject = _subject(row)
     if row["suppressed"]:
         return f"{subject}, {span}: not shown — {row['note']}."
+    left_out = "how many missed a test is not shown, to protect student privacy"
+    if row["dropped"] == row["dropped"]:  # blank: a count that would reveal a small group
+        left_out = f"{row['dropped']:,.0f} left out for a missing test"
     text = (
         f"{subject}, {span}: {row['n']:,.0f} students tested both times "
-        f"({row['dropped']:,.0f} left out for a missing test) grew {signed(row['mean_change'])} "
+        f"({left_out}) grew {signed(row['mean_change'])} "
         f"points on average (95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])})"
     )
     if row["expected_growth"] == row["expected_growth"]:
@@ -140,3 +143,16 @@ def gap_sentence(row: Any) -> str:
     if row["prof_gap"] == row["prof_gap"]:
         text += f"; % proficient {row['pct_prof_sub']:.0f}% vs {row['pct_prof_rest']:.0f}%"
     return text + "."
+
+
+def panel_sentence(row: Any) -> str:
+    """How many of the cohort the growth path keeps (a count of 1 … 9 left out is not said)."""
+    if row["dropped"] != row["dropped"]:  # blank: it would reveal fewer than the minimum
+        return (
+            f"Students tested at every point: {row['n']:,.0f}; how many missed a test is not "
+            "shown, to protect student privacy."
+        )
+    return (
+        f"Students tested at every point: {row['n']:,.0f} of {row['members']:,.0f} "
+        f"({row['dropped']:,.0f} missed at least one test)."
+    )

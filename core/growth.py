@@ -37,7 +37,17 @@ from scipy.special import ndtr
 from core import canonical, stats
 from core.cohorts import CohortSpec
 from core.compare_norms import NO_SCALE_NOTE, expected_growth_frame, norm_frame, unnormed_subjects
-from core.privacy import suppress
+from core.privacy import (
+    FILTER_NOTE,
+    SIBLING_NOTE,
+    hide_left_out,
+    hide_rows,
+    hide_small_counts,
+    small_difference,
+    suppress,
+    with_siblings,
+)
+from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
@@ -59,13 +69,15 @@ def grade_rank_sql(column: str) -> str:
     return f"case {column} when 'PK' then -1 when 'K' then 0 else try_cast({column} as integer) end"
 
 
-# grain: one row per cohort member at the later period (earlier columns null when unmatched)
-PAIRED_CTE = f"""
+# grain: one row per student × subject × platform tested at the earlier period
+EARLIER_CTE = """
 earlier as (
     select student_id, subject, platform, grade, school_id, score, percentile
     from assessments
     where school_year = $from_year and season = $from_season
-),
+)"""
+# grain: one row per cohort member at the later period (earlier columns null when unmatched)
+PAIRED_CTE = f"""{EARLIER_CTE},
 paired as (
     select l.cohort_index, l.subject, l.school, l.grade, l.student_id,
            e.score as score_from, l.score as score_to, l.score - e.score as change,
@@ -111,6 +123,11 @@ BLOCKS = {  # a block's statistics are shown only when its own n reaches the min
             "pct_of_mean_to"),
 }  # fmt: skip
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
+NO_EXPECTED = "no expected growth for these grades"
+DROPPED_NOTE = (
+    "fewer than {min_n} students — or a number that would reveal fewer than {min_n} — had no "
+    "score at the earlier test: how many is not shown (student privacy)"
+)
 
 
 def parse_period(text: str, default_year: str | None = None) -> Period:
@@ -184,8 +201,8 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
     for size, columns in BLOCKS.items():
         small = out[size].fillna(0) < min_n
         out.loc[small, list(columns)] = np.nan
-    for count in ("changed_school", "repeated_grade"):
-        out[count] = out[count].astype("float64").mask(out[count].between(1, min_n - 1))
+    out = hide_small_counts(out, "n", ("changed_school", "repeated_grade"), min_n)
+    out = hide_left_out(out, "members", "dropped", min_n)
     out = suppress(out, min_n, keep=[c for c in keep if c in out])
     none_matched = frame["n"].fillna(0).to_numpy() == 0
     out["note"] = np.select(
@@ -193,11 +210,19 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
         [
             "no member has a score at the earlier period",
             f"fewer than {min_n} matched students — not reported to protect student privacy",
-            "no expected growth for these grades",
+            NO_EXPECTED,
         ],
         "",
     )
-    return out
+    few = small_difference(frame["dropped"], min_n) & ~out["suppressed"].to_numpy()
+    return _add_note(out, few, DROPPED_NOTE.format(min_n=min_n))
+
+
+def _add_note(frame: pd.DataFrame, rows: object, text: str) -> pd.DataFrame:
+    """`text` appended to the note of `rows`."""
+    rows = np.asarray(rows, dtype=bool)
+    frame.loc[rows, "note"] = [f"{t}; {text}" if t else text for t in frame.loc[rows, "note"]]
+    return frame
 
 
 def matched_growth(
@@ -234,12 +259,64 @@ def matched_growth_of(
     frame.insert(0, "cohort", frame["cohort_index"].map(dict(enumerate(s.label() for s in specs))))
     frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
     frame["expected_source"] = _expected_source(con, subjects, from_, to, frame)
-    frame = _suppress(frame, min_group_size(con), ("cohort", "cohort_index", *IDENTIFYING))
+    min_n = min_group_size(con)
+    keep = ("cohort", "cohort_index", *IDENTIFYING)
+    frame = _suppress(frame, min_n, keep)
     unscaled = frame["subject"].isin(unnormed_subjects(con)) & frame["note"].str.startswith(
         "no exp"
     )
-    frame.loc[unscaled, "note"] = NO_SCALE_NOTE
+    frame.loc[unscaled, "note"] = frame.loc[unscaled, "note"].str.replace(
+        NO_EXPECTED, NO_SCALE_NOTE, regex=False
+    )  # the privacy note on students left out, if any, stays after it
+    frame = _filter_privacy(con, specs, scope, from_, to, frame, min_n, keep)
     return split_cohorts(frame, len(specs))
+
+
+# members, matched and dropped are each a group a reader could subtract (core.privacy)
+MATCH_COUNTS = {
+    "members": "count(*)",
+    "n": "count(e.score)",
+    "dropped": "count(*) - count(e.score)",
+}
+MATCH_JOIN = """left join earlier e
+    on e.student_id = m.student_id and e.subject = m.subject and e.platform = m.platform"""
+
+
+def _filter_privacy(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    from_: Period,
+    to: Period,
+    frame: pd.DataFrame,
+    min_n: int,
+    keep: Sequence[str],
+    keys: Sequence[str] = ("subject",),
+    rows: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Hide a row whose members or matched students, beside the same cohort without some of its
+    filters (or a pooled part asked alone), would reveal 1 … min_n − 1 students; hide only the
+    dropped count (and members) when just the students left out would be revealed. `keys`: the
+    row's key columns; `rows`: which rows they key (a grid's school rows, its totals)."""
+    later_specs = [spec.replace(season=to[0], school_year=to[1]) for spec in specs]
+    params = {"from_season": from_[0], "from_year": from_[1]}
+    hidden = complement_hidden(
+        con, later_specs, scope, list(keys), min_n, measures=MATCH_COUNTS, ctes=EARLIER_CTE,
+        joins=MATCH_JOIN, params=params,
+    )  # fmt: skip
+    if hidden is None:
+        return frame
+    keyed = frame if "cohort_index" in frame else frame.assign(cohort_index=0)
+    rows = pd.Series(True, index=frame.index) if rows is None else rows
+    index = ["cohort_index", *keys]
+    reason = reasons_for(keyed, hidden, index, "members")
+    reason = reason.where(reason != "", reasons_for(keyed, hidden, index, "n")).where(rows, "")
+    notes = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in reason]
+    out = hide_rows(frame, reason != "", notes, min_n, keep=[c for c in keep if c in frame])
+    dropped = (reasons_for(keyed, hidden, index, "dropped") != "") & rows & ~out["suppressed"]
+    fresh = dropped.to_numpy() & out["dropped"].notna().to_numpy()
+    out = hide_left_out(out, "members", "dropped", min_n, also=dropped.to_numpy())
+    return _add_note(out, fresh, DROPPED_NOTE.format(min_n=min_n))
 
 
 def _expected_source(
@@ -281,7 +358,18 @@ def all_matched_growth(
     frame = frame.sort_values(
         ["subject", "grade", "school"], key=lambda s: s.map(_sort_key)
     ).reset_index(drop=True)
-    out = _suppress(frame, min_n, ("school", "grade", "subject", *IDENTIFYING))
+    keep = ("school", "grade", "subject", *IDENTIFYING)
+    out = _suppress(frame, min_n, keep)
+    if spec.filters:  # each school's cell and each total against the unfiltered grid
+        schools = out["school"] != ALL_SCHOOLS
+        before = out["suppressed"].to_numpy(dtype=bool)
+        cells = ("school", "grade", "subject")
+        out = _filter_privacy(con, [spec], scope, from_, to, out, min_n, keep, cells, schools)
+        hidden = out["suppressed"].to_numpy(dtype=bool) & ~before
+        siblings = schools.to_numpy() & with_siblings(out, hidden, ["grade", "subject"])
+        out = hide_rows(out, siblings, SIBLING_NOTE, min_n, keep=keep)
+        totals = ("grade", "subject")
+        out = _filter_privacy(con, [spec], scope, from_, to, out, min_n, keep, totals, ~schools)
     return rerun_bh(out)
 
 
@@ -369,7 +457,9 @@ def _trajectory_frame(
     out["period"] = (out["season"] + ":" + out["school_year"]).map(order)
     out["members"] = out["subject"].map(members)
     out["dropped"] = out["members"] - out["n"]
-    out = suppress(out.sort_values(["subject", "period"]), min_group_size(con), keep=["period"])
+    min_n = min_group_size(con)
+    out = hide_left_out(out, "members", "dropped", min_n)  # 1 … min − 1 left out: not counted
+    out = suppress(out.sort_values(["subject", "period"]), min_n, keep=["period"])
     return out.reset_index(drop=True)
 
 

@@ -207,7 +207,7 @@ def _growth(row: dict[str, Any]) -> GrowthResult:
         from_label=f"{row['from_season']} {row['from_year']}",
         to_label=f"{row['to_season']} {row['to_year']}",
         n=clean_int(row.get("n")) or 0,
-        dropped=clean_int(row.get("dropped")) or 0,
+        dropped=clean_int(row.get("dropped")),  # None: not shown (privacy rule)
         mean_change=clean_number(row.get("mean_change")),
         sd_change=clean_number(row.get("sd_change")),
         p=clean_number(row.get("p")),

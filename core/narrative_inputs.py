@@ -99,7 +99,7 @@ class GrowthResult:
     from_label: str  # "fall 2024-2025"
     to_label: str
     n: int
-    dropped: int
+    dropped: int | None  # None: 1 … min_n − 1 students, or a count revealing so few
     mean_change: float | None
     sd_change: float | None = None
     p: float | None = None
@@ -175,6 +175,9 @@ class CohortFindings:
     alerts: tuple[AlertItem, ...] = ()
     suppressed_results: int = 0  # results left out because a group was under min_n
     missing: tuple[str, ...] = field(default=())  # plain notes on data that is not there
+    # set (the other cohort's label) when a report withholds this cohort: it nests in another
+    # cohort of the report with a difference of 1 … min_n − 1 students (core.privacy)
+    withheld_beside: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(self.to_json())
@@ -186,6 +189,8 @@ class CohortFindings:
         text = self.__dict__.get("_json")
         if text is None:
             plain = json.loads(json.dumps(dataclasses.asdict(self), sort_keys=True))
+            if not plain["withheld_beside"]:  # absent unless set: earlier findings hash alike
+                del plain["withheld_beside"]
             text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
             object.__setattr__(self, "_json", text)
         return text

@@ -137,8 +137,10 @@ def check_group_sizes(payload: dict[str, Any], min_n: int) -> None:
 def prepared_payload(con: duckdb.DuckDBPyConnection, findings: CohortFindings) -> dict[str, Any]:
     payload = findings.model_payload()
     for item in payload["growth"]:
-        if 0 < (item.get("dropped") or 0) < findings.min_n:
-            item["dropped"] = f"fewer than {findings.min_n}"
+        if item.get("dropped") is None or 0 < item["dropped"] < findings.min_n:
+            item["dropped"] = (
+                f"not shown: fewer than {findings.min_n}, or a number revealing so few"
+            )
     check_group_sizes(payload, findings.min_n)
     check_no_student_values(con, payload)
     return payload

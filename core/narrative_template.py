@@ -73,6 +73,14 @@ def _year_words(findings: CohortFindings) -> str:
 
 
 def _suppressed_summary(findings: CohortFindings) -> str:
+    if findings.withheld_beside:
+        return (
+            f"This report does not show the numbers of {findings.label}{_year_words(findings)}: "
+            f"set beside {findings.withheld_beside}, also in this report, they would reveal a "
+            f"group of fewer than {findings.min_n} students that is in one and not the other, so "
+            "they stay hidden to protect student privacy. To see them, choose cohorts that differ "
+            f"by at least {findings.min_n} students."
+        )
     if findings.n_students >= findings.min_n:  # big enough, but it would reveal a small group
         return (
             f"Yardstick does not report the numbers of {findings.label}{_year_words(findings)}: "
@@ -351,10 +359,12 @@ def next_steps(findings: CohortFindings) -> tuple[str, ...]:
         subjects = subjects_of(findings)
         if subjects:
             steps.append(text.format(subjects=_subjects(subjects)))
-    dropped = sum(g.dropped for g in findings.growth)
-    if dropped:
+    dropped = [g.dropped for g in findings.growth]
+    if any(d is None for d in dropped) or sum(d or 0 for d in dropped):
+        # a count that would reveal fewer than min_n students is None: then no number at all
+        how_many = "some" if None in dropped else count(sum(dropped))
         steps.append(
-            f"Make sure every student sits every test window: {count(dropped)} students missed "
+            f"Make sure every student sits every test window: {how_many} students missed "
             "one of the two tests, and growth can only be measured for those who took both."
         )
     if not steps:

@@ -9,6 +9,7 @@ so a PDF, a workbook and the page always show the same values.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -32,10 +33,16 @@ from core.narrative_gather import (
 from core.narrative_inputs import CohortFindings
 from core.narrative_template import headline_standings
 from core.narrative_text import Narrative, prior_is_real, standing_verdict
+from core.privacy import hide_rows
+from core.privacy.membership import nested_withheld
 from core.scope import Scope
 from core.stats import magnitude
 
 CHART_SCALE = 1.5
+NESTED_REPORT_NOTE = (
+    "not shown beside {other}, also in this report: the two differ by fewer than {min_n} "
+    "students, whose results they would reveal (student privacy)"
+)
 PANELS_PER_ROW, PANEL_WIDTH = 3, 150  # px per panel of a faceted chart in the PDF
 CHART_TITLE = "Cohort mean and 95% CI against the national norm (black tick)"
 PRIOR_TITLE = "This year's mean beside each earlier year's (95% CI), coloured by the comparison"
@@ -105,6 +112,26 @@ def _standards_frame(con: Any, specs: Sequence[CohortSpec], scope: Scope) -> pd.
     if compute is None or not specs:
         return pd.DataFrame(columns=["cohort_index", *STANDARDS_COLUMNS])
     return compute(con, list(specs), scope)
+
+
+def _withhold(standards: pd.DataFrame, withheld: dict[int, str], min_n: int) -> pd.DataFrame:
+    """The standards rows of cohorts withheld beside another of the report, hidden."""
+    if not withheld or standards.empty:
+        return standards
+    other = standards["cohort_index"].map(withheld).fillna("")
+    notes = [NESTED_REPORT_NOTE.format(other=o, min_n=min_n) for o in other]
+    return hide_rows(standards, (other != "").to_numpy(), notes, min_n, keep=["cohort_index"])
+
+
+def withheld_findings(findings: CohortFindings, beside: str) -> CohortFindings:
+    """A cohort the report withholds (core.privacy.membership.nested_withheld): no results, and
+    the narrative says why."""
+    if not beside:
+        return findings
+    return dataclasses.replace(
+        findings, suppressed=True, withheld_beside=beside, standings=(), prior=(), trend=(),
+        growth=(), gaps=(), suppressed_results=0,
+    )  # fmt: skip
 
 
 def chart_png(chart: Any) -> bytes:
@@ -188,7 +215,10 @@ def build_report(
     current = [
         spec.replace(school_year=y) if y else spec for spec, y in zip(specs, years, strict=True)
     ]
-    standards = _standards_frame(con, current, scope)
+    withheld = nested_withheld(con, current, scope, settings.min_group_size(con))
+    standards = _withhold(
+        _standards_frame(con, current, scope), withheld, settings.min_group_size(con)
+    )
     cohort_rows = [
         standards[standards["cohort_index"] == i] if len(standards) else standards
         for i in range(len(specs))
@@ -208,6 +238,7 @@ def build_report(
     frames: list[dict[str, pd.DataFrame | None]] = [{} for _ in specs]
     found = gather_many(con, list(specs), scope, alerts=alerts, years=years, standards=pooled,
                         frames=frames)  # fmt: skip
+    found = [withheld_findings(f, withheld.get(i, "")) for i, f in enumerate(found)]
     sections = []
     for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
         story = narrative_for(con, spec, scope, findings=findings, use_model=use_model)
@@ -344,7 +375,7 @@ def growth_table(section: CohortSection) -> pd.DataFrame:
                 "From": g.from_label,
                 "To": g.to_label,
                 "Matched students": g.n,
-                "Missing a test": g.dropped,
+                "Missing a test": "not shown (privacy)" if g.dropped is None else g.dropped,
                 "Mean change": g.mean_change,
                 "SD of change": g.sd_change,
                 "95% CI low": g.ci95[0] if g.ci95 else None,

@@ -64,8 +64,9 @@ from core.norms import (
     sets_by_school_year,
     values_of_sets,
 )
-from core.privacy import SUPPRESSED_NOTE, suppress
-from core.scope import DISTRICT, Scope
+from core.privacy import SUPPRESSED_NOTE, complement_reasons, suppress
+from core.privacy.membership import filter_mask
+from core.scope import Scope
 from core.settings import min_group_size
 from core.sufficient_stats import PLATFORMS_CTE, prefixed
 
@@ -74,7 +75,6 @@ DEFAULT_BY = GROUPABLE
 ALWAYS = ("subject", "season")
 EFFECT_THRESHOLD = 0.2
 ALPHA = 0.05
-MAX_FULL_SUBSETS = 6  # up to 6 filters every subset is checked; beyond, drop-one and drop-all
 CATEGORIES = ("Above", "At", "Below")
 # Plausibility guard (docs/comparisons.md, "Norms only on their own scale"): a row is not
 # compared with the norm when more than half its scores lie beyond the norm mean ± 3 norm sds
@@ -207,29 +207,19 @@ def standards_in_use(con: duckdb.DuckDBPyConnection, norms_key: str | None = Non
 # ---------------------------------------------------------------- the one query
 
 
-def _flag_sql(index: int, name: str, values: tuple[str, ...]) -> tuple[str, dict]:
-    """A filter as a yes/no column (not a WHERE clause), so the unfiltered cohort is in the same
-    scan and the complements of the filters can be counted."""
-    clause, params = spec_predicate(CohortSpec(filters=((name, values),)), DISTRICT)
-    return prefixed(clause, params, f"k{index}_")
-
-
 def members_sql(index: int, spec: CohortSpec, scope: Scope) -> tuple[str, dict]:
     """Grain: one row per test event of the cohort *without its filters*; `mask` has bit i set
     when the event's student passes filter i (all bits set = a member)."""
     # The filters become the mask's bits below; the WHERE keeps every other part of the spec.
     where, params = spec_predicate(dataclasses.replace(spec, filters=()), scope)
-    bits = []
-    for bit, (name, values) in enumerate(spec.filters):
-        clause, bound = _flag_sql(bit, name, values)
-        bits.append(f"(case when {clause} then {1 << bit} else 0 end)")
-        params.update(bound)
+    mask, bound = filter_mask(spec)
+    params.update(bound)
     # The students join costs a third of the scan; only yes/no and text filters read it.
     needs_students = any(name in STUDENT_COLUMNS for name, _ in spec.filters)
     sql = f"""
         select {index} as cohort_index, a.student_id, a.platform, a.subject, a.school_year,
                a.season, a.grade, sc.name as school, a.score, a.percentile,
-               {" + ".join(bits) or "0"} as mask
+               {mask} as mask
         from {MEMBER_FROM if needs_students else SCHOOL_FROM}
         join platforms pl on pl.subject = a.subject and pl.platform = a.platform
         where {where}
@@ -383,58 +373,6 @@ def run_with_standards(
         return cursor.execute(sql, params).df()
     finally:
         cursor.close()
-
-
-# ---------------------------------------------------------------- privacy: complements
-
-
-def complement_reasons(
-    cells: pd.DataFrame,
-    parts: dict[str, pd.DataFrame],
-    specs: Sequence[CohortSpec],
-    keys: list[str],
-    min_n: int,
-) -> pd.Series:
-    """Why each member row must be hidden although it is big enough ('' when it may be shown),
-    indexed by `keys`. `cells` holds counts per row × filter mask; `parts` the member counts of
-    a pooled row's grades / schools / years.
-
-    Rule 1 (filters): for every subset of the cohort's filters a reader could also request, the
-    cohort with only that subset holds the members plus a complement; if any complement has 1 …
-    min_n − 1 students, the row is hidden (Grade 3 Lincoln n = 50 and Grade 3 Lincoln,
-    ELL = false n = 45 would reveal ELL = true, n = 5: the second is not shown).
-    Rule 2 (pooled rows): a row pooling several grades / schools / years holds parts a reader can
-    request one by one; if the parts under min_n add up to 1 … min_n − 1 students, the pooled row
-    minus the reportable parts would reveal them, so it is hidden."""
-    members = cells[cells["mask"] == cells["full"]].set_index(keys)["n"]
-    reasons = pd.Series("", index=members.index, dtype="object")
-    if not parts and not any(spec.filters for spec in specs):
-        return reasons  # nothing a reader could subtract
-    by_mask = cells.pivot_table(index=keys, columns="mask", values="n", aggfunc="sum", fill_value=0)
-    for index, spec in enumerate(specs):
-        rows = members.index[members.index.get_level_values("cohort_index") == index]
-        for required in filter_subsets(len(spec.filters)):
-            held = [m for m in by_mask.columns if (m & required) == required]
-            complement = by_mask.loc[rows, held].sum(axis=1) - members.loc[rows]
-            small = rows[((complement > 0) & (complement < min_n)).to_numpy()]
-            dropped = [n for bit, (n, _) in enumerate(spec.filters) if not (required >> bit) & 1]
-            reasons.loc[small] = f" without the filter(s) {', '.join(dropped)}"
-    for dim, frame in parts.items():
-        small = frame[(frame["n"] > 0) & (frame["n"] < min_n)].groupby(keys)["n"].sum()
-        hidden = small[small < min_n].index.intersection(reasons.index)
-        unset = reasons.loc[hidden] == ""
-        reasons.loc[hidden[unset.to_numpy()]] = f" split by {dim.replace('_', ' ')}"
-    return reasons
-
-
-def filter_subsets(k: int) -> list[int]:
-    """Masks of the filter subsets a reader could also request (the full set excluded)."""
-    full = (1 << k) - 1
-    if k == 0:
-        return []
-    if k <= MAX_FULL_SUBSETS:
-        return list(range(full))
-    return [0] + [full & ~(1 << bit) for bit in range(k)]
 
 
 # ---------------------------------------------------------------- from sums to the table
@@ -685,7 +623,8 @@ def _finish(
     rows = rows[rows["n_all"] > 0].reset_index(drop=True)
     reasons = np.full(len(rows), "", dtype=object)
     if parts or any(spec.filters for spec in specs):  # else nothing a reader could subtract
-        found = complement_reasons(cells, parts, specs, keys, standards.min_n)
+        names = [[name for name, _ in spec.filters] for spec in specs]
+        found = complement_reasons(cells, parts, names, keys, standards.min_n)
         reasons = found.reindex(pd.MultiIndex.from_frame(rows[keys])).fillna("").to_numpy()
     # avg() of one repeated norm value carries float noise (139.55999999999997): the norms have
     # two decimals, so nine keep every pooled average exact to far below the tests' tolerance.

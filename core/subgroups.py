@@ -40,7 +40,8 @@ from scipy import stats as sps
 from core import stats
 from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
 from core.compare_norms import threshold_frame
-from core.privacy import complementary_suppress, suppress
+from core.privacy import FILTER_NOTE, complementary_suppress, hide_rows, suppress
+from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
@@ -214,6 +215,33 @@ def subgroup_gaps_of(
                 found = _gaps_of(con, [specs[i] for i in chunk], scope, by, chosen)
                 for position, frame in found.items():
                     out[chunk[position]] = frame
+    return _filter_privacy(con, specs, scope, by, out)
+
+
+def _filter_privacy(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    by: list[str],
+    out: list[pd.DataFrame],
+) -> list[pd.DataFrame]:
+    """A filtered cohort's subgroups, beside the same cohort without some of its filters, would
+    reveal the students the filters leave out: where those are 1 … min_n − 1 (or a pooled part
+    is), the cohort's rows of that year × subject × season are hidden (core.privacy)."""
+    filtered = [i for i, spec in enumerate(specs) if spec.filters and not out[i].empty]
+    if not filtered:
+        return out
+    min_n = min_group_size(con)
+    chosen = [specs[i] for i in filtered]
+    hidden = complement_hidden(con, chosen, scope, by, min_n, skip=("school_year",))
+    for position, index in enumerate(filtered):
+        frame = out[index]
+        reason = reasons_for(frame.assign(cohort_index=position), hidden, ["cohort_index", *by])
+        if (reason != "").any():
+            notes = [FILTER_NOTE.format(detail=r, min_n=min_n) for r in reason]
+            frame = hide_rows(frame, (reason != "").to_numpy(), notes, min_n)
+            frame["direction"] = frame["direction"].where(~frame["suppressed"])
+            out[index] = rerun_bh(frame)
     return out
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import audit, canonical
 from core.charts_compare import growth_quadrant_chart, trend_chart
-from core.compare_words import GROWTH_VS_ACHIEVEMENT_CAVEAT, growth_sentence
+from core.compare_words import GROWTH_VS_ACHIEVEMENT_CAVEAT, growth_sentence, panel_sentence
 from core.growth import student_growth
 from ui import compare_cache as cache
 from ui import figures
@@ -67,10 +67,7 @@ else:
     trajectory["when"] = trajectory["season"] + " " + trajectory["school_year"]
     figures.chart(trend_chart, trajectory, x="when", x_title="Test")
     kept = trajectory[~trajectory["suppressed"]].iloc[0]
-    st.caption(
-        f"Students tested at every point: {kept['n']:.0f} of {kept['members']:.0f} "
-        f"({kept['dropped']:.0f} missed at least one test). Dashed line: the norm mean."
-    )
+    st.caption(f"{panel_sentence(kept)} Dashed line: the norm mean.")
 
 st.subheader("Growth against achievement")
 by_student = current.sees_students and st.toggle("Show individual students", key="growth:students")

@@ -115,7 +115,10 @@ def _print_human(records: list[dict]) -> None:
         if r["suppressed"]:
             print(f"{head}: not reported — {r['note']}")
             continue
-        line = f"{head}: {r['n']:.0f} matched ({r['dropped']:.0f} dropped for a missing test), "
+        dropped = "how many had no earlier score is not shown: see the note"
+        if r["dropped"] is not None:  # None: a small count, or one revealing a small group
+            dropped = f"{r['dropped']:.0f} dropped for a missing test"
+        line = f"{head}: {r['n']:.0f} matched ({dropped}), "
         line += f"mean change {r['mean_change']:+.1f} (95% CI {r['ci95'][0]:+.1f} to "
         line += f"{r['ci95'][1]:+.1f}), p = {r['p']:.3g}"
         if r.get("expected_growth") is not None:
