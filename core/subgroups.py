@@ -19,7 +19,9 @@ Gap trend, two ways (each year's gap is an independent estimate with its Welch s
 `gap_trend` fits the gap's linear trend across three or more years (weighted least squares,
 z-test of the slope); `gap_change` compares the latest year with an earlier one (z-test of the
 difference). A gap is *widening* when it moves the way its latest value points (a negative gap
-getting more negative). Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg.
+getting more negative). Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg;
+the verdict (`verdict`: widened / narrowed / no clear change, and the gap's own `direction`)
+reads the BH-adjusted p, and `bh_family` names the family it was adjusted in.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from core import stats
 from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
 from core.compare_norms import threshold_frame
 from core.privacy import complementary_suppress, suppress
@@ -312,7 +313,15 @@ def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
         widened=np.sign(both["gap"]) * change > 0,
     )
     per = "cohort_index" if "cohort_index" in both else None  # each cohort its own family
-    return rerun_bh(both, per=per).reset_index(drop=True)
+    out = rerun_bh(both, per=per).reset_index(drop=True)
+    return out.assign(verdict=gap_verdict(out["widened"], out["significant_bh"]))
+
+
+def gap_verdict(widened: pd.Series, significant: pd.Series) -> np.ndarray:
+    """widened / narrowed where the change holds after Benjamini–Hochberg, else no clear change."""
+    held = significant.fillna(False).astype(bool).to_numpy()
+    wider = widened.fillna(False).astype(bool).to_numpy()
+    return np.where(held, np.where(wider, "widened", "narrowed"), "no clear change")
 
 
 def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
@@ -350,8 +359,8 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     out = out.drop(columns=["sxx", "sxy"]).assign(slope=slope, slope_se=se)
     out["p"] = 2 * sps.norm.sf(np.abs(slope / se))
     out["widening"] = np.sign(out["latest_gap"]) * out["slope"] > 0
-    p_adj, reject = stats.benjamini_hochberg(out["p"])
-    return out.assign(p_adj=p_adj, significant_bh=reject)
+    out = rerun_bh(out)
+    return out.assign(verdict=gap_verdict(out["widening"], out["significant_bh"]))
 
 
 def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd.DataFrame:
@@ -374,8 +383,8 @@ def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd
     both = both.merge(_pooled_sd(gaps, latest), on=keys, how="left")
     growth = np.sign(both["latest_gap"]) * (both["latest_gap"] - both["first_gap"])
     both["change_g"] = growth / both["pooled_sd"]
-    p_adj, reject = stats.benjamini_hochberg(both["p"])
-    return both.assign(p_adj=p_adj, significant_bh=reject)
+    both = rerun_bh(both)
+    return both.assign(verdict=gap_verdict(both["widening"], both["significant_bh"]))
 
 
 def _pooled_sd(gaps: pd.DataFrame, year: str) -> pd.DataFrame:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.charts_compare import gap_chart, gap_trend_chart
 from core.compare_words import gap_sentence
+from core.verdict_families import family_caption
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker
@@ -46,6 +47,7 @@ if shown.empty:
     st.caption("No gap survives the false-discovery correction across this table.")
 figures.chart(gap_chart, latest)
 table(latest, COLUMNS)
+st.caption(family_caption(latest))
 download(latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year},
          username())  # fmt: skip
 
@@ -61,9 +63,11 @@ if len(span) >= 2:
     tests = cache.widening(gaps[gaps["school_year"].isin(span)], tuple(span), since)
     picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
     table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
-                   "latest_year", "latest_gap", "slope", "p", "p_adj", "widening"])  # fmt: skip
+                   "latest_year", "latest_gap", "slope", "p", "p_adj", "widening",
+                   "verdict"])  # fmt: skip
     st.caption(
         "Trend: the gap's weighted linear trend across three or more years (points a year); "
         "with fewer years, the latest gap against an earlier one. Widening = the gap grows in "
-        "the direction it points."
+        "the direction it points; the verdict (widened / narrowed) needs the Benjamini–Hochberg-"
+        f"adjusted p under 0.05. {family_caption(picked)}"
     )

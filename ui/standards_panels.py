@@ -10,6 +10,7 @@ from core import audit
 from core.charts_standards import distribution_chart, norm_comparison_chart, proficiency_chart
 from core.exports import csv_bytes
 from core.standards_detail import Distribution, export_frame, proficiency_long, verdicts
+from core.verdict_families import family_caption
 from ui import figures
 from ui.session import warehouse
 
@@ -22,10 +23,11 @@ LABELS = {
     "norm_mean": "Norm mean", "norm_sd": "Norm SD", "diff": "Difference", "t": "t", "df": "df",
     "p": "p", "ci_lo": "95% CI low", "ci_hi": "95% CI high", "effect_size": "Std. difference",
     "category": "Category", "p_adj": "p (BH)", "significant_bh": "Holds after BH",
-    "norm_source": "Norms", "platform": "Platform", "note": "Note", "suppressed": "Suppressed",
+    "bh_family": "BH family", "norm_source": "Norms", "platform": "Platform", "note": "Note",
+    "suppressed": "Suppressed",
 }  # fmt: skip
 PERCENT = ("pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target")
-HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform")
+HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform", "bh_family_size")
 
 
 def result_table(df: pd.DataFrame) -> None:
@@ -53,7 +55,8 @@ def bh_summary(df: pd.DataFrame) -> None:
     hidden = int(df["suppressed"].sum())
     st.caption(
         f"{int(tested.sum())} comparisons tested; {held} hold after the Benjamini–Hochberg "
-        f"false-discovery correction across all of them. {hidden} row(s) suppressed for privacy."
+        f"false-discovery correction within their family. {hidden} row(s) suppressed for "
+        f"privacy (not tested, so in no family). {family_caption(df)}"
     )
 
 

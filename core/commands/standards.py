@@ -26,11 +26,11 @@ IDENTITY = ("cohort", "filters", "school_year", "school", "grade", "subject", "s
 STATISTICS = (
     "n", "mean", "sd", "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient",
     "pct_at_or_above_target", "target", "diff", "t", "df", "p", "effect_size", "category", "p_adj",
-    "significant_bh", "platform", "n_without_norm",
+    "significant_bh", "platform", "n_without_norm", "bh_family", "bh_family_size",
 )  # fmt: skip
 
 
-COUNTS = ("n", "df", "n_without_norm")
+COUNTS = ("n", "df", "n_without_norm", "bh_family_size")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

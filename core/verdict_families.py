@@ -1,0 +1,213 @@
+"""Fixed false-discovery families, so a quick cohort has one verdict wherever it is asked.
+
+Benjamini–Hochberg adjusts a p-value for the other tests of its *family*. When the family is
+"whatever rows were returned together", one cohort gets a different adjusted p on every page
+(on the demo, Lincoln K reading is Below among the 180 cohorts of its year and not Below when
+asked alone), and a principal reads two verdicts. So the family is fixed in advance:
+
+* A **quick cohort** is one school year × one school × one grade (× subject × season) with no
+  student filters, read by anyone who sees the whole school (a teacher scoped to sections sees a
+  part of it, which is another cohort). Its family is every quick cohort of the district in that
+  school year for the same comparison kind — computed over the whole district whatever the
+  caller's scope, so a principal and the district admin read the same p_adj and verdict. Only
+  the rows the caller may see are returned; no other school's number leaves core.
+* A **district grade cohort** (one year × one grade, every school, no filters, district-wide
+  scope) has the family of all district grade cohorts of that year and kind (the "All schools"
+  rows of the grids behind Home's alerts), where the kind computes them.
+* Any other (**custom**) row is adjusted among the custom rows returned with it, and says so.
+* Cells under the minimum group size on either side are not tested, so they are in no family.
+
+Every settled row carries `p_adj`, `significant_bh`, `bh_family` (the family in words) and
+`bh_family_size`. Family tables are cached per warehouse state (`core.db.data_version`): a page
+or CLI call pays the district-wide query once per import, not once per call.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import db, stats
+from core.cohorts import CohortSpec
+from core.scope import Scope
+
+QUICK_KEYS = ["school_year", "school", "grade", "subject", "season"]
+FAMILY_COLUMNS = ["p_adj", "bh_family", "bh_family_size"]
+KINDS = {
+    "vs_norm": "compared with the norm",
+    "vs_prior": "compared with the same grade {k} earlier",
+    "proficiency": "% proficient compared with the same grade {k} earlier",
+}
+MAX_STATES = 16  # family tables kept per warehouse (one per state and kind)
+
+_LOCK = threading.Lock()
+_BY_PATH: dict[str, dict[tuple, pd.DataFrame]] = {}
+_BY_CONNECTION: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def quick_spec(spec: CohortSpec, scope: Scope, by: Sequence[str] = ()) -> bool:
+    """True when every row of `spec`'s result is one quick cohort: no filters, a scope that sees
+    whole schools, and school year, school and grade each named once or split by (`by`)."""
+    if spec.filters or scope.sections is not None:
+        return False
+    named = {"school_year": spec.school_year, "school": spec.schools, "grade": spec.grade}
+    return all(dim in by or len(values) == 1 for dim, values in named.items())
+
+
+def district_rows(spec: CohortSpec, scope: Scope) -> bool:
+    """True when a grid's "All schools" rows are the whole district's grade cohorts."""
+    return scope.is_everything and not spec.filters and not spec.schools
+
+
+def _store(con: duckdb.DuckDBPyConnection) -> dict[tuple, pd.DataFrame]:
+    """The family tables of this warehouse: by file path (every page run opens its own
+    connection), or by connection for an in-memory warehouse."""
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()[0]
+    with _LOCK:
+        if path:
+            return _BY_PATH.setdefault(str(path), {})
+        return _BY_CONNECTION.setdefault(con, {})
+
+
+def cached(
+    con: duckdb.DuckDBPyConnection, key: tuple, compute: Callable[[], pd.DataFrame]
+) -> pd.DataFrame:
+    """`compute()` once per warehouse state (imports, settings and standards change it)."""
+    store = _store(con)
+    full = (db.data_version(con), *key)
+    with _LOCK:
+        found = store.get(full)
+    if found is None:
+        found = compute()
+        with _LOCK:
+            if len(store) >= MAX_STATES:
+                store.clear()
+            store[full] = found
+    return found
+
+
+def by_year(
+    con: duckdb.DuckDBPyConnection,
+    key: tuple,
+    years: Sequence[str],
+    compute: Callable[[str, pd.DataFrame | None], pd.DataFrame],
+    held: pd.DataFrame | None = None,
+) -> pd.DataFrame | None:
+    """The family tables of `years`: from `held` (the whole district's rows already in hand, so
+    no query at all) for the years it holds, else each year cached on its own (a page of one
+    year pays for one). `compute(year, rows of that year in hand or None)`."""
+    parts = []
+    in_hand = set() if held is None else set(held["school_year"])
+    for year in sorted(set(years)):
+        if year in in_hand:
+            parts.append(compute(year, held[held["school_year"] == year]))
+        else:
+            parts.append(cached(con, (*key, year), lambda y=year: compute(y, None)))
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def covers_years(spec: CohortSpec) -> bool:
+    """True when `spec` limits nothing but school years: split by year, school and grade within
+    the whole district, its rows are whole families."""
+    return spec.replace(name=None) == CohortSpec(school_year=spec.school_year)
+
+
+def kind_words(kind: str, years_back: int | None = None) -> str:
+    back = "a year" if years_back == 1 else f"{years_back} years"
+    return KINDS[kind].format(k=back)
+
+
+def family_table(
+    tests: pd.DataFrame, keys: Sequence[str], groups: Sequence[str], describe: Callable[[Any], str]
+) -> pd.DataFrame:
+    """`keys` → adjusted p of every tested row of `tests` (p finite), one BH family per value of
+    `groups`; `describe(group values, size)` names the family in words."""
+    tested = tests[np.isfinite(tests["p"].to_numpy(dtype="float64"))]
+    parts = []
+    for group, rows in tested.groupby(list(groups), sort=False):
+        p_adj, _ = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))
+        parts.append(
+            rows[list(keys)].assign(
+                p_adj=p_adj, bh_family=describe(group, len(rows)), bh_family_size=len(rows)
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=[*keys, *FAMILY_COLUMNS])
+    return pd.concat(parts, ignore_index=True)
+
+
+def quick_family_words(level: str, year: str, size: int, kind: str, years_back: int | None) -> str:
+    """ "all 180 quick cohorts (grade × school) of the district in 2024-2025, compared with …" """
+    what = (
+        "quick cohorts (grade × school) of the district"
+        if level == "school"
+        else ("district-wide grade cohorts")
+    )
+    return f"all {size} {what} in {year}, {kind_words(kind, years_back)}"
+
+
+def settle(
+    rows: pd.DataFrame,
+    fixed_rows: np.ndarray,
+    fixed: pd.DataFrame | None,
+    keys: Sequence[str],
+    *,
+    per: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """p_adj, significant_bh, bh_family, bh_family_size of every row: rows marked in
+    `fixed_rows` take their fixed family's values (`fixed`, matched on `keys`); the others are
+    adjusted among themselves (per value of `per`: each cohort of a batch is its own page)."""
+    out = rows.copy()
+    p = out["p"].to_numpy(dtype="float64")
+    tested = np.isfinite(p)
+    p_adj = np.full(len(out), np.nan)
+    family = np.full(len(out), "", dtype=object)
+    size = np.zeros(len(out))
+    found = np.zeros(len(out), dtype=bool)
+    if fixed is not None and fixed_rows.any():
+        looked = out[list(keys)].merge(fixed, on=list(keys), how="left")
+        found = fixed_rows & tested & looked["p_adj"].notna().to_numpy()
+        p_adj[found] = looked["p_adj"].to_numpy(dtype="float64")[found]
+        family[found] = looked["bh_family"].to_numpy(dtype=object)[found]
+        size[found] = looked["bh_family_size"].to_numpy(dtype="float64")[found]
+    own = tested & ~found
+    groups = out[per].to_numpy() if per else np.zeros(len(out))
+    for value in pd.unique(groups[own]):
+        chosen = own & (groups == value)
+        p_adj[chosen] = stats.benjamini_hochberg(p[chosen])[0]
+        family[chosen] = custom_words(int(chosen.sum()), batch=per is not None)
+        size[chosen] = chosen.sum()
+    out["p_adj"] = p_adj
+    out["significant_bh"] = np.where(np.isfinite(p_adj), p_adj <= alpha, False)
+    out["bh_family"] = family
+    out["bh_family_size"] = np.where(size > 0, size, np.nan)
+    return out
+
+
+def custom_words(size: int, batch: bool = False) -> str:
+    where = "of this cohort" if batch else "of custom cohorts shown together"
+    return f"adjusted among the {size} comparison(s) {where}"
+
+
+def family_caption(df: pd.DataFrame) -> str:
+    """One sentence for a page: which families the adjusted p-values of `df` come from."""
+    if "bh_family" not in df:
+        return ""
+    named = [f for f in pd.unique(df["bh_family"].dropna()) if f]
+    if not named:
+        return ""
+    if len(named) > 3:
+        return (
+            f"Adjusted p (BH) comes from {len(named)} families; the “BH family” column names "
+            "each. A quick cohort's family is fixed, so its verdict is the same on every page."
+        )
+    return "Adjusted p (BH): " + "; ".join(named) + "."
