@@ -277,7 +277,7 @@ def prior_families(
     grid: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
     """The fixed families of each year vs `years_back` years earlier: every quick cohort of the
-    district (and, apart, every district grade cohort) with both sides at the minimum size.
+    district and every district grade cohort, with both sides at the minimum size.
     `grid`: the whole district's grid in hand (no second query)."""
     min_n = min_group_size(con)
 
@@ -300,15 +300,15 @@ def prior_families(
 
 
 def _family_of(tests: pd.DataFrame, kind: str, years_back: int) -> pd.DataFrame:
-    """Quick cohorts and district grade cohorts: two families per year (kind, years back)."""
-    level = np.where(tests["school"] == ALL_SCHOOLS, "district", "school")
-    tests = tests.assign(years_back=years_back, level=level)
+    """One family per year (kind, years back): its quick cohorts and its district grade cohorts
+    together — the cells Home's alerts screen together."""
+    tests = tests.assign(years_back=years_back)
 
     def words(group: tuple, size: int) -> str:
-        return families.quick_family_words(group[1], group[0], size, kind, years_back)
+        return families.quick_family_words("both", group[0], size, kind, years_back)
 
     keys = [*families.QUICK_KEYS, "years_back"]
-    return families.family_table(tests, keys, ["school_year", "level"], words)
+    return families.family_table(tests, keys, ["school_year"], words)
 
 
 def compare_cohorts(
@@ -460,7 +460,7 @@ def proficiency_families(
     grid: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
     """Fixed families of the % proficient changes (like `prior_families`): each year's quick
-    cohorts, and apart its district grade cohorts, with both sides at the minimum size."""
+    cohorts and district grade cohorts, with both sides at the minimum size."""
     min_n = min_group_size(con)
 
     def family(year: str, pairs: pd.DataFrame | None) -> pd.DataFrame:

@@ -12,8 +12,9 @@ asked alone), and a principal reads two verdicts. So the family is fixed in adva
   caller's scope, so a principal and the district admin read the same p_adj and verdict. Only
   the rows the caller may see are returned; no other school's number leaves core.
 * A **district grade cohort** (one year × one grade, every school, no filters, district-wide
-  scope) has the family of all district grade cohorts of that year and kind (the "All schools"
-  rows of the grids behind Home's alerts), where the kind computes them.
+  scope: the "All schools" rows of the grids behind Home's alerts) is, for the comparisons with
+  an earlier year and of % proficient, in the same family as the quick cohorts of its year —
+  the cells Home's alerts screen together. Against the norm it is a custom row.
 * Any other (**custom**) row is adjusted among the custom rows returned with it, and says so.
 * Cells under the minimum group size on either side are not tested, so they are in no family.
 
@@ -146,11 +147,10 @@ def family_table(
 
 def quick_family_words(level: str, year: str, size: int, kind: str, years_back: int | None) -> str:
     """ "all 180 quick cohorts (grade × school) of the district in 2024-2025, compared with …" """
-    what = (
-        "quick cohorts (grade × school) of the district"
-        if level == "school"
-        else ("district-wide grade cohorts")
-    )
+    what = {
+        "school": "quick cohorts (grade × school) of the district",
+        "both": "quick cohorts (grade × school) and district-wide grade cohorts",
+    }[level]
     return f"all {size} {what} in {year}, {kind_words(kind, years_back)}"
 
 
