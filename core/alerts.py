@@ -9,7 +9,9 @@ Three kinds, each with its evidence (a page and the cohort spec that page opens 
   schools in scope together) is growing in its own direction: its linear trend across the
   latest three to five years — or, for a subgroup reported in fewer years, its change from
   `alerts.gap_years_back` years earlier — has p < alpha after BH, one test per subgroup in one
-  family (core.subgroups.widening_tests). Critical when it also widened at every step.
+  family (core.subgroups.widening_tests; for a one-school reader its grades are quick cohorts,
+  adjusted among every quick cohort's test in the district). Critical when it also widened at
+  every step.
 * **proficiency drop** — % proficient fell by at least `alerts.proficiency_drop_points` points
   from the year before, with a two-proportion test p < alpha after BH; critical at twice that.
 
@@ -211,12 +213,13 @@ def widening_gaps(
     """Gaps growing by trend (≥ 3 years) or, with fewer years, latest vs `gap_years_back`."""
     span = [canonical.previous_year(year, k) for k in range(TREND_YEARS - 1, 0, -1)] + [year]
     earlier = canonical.previous_year(year, limits.gap_years_back)
-    gaps = subgroup_gaps(
-        con, CohortSpec(school_year=tuple(span)), scope, by=("grade", "subject", "season")
-    )
+    spec = CohortSpec(school_year=tuple(span))
+    if scope.schools is not None and len(scope.schools) == 1:  # its grades are quick cohorts
+        spec = spec.replace(schools=list(scope.schools))
+    gaps = subgroup_gaps(con, spec, scope, by=("grade", "subject", "season"))
     if gaps.empty:
         return []
-    tests = widening_tests(gaps, span, earlier)
+    tests = widening_tests(gaps, span, earlier, con=con)
     large = tests["change_g"] >= limits.gap_min_change_g
     hits = tests[(tests["p_adj"] < limits.alpha) & tests["widening"] & large]
     return [

@@ -184,7 +184,7 @@ def settle(
     for value in pd.unique(groups[own]):
         chosen = own & (groups == value)
         p_adj[chosen] = stats.benjamini_hochberg(p[chosen])[0]
-        family[chosen] = custom_words(int(chosen.sum()), batch=per is not None)
+        family[chosen] = custom_words(int(chosen.sum()))
         size[chosen] = chosen.sum()
     out["p_adj"] = p_adj
     out["significant_bh"] = np.where(np.isfinite(p_adj), p_adj <= alpha, False)
@@ -193,9 +193,9 @@ def settle(
     return out
 
 
-def custom_words(size: int, batch: bool = False) -> str:
-    where = "of this cohort" if batch else "of custom cohorts shown together"
-    return f"adjusted among the {size} comparison(s) {where}"
+def custom_words(size: int) -> str:
+    """A custom row's family: the comparisons returned with it (a batch: its own cohort's)."""
+    return f"adjusted among the {size} comparison(s) shown together"
 
 
 def family_caption(df: pd.DataFrame) -> str:

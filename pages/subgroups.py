@@ -60,7 +60,8 @@ figures.chart(gap_trend_chart, gaps, chosen)
 span = [y for y in years if y <= year][-5:]
 if len(span) >= 2:
     since = span[max(0, len(span) - 3)]
-    tests = cache.widening(gaps[gaps["school_year"].isin(span)], tuple(span), since)
+    with warehouse() as con:
+        tests = cache.widening(con, gaps[gaps["school_year"].isin(span)], tuple(span), since)
     picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
     table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
                    "latest_year", "latest_gap", "slope", "p", "p_adj", "widening",

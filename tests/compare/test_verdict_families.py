@@ -5,11 +5,15 @@ over every quick cohort of the district that year, computed here from the raw sc
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from core import settings
+from core.alerts import current_alerts
 from core.cohorts import CohortSpec
 from core.compare import (
     all_prior_year_comparisons,
@@ -20,6 +24,7 @@ from core.compare import (
 from core.norms import load_norm_set
 from core.scope import DISTRICT, Scope
 from core.standards import cohort_vs_norm
+from core.subgroups import distinct_gaps, gap_change, subgroup_gaps, widening_tests
 from core.sufficient_stats import ALL_SCHOOLS
 
 YEAR, BEFORE = "2024-2025", "2023-2024"
@@ -83,8 +88,8 @@ def test_custom_cohort_is_adjusted_among_the_rows_shown_and_says_so(district) ->
     tested = rows[rows["p"].notna()]
     assert len(tested) > 1
     assert tested["p_adj"].to_numpy() == pytest.approx(_bh(tested["p"]), rel=REL)
-    assert (tested["bh_family"] == f"adjusted among the {len(tested)} comparison(s) of custom "
-            "cohorts shown together").all()  # fmt: skip
+    words = f"adjusted among the {len(tested)} comparison(s) shown together"
+    assert (tested["bh_family"] == words).all()
     for row in tested.itertuples():
         assert row.category == _category(row.p_adj, row.effect_size)
 
@@ -187,3 +192,77 @@ def test_proficiency_changes_use_the_fixed_family_for_every_scope(district) -> N
     # every cell of this district has both sides over the minimum: the family is them all
     assert len(tested) == len(everyone)
     assert tested["p_adj"].to_numpy() == pytest.approx(_bh(tested["p"]), rel=REL)
+
+
+def test_subgroup_gaps_of_a_quick_cohort_share_one_family(district) -> None:
+    """Each year's family: every reported subgroup gap (one of each F / M pair) of every quick
+    cohort in the district; the same p_adj for the principal and the district admin."""
+    con = district.con
+    grid = subgroup_gaps(con, CohortSpec(), DISTRICT, by=("school", "grade", "subject", "season"))
+    year = distinct_gaps(grid[grid["school_year"] == YEAR])
+    year = year[year["p"].notna()]
+    family = year.assign(ref=_bh(year["p"])).set_index([*KEYS, "attribute", "value"])["ref"]
+    spec = CohortSpec(schools=("Washington",), grade=("4",))
+    for scope in (DISTRICT, PRINCIPAL):
+        gaps = subgroup_gaps(con, spec, scope)
+        now = gaps[(gaps["school_year"] == YEAR) & gaps["p"].notna()]
+        assert len(now) > 5
+        for row in now.itertuples():
+            key = ("Washington", "4", row.subject, row.season, row.attribute, row.value)
+            if key not in family.index:  # the other value of a two-valued attribute
+                same = (now.subject == row.subject) & (now.season == row.season)
+                pair = now[same & (now.attribute == row.attribute) & (now.value != row.value)]
+                key = (*key[:5], pair["value"].iloc[0])
+            assert row.p_adj == pytest.approx(family.loc[key], rel=REL)
+            assert row.bh_family_size == len(year)
+    # the p itself against scipy on the raw scores: FRL yes vs no, Washington grade 4 reading
+    frl = dict(con.execute("select student_id, frl from students").fetchall())
+    raw = district.scores(school_year=YEAR, school="Washington", grade="4", subject="reading",
+                          season="spring")  # fmt: skip
+    flag = raw["student_id"].map(frl)
+    expected = sps.ttest_ind(raw.score[flag == True], raw.score[flag == False],  # noqa: E712
+                             equal_var=False).pvalue  # fmt: skip  # scipy: Welch
+    row = now[(now.subject == "reading") & (now.season == "spring") & (now.attribute == "frl")]
+    assert row["p"].iloc[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_gap_change_and_widening_of_a_quick_cohort_are_fixed(district) -> None:
+    con = district.con
+    spec = CohortSpec(schools=("Washington",), grade=("4",))
+    span = ["2022-2023", "2023-2024", YEAR]
+    grid = subgroup_gaps(con, CohortSpec(), DISTRICT, by=("school", "grade", "subject", "season"))
+    every_change = gap_change(grid, YEAR, "2022-2023")  # one family: every quick cohort
+    every_trend = widening_tests(grid[grid["school_year"].isin(span)], span, "2022-2023")
+    for scope in (DISTRICT, PRINCIPAL):
+        gaps = subgroup_gaps(con, spec, scope)
+        change = gap_change(gaps, YEAR, "2022-2023", con=con)
+        mine = every_change[(every_change.school == "Washington") & (every_change.grade == "4")]
+        both = change.merge(mine, on=["subject", "season", "attribute", "value"])
+        assert len(both) == len(change) > 0
+        assert both["p_adj_x"].to_numpy() == pytest.approx(both["p_adj_y"].to_numpy(), rel=REL)
+        assert (both["verdict_x"] == both["verdict_y"]).all()
+        trend = widening_tests(gaps[gaps["school_year"].isin(span)], span, "2022-2023", con=con)
+        theirs = every_trend[(every_trend.school == "Washington") & (every_trend.grade == "4")]
+        both = trend.merge(theirs, on=["subject", "season", "attribute", "value"])
+        assert len(both) == len(trend) > 0
+        assert both["p_adj_x"].to_numpy() == pytest.approx(both["p_adj_y"].to_numpy(), rel=REL)
+    # the principal's widening-gap alerts are exactly the fixed family's verdicts for the school
+    # (a lax alpha and no size threshold, so that there are some to compare)
+    span = [f"{y}-{y + 1}" for y in range(2021, 2025)]
+    every_trend = widening_tests(grid[grid["school_year"].isin(span)], span, "2022-2023")
+    settings.put(con, "alerts.alpha", 0.999)
+    settings.put(con, "alerts.gap_min_change_g", -99)
+    try:
+        alerts = current_alerts(con, PRINCIPAL)
+    finally:
+        con.execute("delete from settings where key in ('alerts.alpha', 'alerts.gap_min_change_g')")
+    held = every_trend[(every_trend.school == "Washington") & (every_trend.p_adj < 0.999)
+                       & every_trend.widening & (every_trend.change_g >= -99)]  # fmt: skip
+    expected = {
+        (r.grade, r.subject, r.season, f"{r.attribute}={r.value}") for r in held.itertuples()
+    }
+    found = set()
+    for alert in alerts[alerts["kind"] == "widening gap"].itertuples():
+        spec = json.loads(alert.spec)
+        found.add((spec["grade"], spec["subject"], spec["season"], alert.focus))
+    assert len(expected) > 3 and found == expected
