@@ -69,11 +69,11 @@ def _verdict(row: Any) -> str:
     if row["direction"] == "no change":
         return (
             f"no clear difference (p = {row['p']:.3g}, {adjusted} after the false-discovery "
-            f"check; Hedges' g {signed(row['hedges_g'], 2)})."
+            f"correction; Hedges' g {signed(row['hedges_g'], 2)})."
         )
     return (
         f"a {size} {row['direction']} (p = {row['p']:.3g}, Hedges' g {signed(row['hedges_g'], 2)}; "
-        f"it holds after the false-discovery check, {adjusted})."
+        f"it holds after the false-discovery correction, {adjusted})."
     )
 
 
