@@ -590,7 +590,8 @@ def cohort_vs_norm(
     by = [d for d in GROUPABLE if d in by]
     standards = standards or standards_in_use(con, norms_key)
     rows = _tested(con, specs, scope, by, standards)
-    quick = np.array([families.quick_spec(specs[i], scope, by) for i in rows["cohort_index"]])
+    flags = {i: families.quick_spec(spec, scope, by) for i, spec in enumerate(specs)}
+    quick = rows["cohort_index"].map(flags).fillna(False).to_numpy(dtype=bool)
     if not quick.any():
         return rows
     # asked for every quick cohort of the district: those rows in hand are the families
