@@ -14,7 +14,7 @@ are blank and `note` says why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 import numpy as np
@@ -31,6 +31,7 @@ from core.settings import min_group_size
 from core.sufficient_stats import (
     ALL_SCHOOLS,
     PLATFORMS_CTE,
+    direction,
     flag_small_cells,
     group_stats,
     group_stats_of,
@@ -75,11 +76,15 @@ def finish_comparisons(
     keep: Sequence[str] = (),
     per: str | None = None,
     fixed: tuple[np.ndarray, pd.DataFrame | None, Sequence[str]] | None = None,
+    whole: Callable[[tuple, int], str] | None = None,
 ) -> pd.DataFrame:
     """Tests for every row, then suppression (either side small or already suppressed), then BH
     over what is still reported (`per`: one family per value of that column; `fixed`: rows
-    marked, their fixed families and the keys to match them on — core.verdict_families)."""
+    marked, their fixed families and the keys to match them on — core.verdict_families;
+    `whole`: the rows are whole fixed families, one per school year, named by `whole`)."""
     tested = two_sample_columns(df)
+    # a fixed family holds every cell with both sides at the minimum, shown or not
+    eligible = tested["p"].where((tested["n_a"] >= min_n) & (tested["n_b"] >= min_n))
     tested["note"] = no_test_note(tested, min_n)
     flags = [c for c in ("suppressed_a", "suppressed_b") if c in tested]
     hidden = tested[flags].fillna(False).any(axis=1) if flags else False
@@ -93,8 +98,28 @@ def finish_comparisons(
     keep_cols = [c for c in tested.columns if c in keep]
     out = suppress(tested, min_n, n_cols=(), keep=keep_cols)
     out["direction"] = out["direction"].where(~out["suppressed"])
+    if whole is not None:
+        return _settle_whole(out, eligible, whole)
     marked, table, keys = fixed or (None, None, ())
     return rerun_bh(out, per=per, fixed_rows=marked, fixed=table, keys=keys)
+
+
+def _settle_whole(
+    out: pd.DataFrame, eligible: pd.Series, describe: Callable[[tuple, int], str]
+) -> pd.DataFrame:
+    """BH per school year over every eligible cell (the fixed family itself, no lookup); a
+    suppressed row shows no adjusted p."""
+    none = np.zeros(len(out), dtype=bool)
+    settled = families.settle(out.assign(p=eligible), none, None, [], per="school_year",
+                              describe=describe)  # fmt: skip
+    shown = out["p"].notna()
+    columns = {c: settled[c].where(shown) for c in ("p_adj", "bh_family", "bh_family_size")}
+    columns["significant_bh"] = settled["significant_bh"] & shown
+    out = out.assign(**columns)
+    out["bh_family"] = out["bh_family"].fillna("")
+    verdict = direction(out["diff"].to_numpy(dtype="float64"), out["p_adj"].to_numpy("float64"))
+    out["direction"] = pd.Series(verdict, index=out.index).where(out["direction"].notna())
+    return out
 
 
 def prior_year_comparison(
@@ -234,10 +259,14 @@ def all_prior_year_comparisons(
     rows = rows.sort_values(["school_year", "subject", "season", "grade", "school"])
     rows = rows.reset_index(drop=True).assign(years_back=years_back)
     min_n = min_group_size(con)
+    if scope.is_everything and families.covers_years(spec):  # the rows are the whole families
+
+        def words(year: tuple, size: int) -> str:
+            return families.quick_family_words("both", year[0], size, "vs_prior", years_back)
+
+        return finish_comparisons(rows, min_n, KEEP, whole=words)
     marked = _grid_rows(rows, spec, scope)
-    whole = scope.is_everything and families.covers_years(spec)
-    fixed = prior_families(con, rows.loc[marked, "school_year"], years_back,
-                           rows if whole else None)  # fmt: skip
+    fixed = prior_families(con, rows.loc[marked, "school_year"], years_back)
     keys = [*families.QUICK_KEYS, "years_back"]
     return finish_comparisons(rows, min_n, KEEP, fixed=(marked, fixed, keys))
 
@@ -271,32 +300,26 @@ def _quick_prior(
 
 
 def prior_families(
-    con: duckdb.DuckDBPyConnection,
-    years: Sequence[str] | pd.Series,
-    years_back: int,
-    grid: pd.DataFrame | None = None,
+    con: duckdb.DuckDBPyConnection, years: Sequence[str] | pd.Series, years_back: int
 ) -> pd.DataFrame | None:
     """The fixed families of each year vs `years_back` years earlier: every quick cohort of the
-    district and every district grade cohort, with both sides at the minimum size.
-    `grid`: the whole district's grid in hand (no second query)."""
+    district and every district grade cohort, with both sides at the minimum size."""
     min_n = min_group_size(con)
 
-    def family(year: str, pairs: pd.DataFrame | None) -> pd.DataFrame:
-        if pairs is None:
-            earlier = canonical.previous_year(year, years_back)
-            keys = ("school_year", "school", "grade", "subject", "season")
-            cells = group_stats(con, CohortSpec(school_year=(year, earlier)), DISTRICT, keys,
-                                all_schools=True)  # fmt: skip
-            a = _side(cells[cells["school_year"] == year], "a", SIDE_STATS)
-            b = _side(cells[cells["school_year"] == earlier], "b", SIDE_STATS)
-            pairs = a.merge(b.drop(columns="school_year"), on=["school", "grade", "subject",
-                                                               "season"])  # fmt: skip
+    def family(year: str, _: pd.DataFrame | None) -> pd.DataFrame:
+        earlier = canonical.previous_year(year, years_back)
+        keys = ("school_year", "school", "grade", "subject", "season")
+        cells = group_stats(con, CohortSpec(school_year=(year, earlier)), DISTRICT, keys,
+                            all_schools=True)  # fmt: skip
+        a = _side(cells[cells["school_year"] == year], "a", SIDE_STATS)
+        b = _side(cells[cells["school_year"] == earlier], "b", SIDE_STATS)
+        pairs = a.merge(b.drop(columns="school_year"), on=["school", "grade", "subject", "season"])
         sides = [pairs[f"{c}_{s}"].to_numpy(dtype="float64") for s in "ab" for c in SIDE_STATS]
         p = stats.welch(*sides).p
         tested = (sides[0] >= min_n) & (sides[3] >= min_n)
         return _family_of(pairs.assign(p=np.where(tested, p, np.nan)), "vs_prior", years_back)
 
-    return families.by_year(con, ("vs_prior", years_back, min_n), years, family, grid)
+    return families.by_year(con, ("vs_prior", years_back, min_n), years, family)
 
 
 def _family_of(tests: pd.DataFrame, kind: str, years_back: int) -> pd.DataFrame:

@@ -594,8 +594,13 @@ def cohort_vs_norm(
     quick = rows["cohort_index"].map(flags).fillna(False).to_numpy(dtype=bool)
     if not quick.any():
         return rows
-    # asked for every quick cohort of the district: those rows in hand are the families
     whole = by == list(GROUPABLE) and scope.is_everything
+    if whole and len(specs) == 1 and families.covers_years(specs[0]):
+        # every quick cohort of the district in its years: the rows are the families
+        rows = families.settle(rows, quick & False, None, [], per="school_year",
+                               describe=_norm_words)  # fmt: skip
+        rows["category"] = _categories(rows)
+        return rows
     covering = [i for i, spec in enumerate(specs) if whole and families.covers_years(spec)]
     held = rows[rows["cohort_index"] == covering[0]] if covering else None
 
@@ -632,9 +637,8 @@ def _tested(
 def _norm_families(district: pd.DataFrame) -> pd.DataFrame:
     """Every quick cohort of the district (its rows split by year, school and grade), one BH
     family per school year: what each quick cohort row's p_adj is read from."""
-    return families.family_table(
-        district,
-        families.QUICK_KEYS,
-        ["school_year"],
-        lambda year, size: families.quick_family_words("school", year[0], size, "vs_norm", None),
-    )
+    return families.family_table(district, families.QUICK_KEYS, ["school_year"], _norm_words)
+
+
+def _norm_words(year: tuple, size: int) -> str:
+    return families.quick_family_words("school", year[0], size, "vs_norm", None)

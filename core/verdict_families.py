@@ -45,7 +45,7 @@ KINDS = {
     "vs_prior": "compared with the same grade {k} earlier",
     "proficiency": "% proficient compared with the same grade {k} earlier",
 }
-MAX_STATES = 16  # family tables kept per warehouse (one per state and kind)
+MAX_TABLES = 512  # family tables kept per warehouse state (years × kinds; a few MB at most)
 
 _LOCK = threading.Lock()
 _BY_PATH: dict[str, dict[tuple, pd.DataFrame]] = {}
@@ -81,16 +81,19 @@ def _store(con: duckdb.DuckDBPyConnection) -> dict[tuple, pd.DataFrame]:
 def cached(
     con: duckdb.DuckDBPyConnection, key: tuple, compute: Callable[[], pd.DataFrame]
 ) -> pd.DataFrame:
-    """`compute()` once per warehouse state (imports, settings and standards change it)."""
+    """`compute()` once per warehouse state (imports, settings and standards change it); the
+    tables of an earlier state are dropped when a newer one is stored."""
     store = _store(con)
-    full = (db.data_version(con), *key)
+    version = db.data_version(con)
+    full = (version, *key)
     with _LOCK:
         found = store.get(full)
     if found is None:
         found = compute()
         with _LOCK:
-            if len(store) >= MAX_STATES:
-                store.clear()
+            stale = [k for k in store if k[0] != version]
+            for old in stale if stale or len(store) < MAX_TABLES else list(store):
+                store.pop(old, None)
             store[full] = found
     return found
 
@@ -132,17 +135,15 @@ def family_table(
     """`keys` → adjusted p of every tested row of `tests` (p finite), one BH family per value of
     `groups`; `describe(group values, size)` names the family in words."""
     tested = tests[np.isfinite(tests["p"].to_numpy(dtype="float64"))]
-    parts = []
-    for group, rows in tested.groupby(list(groups), sort=False):
-        p_adj, _ = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))
-        parts.append(
-            rows[list(keys)].assign(
-                p_adj=p_adj, bh_family=describe(group, len(rows)), bh_family_size=len(rows)
-            )
-        )
-    if not parts:
-        return pd.DataFrame(columns=[*keys, *FAMILY_COLUMNS])
-    return pd.concat(parts, ignore_index=True)
+    p = tested["p"].to_numpy(dtype="float64")
+    p_adj, size = np.full(len(p), np.nan), np.zeros(len(p))
+    family = np.full(len(p), "", dtype=object)
+    for group, where in tested.groupby(list(groups), sort=False).indices.items():
+        named = group if isinstance(group, tuple) else (group,)
+        p_adj[where] = stats.benjamini_hochberg(p[where])[0]
+        family[where], size[where] = describe(named, len(where)), len(where)
+    out = {k: tested[k].to_numpy() for k in keys}
+    return pd.DataFrame({**out, "p_adj": p_adj, "bh_family": family, "bh_family_size": size})
 
 
 def quick_family_words(level: str, year: str, size: int, kind: str, years_back: int | None) -> str:
@@ -162,35 +163,40 @@ def settle(
     *,
     per: str | None = None,
     alpha: float = 0.05,
+    describe: Callable[[Any, int], str] | None = None,
 ) -> pd.DataFrame:
     """p_adj, significant_bh, bh_family, bh_family_size of every row: rows marked in
     `fixed_rows` take their fixed family's values (`fixed`, matched on `keys`); the others are
-    adjusted among themselves (per value of `per`: each cohort of a batch is its own page)."""
-    out = rows.copy()
-    p = out["p"].to_numpy(dtype="float64")
+    adjusted among themselves (per value of `per`: each cohort of a batch is its own page;
+    `describe(value of per, size)` names such a family when it is a fixed one held whole)."""
+    p = rows["p"].to_numpy(dtype="float64")
     tested = np.isfinite(p)
-    p_adj = np.full(len(out), np.nan)
-    family = np.full(len(out), "", dtype=object)
-    size = np.zeros(len(out))
-    found = np.zeros(len(out), dtype=bool)
-    if fixed is not None and fixed_rows.any():
-        looked = out[list(keys)].merge(fixed, on=list(keys), how="left")
-        found = fixed_rows & tested & looked["p_adj"].notna().to_numpy()
-        p_adj[found] = looked["p_adj"].to_numpy(dtype="float64")[found]
-        family[found] = looked["bh_family"].to_numpy(dtype=object)[found]
-        size[found] = looked["bh_family_size"].to_numpy(dtype="float64")[found]
+    p_adj, size = np.full(len(rows), np.nan), np.zeros(len(rows))
+    family = np.full(len(rows), "", dtype=object)
+    found = np.zeros(len(rows), dtype=bool)
+    if fixed is not None and len(fixed) and (fixed_rows & tested).any():
+        where = pd.MultiIndex.from_frame(fixed[list(keys)].astype(object))
+        asked = pd.MultiIndex.from_frame(rows[list(keys)].astype(object))
+        position = where.get_indexer(asked)
+        found = fixed_rows & tested & (position >= 0)
+        at = position[found]
+        p_adj[found] = fixed["p_adj"].to_numpy(dtype="float64")[at]
+        family[found] = fixed["bh_family"].to_numpy(dtype=object)[at]
+        size[found] = fixed["bh_family_size"].to_numpy(dtype="float64")[at]
     own = tested & ~found
-    groups = out[per].to_numpy() if per else np.zeros(len(out))
+    groups = rows[per].to_numpy() if per else np.zeros(len(rows))
     for value in pd.unique(groups[own]):
         chosen = own & (groups == value)
         p_adj[chosen] = stats.benjamini_hochberg(p[chosen])[0]
-        family[chosen] = custom_words(int(chosen.sum()))
+        words = describe((value,), int(chosen.sum())) if describe else None
+        family[chosen] = words or custom_words(int(chosen.sum()))
         size[chosen] = chosen.sum()
-    out["p_adj"] = p_adj
-    out["significant_bh"] = np.where(np.isfinite(p_adj), p_adj <= alpha, False)
-    out["bh_family"] = family
-    out["bh_family_size"] = np.where(size > 0, size, np.nan)
-    return out
+    return rows.assign(
+        p_adj=p_adj,
+        significant_bh=np.where(np.isfinite(p_adj), p_adj <= alpha, False),
+        bh_family=family,
+        bh_family_size=np.where(size > 0, size, np.nan),
+    )
 
 
 def custom_words(size: int) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core import settings
+from core import db, settings
 from core.alerts import current_alerts
 from core.cohorts import CohortSpec
 from core.compare import (
@@ -26,6 +26,7 @@ from core.scope import DISTRICT, Scope
 from core.standards import cohort_vs_norm
 from core.subgroups import distinct_gaps, gap_change, subgroup_gaps, widening_tests
 from core.sufficient_stats import ALL_SCHOOLS
+from tests.compare.district import Plan, build
 
 YEAR, BEFORE = "2024-2025", "2023-2024"
 MIN_N = 10
@@ -266,3 +267,24 @@ def test_gap_change_and_widening_of_a_quick_cohort_are_fixed(district) -> None:
         spec = json.loads(alert.spec)
         found.add((spec["grade"], spec["subject"], spec["season"], alert.focus))
     assert len(expected) > 3 and found == expected
+
+
+def test_a_new_import_refreshes_the_cached_families() -> None:
+    """Families are cached per warehouse state: scores that arrive change the family (its size
+    and every adjusted p) at once."""
+    con = db.memory()
+    try:
+        build(con, Plan(per_cohort=15, seed=5))
+        spec = CohortSpec(school_year=(YEAR,), schools=("Lincoln",), grade=("4",))
+        before = cohort_vs_norm(con, spec, DISTRICT)
+        con.execute("delete from assessments where grade = '5' and school_year = ?", [YEAR])
+        after = cohort_vs_norm(con, spec, DISTRICT)
+        table = cohort_vs_norm(con, CohortSpec(school_year=(YEAR,)), DISTRICT)
+        tested = table[table["p"].notna()]
+        assert (after["bh_family_size"] == len(tested)).all()
+        assert (after["bh_family_size"] < before["bh_family_size"]).all()
+        mine = tested.set_index(KEYS).loc[[("Lincoln", "4", r.subject, r.season)
+                                           for r in after.itertuples()]]  # fmt: skip
+        assert after["p_adj"].to_numpy() == pytest.approx(mine["p_adj"].to_numpy(), rel=REL)
+    finally:
+        con.close()
