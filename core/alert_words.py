@@ -44,11 +44,18 @@ def _gap_words(gap: float) -> str:
     return f"{abs(gap):.1f} points {'behind' if gap < 0 else 'ahead of'} the rest"
 
 
-def gap_headline(row: Any) -> str:
-    """A widening gap in a principal's words: "English learners fell further behind" (the
-    subgroup named, not its code; the direction the gap grew in, which the test already fixed)."""
-    who = group_label(row.attribute, str(row.value))
-    return f"{who} {'fell further behind' if row.latest_gap < 0 else 'pulled further ahead'}"
+def gap_headline(row: Any, who: str = "subgroup", *, caught_up: bool = False) -> str:
+    """A gap's movement in a principal's words, about the group it harmed or helped (`who`:
+    "subgroup", or "rest" — then named by `row.rest_label`): "English learners fell further
+    behind", "Male students fell behind", "English learners caught up and moved ahead"."""
+    sign = -1 if who == "subgroup" else 1  # > 0: that group is behind
+    name = group_label(row.attribute, str(row.value)) if who == "subgroup" else row.rest_label
+    behind_then, behind_now = sign * row.first_gap > 0, sign * row.latest_gap > 0
+    if caught_up and abs(row.latest_gap) < 0.05:
+        return f"{name} caught up"
+    if caught_up:
+        return f"{name} {'narrowed the gap' if behind_now else 'caught up and moved ahead'}"
+    return f"{name} {'fell further behind' if behind_then else 'fell behind'}"
 
 
 def gap_summary(row: Any) -> str:
@@ -58,7 +65,10 @@ def gap_summary(row: Any) -> str:
         f"{who} were {_gap_words(row.first_gap)} of their grade in {row.first_year} and "
         f"{_gap_words(row.latest_gap)} in {row.latest_year}"
     )
-    if row.test == "trend":
+    if row.test == "trend" and getattr(row, "movement", "widening") == "widening":
         text += f", the gap growing by about {abs(row.slope):.1f} points a year"
         text += " and wider every year" if row.every_year else ""
+    elif row.test == "trend":  # closing, or crossing over: say who gained, not "the gap grew"
+        gained = "gaining" if row.slope > 0 else "losing"
+        text += f", {gained} about {abs(row.slope):.1f} points a year on the rest"
     return text + " — a real change, not chance."

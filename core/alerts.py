@@ -3,21 +3,25 @@
 Three kinds, each with its evidence (a page and the cohort spec that page opens with):
 
 * **decline** — a grade × school (or all schools) × subject × season cohort scored lower than the
-  same definition a year earlier: Welch p < alpha after Benjamini–Hochberg across every such
-  comparison, and |Hedges' g| ≥ `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
-* **widening gap** — a subgroup's gap to the rest of its grade × subject × season cohort (all
-  schools in scope together) is growing in its own direction: its linear trend across the
-  latest three to five years — or, for a subgroup reported in fewer years, its change from
+  same definition a year earlier: Welch p < alpha after Benjamini–Hochberg in its fixed family
+  (core.verdict_families: every quick and district grade cohort of the year), and |Hedges' g| ≥
+  `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
+* **widening gap** / **narrowing gap** — a subgroup's gap to the rest of its grade × subject ×
+  season cohort (all schools in scope together) moved: its linear trend across the latest three
+  to five years — or, for a subgroup reported in fewer years, its change from
   `alerts.gap_years_back` years earlier — has p < alpha after BH, one test per subgroup in one
   family (core.subgroups.widening_tests; for a one-school reader its grades are quick cohorts,
-  adjusted among every quick cohort's test in the district). Critical when it also widened at
-  every step.
+  adjusted among every quick cohort's test in the district). Severity follows who is harmed
+  (`gap_severity`): a group left further behind is a concern (critical when the gap widened at
+  every step), a group behind that caught up is good news (info), and a subgroup pulling
+  further ahead of a mixed rest harms no one named (no alert).
 * **proficiency drop** — % proficient fell by at least `alerts.proficiency_drop_points` points
   from the year before, with a two-proportion test p < alpha after BH; critical at twice that.
 
 A significant improvement (BH, |g| ≥ the decline threshold) is listed as *info*: good news the
-home page can show too. A widening gap must also have grown by `alerts.gap_min_change_g` pooled
-sd (first to latest year): in a big district a trivial drift is "significant" too.
+home page can show too. A gap alert also needs the distance behind of the group it names to
+have moved by `alerts.gap_min_change_g` pooled sd (first to latest year): in a big district a
+trivial drift is "significant" too.
 With `grouped=True`, one alert per cohort across seasons (and per subgroup × subject across
 grades and seasons): the evidence is the strongest cell, the others are named.
 Noise produces no alert: every kind needs a BH-surviving test.
@@ -38,12 +42,13 @@ import pandas as pd
 
 from core import canonical, settings
 from core.alert_words import change_summary, gap_headline, gap_summary, proficiency_summary
-from core.cohorts import CohortSpec
+from core.cohorts import BOOLEAN_ATTRIBUTES, CohortSpec
 from core.compare import (
     all_prior_year_comparisons,
     all_proficiency_changes,
     available_years,
 )
+from core.compare_words import group_label
 from core.number_words import signed
 from core.scope import Scope
 from core.subgroups import subgroup_gaps, widening_tests
@@ -198,7 +203,8 @@ def proficiency_drops(
                 title=f"{_where(row)}: % proficient fell {-row.change:.0f} points",
                 summary=proficiency_summary(row),
                 detail=f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
-                f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})",
+                f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})"
+                + (f"; {row.sets_note}" if row.sets_note else ""),
                 group_title=f"{_where(row, season=False)}: % proficient fell",
                 group=("proficiency",),
                 focus="proficiency",
@@ -207,10 +213,63 @@ def proficiency_drops(
     return alerts
 
 
+def gap_severity(
+    first_gap: float,
+    latest_gap: float,
+    pooled_sd: float,
+    every_year: bool,
+    rest_named: bool,
+    min_g: float,
+) -> tuple[str | None, str]:
+    """(severity, who) of a significant gap movement, by who is harmed: (None, "") when it is
+    neutral. Gap = subgroup − rest. A side's *distance behind* is how far below the other side
+    it is (0 when level or ahead), in pooled sd; the rest counts as a side only when it is one
+    group (`rest_named`: a yes/no attribute, or one with two values), since a mix of groups has
+    each of its groups' own rows. A side whose distance behind grew by `min_g` is harmed: a
+    concern ("warning"; "critical" when the gap pointed the same way throughout and widened at
+    every step). Else a side whose distance behind shrank by `min_g` caught up: good news
+    ("info"). A subgroup from 13 points behind to 2.3 ahead is good news for it, and only 2.3
+    points of harm to a named rest — under the size bar, so not a concern."""
+    sides = {"subgroup": (-first_gap, -latest_gap)}
+    if rest_named:
+        sides["rest"] = (first_gap, latest_gap)
+    moved = {
+        who: (max(0.0, now) - max(0.0, then)) / pooled_sd for who, (then, now) in sides.items()
+    }
+    harmed = max(moved, key=lambda who: moved[who])
+    if moved[harmed] >= min_g:
+        steady = every_year and first_gap * latest_gap > 0
+        return ("critical" if steady else "warning"), harmed
+    helped = min(moved, key=lambda who: moved[who])
+    if -moved[helped] >= min_g:
+        return "info", helped
+    return None, ""
+
+
+def _rest_labels(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The rest of each subgroup in words when it is one group (ELL: "not English learners";
+    an attribute with two values: the other one), else None."""
+    keys = ["grade", "subject", "season", "attribute"]
+    values = gaps.groupby(keys)["value"].agg(lambda v: sorted(set(map(str, v))))
+    rows = []
+    for key, known in values.items():
+        attribute = key[-1]
+        for value in known:
+            other = [v for v in known if v != value]
+            label = None
+            if attribute in BOOLEAN_ATTRIBUTES:
+                label = group_label(attribute, "no")
+            elif len(known) == 2:
+                label = group_label(attribute, other[0])
+            rows.append((*key, value, label))
+    return pd.DataFrame(rows, columns=[*keys, "value", "rest_label"])
+
+
 def widening_gaps(
     con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
 ) -> list[dict[str, Any]]:
-    """Gaps growing by trend (≥ 3 years) or, with fewer years, latest vs `gap_years_back`."""
+    """Gaps that moved, by trend (≥ 3 years) or, with fewer years, latest vs `gap_years_back`:
+    concerns where a group fell further behind, good news where one caught up."""
     span = [canonical.previous_year(year, k) for k in range(TREND_YEARS - 1, 0, -1)] + [year]
     earlier = canonical.previous_year(year, limits.gap_years_back)
     spec = CohortSpec(school_year=tuple(span))
@@ -220,26 +279,36 @@ def widening_gaps(
     if gaps.empty:
         return []
     tests = widening_tests(gaps, span, earlier, con=con)
-    large = tests["change_g"] >= limits.gap_min_change_g
-    hits = tests[(tests["p_adj"] < limits.alpha) & tests["widening"] & large]
-    return [
-        {
-            "severity": "critical" if row.every_year else "warning",
-            "kind": "widening gap",
-            "title": f"{_where(row)}: {gap_headline(row)}",
-            "summary": gap_summary(row),
-            "detail": _gap_detail(row),
-            "school_year": year,
-            "page": SUBGROUP_PAGE,
-            "spec": _spec_json(row, year),
-            "focus": f"{row.attribute}={row.value}",
-            "_group": ("gap", row.attribute, row.value, row.subject),
-            "_group_title": f"{row.subject.title()}: {gap_headline(row)}",
-            "_cell": f"grade {row.grade} {row.season}",
-            "_p": row.p_adj,
-        }
-        for row in hits.itertuples(index=False)
-    ]
+    tests = tests.merge(_rest_labels(gaps), how="left")
+    alerts = []
+    for row in tests[tests["p_adj"] < limits.alpha].itertuples(index=False):
+        severity, who = gap_severity(
+            row.first_gap, row.latest_gap, row.pooled_sd, bool(row.every_year),
+            isinstance(row.rest_label, str), limits.gap_min_change_g,
+        )  # fmt: skip
+        if severity is not None:
+            alerts.append(_gap_alert(row, year, severity, who))
+    return alerts
+
+
+def _gap_alert(row: Any, year: str, severity: str, who: str) -> dict[str, Any]:
+    kind = "narrowing gap" if severity == "info" else "widening gap"
+    headline = gap_headline(row, who, caught_up=severity == "info")
+    return {
+        "severity": severity,
+        "kind": kind,
+        "title": f"{_where(row)}: {headline}",
+        "summary": gap_summary(row),
+        "detail": _gap_detail(row),
+        "school_year": year,
+        "page": SUBGROUP_PAGE,
+        "spec": _spec_json(row, year),
+        "focus": f"{row.attribute}={row.value}",
+        "_group": ("gap", kind, row.attribute, row.value, row.subject),
+        "_group_title": f"{row.subject.title()}: {headline}",
+        "_cell": f"grade {row.grade} {row.season}",
+        "_p": row.p_adj,
+    }
 
 
 def _gap_detail(row: Any) -> str:

@@ -137,3 +137,21 @@ def sql_map(aliases: dict[str, str]) -> list[dict[str, str]]:
 def sql_key(expr: str) -> str:
     """SQL twin of `_key`: the same normalization applied to a column expression."""
     return f"trim(regexp_replace(lower(trim({expr})), '[^0-9a-z]+', ' ', 'g'))"
+
+
+# The tests a score can come from (assessments.platform). `generic` is "other / unknown": the
+# generic long format's default, on no declared scale, so no national norm ever judges it.
+PLATFORMS = {
+    "nwea_map": "MAP Growth",
+    "star": "Star",
+    "iready": "i-Ready",
+    "dibels8": "DIBELS 8",
+    "state": "a state test",
+    "generic": "other / unknown",
+}
+UNKNOWN_PLATFORM = "generic"
+
+
+def platform_title(value: object) -> str:
+    """A platform in a reader's words ("MAP Growth"); an unlisted value as it is stored."""
+    return PLATFORMS.get(str(value), str(value)) if value is not None else PLATFORMS["generic"]

@@ -46,6 +46,11 @@ from core.sufficient_stats import (
 
 SIDE_STATS = ("n", "mean", "sd")
 KEEP = ("years_back",)
+NO_EARLIER_YEAR = (
+    "no earlier year is loaded to compare with: {first} is the first school year in the "
+    "warehouse — load an earlier year's export (Upload page, or `python -m core import`) to "
+    "compare with it"
+)
 
 
 def available_years(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -> list[str]:
@@ -132,7 +137,9 @@ def prior_year_comparison(
 
     The current year is the spec's (latest if several), else the latest with data. `years_back`
     None compares with every earlier year back to the first year the warehouse holds; a year
-    without data for the definition still gets its row (n_b = 0, note "no data …")."""
+    without data for the definition still gets its row (n_b = 0, note "no data …"). A cohort in
+    the first year loaded is compared with the year before it, which is not loaded: its rows say
+    so in `note` (NO_EARLIER_YEAR; `no_earlier_year` tells the page and the CLI)."""
     return prior_year_comparisons(con, [spec], scope, years_back)[0]
 
 
@@ -148,7 +155,7 @@ def prior_year_comparisons(
         con, specs, scope, ("school_year", "subject", "season"), skip=("school_year",)
     )
     first = None
-    if years_back is None and not per_year.empty:
+    if not per_year.empty:
         first = min(available_years(con, CohortSpec(), scope), default=None)
     rows = _prior_rows(specs, per_year, years_back, first)
     if rows.empty:
@@ -165,6 +172,7 @@ def prior_year_comparisons(
         rows, min_group_size(con), (*KEEP, "cohort_index"), "cohort_index", fixed
     )
     out = out.drop(columns=["school", "grade"], errors="ignore")
+    out["note"] = _note_unloaded_years(out, first)
     found = set(out["cohort_index"])
     return [
         part if index in found else _empty_prior()
@@ -187,8 +195,8 @@ def _prior_rows(
         if current is None or mine.empty:
             continue
         back = years_back
-        if back is None:
-            back = int(current[:4]) - int(min(current, first or current)[:4])
+        if back is None:  # every earlier year loaded; the first year: the (unloaded) one before
+            back = max(1, int(current[:4]) - int(min(current, first or current)[:4]))
         groups = mine[["subject", "season"]].drop_duplicates().itertuples(index=False)
         rows += [
             (index, g.subject, g.season, current, prior, int(current[:4]) - int(prior[:4]))
@@ -197,6 +205,24 @@ def _prior_rows(
         ]
     columns = ["cohort_index", "subject", "season", "school_year", "prior_year", "years_back"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _note_unloaded_years(out: pd.DataFrame, first: str | None) -> pd.Series:
+    """A comparison with a year before the first one loaded has nothing on its other side
+    because nothing of that year is loaded, not because the cohort is missing from it."""
+    if first is None:
+        return out["note"]
+    unloaded = (out["prior_year"] < first) & (out["note"] != "no data for this cohort")
+    return out["note"].mask(unloaded, NO_EARLIER_YEAR.format(first=first))
+
+
+def no_earlier_year(comparisons: pd.DataFrame) -> bool:
+    """True when a prior-year comparison has rows and none of them has an earlier year loaded
+    to compare with (the cohort is in the first school year the warehouse holds)."""
+    if comparisons.empty:
+        return False
+    unloaded = comparisons["note"].fillna("").str.startswith(NO_EARLIER_YEAR[:40])
+    return bool(unloaded.all())
 
 
 def _empty_prior() -> pd.DataFrame:
@@ -242,7 +268,8 @@ def all_prior_year_comparisons(
     spec: CohortSpec | None = None,
 ) -> pd.DataFrame:
     """Every grade × school (and all schools) × subject × season: each year vs `years_back`
-    years earlier. One grouped SQL query, then vectorised tests; BH across every row.
+    years earlier. One grouped SQL query, then vectorised tests; BH within each row's fixed
+    family (each school year's quick and district grade cohorts), custom rows among themselves.
 
     `school_years` limits the current years compared (default: every year with a prior year)."""
     spec = _with_prior_years(spec or CohortSpec(), school_years, years_back)
@@ -451,7 +478,7 @@ def all_proficiency_changes(
     min_n = min_group_size(con)
     cells = flag_small_cells(cells, min_n)
     keys = ["school", "grade", "subject", "season"]
-    counts = ("n", "proficient", "suppressed")
+    counts = ("n", "proficient", "suppressed", "cut_set")
     a = _side(cells, "a", counts)
     b = _side(cells, "b", counts).rename(columns={"school_year": "prior_year"})
     a["prior_year"] = _previous_year_series(a["school_year"], years_back)
@@ -466,6 +493,7 @@ def all_proficiency_changes(
         p=p,
     )
     rows["change"] = rows["pct_a"] - rows["pct_b"]
+    rows["sets_note"] = different_sets_note(rows)
     rows["suppressed"] = rows.pop("suppressed_a") | rows.pop("suppressed_b")
     rows["years_back"] = years_back
     marked = _grid_rows(rows, spec, scope)
@@ -505,6 +533,20 @@ def proficiency_families(
 _PROPORTION_COLUMNS = ("proficient_a", "n_a", "proficient_b", "n_b")
 
 
+def different_sets_note(rows: pd.DataFrame) -> pd.Series:
+    """'' when both years judged proficiency by the same standard, else which standard each
+    year used (a cut-score set, or the norm mean where a year had none): states re-set cut
+    scores, so a change across sets is partly a change of the bar."""
+    a = rows["cut_set_a"].astype(object).fillna("the norm mean")
+    b = rows["cut_set_b"].astype(object).fillna("the norm mean")
+    said = (
+        "the two years used different proficiency standards: " + a + " in "
+        + rows["school_year"] + ", " + b + " in " + rows["prior_year"]
+        + "; part of the change may be the change of standard"
+    )  # fmt: skip
+    return said.where(a != b, "")
+
+
 def _proficiency_cells(
     con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope
 ) -> pd.DataFrame:
@@ -513,8 +555,9 @@ def _proficiency_cells(
     sql = f"""
         with {PLATFORMS_CTE}, {cte}
         select school_year, coalesce(school, '{ALL_SCHOOLS}') as school, grade, subject, season,
-               count(*) as n, sum((s.score >= t.threshold)::integer) as proficient
-        from scores s join cmp_thresholds t using (subject, grade, season)
+               count(*) as n, sum((s.score >= t.threshold)::integer) as proficient,
+               any_value(t.cut_set)::varchar as cut_set
+        from scores s join cmp_thresholds t using (school_year, subject, grade, season)
         group by grouping sets (({keys}), (school_year, grade, subject, season))
     """
     with registered(con, "cmp_thresholds", threshold_frame(con)):

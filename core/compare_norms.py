@@ -43,7 +43,7 @@ class Snapshot:
 
     norm_key: str
     norm_label: str
-    norm_platforms: tuple[str, ...] | None
+    norm_platforms: tuple[str, ...]
     cut_platform: str | None
     table: pd.DataFrame  # every key with a norm or a cut score: NORM_COLUMNS
     growth: dict[tuple, tuple[float | None, str | None]] = field(default_factory=dict)
@@ -63,10 +63,10 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple:
     ).fetchone()
 
 
-def _cut_thresholds(bands: pd.DataFrame) -> pd.DataFrame:
-    proficient = bands[bands["proficient"].astype(bool)].sort_values([*KEY, "band_order"])
-    first = proficient.groupby(KEY, as_index=False).first()
-    return first[[*KEY, "min_score"]].rename(columns={"min_score": "cut_score"})
+def _cut_thresholds(bands: pd.DataFrame, keys: list[str] = KEY) -> pd.DataFrame:
+    proficient = bands[bands["proficient"].astype(bool)].sort_values([*keys, "band_order"])
+    first = proficient.groupby(keys, as_index=False).first()
+    return first[[*keys, "min_score"]].rename(columns={"min_score": "cut_score"})
 
 
 def _load(con: duckdb.DuckDBPyConnection) -> Snapshot:
@@ -100,8 +100,9 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> Snapshot:
     return found
 
 
-def _allowed(platforms: tuple[str, ...] | None, platform: str | None) -> bool:
-    return platforms is None or platform in platforms
+def _allowed(platforms: tuple[str, ...], platform: str | None) -> bool:
+    """A norm judges only scores of a platform its set declares (never `generic` / unknown)."""
+    return platform in platforms
 
 
 def norm_frame(
@@ -144,13 +145,63 @@ def _norms_for(current: Snapshot, platforms: dict[str, str]) -> pd.DataFrame:
     return frame[NORM_COLUMNS]
 
 
+NO_SCALE_NOTE = (
+    "no national norm for this test's scale, so no expected growth (the change in points is "
+    "still tested). Upload district norms for this test on Standards & norms; if the file "
+    "really is MAP Growth, import it again choosing MAP Growth on Upload (--platform nwea_map)"
+)
+
+
+def unnormed_subjects(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Subjects whose comparison platform the norm set in use does not cover (another test's
+    scale, or an undeclared one): no norm mean, norm percentile or expected growth for them."""
+    current = snapshot(con)
+    return {
+        s for s, p in comparison_platforms(con).items() if not _allowed(current.norm_platforms, p)
+    }
+
+
 def threshold_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Proficiency threshold per key that has one (cut score, else norm mean); queries join it
-    as `cmp_thresholds`."""
-    frame = norm_frame(con)
-    threshold = frame["cut_score"].fillna(frame["norm_mean"])
-    kind = np.where(frame["cut_score"].notna(), "cut score", "norm mean")
-    out = frame[KEY].assign(threshold=threshold, threshold_kind=kind)
+    """Proficiency threshold per school year × key that has one — the cut score of the set that
+    school year uses (its own source year, else the nearest earlier, else a pinned set:
+    core.norms.sets_by_school_year), else the norm mean — with the set's name (`cut_set`, None
+    for the norm mean). Queries join it as `cmp_thresholds` on school year, subject, grade and
+    season, so last year's % proficient uses last year's cuts."""
+    current = snapshot(con)
+    years = tuple(sorted(norms.assessment_years(con)))
+    memo = ("thresholds", years, tuple(sorted(comparison_platforms(con).items())))
+    if memo not in current.frames:
+        current.frames[memo] = _thresholds(con, norm_frame(con), list(years))
+    return current.frames[memo].copy()
+
+
+def _thresholds(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, school_years: list[str]
+) -> pd.DataFrame:
+    years = norms.sets_by_school_year(con, "cut_scores", school_years)
+    used = [int(i) for i in years["set_id"].dropna()]
+    cuts = _cut_thresholds(norms.values_of_sets(con, "cut_scores", used), ["set_id", *KEY])
+    platforms = comparison_platforms(con)
+    # read as a whole frame: a fetchone() would leave a result open, and DuckDB then refuses
+    # to register the frame this returns
+    listed = norms.list_standard_sets(con, "cut_scores").set_index("set_id")["platform"]
+    cut_platforms = {s: listed.get(s) if pd.notna(listed.get(s)) else None for s in used}
+    per_year = years[["school_year", "set_id", "set_label"]].merge(
+        frame[KEY].drop_duplicates(), how="cross"
+    )
+    per_year = per_year.merge(cuts.astype({"set_id": "Int64"}), on=["set_id", *KEY], how="left")
+    allowed = [
+        cut_platforms.get(i) in (None, platforms.get(subject)) if pd.notna(i) else False
+        for i, subject in zip(per_year["set_id"], per_year["subject"], strict=True)
+    ]
+    per_year["cut_score"] = per_year["cut_score"].where(allowed).astype("float64")
+    per_year = per_year.merge(frame[[*KEY, "norm_mean"]], on=KEY, how="left")
+    threshold = per_year["cut_score"].fillna(per_year["norm_mean"])
+    kind = np.where(per_year["cut_score"].notna(), "cut score", "norm mean")
+    cut_set = per_year["set_label"].where(per_year["cut_score"].notna(), None)
+    out = per_year[["school_year", *KEY]].assign(
+        threshold=threshold, threshold_kind=kind, cut_set=cut_set
+    )
     return out[out["threshold"].notna()].reset_index(drop=True)
 
 
@@ -191,13 +242,15 @@ def _expected_frame(
     to: tuple[str, str],
 ) -> pd.DataFrame:
     norms_now = norm_frame(con).set_index(KEY)
+    platforms = comparison_platforms(con)
     rows = []
     for subject in dict.fromkeys(subjects):
         for grade_from, grade_to in grade_pairs(from_[1], to[1]):
             key = (subject, grade_from, from_[0], grade_to, to[0])
-            if key not in current.growth:
-                current.growth[key] = _expectation(con, current, norms_now, key)
-            rows.append((subject, grade_from, grade_to, *current.growth[key]))
+            cached = (*key, platforms.get(subject))  # no expectation off the norm's scale
+            if cached not in current.growth:
+                current.growth[cached] = _expectation(con, current, norms_now, key)
+            rows.append((subject, grade_from, grade_to, *current.growth[cached]))
     frame = pd.DataFrame(
         rows, columns=["subject", "grade_from", "grade_to", "expected", "expected_source"]
     )

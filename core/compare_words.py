@@ -20,6 +20,9 @@ def group_label(attribute: str, value: str) -> str:
         ("frl", "yes"): "Students on free or reduced-price lunch",
         ("gender", "f"): "Female students",
         ("gender", "m"): "Male students",
+        ("ell", "no"): "Students who are not English learners",
+        ("sped", "no"): "Students not in special education",
+        ("frl", "no"): "Students not on free or reduced-price lunch",
     }
     if (attribute, value.lower()) in named:
         return named[(attribute, value.lower())]
@@ -77,6 +80,34 @@ def _verdict(row: Any) -> str:
     )
 
 
+LOW_START_Z = -0.5  # half a norm sd below the mean: about the 31st national percentile
+GROWTH_VS_ACHIEVEMENT_CAVEAT = (
+    "Read the corners with care: a single test score is partly a good or a bad day. A student "
+    "who had a good day on the latest test gets both a higher score and more growth, a bad day "
+    "both lower — so the top-right and bottom-left corners are partly luck. And students who "
+    "scored low on the earlier test tend to score nearer their usual level on the next one even "
+    "with ordinary learning, so growth from a low start looks larger than it is and from a high "
+    "start smaller (regression to the mean). This matters most for single students and small "
+    "groups: compare students who started at similar levels."
+)
+
+
+def low_start_caveat(z_from: float | None, change: float | None) -> str:
+    """The regression-to-the-mean caveat where it bites: growth of a group that started well
+    below the norm ('' otherwise — not on every number). If the group was picked for low scores
+    on the earlier test, part of its rise is the rebound any low score makes on a retest."""
+    if z_from is None or change is None or z_from != z_from or not change > 0:
+        return ""
+    if z_from > LOW_START_Z:
+        return ""
+    return (
+        "These students started well below the norm. A low score is partly a bad day, and the "
+        "next test tends to land nearer a student's usual level (regression to the mean): if "
+        "they were picked for their low scores on the earlier test, not all of this growth is "
+        "learning."
+    )
+
+
 def growth_sentence(row: Any) -> str:
     """Matched growth of the same students."""
     span = f"{row['from_season']} {row['from_year']} → {row['to_season']} {row['to_year']}"
@@ -95,7 +126,8 @@ def growth_sentence(row: Any) -> str:
         )
     if row["z_change"] == row["z_change"]:
         text += f"; against the norm their standing moved {signed(row['z_change'], 2)} sd"
-    return text + "."
+    caveat = low_start_caveat(row.get("mean_z_from"), row["mean_change"])
+    return text + "." + (f" {caveat}" if caveat else "")
 
 
 def gap_sentence(row: Any) -> str:

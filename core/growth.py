@@ -32,10 +32,11 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from core import canonical, stats
 from core.cohorts import CohortSpec
-from core.compare_norms import expected_growth_frame, norm_frame
+from core.compare_norms import NO_SCALE_NOTE, expected_growth_frame, norm_frame, unnormed_subjects
 from core.privacy import suppress
 from core.scope import Scope
 from core.settings import min_group_size
@@ -106,8 +107,9 @@ AGGREGATES = """
 BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
     "n_expected": ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected"),
     "n_pct": ("mean_pct_from", "mean_pct_to", "pct_change", "sd_pct_change", "p_pct"),
-    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z"),
-}
+    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z", "pct_of_mean_from",
+            "pct_of_mean_to"),
+}  # fmt: skip
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
 
 
@@ -171,6 +173,9 @@ def _tests(frame: pd.DataFrame) -> pd.DataFrame:
         p_vs_expected=beyond.p,
         p_pct=pct.p,
         p_z=z.p,
+        # the norm's percentile rank of the mean standing (mean_pct_* is a mean of percentiles)
+        pct_of_mean_from=100 * ndtr(frame["mean_z_from"].astype("float64")),
+        pct_of_mean_to=100 * ndtr(frame["mean_z_to"].astype("float64")),
     )
 
 
@@ -230,6 +235,10 @@ def matched_growth_of(
     frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
     frame["expected_source"] = _expected_source(con, subjects, from_, to, frame)
     frame = _suppress(frame, min_group_size(con), ("cohort", "cohort_index", *IDENTIFYING))
+    unscaled = frame["subject"].isin(unnormed_subjects(con)) & frame["note"].str.startswith(
+        "no exp"
+    )
+    frame.loc[unscaled, "note"] = NO_SCALE_NOTE
     return split_cohorts(frame, len(specs))
 
 

@@ -217,6 +217,7 @@ def _growth(row: dict[str, Any]) -> GrowthResult:
         p_vs_expected=clean_number(row.get("p_vs_expected")),
         pct_meeting=clean_number(row.get("pct_meeting")),
         note=str(_value(row, "note") or ""),
+        start_z=clean_number(row.get("mean_z_from")),
     )
 
 
@@ -262,6 +263,8 @@ def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
     trend_word = None
     if earlier is not None and earlier.get("significant_bh"):
         trend_word = "widening" if earlier.get("widened") else "narrowing"
+        if earlier.get("movement") == "overtook":  # changed sign: neither wider nor narrower
+            trend_word = "overtook"
     return SubgroupGap(
         subject=row["subject"],
         season=row["season"],

@@ -109,6 +109,7 @@ class GrowthResult:
     p_vs_expected: float | None = None
     pct_meeting: float | None = None
     note: str = ""
+    start_z: float | None = None  # mean standing vs the norm at the earlier test (norm sds)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class SubgroupGap:
     ci95: tuple[float, float] | None = None
     hedges_g: float | None = None
     significant: bool | None = None
-    trend: str | None = None  # widening | narrowing | steady | None
+    trend: str | None = None  # widening | narrowing | overtook | steady | None
     earlier_gap: float | None = None
     earlier_year: str | None = None
 

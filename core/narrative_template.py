@@ -230,6 +230,12 @@ def celebrate(findings: CohortFindings, words: Phrasing) -> tuple[str, ...]:
         for g in findings.gaps
         if g.trend == "narrowing" and g.earlier_gap is not None and g.gap is not None
     ]
+    items += [
+        f"{g.group} caught up with the rest of the cohort in {g.subject}: "
+        f"{num(abs(g.earlier_gap))} points behind in {g.earlier_year}, {num(g.gap)} ahead now."
+        for g in findings.gaps
+        if g.trend == "overtook" and (g.earlier_gap or 0) < 0 < (g.gap or 0)
+    ]
     if items:
         return tuple(items)
     return (

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from core.compare_words import low_start_caveat
 from core.narrative_inputs import (
     GENERATOR_VERSION,
     GrowthResult,
@@ -278,7 +279,8 @@ def growth_sentence(g: GrowthResult, words: Phrasing) -> str:
         text += _versus_expected(g)
         met = g.pct_meeting is not None
         text += f" {pct(g.pct_meeting)} of students met it." if met else ""
-    return text
+    caveat = low_start_caveat(g.start_z, g.mean_change) if is_significant(g.p) else ""
+    return text + (f" {caveat}" if caveat else "")
 
 
 def growth_beats_expected(g: GrowthResult) -> bool:

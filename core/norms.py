@@ -5,8 +5,10 @@
   own uploaded norm sets as "district:<set_id>").
 * **Cut scores / proficiency bands, local targets and a district's own norms** are uploaded from
   the app as CSV into `standard_sets` / `standard_values` (migration 004), editable in a table and
-  versioned by source year: a new year is a new set, the old one stays. The set in use for each
-  kind is the one pinned in settings (`cut_scores_set`, `targets_set`), else the newest.
+  versioned by source year: a new year is a new set, the old one stays. Each school year uses the
+  set of its own source year, else the nearest earlier one, else none (`sets_by_school_year`);
+  a set pinned in settings (`cut_scores_set`, `targets_set`) applies to every year instead.
+  `active_set` names the set in use for the newest year (pinned, else the newest).
 
 Nothing here estimates a missing value: a key a table lacks has no standard (None), and every
 result carries the label of the standards it was compared with.
@@ -61,7 +63,10 @@ class NormSet:
     label: str
     source_note: str
     exactness: str
-    platforms: tuple[str, ...] | None  # scales the norms are for; None = any platform
+    # The platforms whose scores are on this set's scale (NWEA RIT: nwea_map). A score of any
+    # other platform, or of an undeclared one (`generic`), is never compared with it; a set that
+    # declares none applies to no score.
+    platforms: tuple[str, ...]
     values: pd.DataFrame = field(compare=False, hash=False, repr=False)
 
 
@@ -150,10 +155,10 @@ def read_norms_file(path: Path) -> tuple[dict[str, str], pd.DataFrame]:
     return dict(header), frame.copy()
 
 
-def _platforms(scale: str) -> tuple[str, ...] | None:
-    _, sep, listed = scale.partition("platforms:")
-    names = tuple(p.strip() for p in listed.split(",") if p.strip())
-    return names if sep and names else None
+def _platforms(scale: str) -> tuple[str, ...]:
+    """The platforms a file's `scale:` header names ("RIT; platforms: nwea_map"); none → ()."""
+    _, _, listed = scale.partition("platforms:")
+    return tuple(p.strip() for p in listed.split(",") if p.strip())
 
 
 def _builtin_set(key: str) -> NormSet:
@@ -211,7 +216,7 @@ def load_norm_set(con: duckdb.DuckDBPyConnection, key: str | None = None) -> Nor
         label=f"{chosen.label}, district norms",
         source_note=chosen.source_note,
         exactness="as uploaded by the district",
-        platforms=(chosen.platform,) if chosen.platform else None,
+        platforms=(chosen.platform,) if chosen.platform else (),
         values=standard_values(con, chosen.set_id)[[*KEY, "mean", "sd"]],
     )
 
@@ -347,6 +352,88 @@ def active_targets(con: duckdb.DuckDBPyConnection) -> tuple[StandardSet | None, 
     if chosen is None:
         return None, pd.DataFrame(columns=[*KEY, "target"])
     return chosen, standard_values(con, chosen.set_id)
+
+
+# ---------------------------------------------------------------- sets by school year
+
+YEAR_RULES = ("pinned", "same year", "nearest earlier", "none")
+
+
+def source_start_year(source_year: str) -> int | None:
+    """The school year a set's source year names, as its first calendar year: '2023-2024',
+    '2023-24' → 2023; a bare '2024' → 2023, the school year ending in 2024 (state tests and their
+    cut scores are named by the spring they are given in); anything else → None (such a set
+    applies to a school year only when pinned)."""
+    text = str(source_year).strip()
+    pair = canonical.school_year(text)
+    if pair is not None:
+        return int(pair[:4])
+    return int(text) - 1 if text.isdigit() and len(text) == 4 else None
+
+
+def sets_by_school_year(
+    con: duckdb.DuckDBPyConnection, kind: str, school_years: list[str]
+) -> pd.DataFrame:
+    """Which set of `kind` each school year uses: the pinned set for every year when one is
+    pinned (`<kind>_set`), else the set whose source year is that school year, else the nearest
+    earlier one, else none. States re-set cut scores when tests change, so a year is judged by
+    its own year's cuts. Columns: school_year, set_id (NA: none), set_label, set_year, rule."""
+    pinned = settings.get(con, f"{kind}_set")
+    chosen = get_standard_set(con, int(pinned)) if pinned is not None else None
+    sets = list_standard_sets(con, kind)
+    sets["start"] = sets["source_year"].map(source_start_year)
+    dated = sets[sets["start"].notna()].sort_values(
+        ["start", "updated_at", "set_id"], ascending=[False, False, False]
+    )
+    rows = []
+    for year in school_years:
+        found, rule = _set_of_year(year, dated, chosen if chosen and chosen.kind == kind else None)
+        rows.append((year, found, rule))
+    frame = pd.DataFrame(rows, columns=["school_year", "set_id", "rule"])
+    frame["set_id"] = frame["set_id"].astype("Int64")
+    labels = sets.set_index("set_id")
+    frame["set_label"] = frame["set_id"].map(lambda i: _set_label(labels, i))
+    frame["set_year"] = frame["set_id"].map(
+        lambda i: None if pd.isna(i) else str(labels.loc[i, "source_year"])
+    )
+    for column in ("set_label", "set_year"):  # None, not pd.NA, where a year uses no set
+        frame[column] = frame[column].astype(object).where(frame["set_id"].notna(), None)
+    return frame
+
+
+def _set_of_year(
+    year: str, dated: pd.DataFrame, pinned: StandardSet | None
+) -> tuple[int | None, str]:
+    if pinned is not None:
+        return pinned.set_id, "pinned"
+    start = int(str(year)[:4]) if str(year)[:4].isdigit() else None
+    usable = dated[dated["start"] <= start] if start is not None else dated.iloc[:0]
+    if usable.empty:
+        return None, "none"
+    first = usable.iloc[0]
+    return int(first["set_id"]), "same year" if first["start"] == start else "nearest earlier"
+
+
+def _set_label(sets: pd.DataFrame, set_id: object) -> str | None:
+    if pd.isna(set_id):
+        return None
+    row = sets.loc[int(set_id)]
+    return f"{row['name']} ({row['source_year']})"
+
+
+def values_of_sets(con: duckdb.DuckDBPyConnection, kind: str, set_ids: list[int]) -> pd.DataFrame:
+    """The values of several sets of one kind, each row with its set_id."""
+    frames = [standard_values(con, i).assign(set_id=int(i)) for i in dict.fromkeys(set_ids)]
+    columns = {"cut_scores": [*KEY, "band", "min_score", "proficient", "band_order"],
+               "targets": [*KEY, "target"]}[kind]  # fmt: skip
+    if not frames:
+        return pd.DataFrame(columns=["set_id", *columns])
+    return pd.concat(frames, ignore_index=True)[["set_id", *columns]]
+
+
+def assessment_years(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every school year the warehouse holds scores for (the years a set may be asked for)."""
+    return [r[0] for r in con.execute("select distinct school_year from assessments").fetchall()]
 
 
 def cut_score_for(

@@ -222,6 +222,7 @@ def build_report(
         sections.append(CohortSection(current[index], findings, story, rows, images))
     painter.shutdown(wait=False)
     norms = sorted({s.norm_source for f in found for s in f.standings if s.norm_source})
+    norms += _sets_used(cohort_rows)
     return Report(
         title=title or (specs[0].label() if len(specs) == 1 else f"{len(specs)} cohorts"),
         district=str(settings.get(con, "district_name") or "District"),
@@ -232,6 +233,29 @@ def build_report(
         norms="; ".join(norms) or "none applied",
         sections=tuple(sections),
     )
+
+
+def _sets_used(frames: list[pd.DataFrame]) -> list[str]:
+    """The district cut-score and target sets the report's rows used, each with the school
+    years it judged ("cut scores State (2023-2024) for 2023-2024, 2024-2025")."""
+    said = []
+    for kind, column in (("cut scores", "cut_set"), ("targets", "target_set")):
+        rows = (
+            pd.concat(
+                [f[["school_year", column]] for f in frames if column in f], ignore_index=True
+            )
+            if frames
+            else pd.DataFrame()
+        )
+        if rows.empty or rows[column].isna().all():
+            continue
+        years = (
+            rows.dropna(subset=[column])
+            .groupby(column)["school_year"]
+            .agg(lambda v: ", ".join(sorted({str(y) for y in v})))
+        )
+        said += [f"{kind} {name} for {used}" for name, used in years.items()]
+    return said
 
 
 # --- display tables (numbers stay numbers) ---------------------------------------------------

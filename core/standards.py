@@ -7,7 +7,12 @@ different subjects or seasons are on different footings and never pooled).
 
 Definitions (DESIGN.md, "The comparisons"):
 * n, mean, sd (ddof 1), median (interpolated, like numpy) of the members' scores; mean
-  percentile = mean of the vendor-reported national percentiles (members without one ignored).
+  percentile = mean of the vendor-reported national percentiles (members without one ignored) —
+  the mean of students' percentiles, not the percentile of the mean score. `percentile_of_mean`
+  is that: 100·Φ(standardized difference), the national percentile rank of the cohort's mean
+  under the norm's normal distribution — 100·Φ((mean − μ)/σ) for a single-grade row; for a row
+  pooling grades, the rank of the members' mean own-grade standing (mean of z_i). Blank where
+  no norm applies (`norm_mean` null).
 * Each member is compared with the norm of **their own grade** (and the row's subject and
   season): d_i = score_i − μ(grade_i), z_i = d_i / σ(grade_i). The one-sample t-test is on d_i
   against 0 (df = n − 1), the 95% CI is the CI of mean(d), and the standardized difference is
@@ -37,11 +42,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from core import canonical, stats
 from core import verdict_families as families
@@ -56,9 +62,11 @@ from core.norms import (
     KEY,
     NormSet,
     StandardSet,
-    active_cut_scores,
-    active_targets,
+    active_set,
+    assessment_years,
     load_norm_set,
+    sets_by_school_year,
+    values_of_sets,
 )
 from core.privacy import SUPPRESSED_NOTE, suppress
 from core.scope import DISTRICT, Scope
@@ -72,6 +80,28 @@ EFFECT_THRESHOLD = 0.2
 ALPHA = 0.05
 MAX_FULL_SUBSETS = 6  # up to 6 filters every subset is checked; beyond, drop-one and drop-all
 CATEGORIES = ("Above", "At", "Below")
+# Plausibility guard (docs/comparisons.md, "Norms only on their own scale"): a row is not
+# compared with the norm when more than half its scores lie beyond the norm mean ± 3 norm sds
+# of their grade. Under the norm 0.3 % of scores lie there; even a cohort 2 sds off the mean
+# has only 16 % there, so a majority means the scores are on another scale.
+OFF_SCALE_SD = 3
+OFF_SCALE_SHARE = 0.5
+NO_NORM_FOR_SCALE = (
+    "no national norm for this test's scale: {norms} are for {scales} scores and these are "
+    "{platform} scores, so they are not compared with it. Upload district norms or cut scores "
+    "for this test on Standards & norms; if the file really is MAP Growth, import it again "
+    "choosing MAP Growth on Upload (python -m core import … --platform nwea_map)"
+)
+OFF_SCALE_NOTE = (
+    "not compared with the national norm: {share:.0%} of these scores lie more than "
+    f"{OFF_SCALE_SD} norm sds from the norm mean of their grade in {{norms}}, so they are "
+    "unlikely to be on its scale. Check the file's test (Upload: which test it holds) and "
+    "its scores; district norms or cut scores for this test go on Standards & norms"
+)
+# Columns that only mean something against the norm: blank where the norm does not apply.
+NORM_DEPENDENT = (
+    "norm_mean", "norm_sd", "diff_mean", "diff_sd", "effect_size", "pct_at_or_above_norm",
+)  # fmt: skip
 COMPLEMENT_NOTE = (
     "not reported: with the cohort{detail} it would reveal a group of fewer than {min_n} "
     "students (complementary suppression)"
@@ -94,14 +124,20 @@ AGGREGATES = {
     "norm_sd": "avg(norm_sd)",
     "pct_at_or_above_norm": "avg((score_e >= norm_mean)::double)",
     "platform": "min(platform)",
+    # plausibility guard: the share of scores beyond the norm mean ± OFF_SCALE_SD norm sds
+    "share_off_scale": f"avg((abs(score_e - norm_mean) > {OFF_SCALE_SD} * norm_sd)::double)",
 }
 PER_STUDENT = ("diff_mean", "diff_sd", "effect_size")  # needed when a row pools grades
 BAND_AGGREGATES = {
+    "cut_set_min": "min(cut_set_id)",
+    "cut_set_max": "max(cut_set_id)",
     "n_banded": "count(band)::double",
     "band_counts": "histogram(band)",
     "pct_proficient": "avg(proficient::double)",
 }
 TARGET_AGGREGATES = {
+    "target_set_min": "min(target_set_id)",
+    "target_set_max": "max(target_set_id)",
     "n_target": "count(target)::double",
     "target": "avg(target)",
     "pct_at_or_above_target": "avg((score_e >= target)::double)",
@@ -113,8 +149,10 @@ RESULT_COLUMNS = [
     "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target",
     "target", "norm_mean", "norm_sd", "diff", "t", "df", "p", "ci_lo", "ci_hi", "effect_size",
     "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
+    "cut_set", "cut_set_year", "target_set", "target_set_year", "percentile_source",
     "bh_family", "bh_family_size",
 ]  # fmt: skip
+RESULT_COLUMNS.insert(RESULT_COLUMNS.index("mean_percentile") + 1, "percentile_of_mean")
 KEEP = ("cohort_index",)  # numeric columns that identify a row, never blanked
 
 
@@ -128,6 +166,10 @@ class Standards:
     target_set: StandardSet | None
     targets: pd.DataFrame
     min_n: int
+    # which set each school year uses (core.norms.sets_by_school_year); bands / targets hold
+    # the values of every set named there, each row with its set_id
+    cut_years: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
+    target_years: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
 
     def labels(self) -> dict[str, str]:
         out = {
@@ -135,19 +177,36 @@ class Standards:
             "norms values": self.norm_set.exactness,
             "norms source": self.norm_set.source_note,
         }
-        if self.cut_set is not None:
-            out["cut scores"] = self.cut_set.label
-        if self.target_set is not None:
-            out["targets"] = self.target_set.label
+        for name, years in (("cut scores", self.cut_years), ("targets", self.target_years)):
+            if not years.empty and years["set_id"].notna().any():
+                out[name] = sets_in_words(years)
         return out
 
 
+def sets_in_words(years: pd.DataFrame) -> str:
+    """Which set each school year uses, in words ("State test (2025-2026), pinned" or
+    "2023-2024: State (2023-2024); 2024-2025: State (2023-2024), the nearest earlier")."""
+    if (years["rule"] == "pinned").all():
+        return f"{years['set_label'].iloc[0]}, pinned for every school year"
+    parts = []
+    for row in years.sort_values("school_year").itertuples():
+        used = {"none": "none loaded for this year or earlier",
+                "nearest earlier": f"{row.set_label}, the nearest earlier set"}  # fmt: skip
+        parts.append(f"{row.school_year}: {used.get(row.rule, row.set_label)}")
+    return "; ".join(parts)
+
+
 def standards_in_use(con: duckdb.DuckDBPyConnection, norms_key: str | None = None) -> Standards:
-    cut_set, bands = active_cut_scores(con)
-    target_set, targets = active_targets(con)
+    """The norm set, and the cut-score and target sets of every school year with scores."""
+    years = sorted(assessment_years(con))
+    cut_years = sets_by_school_year(con, "cut_scores", years)
+    target_years = sets_by_school_year(con, "targets", years)
+    bands = values_of_sets(con, "cut_scores", [int(i) for i in cut_years["set_id"].dropna()])
+    targets = values_of_sets(con, "targets", [int(i) for i in target_years["set_id"].dropna()])
     return Standards(
-        load_norm_set(con, norms_key), cut_set, bands, target_set, targets, min_group_size(con)
-    )
+        load_norm_set(con, norms_key), active_set(con, "cut_scores"), bands,
+        active_set(con, "targets"), targets, min_group_size(con), cut_years, target_years,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- the one query
@@ -188,22 +247,24 @@ def scored_cte(standards: Standards) -> str:
     the score) and its target. A member is *compared* (its *_e columns set) when it has a norm,
     or when its subject × season has no norm at all on this platform (then the row gets
     descriptive statistics only); a member of a grade without a norm is left out of its row."""
-    on_platform = " and n.platform = m.platform" if standards.norm_set.platforms else ""
     # std_norms has a row for every grade of a subject × season the set covers (mean NULL where
     # that grade has none): no row = not normable (describe), a NULL mean = leave the member out.
     compared = "(n.mean is not null or n.subject is null)"
     bands, band_join = "null::varchar as band, null::boolean as proficient", ""
-    if not standards.bands.empty:
+    if not standards.bands.empty:  # each school year's own set (std_cut_years), then its band
         bands = f"case when {compared} then b.band end as band, " \
-                f"case when {compared} then b.proficient end as proficient"  # fmt: skip
-        band_join = """asof left join std_bands b
-            on b.subject = m.subject and b.grade = m.grade and b.season = m.season
-            and m.score >= b.min_score"""
+                f"case when {compared} then b.proficient end as proficient, " \
+                "cy.set_id as cut_set_id"  # fmt: skip
+        band_join = """left join std_cut_years cy on cy.school_year = m.school_year
+            asof left join std_bands b
+            on b.set_id = cy.set_id and b.subject = m.subject and b.grade = m.grade
+            and b.season = m.season and m.score >= b.min_score"""
     targets, target_join = "null::double as target", ""
     if not standards.targets.empty:
-        targets = f"case when {compared} then t.target end as target"
-        target_join = """left join std_targets t
-            on t.subject = m.subject and t.grade = m.grade and t.season = m.season"""
+        targets = f"case when {compared} then t.target end as target, ty.set_id as target_set_id"
+        target_join = """left join std_target_years ty on ty.school_year = m.school_year
+            left join std_targets t on t.set_id = ty.set_id
+            and t.subject = m.subject and t.grade = m.grade and t.season = m.season"""
     return f"""
     scored as (
         select m.*, n.mean as norm_mean, n.sd as norm_sd, {bands}, {targets},
@@ -211,7 +272,8 @@ def scored_cte(standards: Standards) -> str:
                case when {compared} then m.percentile end as percentile_e
         from members m
         left join std_norms n
-            on n.subject = m.subject and n.grade = m.grade and n.season = m.season{on_platform}
+            on n.subject = m.subject and n.grade = m.grade and n.season = m.season
+            and n.platform = m.platform
         {band_join}
         {target_join}
     )"""
@@ -283,21 +345,35 @@ def _ordering(by: Sequence[str]) -> str:
 
 def standard_frames(standards: Standards) -> dict[str, pd.DataFrame]:
     """The small standard tables the query joins (registered on the connection for one query)."""
-    bands = standards.bands[[*KEY, "band", "min_score", "proficient", "band_order"]].copy()
-    bands["min_score"] = bands["min_score"].astype("float64")
+    bands = standards.bands[["set_id", *KEY, "band", "min_score", "proficient", "band_order"]]
+    bands = bands.astype({"set_id": "int64", "min_score": "float64"})
     # The lowest band starts at -inf, so every score of a key with cut scores has a band.
     bands.loc[bands["band_order"] == 1, "min_score"] = -np.inf
-    targets = standards.targets[[*KEY, "target"]].astype({"target": "float64"})
+    targets = standards.targets[["set_id", *KEY, "target"]]
+    targets = targets.astype({"set_id": "int64", "target": "float64"})
     values = standards.norm_set.values[[*KEY, "mean", "sd"]]
     covered = values[["subject", "season"]].drop_duplicates()
     every_grade = covered.merge(pd.DataFrame({"grade": canonical.GRADES}), how="cross")
+    # A set declaring no platform gets one NULL platform row: it matches no score.
     platforms = pd.DataFrame({"platform": list(standards.norm_set.platforms or [None])})
     norms = every_grade.merge(values, on=KEY, how="left").merge(platforms, how="cross")
     return {
         "std_norms": norms.astype({"mean": "float64", "sd": "float64"}),
         "std_bands": bands.astype({"proficient": "boolean", "band": "string"}),
         "std_targets": targets,
+        "std_cut_years": _year_sets(standards.cut_years),
+        "std_target_years": _year_sets(standards.target_years),
     }
+
+
+def _year_sets(years: pd.DataFrame) -> pd.DataFrame:
+    """school_year → set_id of the years that use a set (the others join to nothing)."""
+    if years.empty:
+        return pd.DataFrame({"school_year": pd.Series(dtype="string"),
+                             "set_id": pd.Series(dtype="int64")})  # fmt: skip
+    used = years.dropna(subset=["set_id"])
+    return pd.DataFrame({"school_year": used["school_year"].astype("string"),
+                         "set_id": used["set_id"].astype("int64")})  # fmt: skip
 
 
 def run_with_standards(
@@ -409,6 +485,15 @@ def _categories(rows: pd.DataFrame) -> np.ndarray:
     )  # fmt: skip
 
 
+def percentile_of_mean(rows: pd.DataFrame) -> pd.Series:
+    """The national percentile rank of the cohort's mean (0–100): 100·Φ(effect size), the mean
+    of the members' own-grade z — for one grade exactly 100·Φ((mean − μ)/σ). Unlike the mean of
+    students' percentiles (a mean of ranks, pulled toward 50), it places the average student.
+    Null where no norm applies."""
+    effect = rows["effect_size"].astype("float64")
+    return pd.Series(100 * ndtr(effect), index=rows.index).where(rows["norm_mean"].notna())
+
+
 def _grades_text(values: object) -> str:
     listed = [str(v) for v in (values if isinstance(values, list | np.ndarray) else [])]
     return ", ".join(sorted(listed, key=canonical.grade_rank))
@@ -425,8 +510,8 @@ def _notes(rows: pd.DataFrame, standards: Standards) -> np.ndarray:
     built only for the few rows that need it (thousands of rows, usually none)."""
     norm_set = standards.norm_set
     none_compared = rows["norm_mean"].isna().to_numpy()
-    scales = norm_set.platforms
-    wrong_scale = ~rows["platform"].isin(scales).to_numpy() if scales else none_compared & False
+    wrong_scale = ~rows["platform"].isin(norm_set.platforms).to_numpy()
+    off_scale = rows["off_scale"].to_numpy(dtype=bool)
     missing = (rows["grades_without_norm"] != "").to_numpy() & ~none_compared
     flat = ((rows["diff_sd"] == 0) & (rows["n"] >= 2)).to_numpy() & ~none_compared
     notes = np.full(len(rows), "", dtype=object)
@@ -436,16 +521,75 @@ def _notes(rows: pd.DataFrame, standards: Standards) -> np.ndarray:
     for i in np.flatnonzero(none_compared):
         notes[i] = (f"no norm in {norm_set.label} for {rows['subject'].iat[i]} grade "
                     f"{rows['grade'].iat[i]}, {rows['season'].iat[i]}: not compared")  # fmt: skip
+    scales = " or ".join(canonical.platform_title(p) for p in norm_set.platforms) or "no declared"
     for i in np.flatnonzero(wrong_scale):
-        notes[i] = (f"{norm_set.label} are for {', '.join(scales or ())} scores; these are "
-                    f"{rows['platform'].iat[i]} scores: not compared")  # fmt: skip
+        notes[i] = NO_NORM_FOR_SCALE.format(
+            norms=norm_set.label, scales=scales,
+            platform=canonical.platform_title(rows["platform"].iat[i]),
+        )  # fmt: skip
+    for i in np.flatnonzero(off_scale):
+        notes[i] = OFF_SCALE_NOTE.format(share=rows["share_off_scale"].iat[i], norms=norm_set.label)
     notes[flat] = "all scores are equal (sd 0): no t-test is possible"
+    return _with_set_notes(notes, rows, standards)
+
+
+def _with_set_notes(notes: np.ndarray, rows: pd.DataFrame, standards: Standards) -> np.ndarray:
+    """Say when a row's cut scores or targets are not its own year's set: the nearest earlier
+    set, none at all (other years have one), or a set pinned for every year — on the rows whose
+    subject × grade × season some loaded set covers."""
+    kinds = (("cut scores", standards.cut_years, standards.bands),
+             ("targets", standards.target_years, standards.targets))  # fmt: skip
+    for kind, years, values in kinds:
+        if years.empty or years["set_id"].isna().all() or "school_year" not in rows:
+            continue
+        rule = rows["school_year"].map(years.set_index("school_year")["rule"]).to_numpy()
+        label = rows["school_year"].map(years.set_index("school_year")["set_label"]).to_numpy()
+        covered = pd.MultiIndex.from_frame(rows[KEY]).isin(pd.MultiIndex.from_frame(values[KEY]))
+        said_of = np.isin(rule, ("none", "nearest earlier", "pinned")) & covered
+        for i in np.flatnonzero(said_of):
+            year = rows["school_year"].iat[i]
+            said = {
+                "none": f"no {kind} set for {year} or an earlier year is loaded: none applied",
+                "nearest earlier": f"{kind}: no set for {year}; the nearest earlier one, "
+                f"{label[i]}, applied",
+                "pinned": f"{kind}: {label[i]}, pinned for every school year",
+            }[rule[i]]
+            notes[i] = f"{notes[i]}; {said}" if notes[i] else said
     return notes
+
+
+def _set_names(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
+    """cut_set / cut_set_year (and target_set / target_set_year): the set each row used, from
+    the smallest and largest set id among its members ("A (2023-2024) … B (2025-2026)" when a
+    row pooling years used several)."""
+    for kind, years in (("cut", standards.cut_years), ("target", standards.target_years)):
+        known = years.dropna(subset=["set_id"]) if not years.empty else years
+        low = rows.get(f"{kind}_set_min", pd.Series(np.nan, index=rows.index)).astype("float64")
+        high = rows.get(f"{kind}_set_max", pd.Series(np.nan, index=rows.index)).astype("float64")
+        several = (low != high) & low.notna()
+        for column, source in (("set", "set_label"), ("set_year", "set_year")):
+            names = (dict(zip(known["set_id"].astype("float64"), known[source], strict=True))
+                     if not known.empty else {})  # fmt: skip
+            first, last = low.map(names), high.map(names)
+            both = first.astype(object) + " … " + last.astype(object)
+            value = first.astype(object).where(~several, both)
+            rows[f"{kind}_{column}"] = value.where(value.notna(), None)
+    return rows.drop(columns=[c for c in rows if c.endswith(("_set_min", "_set_max"))])
+
+
+def _off_scale(rows: pd.DataFrame) -> pd.DataFrame:
+    """The plausibility guard: a row whose scores lie mostly far outside the norm's range for
+    their grades is not compared with the norm (its norm columns blank; the note says why)."""
+    off = rows["share_off_scale"].fillna(0).to_numpy(dtype="float64") > OFF_SCALE_SHARE
+    rows["off_scale"] = off
+    if off.any():
+        rows.loc[off, list(NORM_DEPENDENT)] = np.nan
+    return rows
 
 
 def _band_shares(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
     """One `share <band>` column per band (low to high) from the per-row band histograms."""
-    if standards.cut_set is None:
+    if standards.bands.empty:
         return rows.drop(columns="band_counts")
     order = standards.bands.sort_values("band_order").drop_duplicates("band")["band"]
     counts = rows["band_counts"].map(lambda m: dict(m) if isinstance(m, dict) else {})
@@ -553,9 +697,18 @@ def _finish(
     # avg() of one repeated norm value carries float noise (139.55999999999997): the norms have
     # two decimals, so nine keep every pooled average exact to far below the tests' tolerance.
     rows[["norm_mean", "norm_sd"]] = rows[["norm_mean", "norm_sd"]].round(9)
-    rows = _labels(_tests(rows), specs)
+    rows = _labels(_tests(_off_scale(rows)), specs)
+    rows["percentile_of_mean"] = percentile_of_mean(rows)
     rows["note"] = _notes(rows, standards)
-    rows["norm_source"] = standards.norm_set.label
+    # the norm is named only where it applies (scores on its scale, the guard passed)
+    judged = rows["platform"].isin(standards.norm_set.platforms) & ~rows["off_scale"]
+    rows["norm_source"] = np.where(judged, standards.norm_set.label, None)
+    rows = _set_names(rows, standards)
+    # vendor percentiles are the common footing across tests: say whose they are
+    titles = rows["platform"].map(canonical.platform_title)
+    rows["percentile_source"] = ("national percentile (" + titles + ")").where(
+        rows["mean_percentile"].notna(), None
+    )
     rows = _small_parts(_band_shares(rows, standards), standards.min_n)
     rows = _suppress(rows, reasons, standards.min_n)
     rows = families.settle(rows, np.zeros(len(rows), dtype=bool), None, [])

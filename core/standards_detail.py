@@ -258,6 +258,14 @@ def scope_text(scope: Scope) -> str:
     return "; ".join(parts)
 
 
+COLUMN_MEANINGS = {  # two percentiles that read alike and are not the same number
+    "mean_percentile": "the mean of students' national percentiles (each student's own rank, "
+    "averaged; vendor-reported)",
+    "percentile_of_mean": "the national percentile rank of the cohort's mean score under the "
+    "norm (each student against their own grade's norm); blank where no norm applies",
+}
+
+
 def export_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The table as exported: every result column except internal ones."""
     return df.drop(columns=[c for c in ("cohort_index",) if c in df.columns])

@@ -17,11 +17,15 @@ partition the cohort, so when exactly one value is hidden the next smallest is h
 
 Gap trend, two ways (each year's gap is an independent estimate with its Welch standard error):
 `gap_trend` fits the gap's linear trend across three or more years (weighted least squares,
-z-test of the slope); `gap_change` compares the latest year with an earlier one (z-test of the
-difference). A gap is *widening* when it moves the way its latest value points (a negative gap
-getting more negative). Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg;
-the verdict (`verdict`: widened / narrowed / no clear change, and the gap's own `direction`)
-reads the BH-adjusted p, and `bh_family` names the family it was adjusted in.
+z-test of the slope; `approximate` when a side of any year has fewer than SMALL_SIDE students);
+`gap_change` compares the latest year with an earlier one (t-test of the difference of the two
+gaps with Welch–Satterthwaite df, which holds for small groups). A gap is *widening* when it
+moves the way its latest value points (a negative gap getting more negative) without changing
+sign; `movement` names it: "widening", "narrowing", or "overtook" (the gap changed sign: the
+group behind before is ahead now — never a widening).
+Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg; the verdict (`verdict`:
+widened / narrowed / overtook / no clear change, and the gap's own `direction`) reads the
+BH-adjusted p, and `bh_family` names the family it was adjusted in.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from core import stats
 from core import verdict_families as families
 from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
 from core.compare_norms import threshold_frame
@@ -110,7 +115,8 @@ def _query(
     joins = (
         "left join extras ex on ex.student_id = a.student_id "
         "left join cmp_thresholds t "
-        "on t.subject = a.subject and t.grade = a.grade and t.season = a.season"
+        "on t.school_year = a.school_year and t.subject = a.subject and t.grade = a.grade "
+        "and t.season = a.season"
     )
     scores, params = scores_union_cte(
         specs, scope, skip=("school_year",), columns=columns, joins=joins
@@ -310,30 +316,53 @@ def _with_se(gaps: pd.DataFrame) -> pd.DataFrame:
     return gaps.assign(se=se)
 
 
+def _movement(first: pd.Series, latest: pd.Series, toward: pd.Series) -> tuple[Any, Any]:
+    """(movement, widening) of gaps that went from `first` to `latest`, `toward` saying the change
+    points the way the latest gap does: a sign change is "overtook", not a widening."""
+    flipped = (first * latest < 0).to_numpy()
+    toward = toward.to_numpy(dtype=bool)
+    movement = np.select([flipped, toward], ["overtook", "widening"], "narrowing")
+    return movement, toward & ~flipped
+
+
+SIDES = ("n_sub", "sd_sub", "n_rest", "sd_rest")
+SMALL_SIDE = 30  # below this many students on a side, a trend's z-test is approximate
+
+
 def gap_change(
     gaps: pd.DataFrame,
     latest: str,
     earlier: str,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
-    """Each subgroup's gap in `latest` vs in `earlier`: change, its p (normal approximation on
-    two independent Welch gaps), whether it widened, and BH across the rows (across each
-    cohort's rows when `gaps` holds several, told apart by `cohort_index`). Given `con`, the
-    rows of quick cohorts (`school` and `grade` set) take their fixed family."""
+    """Each subgroup's gap in `latest` vs in `earlier`: change, its t-test (`t`, `df`, `p`, 95%
+    CI `ci_lo` / `ci_hi`), whether it widened, and BH across the rows (across each cohort's rows
+    when `gaps` holds several, told apart by `cohort_index`). The change is a contrast of four
+    independent means (subgroup and rest, each year), tested with Welch–Satterthwaite df
+    (`stats.welch_contrast`): it holds for small groups, where a normal z would call too many
+    changes real, and equals the z-test as the groups grow. Given `con`, the rows of quick
+    cohorts take their fixed family."""
     keys = _gap_keys(gaps)
-    frame = _with_se(distinct_gaps(gaps))[[*keys, "school_year", "gap", "se"]]
+    frame = _with_se(distinct_gaps(gaps))[[*keys, "school_year", "gap", "se", *SIDES]]
     now = frame[frame["school_year"] == latest].drop(columns="school_year")
     then = frame[frame["school_year"] == earlier].drop(columns="school_year")
     both = now.merge(then, on=keys, suffixes=("", "_then")).dropna(subset=["gap", "gap_then"])
     change = both["gap"] - both["gap_then"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = change / np.sqrt(both["se"] ** 2 + both["se_then"] ** 2)
-    both = both.assign(
+    sds = [both[f"sd_{side}{when}"] for when in ("", "_then") for side in ("sub", "rest")]
+    ns = [both[f"n_{side}{when}"] for when in ("", "_then") for side in ("sub", "rest")]
+    test = stats.welch_contrast(change, sds, ns)
+    movement, widened = _movement(both["gap_then"], both["gap"], np.sign(both["gap"]) * change > 0)
+    both = both.drop(columns=[f"{c}{when}" for c in SIDES for when in ("", "_then")]).assign(
         school_year=latest,
         earlier_year=earlier,
         change=change,
-        p=2 * sps.norm.sf(np.abs(z)),
-        widened=np.sign(both["gap"]) * change > 0,
+        t=test.t,
+        df=test.df,
+        p=test.p,
+        ci_lo=test.ci_lo,
+        ci_hi=test.ci_hi,
+        widened=widened,
+        movement=movement,
     )
     per = "cohort_index" if "cohort_index" in both else None  # each cohort its own family
     if con is None:
@@ -341,14 +370,16 @@ def gap_change(
     else:
         out = _settle(both, gaps, lambda: change_families(con, latest, earlier), GAP_KEYS, per)
         out = out.reset_index(drop=True)
-    return out.assign(verdict=gap_verdict(out["widened"], out["significant_bh"]))
+    return out.assign(verdict=gap_verdict(out["movement"], out["significant_bh"]))
 
 
-def gap_verdict(widened: pd.Series, significant: pd.Series) -> np.ndarray:
-    """widened / narrowed where the change holds after Benjamini–Hochberg, else no clear change."""
+def gap_verdict(movement: pd.Series, significant: pd.Series) -> np.ndarray:
+    """widened / narrowed / overtook where the change holds after Benjamini–Hochberg (the
+    adjusted p of its family), else no clear change."""
     held = significant.fillna(False).astype(bool).to_numpy()
-    wider = widened.fillna(False).astype(bool).to_numpy()
-    return np.where(held, np.where(wider, "widened", "narrowed"), "no clear change")
+    words = {"widening": "widened", "narrowing": "narrowed", "overtook": "overtook"}
+    named = pd.Series(movement).map(words).fillna("no clear change").to_numpy()
+    return np.where(held, named, "no clear change")
 
 
 def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
@@ -364,7 +395,9 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     x = frame["school_year"].str[:4].astype(int) - latest  # small numbers: no cancellation
     w = 1 / frame["se"] ** 2
     frame = frame.assign(x=x, w=w, wx=w * x, wy=w * frame["gap"], wxx=w * x * x)
-    frame = frame.assign(wxy=frame["wx"] * frame["gap"]).sort_values([*keys, "x"])
+    frame = frame.assign(
+        wxy=frame["wx"] * frame["gap"], side=frame[["n_sub", "n_rest"]].min(axis=1)
+    ).sort_values([*keys, "x"])
     direction = np.sign(frame.groupby(keys)["gap"].transform("last"))
     step = frame.groupby(keys)["gap"].diff() * direction
     frame = frame.assign(wider=(step > 0) | step.isna())
@@ -375,6 +408,7 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
         latest_year=("school_year", "last"),
         latest_gap=("gap", "last"),
         every_year=("wider", "all"),
+        smallest_side=("side", "min"),
         **{c: (c, "sum") for c in ("w", "wx", "wy", "wxx", "wxy")},
     )
     out["sxx"] = out["wxx"] - out["wx"] ** 2 / out["w"]
@@ -385,9 +419,12 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     se = 1 / np.sqrt(out["sxx"])
     out = out.drop(columns=["sxx", "sxy"]).assign(slope=slope, slope_se=se)
     out["p"] = 2 * sps.norm.sf(np.abs(slope / se))
-    out["widening"] = np.sign(out["latest_gap"]) * out["slope"] > 0
+    # the z treats each year's Welch se as known: with few students on a side it is not
+    out["approximate"] = out["smallest_side"] < SMALL_SIDE
+    toward = np.sign(out["latest_gap"]) * out["slope"] > 0
+    out["movement"], out["widening"] = _movement(out["first_gap"], out["latest_gap"], toward)
     out = rerun_bh(out)
-    return out.assign(verdict=gap_verdict(out["widening"], out["significant_bh"]))
+    return out.assign(verdict=gap_verdict(out["movement"], out["significant_bh"]))
 
 
 def widening_tests(
@@ -408,7 +445,7 @@ def widening_tests(
     change = change.rename(
         columns={"widened": "widening", "gap": "latest_gap", "gap_then": "first_gap",
                  "school_year": "latest_year", "earlier_year": "first_year"}
-    ).assign(test="change", years=2, every_year=False)  # fmt: skip
+    ).assign(test="change", years=2, every_year=False, approximate=False)  # fmt: skip
     known = trend[keys].assign(_in_trend=True)
     change = change.merge(known, on=keys, how="left")
     change = change[change["_in_trend"].isna()].drop(columns="_in_trend")
@@ -421,7 +458,7 @@ def widening_tests(
     else:
         both = _settle(both, gaps, lambda: widening_families(con, tuple(years), earlier),
                        WIDENING_KEYS)  # fmt: skip
-    return both.assign(verdict=gap_verdict(both["widening"], both["significant_bh"]))
+    return both.assign(verdict=gap_verdict(both["movement"], both["significant_bh"]))
 
 
 def _pooled_sd(gaps: pd.DataFrame, year: str) -> pd.DataFrame:

@@ -17,6 +17,9 @@ for any of these reasons:
   half the class is not a watch list; "less than half of typical growth" is the line vendors'
   growth reports draw too (i-Ready's "progress to typical growth"). Matched as on the Growth
   page: the student at the later test, their own fall score wherever they were then.
+  Growth from one test to the next carries both tests' luck: a student with an unusually high
+  fall score tends to score nearer their usual level later and look like low growth (regression
+  to the mean) — `growth_caveat` says so, in plain words, wherever growth flagged a student.
 * **Missed the latest test** — no score in the latest test window of the year (the latest season
   anyone in view was tested in that subject) while students of their school and grade in view
   took it (so grades that are not tested in the subject are never flagged).
@@ -38,9 +41,9 @@ from scipy import stats as sps
 
 from core import canonical
 from core.cohorts import CohortSpec, spec_predicate
-from core.compare_norms import norm_frame, snapshot
+from core.compare_norms import norm_frame, snapshot, threshold_frame
 from core.growth import grade_rank_sql, student_growth
-from core.norms import active_cut_scores
+from core.norms import sets_by_school_year
 from core.scope import Scope
 from core.sufficient_stats import PLATFORMS_CTE, registered, scores_cte
 
@@ -158,10 +161,17 @@ left join watch_growth g using (student_id)
 """
 
 
-def _norms(con: duckdb.DuckDBPyConnection, subject: str) -> pd.DataFrame:
-    """Norm, cut score and the norm's 25th-percentile score for each grade × season."""
+def _norms(con: duckdb.DuckDBPyConnection, subject: str, year: str) -> pd.DataFrame:
+    """Norm, cut score (of the set `year` uses: its own, else the nearest earlier, else a pinned
+    one) and the norm's 25th-percentile score for each grade × season."""
     keys = [(subject, g, s) for g in canonical.GRADES for s in canonical.SEASONS]
-    frame = norm_frame(con, keys)
+    frame = norm_frame(con, keys).drop(columns="cut_score")
+    cuts = threshold_frame(con)
+    cuts = cuts[(cuts["school_year"] == year) & (cuts["threshold_kind"] == "cut score")]
+    cuts = cuts[["subject", "grade", "season", "threshold"]].rename(
+        columns={"threshold": "cut_score"}
+    )
+    frame = frame.merge(cuts, on=["subject", "grade", "season"], how="left")
     return frame.assign(p25_score=frame["norm_mean"] + frame["norm_sd"] * sps.norm.ppf(0.25))
 
 
@@ -204,11 +214,11 @@ def watch_list(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -
     scores, score_params = scores_cte(spec.replace(season=None), scope, prefix="s_")
     params.update(score_params, watch_subject=subject, watch_season=season)
     with (
-        registered(con, "watch_norms", _norms(con, subject)),
+        registered(con, "watch_norms", _norms(con, subject, year)),
         registered(con, "watch_growth", _growth(con, spec, scope, year, season)),
     ):
         frame = con.execute(f"with {PLATFORMS_CTE}, {roster}, {scores}, {WATCH_SQL}", params).df()
-    cut_set, _ = active_cut_scores(con)
+    cut_set = sets_by_school_year(con, "cut_scores", [year])["set_label"].iloc[0]
     return WatchList(
         school_year=year,
         subject=subject,
@@ -216,7 +226,7 @@ def watch_list(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -
         latest_season=season,
         growth_window=("fall", season) if season not in (None, "fall") else None,
         norm_label=snapshot(con).norm_label,
-        cut_label=cut_set.label if cut_set else None,
+        cut_label=cut_set,
         students=_needing_help(frame, season),
     )
 
@@ -281,6 +291,20 @@ def summary_sentence(result: WatchList) -> str:
     ]
     noun = "student" if total == 1 else "students"
     return f"{flagged:,} of your {total:,} {noun} {verb} a look in {where}: {', '.join(reasons)}."
+
+
+LOW_GROWTH_CAVEAT = (
+    "About “growth under half of expected”: a single test score is partly a good or a bad day. "
+    "A student whose fall score was unusually high for them tends to score nearer their usual "
+    "level later, so their growth looks low even when they learned as much as others; a student "
+    "picked out for a low fall score tends to look as if they grew a lot (regression to the "
+    "mean). Look at the fall score and what you see in class before acting on low growth alone."
+)
+
+
+def growth_caveat(result: WatchList) -> str:
+    """The regression-to-the-mean caveat, where it bites: only when growth flagged someone."""
+    return LOW_GROWTH_CAVEAT if result.counts.get("low_growth") else ""
 
 
 def with_reasons(students: pd.DataFrame, flags: list[str] | tuple[str, ...]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import audit, canonical
 from core.charts_compare import growth_quadrant_chart, trend_chart
-from core.compare_words import growth_sentence
+from core.compare_words import GROWTH_VS_ACHIEVEMENT_CAVEAT, growth_sentence
 from core.growth import student_growth
 from ui import compare_cache as cache
 from ui import figures
@@ -88,6 +88,9 @@ else:
     points = points[~points["suppressed"]]
 use_pct = points["x_pct"].notna().any()
 use_beyond = points["y_beyond"].notna().any()
+x_title = "National percentile (latest test)"
+if not by_student:  # a group's point is the mean of its students' percentiles
+    x_title = "Mean of students' national percentiles (latest test)"
 figures.chart(
     growth_quadrant_chart,
     points,
@@ -95,10 +98,11 @@ figures.chart(
     y="y_beyond" if use_beyond else "y_change",
     label="who",
     x_mid=50.0 if use_pct else 0.0,
-    x_title="National percentile (latest test)" if use_pct else "Std. difference from norm",
+    x_title=x_title if use_pct else "Std. difference from norm",
     y_title="Growth beyond expected (points)" if use_beyond else "Growth (points)",
 )
 st.caption(
     "Right of the dashed line: above the norm's middle; above it: grew more than expected. "
     f"{main_pair[0][0].title()} {main_pair[0][1]} → {main_pair[1][0]} {main_pair[1][1]}."
 )
+st.info(GROWTH_VS_ACHIEVEMENT_CAVEAT)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import canonical
 from core.charts_compare import prior_year_chart, trend_chart
+from core.compare import no_earlier_year
 from core.compare_words import growth_sentence, pair_sentence, prior_sentence
 from core.verdict_families import family_caption
 from ui import compare_cache as cache
@@ -38,13 +39,23 @@ if comparisons.empty:
     st.info("No scores match this cohort within your scope. Widen the choices above.")
     st.stop()
 year = comparisons["school_year"].iloc[0]
+nothing_earlier = no_earlier_year(comparisons)
+if nothing_earlier:
+    st.info(
+        f"No earlier year is loaded to compare with: {year} is the first school year in the "
+        "warehouse. To compare this cohort with the students before it, a district admin can "
+        "load an earlier year's export on the Upload page. Meanwhile, compare it with any other "
+        "cohort under **Any two cohorts** below, and with the norm on the Standards page."
+    )
 if len(spec.school_year) > 1:
     st.caption(f"Several school years are picked: {year}, the latest, is compared with the rest.")
 filters = {"cohort": spec.label(), "school_year": year}
 narrative_panel(spec, current, key="prior:narrative")
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="prior:view") or VIEWS[0]
 
-if view == "Earlier years":
+if view == "Earlier years" and nothing_earlier:
+    figures.chart(prior_year_chart, trend, comparisons)  # this year's mean alone
+elif view == "Earlier years":
     sentences(comparisons, prior_sentence)
     figures.chart(prior_year_chart, trend, comparisons)
     table(comparisons, COMPARISON)
@@ -55,7 +66,7 @@ if view == "Earlier years":
             shares = cache.proficiency(con, current, spec, year)
         st.subheader("% proficient, this year against last year")
         table(shares, ["school", "grade", "subject", "season", "n_a", "pct_a", "n_b", "pct_b",
-                       "change", "p", "p_adj"])  # fmt: skip
+                       "change", "p", "p_adj", "sets_note"])  # fmt: skip
 
 elif view == "Trend":
     shown = trend[~trend["suppressed"]]
@@ -83,6 +94,8 @@ elif view == "Any two cohorts":
         download(pair, "Download (CSV)", "two cohorts", {**filters, "b": other.label()}, username())
 
 else:
+    if nothing_earlier:  # the message above says why there are no earlier scores to follow
+        st.stop()
     if len(spec.season) != 1:
         st.info("Pick one season above to follow the same students from one year to the next.")
         st.stop()
@@ -100,10 +113,12 @@ else:
     with right:
         sentences(same, growth_sentence)
     table(same, ["subject", "members", "n", "dropped", "mean_from", "mean_to", "mean_change",
-                 "ci_lo", "ci_hi", "p", "mean_pct_from", "mean_pct_to", "mean_z_from",
+                 "ci_lo", "ci_hi", "p", "mean_pct_from", "mean_pct_to", "pct_of_mean_from",
+                 "pct_of_mean_to", "mean_z_from",
                  "mean_z_to", "z_change", "changed_school", "repeated_grade", "note"])  # fmt: skip
     st.caption(
         "Matched students: the cohort as it is this year, each student matched to their own "
         "score a year earlier wherever they were then. Std. diff. = (score − norm mean) / norm "
-        "sd for the student's grade that year; percentiles are the vendor's national percentiles."
+        "sd for the student's grade that year; “Mean of students' percentiles” averages the "
+        "vendor's national percentiles, “Percentile of the mean” places the average standing."
     )

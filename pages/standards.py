@@ -64,7 +64,10 @@ st.caption(
     + "Above / Below: a standardized difference of at least 0.2 with a Benjamini–Hochberg-"
     "adjusted p < 0.05 (a quick cohort's family is fixed: every quick cohort of the district "
     "that year, so its verdict is the same on every page and for every role); "
-    "“% at/above norm median” uses the norm mean as the 50th percentile."
+    "“% at/above norm median” uses the norm mean as the 50th percentile. “Mean of students' "
+    "percentiles” averages each student's national percentile; “Percentile of the mean” is "
+    "where the cohort's average standing falls among the nation's students (the first is "
+    "pulled toward 50)."
 )
 if result.empty:
     st.info("No scores match these cohorts within your scope. Widen the choices above.")

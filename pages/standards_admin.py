@@ -5,6 +5,7 @@ uploaded as CSV, edited in a table and versioned by source year."""
 import streamlit as st
 
 from core import audit, norms
+from core.canonical import PLATFORMS
 from ui.auth import require_admin
 from ui.session import warehouse
 
@@ -55,7 +56,12 @@ with upload_tab:
     name = left.text_input("Name", placeholder="e.g. Ohio OST via NWEA linking study")
     year = right.text_input("Source year", placeholder="e.g. 2024-2025")
     note = left.text_input("Source note", placeholder="Where the numbers come from")
-    platform = right.text_input("Scale / platform (optional)", placeholder="nwea_map")
+    platform = right.selectbox(
+        "Test (scale) these values are for", [None, *PLATFORMS],
+        format_func=lambda p: "— not stated —" if p is None else f"{PLATFORMS[p]} ({p})",
+        help="District norms judge only scores of the test named here (none stated: no score). "
+        "Cut scores and targets with a test apply to that test's scores only.",
+    )  # fmt: skip
     st.caption("Columns: " + ", ".join(norms.TEMPLATES[kind]) + ". A blank season applies to "
                "every season; proficient is yes/no.")  # fmt: skip
     st.download_button("Download an empty template", norms.template_csv(kind),
@@ -77,8 +83,9 @@ with edit_tab:
         st.stop()
     labels = {int(r.set_id): f"{r.name} ({r.source_year})" for r in sets.itertuples()}
     set_id = st.selectbox("Set", list(labels), format_func=labels.get)
-    st.caption(f"In use now: {active.label if active else 'none'} "
-               "(the newest source year, unless one is pinned).")  # fmt: skip
+    st.caption(f"Newest / pinned: {active.label if active else 'none'}. Each school year uses "
+               "the set of its own source year (e.g. 2024-2025), else the nearest earlier one; "
+               "a pinned set applies to every year.")  # fmt: skip
     with warehouse() as con:
         current = norms.get_standard_set(con, set_id)
         values = norms.standard_values(con, set_id).drop(columns="band_order", errors="ignore")

@@ -64,11 +64,14 @@ if len(span) >= 2:
         tests = cache.widening(con, gaps[gaps["school_year"].isin(span)], tuple(span), since)
     picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
     table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
-                   "latest_year", "latest_gap", "slope", "p", "p_adj", "widening",
-                   "verdict"])  # fmt: skip
+                   "latest_year", "latest_gap", "slope", "p", "p_adj", "movement",
+                   "approximate", "verdict"])  # fmt: skip
     st.caption(
         "Trend: the gap's weighted linear trend across three or more years (points a year); "
-        "with fewer years, the latest gap against an earlier one. Widening = the gap grows in "
-        "the direction it points; the verdict (widened / narrowed) needs the Benjamini–Hochberg-"
-        f"adjusted p under 0.05. {family_caption(picked)}"
+        "with fewer years, the latest gap against an earlier one (a t-test that holds for small "
+        "groups). Widening = the gap grows in the direction it points; overtook = it changed "
+        "sign (the group behind caught up and moved ahead). Approximate = a trend with fewer "
+        "than 30 students on a side in some year: read its p as a rough guide. The verdict "
+        "(widened / narrowed / overtook) needs the Benjamini–Hochberg-adjusted p under 0.05. "
+        f"{family_caption(picked)}"
     )

@@ -11,6 +11,7 @@ from ui.ingest_panels import (
     mapping_editor,
     progress_reporter,
     show_summary,
+    test_choice,
 )
 from ui.session import db_path, username, warehouse, warehouse_errors
 
@@ -18,7 +19,8 @@ require_admin()
 st.title("⬆️ Upload")
 st.caption(
     "CSV, TSV, Excel (.xlsx) or JSON exports from NWEA MAP, Renaissance Star, i-Ready, DIBELS 8, "
-    "your SIS roster, or any file in the generic long format. The same file twice adds nothing."
+    "your SIS roster, or any file in the generic long format (say which test it holds: national "
+    "norms judge only MAP Growth scores). The same file twice adds nothing."
 )
 files = st.file_uploader("Drop one or more files", accept_multiple_files=True, key="upload:files")
 results: dict[str, dict] = st.session_state.setdefault("upload:results", {})
@@ -36,7 +38,7 @@ def read(file) -> object:
     return cache[file.file_id]
 
 
-def run_import(file, mapping: dict | None) -> None:
+def run_import(file, mapping: dict | None, platform: str | None = None) -> None:
     bar = st.progress(0.0, text="Starting…")
     with warehouse_errors("Nothing was imported; wait a moment, then import again."):
         summary = import_file(
@@ -47,6 +49,7 @@ def run_import(file, mapping: dict | None) -> None:
             mapping=mapping,
             user=username(),
             progress=progress_reporter(bar),
+            platform=platform,
         )
     bar.empty()
     results[file.file_id] = summary.to_dict()
@@ -54,8 +57,8 @@ def run_import(file, mapping: dict | None) -> None:
 
 waiting = [f for f in files if f.file_id not in results]
 if len(waiting) > 1 and st.button(f"Import all {len(waiting)} files", key="upload:all"):
-    for file in waiting:
-        run_import(file, None)
+    for file in waiting:  # with the test each generic file was said to hold, if any
+        run_import(file, None, st.session_state.get(f"upload:{file.file_id}:platform"))
     st.rerun()
 
 for file in files:
@@ -72,6 +75,7 @@ for file in files:
             st.error(f"This file cannot be imported: {seen.refused}")
             continue
         describe_preview(seen)
+        platform = test_choice(seen, key)
         needs_mapping = bool(seen.missing)
         if needs_mapping:
             st.warning(
@@ -85,8 +89,8 @@ for file in files:
             name = st.text_input("Save this mapping as a preset named", key=f"{key}:name")
             if st.button("Save mapping", key=f"{key}:save", disabled=not name):
                 with warehouse() as con:
-                    save_preset(con, name, seen.kind, mapping, user=username())
+                    save_preset(con, name, seen.kind, mapping, user=username(), platform=platform)
                 st.success(f"Saved “{name}”: files with these headers will use it.")
         if st.button("Import", key=f"{key}:import", type="primary"):
-            run_import(file, mapping)
+            run_import(file, mapping, platform)
             st.rerun()

@@ -5,7 +5,13 @@ import streamlit as st
 
 from core import audit
 from core.cohorts import CohortSpec
-from core.watch_list import REASON_LABELS, readable, summary_sentence, with_reasons
+from core.watch_list import (
+    REASON_LABELS,
+    growth_caveat,
+    readable,
+    summary_sentence,
+    with_reasons,
+)
 from ui import compare_cache as cache
 from ui.cohort_widgets import picker_choices
 from ui.compare_panels import download
@@ -62,6 +68,10 @@ st.caption(
     "student's change against the norms' expected growth, as on the Growth page. Missed: no "
     f"{result.latest_season} score while others of the same school and grade took the test."
 )
+caveat = growth_caveat(result) if "low_growth" in reasons else ""
+if caveat:
+    st.info(caveat)
 described = {"school_year": year, "subject": subject, "schools": schools or "all",
              "grades": grades or "all", "reasons": [REASON_LABELS[r] for r in reasons]}  # fmt: skip
+described |= {"about growth": caveat} if caveat else {}
 download(shown, "Download (CSV)", "watch list", described, username())

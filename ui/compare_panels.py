@@ -22,18 +22,22 @@ LABELS = {
     "sd_b": "SD (B)", "diff": "Difference", "t": "t", "df": "df", "p": "p", "ci_lo": "95% CI low",
     "ci_hi": "95% CI high", "hedges_g": "Hedges' g", "direction": "Direction",
     "p_adj": "p (BH)", "significant_bh": "Holds after BH", "note": "Note", "overlap": "Shared",
+    "sets_note": "Proficiency standards",
     "members": "Members", "n": "Matched", "dropped": "Dropped (missing test)",
     "mean_from": "Mean before", "mean_to": "Mean after", "mean_change": "Mean change",
     "sd_change": "SD of change", "expected_growth": "Expected growth",
-    "pct_meeting": "% meeting expected", "mean_pct_from": "Percentile before",
-    "mean_pct_to": "Percentile after", "mean_z_from": "Std. diff. before",
+    "pct_meeting": "% meeting expected", "mean_pct_from": "Mean of students' percentiles before",
+    "mean_pct_to": "Mean of students' percentiles after", "pct_of_mean_from":
+    "Percentile of the mean before", "pct_of_mean_to": "Percentile of the mean after",
+    "mean_z_from": "Std. diff. before",
     "mean_z_to": "Std. diff. after", "z_change": "Change in std. diff.",
     "changed_school": "Changed school", "repeated_grade": "Repeated grade",
     "attribute": "Attribute", "value": "Subgroup", "n_sub": "n (subgroup)",
     "mean_sub": "Mean (subgroup)", "n_rest": "n (rest)", "mean_rest": "Mean (rest)",
     "gap": "Gap", "pct_prof_sub": "% proficient (subgroup)", "pct_prof_rest": "% proficient (rest)",
     "prof_gap": "% proficient gap", "pct_a": "% proficient (this year)",
-    "pct_b": "% proficient (then)", "change": "Change (points)",
+    "pct_b": "% proficient (then)", "change": "Change (points)", "movement": "Movement",
+    "approximate": "p approximate",
 }  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from core.canonical import PLATFORMS, UNKNOWN_PLATFORM
 from core.ingest import JobSummary, Preview, errors_csv, job_errors
 from core.ingest.presets import ATTRIBUTE, IGNORE
 from ui.session import warehouse
@@ -37,6 +38,31 @@ def describe_preview(preview: Preview) -> None:
         st.caption(f"ℹ️ {note}")
     if preview.rows is not None:
         st.dataframe(preview.rows, hide_index=True, width="stretch")
+
+
+TEST_LABELS = {
+    "nwea_map": "MAP Growth (NWEA, RIT scores)", "star": "Star (Renaissance)",
+    "iready": "i-Ready Diagnostic", "dibels8": "DIBELS 8", "state": "A state test",
+    UNKNOWN_PLATFORM: "Other / unknown",
+}  # fmt: skip
+
+
+def test_choice(preview: Preview, key: str) -> str | None:
+    """Which test a generic (or hand-mapped) file holds; None for a vendor export, which says
+    so itself. National norms judge only scores whose test is declared (MAP Growth: RIT)."""
+    if not preview.declarable:
+        return None
+    options = list(PLATFORMS)
+    default = preview.platform if preview.platform in options else UNKNOWN_PLATFORM
+    chosen = st.selectbox(
+        "Which test does this file hold?", options, index=options.index(default),
+        format_func=TEST_LABELS.get, key=f"{key}:platform",
+        help="National norms (NWEA MAP Growth) judge only MAP Growth scores. Leave “Other / "
+        "unknown” unless you know: those scores are still compared with other years and "
+        "cohorts, and with district norms or cut scores for that test. A platform column in "
+        "the file wins row by row.",
+    )  # fmt: skip
+    return chosen
 
 
 def mapping_editor(preview: Preview, key: str) -> dict[str, str]:

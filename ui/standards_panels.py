@@ -9,7 +9,13 @@ import streamlit as st
 from core import audit
 from core.charts_standards import distribution_chart, norm_comparison_chart, proficiency_chart
 from core.exports import csv_bytes
-from core.standards_detail import Distribution, export_frame, proficiency_long, verdicts
+from core.standards_detail import (
+    COLUMN_MEANINGS,
+    Distribution,
+    export_frame,
+    proficiency_long,
+    verdicts,
+)
 from core.verdict_families import family_caption
 from ui import figures
 from ui.session import warehouse
@@ -17,17 +23,27 @@ from ui.session import warehouse
 LABELS = {
     "cohort": "Cohort", "filters": "Filters", "school_year": "Year", "school": "School",
     "grade": "Grade", "subject": "Subject", "season": "Season", "n": "n", "mean": "Mean",
-    "sd": "SD", "median": "Median", "mean_percentile": "Mean percentile",
+    "sd": "SD", "median": "Median", "mean_percentile": "Mean of students' percentiles",
+    "percentile_of_mean": "Percentile of the mean",
     "pct_at_or_above_norm": "% at/above norm median", "pct_proficient": "% proficient",
     "pct_at_or_above_target": "% at/above target", "target": "Target",
     "norm_mean": "Norm mean", "norm_sd": "Norm SD", "diff": "Difference", "t": "t", "df": "df",
     "p": "p", "ci_lo": "95% CI low", "ci_hi": "95% CI high", "effect_size": "Std. difference",
     "category": "Category", "p_adj": "p (BH)", "significant_bh": "Holds after BH",
-    "bh_family": "BH family", "norm_source": "Norms", "platform": "Platform", "note": "Note",
-    "suppressed": "Suppressed",
+    "norm_source": "Norms", "platform": "Platform", "note": "Note", "suppressed": "Suppressed",
+    "cut_set": "Cut-score set", "target_set": "Target set", "bh_family": "BH family",
 }  # fmt: skip
 PERCENT = ("pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target")
-HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform", "bh_family_size")
+HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform", "cut_set_year",
+          "target_set_year", "percentile_source", "bh_family_size")  # fmt: skip
+
+
+def percentile_label(df: pd.DataFrame) -> str:
+    """ "Mean national percentile (Star)": the vendor whose percentiles these are."""
+    sources = df.get("percentile_source", pd.Series(dtype=object)).dropna().unique()
+    if len(sources) == 1:
+        return f"Mean {sources[0]}"
+    return "Mean national percentile (each test's vendor)"
 
 
 def result_table(df: pd.DataFrame) -> None:
@@ -36,6 +52,8 @@ def result_table(df: pd.DataFrame) -> None:
     config = {}
     for column in shown.columns:
         label = LABELS.get(column, column.replace("share ", "% "))
+        if column == "mean_percentile":
+            label = percentile_label(df)
         if column in PERCENT or column.startswith("share "):
             config[column] = st.column_config.NumberColumn(label, format="percent")
         elif column in ("n", "df"):
@@ -95,6 +113,7 @@ def charts(df: pd.DataFrame, distribution: Distribution | None) -> None:
 
 def downloads(df: pd.DataFrame, header: dict[str, str], user: str, name: str) -> None:
     table = export_frame(df)
+    header = {**header, **{f"column {k}": v for k, v in COLUMN_MEANINGS.items() if k in table}}
 
     def record(kind: str) -> None:
         cohorts = {k: v for k, v in header.items() if "cohort" in k}

@@ -18,7 +18,7 @@ from core import audit
 from core.cli import add_db_option, clean_for_json, print_csv, print_json, scope_of
 from core.cohorts import CohortSpec, load_spec
 from core.commands.growth import count
-from core.compare import compare_cohorts, prior_year_comparison
+from core.compare import compare_cohorts, no_earlier_year, prior_year_comparison
 from core.db import connect
 
 STATISTICS = (
@@ -105,6 +105,9 @@ def _shape(records: list[dict], label: str) -> Any:
 def _print_human(rows: pd.DataFrame, records: list[dict]) -> None:
     if not records:
         print("No scores match these cohorts within your scope.")
+        return
+    if no_earlier_year(rows):  # one line, not one "not reported" per subject × season
+        print(f"{records[0]['a']['cohort']}: {records[0]['note']}.")
         return
     for record in records:
         head = f"{record['a']['cohort']} vs {record['b']['cohort']} ({record['subject']}, "

@@ -76,6 +76,9 @@ def contract_record(row: dict[str, Any]) -> dict[str, Any]:
             "from": row.get("mean_pct_from"), "to": row.get("mean_pct_to"),
             "change": row.get("pct_change"), "p": row.get("p_pct"),
         }  # fmt: skip
+        record["percentile_of_mean"] = {  # beside `percentile` (a mean of students' ones)
+            "from": row.get("pct_of_mean_from"), "to": row.get("pct_of_mean_to"),
+        }  # fmt: skip
         record["vs_norm"] = {
             "z_from": row.get("mean_z_from"), "z_to": row.get("mean_z_to"),
             "z_change": row.get("z_change"), "p": row.get("p_z"),

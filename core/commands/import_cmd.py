@@ -1,6 +1,7 @@
-"""`python -m core import PATH… [--source auto|PRESET] [--mapping FILE] [--json]`: the same
-pipeline as the Upload page. One JSON object for one path, a list for several; exit 1 when any
-file failed (one line per failure on stderr); "already imported" is a success."""
+"""`python -m core import PATH… [--source auto|PRESET] [--mapping FILE] [--platform P] [--json]`:
+the same pipeline as the Upload page. One JSON object for one path, a list for several; exit 1
+when any file failed (one line per failure on stderr); "already imported" is a success (with
+--platform it also declares that file's scores of unknown test, see pipeline._redeclare)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from core.canonical import PLATFORMS
 from core.cli import CommandError, add_db_option, print_json
 from core.db import warehouse_path
 
@@ -25,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--mapping", help='JSON file {"source header": "target field"} (or a full preset)'
+    )
+    parser.add_argument(
+        "--platform",
+        choices=list(PLATFORMS),
+        help="the test a generic file holds: "
+        + ", ".join(f"{k} ({v})" for k, v in PLATFORMS.items())
+        + "; default: the file's platform column, else generic (no national norm applies)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     add_db_option(parser)
@@ -85,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 preset=args.source,
                 mapping=mapping,
                 user="cli",
+                platform=args.platform,
             )
         )
     if args.json:

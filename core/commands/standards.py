@@ -4,8 +4,11 @@ Output shape (a contract): one JSON object when the spec pins one row — a sing
 school, grade, subject and season for each dimension rows are split by (`--by`, default
 school_year,school,grade) — otherwise a list with one object per row (an empty list when nothing
 matches). Every object has {cohort, n, mean, sd, median, norm: {source, mean, sd}, diff, t, df, p,
-ci95: [lo, hi], effect_size, category, suppressed} plus the row's keys and extras; a suppressed
-row carries `suppressed: true`, its keys and a note, and no statistics.
+ci95: [lo, hi], effect_size, category, suppressed} plus the row's keys and extras (`note`;
+`cut_set`, `cut_set_year`, `target_set`, `target_set_year`: the district sets the row's school
+year used); a suppressed row carries `suppressed: true`, its keys and a note, and no statistics.
+Scores on a scale no norm set covers (or failing the plausibility guard) keep their own n, mean,
+sd, median…, with `norm` values and `category` null and the reason in `note`.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ IDENTITY = ("cohort", "filters", "school_year", "school", "grade", "subject", "s
 STATISTICS = (
     "n", "mean", "sd", "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient",
     "pct_at_or_above_target", "target", "diff", "t", "df", "p", "effect_size", "category", "p_adj",
-    "significant_bh", "platform", "n_without_norm", "bh_family", "bh_family_size",
+    "significant_bh", "platform", "n_without_norm", "percentile_source", "bh_family",
+    "bh_family_size",
+    "percentile_of_mean",  # beside mean_percentile: the percentile rank of the mean score
 )  # fmt: skip
 
 
 COUNTS = ("n", "df", "n_without_norm", "bh_family_size")
+SET_FIELDS = ("cut_set", "cut_set_year", "target_set", "target_set_year")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,6 +83,8 @@ def contract_record(row: dict[str, Any]) -> dict[str, Any]:
         if shares:
             record["bands"] = shares
     record["note"] = row.get("note") or ""
+    # the district sets this row's year used (core.norms.sets_by_school_year), null when none
+    record.update({k: row.get(k) for k in SET_FIELDS})
     record["suppressed"] = bool(row["suppressed"])
     for key in COUNTS:
         if isinstance(record.get(key), float) and record[key].is_integer():

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pandas as pd
 
-from core import audit
+from core import audit, canonical
 from core.db import connect, transaction, warehouse_path
 from core.ingest import jobs
 from core.ingest.detect import FileRefused, Layout, detect
@@ -48,6 +48,8 @@ from core.ingest.presets import (
     Preset,
     builtin_presets,
     check_targets,
+    declarable,
+    declare_platform,
     detect_preset,
     header_key,
     plan_columns,
@@ -211,16 +213,18 @@ def prepare(
     mapping: Any = None,
     saved: dict[str, Preset] | None = None,
     progress: Progress = _quiet,
+    platform: str | None = None,
 ) -> Prepared:
-    """Detect, stage, map and validate into work/staging.duckdb (no warehouse involved)."""
+    """Detect, stage, map and validate into work/staging.duckdb (no warehouse involved);
+    `platform` declares the test of a generic file (presets.declare_platform)."""
     progress("reading", 0.0)
     layout = detect(path)
     con = _staging_connection(work)
     try:
         rows, direct = stage_file(con, path, layout, work)
         progress("reading", 1.0)
-        prepared = _map_and_validate(con, work, layout, file_name, rows, preset, mapping, saved,
-                                     progress)  # fmt: skip
+        planned = _plan(layout, file_name, preset, mapping, saved, platform)
+        prepared = _map_and_validate(con, work, layout, rows, planned, progress)
         prepared.direct = direct
         return prepared
     finally:
@@ -231,15 +235,11 @@ def _map_and_validate(
     con: duckdb.DuckDBPyConnection,
     work: Path,
     layout: Layout,
-    file_name: str,
     rows: int,
-    preset: str,
-    mapping: Any,
-    saved: dict[str, Preset] | None,
+    planned: Mapping,
     progress: Progress,
 ) -> Prepared:
     """The staged rows mapped with the chosen preset and checked (raw_rows already staged)."""
-    planned = _plan(layout, file_name, preset, mapping, saved)
     _refuse_if_unusable(layout, planned, rows)
     progress("validating", 0.0)
     con.execute("set preserve_insertion_order = false")  # typed rows carry their row number
@@ -434,6 +434,8 @@ def _start(
             f"Already imported: the same file (by content) was imported on "
             f"{received:%Y-%m-%d %H:%M} (job {first_job}); nothing was added."
         )
+        if meta.get("platform"):
+            message += _redeclare(con, file_id, meta["platform"])
         con.execute(
             "update import_jobs set file_id = $f, message = $m, finished_at = $now "
             "where job_id = $j",
@@ -441,6 +443,31 @@ def _start(
         )
         audit.log(con, meta["user"], "import", _attempt(meta, job_id, "completed", message))
         return job_id, jobs.job_summary(con, job_id, already_imported=True), saved
+
+
+def _redeclare(con: duckdb.DuckDBPyConnection, file_id: int, platform: str) -> str:
+    """The same file imported again with a declared test: its scores of no declared scale
+    (`generic`, or a hand-made mapping's own name) take that platform — so "import it again
+    choosing MAP Growth" fixes a file first imported as other / unknown. Scores a vendor preset
+    or the file's platform column declared stay; a score whose key already exists on the new
+    platform stays too (never two scores for one test event). Returns the sentence to add."""
+    vendor = [p for p in canonical.PLATFORMS if p != canonical.UNKNOWN_PLATFORM]
+    changed = con.execute(
+        """
+        update assessments a set platform = $p
+        where a.job_id in (select job_id from import_jobs where file_id = $f)
+          and a.platform <> $p and not list_contains($vendor, a.platform)
+          and not exists (
+              select 1 from assessments b
+              where b.student_id = a.student_id and b.platform = $p and b.subject = a.subject
+                and b.school_year = a.school_year and b.season = a.season)
+        """,
+        {"p": platform, "f": int(file_id), "vendor": vendor},
+    ).fetchone()[0]
+    if not changed:
+        return ""
+    return (f" Its {changed:,} scores are now declared {canonical.platform_title(platform)} "
+            f"scores ({platform}).")  # fmt: skip
 
 
 def _record_failure(warehouse: Path, job_id: int, message: str, meta: dict[str, Any]) -> None:
@@ -472,10 +499,15 @@ def import_file(
     user: str | None = None,
     remote_path: str | None = None,
     progress: Progress | None = None,
+    platform: str | None = None,
 ) -> jobs.JobSummary:
-    """Import one file (path or binary stream) into the warehouse `db` (None: the default)."""
+    """Import one file (path or binary stream) into the warehouse `db` (None: the default).
+    `platform` declares which test a generic file holds (`nwea_map`, `star`, …; default: the
+    file's own platform column, else `generic`, "other / unknown")."""
     if origin not in ORIGINS:
         raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+    if platform is not None and platform not in canonical.PLATFORMS:
+        raise ValueError(f"platform must be one of {', '.join(canonical.PLATFORMS)}")
     report = progress or _quiet
     warehouse = warehouse_path(db)
     name = file_name or _name_of(path_or_stream)
@@ -491,6 +523,7 @@ def import_file(
             "user": user,
             "sha": sha,
             "size": path.stat().st_size,
+            "platform": platform,
         }
         job_id, done, saved = _start(warehouse, sha, meta)
         if done is not None:
@@ -512,6 +545,7 @@ def _run(warehouse, path, work, job_id, meta, preset, mapping, saved, report) ->
             mapping=mapping,
             saved=saved,
             progress=report,
+            platform=meta.get("platform"),
         )
         report("loading", 0.0)
         kept.wait()
@@ -589,6 +623,7 @@ def replay(
     preset: str = "auto",
     user: str | None = None,
     progress: Progress | None = None,
+    platform: str | None = None,
 ) -> jobs.JobSummary:
     """Map and load a stored file again (e.g. after fixing its mapping), without re-upload: the
     kept raw bytes are read again. Rows already loaded count as duplicates or updates; nothing
@@ -615,7 +650,7 @@ def replay(
             )
         try:
             prepared = prepare(path, meta["file_name"], work, preset=preset, mapping=mapping,
-                               saved=saved, progress=report)  # fmt: skip
+                               saved=saved, progress=report, platform=platform)  # fmt: skip
             report("loading", 0.0)
             summary = merge(warehouse, prepared, job_id, meta, replay_of=int(file_id))
             report("loading", 1.0)
@@ -627,8 +662,11 @@ def replay(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _plan(layout: Layout, file_name: str, preset: str, mapping: Any, saved) -> Mapping:
+def _plan(
+    layout: Layout, file_name: str, preset: str, mapping: Any, saved, platform: str | None = None
+) -> Mapping:
     chosen, overrides = _choose_preset(layout.headers, file_name, preset, mapping, saved or {})
+    chosen = declare_platform(chosen, platform)
     kind = get_kind(chosen.kind)
     if overrides:
         check_targets(preset_from_mapping(overrides, kind=kind.name))
@@ -654,6 +692,8 @@ class Preview:
     fields: list[str] | None = None
     notes: list[str] | None = None
     refused: str | None = None
+    platform: str | None = None  # the test the preset says the scores are from
+    declarable: bool = False  # a person may say which test it holds (generic / own mapping)
 
 
 def preview(
@@ -695,6 +735,8 @@ def preview(
             missing=planned.missing(),
             fields=list(planned.kind.field_names),
             notes=list(layout.notes),
+            platform=planned.preset.platform,
+            declarable=declarable(planned.preset),
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

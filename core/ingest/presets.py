@@ -23,6 +23,7 @@ Preset file format (every key but name/kind/columns optional):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -32,6 +33,7 @@ from typing import Any
 
 import duckdb
 
+from core import canonical
 from core.canonical import normalize_header
 from core.ingest.kinds import Kind, get_kind
 
@@ -185,6 +187,34 @@ def preset_from_mapping(
         detect_all=tuple(k for k, v in columns.items() if v != IGNORE),
         origin="saved",
     )
+
+
+def declarable(preset: Preset) -> bool:
+    """True when a person may say which test the file holds: assessment files mapped by the
+    generic long format or a mapping of their own. A vendor preset knows its test already."""
+    return preset.kind == "assessment" and preset.platform_title is None
+
+
+def declare_platform(preset: Preset, platform: str | None) -> Preset:
+    """The preset with the test the person declared (Upload: "which test", CLI --platform).
+
+    The generic format assumes no scale (platform `generic`, "other / unknown"), so no national
+    norm judges its scores until someone says they are, e.g., MAP Growth. A `platform` column in
+    the file still wins row by row (the declared test fills its blank cells)."""
+    if platform is None:
+        return preset
+    if platform not in canonical.PLATFORMS:
+        known = ", ".join(canonical.PLATFORMS)
+        raise ValueError(f"Unknown platform {platform!r}; use one of: {known}.")
+    if preset.platform == platform:
+        return preset
+    if not declarable(preset):
+        raise ValueError(
+            f"This file is a {preset.platform_title or preset.title} export ({preset.platform}); "
+            "a declared test applies to generic or hand-mapped assessment files. Import it "
+            "without --platform, or choose the generic preset (--source generic)."
+        )
+    return dataclasses.replace(preset, platform=platform)
 
 
 def generic_preset_for(kind: str) -> str | None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+
+import pytest
 
 from core import settings
+from core.alert_words import gap_headline
 from core.alerts import (
     COLUMNS,
     collapse,
     current_alerts,
     evidence_query,
+    gap_severity,
     spec_from_query,
     thresholds,
 )
@@ -119,3 +124,93 @@ def test_alert_summaries_are_plain_words_with_the_computed_numbers(district) -> 
     assert ell["summary"].startswith("Strongest in grade ")
     assert "English learners were " in ell["summary"] and "points behind the rest" in ell["summary"]
     assert ell["summary"].endswith("— a real change, not chance.")
+
+
+# Severity follows who is harmed (gap = subgroup − rest; pooled sd 10; bar 0.2 sd = 2 points).
+# (first gap, latest gap, widened every year, rest is one named group) → (severity, who)
+SEVERITY_CASES = [
+    # widening against the subgroup: a concern, critical when it widened at every step
+    ((-5.0, -9.0, True, False), ("critical", "subgroup")),
+    ((-5.0, -9.0, False, False), ("warning", "subgroup")),
+    # narrowing: the subgroup behind caught up part of the way — good news
+    ((-9.0, -5.0, True, False), ("info", "subgroup")),
+    # the issue's case: 13 points behind to 2.3 ahead is good news for the subgroup; for a named
+    # rest it is 2.3 points (0.23 sd) of new distance behind at most — here under the bar (sd 15)
+    ((-13.0, 2.3, True, False), ("info", "subgroup")),
+    # subgroup ahead and pulling further ahead: no harm to it; a mixed rest is nobody named
+    ((3.0, 8.0, True, False), (None, "")),
+    # … but when the rest is one group (not-ELL, the other gender) that group fell further behind
+    ((3.0, 8.0, True, True), ("critical", "rest")),
+    ((3.0, 8.0, False, True), ("warning", "rest")),
+    # the subgroup ahead and its lead shrinking: a named rest caught up, a mixed rest is neutral
+    ((8.0, 3.0, False, True), ("info", "rest")),
+    ((8.0, 3.0, False, False), (None, "")),
+    # overtaken far: the rest went from 2 ahead to 13 behind — a concern for it, never critical
+    # (the gap changed sign: "wider every year" is not a steady widening against one group)
+    ((-2.0, 13.0, True, True), ("warning", "rest")),
+    # a subgroup falling from ahead to behind: harmed
+    ((4.0, -6.0, False, False), ("warning", "subgroup")),
+    # moved less than the bar: neutral
+    ((-5.0, -6.0, True, False), (None, "")),
+]
+
+
+@pytest.mark.parametrize(("case", "expected"), SEVERITY_CASES)
+def test_gap_severity_follows_who_is_harmed(case, expected) -> None:
+    first, latest, every_year, rest_named = case
+    sd = 15.0 if (first, latest) == (-13.0, 2.3) else 10.0
+    assert gap_severity(first, latest, sd, every_year, rest_named, 0.2) == expected
+
+
+def test_gap_headlines_name_the_group_harmed_or_helped() -> None:
+    ell = SimpleNamespace(attribute="ell", value="yes", first_gap=-13.0, latest_gap=2.3,
+                          rest_label="Students who are not English learners")  # fmt: skip
+    assert gap_headline(ell, "subgroup", caught_up=True) == (
+        "English learners caught up and moved ahead"
+    )
+    ahead = SimpleNamespace(attribute="gender", value="F", first_gap=3.0, latest_gap=8.0,
+                            rest_label="Male students")  # fmt: skip
+    assert gap_headline(ahead, "rest") == "Male students fell further behind"
+    behind = SimpleNamespace(attribute="ell", value="yes", first_gap=-5.0, latest_gap=-9.0,
+                             rest_label=None)  # fmt: skip
+    assert gap_headline(behind) == "English learners fell further behind"
+    assert gap_headline(behind, caught_up=True) == "English learners narrowed the gap"
+
+
+@pytest.fixture(scope="module")
+def overtaking():
+    """The quiet district with English learners' reading scores moved so that their gap goes
+    from 13 points behind (2021-2022) to 2.3 points ahead (2024-2025), evenly."""
+    from core import db
+    from tests.compare.district import Plan, build
+
+    con = db.memory()
+    raw = build(con, Plan(per_cohort=45, seed=11))
+    ids = raw.loc[raw["ell"], ["student_id"]].drop_duplicates()
+    shift = {"2021-2022": -13.0, "2022-2023": -7.9, "2023-2024": -2.8, "2024-2025": 2.3}
+    con.register("ell_ids", ids)
+    for year, points in shift.items():
+        con.execute(
+            "update assessments set score = score + $points where subject = 'reading' "
+            "and school_year = $year and student_id in (select student_id from ell_ids)",
+            {"points": points, "year": year},
+        )
+    con.unregister("ell_ids")
+    yield con
+    con.close()
+
+
+def test_a_subgroup_that_overtook_the_rest_is_good_news_not_critical(overtaking) -> None:
+    alerts = current_alerts(overtaking, DISTRICT)
+    ell = alerts[alerts["focus"] == "ell=yes"]
+    assert len(ell) > 0  # the movement is real and large: it is reported
+    assert set(ell["severity"]) <= {"info", "warning"} and "critical" not in set(ell["severity"])
+    good = ell[ell["severity"] == "info"]
+    assert len(good) > 0 and (good["kind"] == "narrowing gap").all()
+    assert good["title"].str.contains("English learners (?:caught up|narrowed the gap)").all()
+    assert good["title"].str.contains("English learners caught up and moved ahead").any()
+    assert not good["summary"].str.contains("gap growing|wider every year").any()
+    assert good["summary"].str.contains("gaining about").all()
+    # any concern left is about the students who are not English learners, now behind
+    concerns = ell[ell["severity"] != "info"]
+    assert concerns["title"].str.contains("Students who are not English learners fell").all()

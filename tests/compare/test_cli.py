@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from scipy import stats as sps
 
 from core import db
 from core.cli import main
 from tests.compare.conftest import PLANTED
-from tests.compare.district import build
+from tests.compare.district import build, norm_of
 
 SPEC = {"grade": "4", "subject": "math", "season": "spring", "school_year": "2024-2025",
         "schools": ["Lincoln"]}  # fmt: skip
@@ -92,6 +93,21 @@ def test_growth_json(warehouse, capsys) -> None:
     assert out["t"] == pytest.approx(ref.statistic, rel=1e-9)
     assert out["expected_growth"] is not None and 0 <= out["pct_meeting"] <= 100
     assert "not a growth norm" in out["expected_source"]
+    # percentile_of_mean beside percentile (kept): scipy's normal cdf at the mean own-grade z
+    z_from = [
+        (r.score_from - norm_of(r.subject, r.grade_from, "fall")[0])
+        / norm_of(r.subject, r.grade_from, "fall")[1]
+        for r in pairs.itertuples()
+    ]
+    z_to = [(r.score - norm_of(r.subject, r.grade, "spring")[0])
+            / norm_of(r.subject, r.grade, "spring")[1] for r in pairs.itertuples()]  # fmt: skip
+    assert out["percentile"]["from"] is not None
+    assert out["percentile_of_mean"]["from"] == pytest.approx(
+        100 * sps.norm.cdf(np.mean(z_from)), rel=1e-9
+    )
+    assert out["percentile_of_mean"]["to"] == pytest.approx(
+        100 * sps.norm.cdf(np.mean(z_to)), rel=1e-9
+    )
 
 
 def test_growth_across_years_and_errors(warehouse, capsys) -> None:
@@ -111,3 +127,22 @@ def test_growth_across_years_and_errors(warehouse, capsys) -> None:
     assert main(["--db", str(path), "growth", "--cohort", spec, "--from", "spring:2024-2025",
                  "--to", "fall:2023-2024"]) == 1  # fmt: skip
     assert "later" in capsys.readouterr().err
+
+
+def test_compare_prior_in_the_first_year_says_no_earlier_year_is_loaded(warehouse, capsys) -> None:
+    """The first school year loaded (2021-2022 here): exit 0, the reason in `note` — not "no data"
+    (the cohort has scores) — and the same reason in the human output, said once."""
+    path, raw = warehouse
+    first = {**SPEC, "school_year": "2021-2022", "subject": ["math", "reading"]}
+    out = run_json(capsys, path, "compare", "--a", json.dumps(first), "--b", "prior", "--json")
+    assert isinstance(out, list) and {r["subject"] for r in out} == {"math", "reading"}
+    for record in out:
+        assert record["note"].startswith("no earlier year is loaded to compare with")
+        assert "2021-2022 is the first school year" in record["note"]
+        assert record["b"]["school_year"] == "2020-2021"
+    rows = raw[(raw["grade"] == "4") & (raw["school"] == "Lincoln")
+               & (raw["school_year"] == "2021-2022")]  # fmt: skip
+    assert len(rows) >= 10  # the cohort itself has scores
+    assert main(["--db", str(path), "compare", "--a", json.dumps(first), "--b", "prior"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and "no earlier year is loaded to compare with" in lines[0]

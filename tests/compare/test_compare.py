@@ -13,6 +13,7 @@ from core.cohorts import CohortSpec
 from core.compare import (
     all_prior_year_comparisons,
     compare_cohorts,
+    no_earlier_year,
     prior_year_comparison,
     yearly_trend,
 )
@@ -71,8 +72,22 @@ def test_a_prior_year_without_data_is_a_row_saying_so(district) -> None:
     empty = result[result["prior_year"].isin(["2020-2021", "2019-2020"])]
     assert len(empty) == 2
     assert (empty["n_b"].isna() & empty["suppressed"] & empty["t"].isna()).all()
-    assert empty["note"].str.contains("no data").all()
+    # years before the first one loaded (2021-2022): nothing is loaded, not "no data"
+    assert empty["note"].str.startswith("no earlier year is loaded to compare with").all()
     assert result["t"].notna().sum() == 3
+
+
+def test_the_first_year_loaded_is_compared_with_nothing_and_says_so(district) -> None:
+    """Every earlier year (years_back None) of a cohort in the first year: one row per subject ×
+    season against the year before, which is not loaded — not an empty answer."""
+    first = SPEC.replace(school_year="2021-2022", subject=None, season=None)
+    result = prior_year_comparison(district.con, first, DISTRICT)
+    seasons = district.scores(school_year="2021-2022", grade="4", school="Lincoln")
+    expected = set(seasons[["subject", "season"]].itertuples(index=False, name=None))
+    assert set(result[["subject", "season"]].itertuples(index=False, name=None)) == expected
+    assert (result["prior_year"] == "2020-2021").all() and result["t"].isna().all()
+    assert no_earlier_year(result)
+    assert not no_earlier_year(prior_year_comparison(district.con, SPEC, DISTRICT))
 
 
 def test_comparison_platform_is_one_per_subject(district) -> None:
@@ -200,7 +215,9 @@ def test_a_warehouse_of_one_year_has_nothing_to_compare_with(con) -> None:
 
     build(con, Plan(per_cohort=12, schools=("Lincoln",), years=("2024-2025",)))
     rows = prior_year_comparison(con, CohortSpec.from_dict({"grade": "4"}), DISTRICT)
-    assert rows.empty and {"prior_year", "diff", "p_adj", "suppressed"} <= set(rows.columns)
+    assert {"prior_year", "diff", "p_adj", "suppressed"} <= set(rows.columns)
+    # issue 15: not an empty answer (read as "no scores match") but rows saying why
+    assert len(rows) > 0 and rows["t"].isna().all() and no_earlier_year(rows)
 
 
 def test_scope_limits_every_comparison(district) -> None:

@@ -82,6 +82,8 @@ def test_growth_page_and_students_only_for_staff(warehouse) -> None:
     assert "students tested both times" in text(app)
     assert "missed at least one test" in text(app)
     assert len(app.get("vega_lite_chart")) == 2
+    # growth against achievement: the regression-to-the-mean caveat sits under the chart
+    assert "(regression to the mean)" in text(app)
     app.toggle(key="growth:students").set_value(True).run()
     assert not app.exception
     with db.connect(warehouse) as con:
@@ -128,3 +130,20 @@ def test_home_lists_one_alert_per_cohort_in_plain_words(warehouse) -> None:
     assert set(grouped["summary"]) <= set(shown)
     for text in shown:
         assert not [w for w in ("Hedges", "p-value", "BH-adjusted", "effect size") if w in text]
+
+
+def test_prior_cohorts_in_the_first_year_says_so_and_keeps_any_two_cohorts(warehouse) -> None:
+    """A cohort in the first school year loaded has scores but no earlier year: the page says
+    that (not "no scores match") and still offers Any two cohorts."""
+    app = page("prior_cohorts.py")
+    app.multiselect(key="prior:school_year").set_value(["2021-2022"]).run()
+    assert not app.exception
+    assert "No earlier year is loaded to compare with" in text(app)
+    assert "No scores match" not in text(app)
+    assert "Any two cohorts" in app.segmented_control(key="prior:view").options
+    app.segmented_control(key="prior:view").set_value("Any two cohorts").run()
+    assert not app.exception
+    assert "Cohort A is the one above" in text(app)
+    app.multiselect(key="prior_b:school_year").set_value(["2022-2023"]).run()
+    assert not app.exception
+    assert len(app.dataframe) == 1 and "vs" in text(app)

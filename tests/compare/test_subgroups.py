@@ -8,6 +8,7 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 
+from core import stats
 from core.cohorts import CohortSpec
 from core.subgroups import distinct_gaps, gap_change, gap_trend, subgroup_gaps
 from tests.compare.district import NORM_TABLE
@@ -88,20 +89,52 @@ def test_small_subgroups_and_their_complements_are_suppressed(district, gaps) ->
     assert cells["note"].str.contains("privacy").all()
 
 
-def test_gap_change_is_the_difference_of_two_welch_gaps(gaps) -> None:
+def _change_reference(district, attribute: str, inside, latest: str, earlier: str) -> tuple:
+    """numpy / scipy on the raw rows: the change of the gap (subgroup − rest) between two years
+    as a contrast of four independent means, t with Welch–Satterthwaite df (scipy's t)."""
+    groups, gaps = [], []
+    for year in (latest, earlier):
+        raw = district.scores(school_year=year, **WHERE)
+        mask = inside(raw).to_numpy(dtype=bool)
+        sub, rest = raw[mask]["score"].to_numpy(), raw[~mask]["score"].to_numpy()
+        groups += [sub, rest]
+        gaps.append(sub.mean() - rest.mean())
+    v = np.array([np.var(g, ddof=1) / len(g) for g in groups])
+    df = v.sum() ** 2 / np.sum(v**2 / (np.array([len(g) for g in groups]) - 1))
+    t = (gaps[0] - gaps[1]) / np.sqrt(v.sum())
+    half = sps.t.ppf(0.975, df) * np.sqrt(v.sum())
+    return gaps[0] - gaps[1], t, df, 2 * sps.t.sf(abs(t), df), half, min(map(len, groups))
+
+
+def test_gap_change_is_the_difference_of_two_welch_gaps(district, gaps) -> None:
     change = gap_change(gaps, "2024-2025", "2022-2023")
     row = change[(change["attribute"] == "ell")].iloc[0]
     now, then = _row(gaps, "2024-2025", "ell", "yes"), _row(gaps, "2022-2023", "ell", "yes")
-
-    def se(r: pd.Series) -> float:
-        return np.sqrt(r["sd_sub"] ** 2 / r["n_sub"] + r["sd_rest"] ** 2 / r["n_rest"])
-
-    z = (now["gap"] - then["gap"]) / np.hypot(se(now), se(then))
+    ref = _change_reference(district, "ell", lambda r: r["ell"], "2024-2025", "2022-2023")
+    diff, t, df, p, half, _ = ref
     assert row["change"] == pytest.approx(now["gap"] - then["gap"], rel=REL)
-    assert row["p"] == pytest.approx(2 * sps.norm.sf(abs(z)), rel=REL)
-    assert row["widened"] == (np.sign(now["gap"]) * (now["gap"] - then["gap"]) > 0)
+    assert (row["change"], row["t"], row["df"], row["p"]) == pytest.approx(
+        (diff, t, df, p), rel=REL
+    )
+    assert (row["ci_lo"], row["ci_hi"]) == pytest.approx((diff - half, diff + half), rel=REL)
+    same_sign = now["gap"] * then["gap"] > 0  # a gap that changed sign "overtook", not widened
+    assert row["widened"] == (same_sign and np.sign(now["gap"]) * (now["gap"] - then["gap"]) > 0)
     # F / M are one test: only one of them is kept before BH
     assert len(change[change["attribute"] == "gender"]) == 1
+
+
+def test_gap_change_of_a_small_group_uses_the_t_not_a_normal_z(district, gaps) -> None:
+    """Reading recovery: 15 and 21 students in the two years (under 30). The p is the t's with
+    Welch–Satterthwaite df on the raw rows; the normal z the test used before is smaller."""
+    change = gap_change(gaps, "2024-2025", "2022-2023")
+    row = change[change["value"] == "reading-recovery"].iloc[0]
+    inside = lambda r: r["program"] == "reading-recovery"  # noqa: E731
+    diff, t, df, p, _, smallest = _change_reference(
+        district, "program", inside, "2024-2025", "2022-2023"
+    )
+    assert smallest < 30 and df < 60
+    assert (row["t"], row["df"], row["p"]) == pytest.approx((t, df, p), rel=REL)
+    assert row["p"] > 2 * sps.norm.sf(abs(t))  # the z would have been too sure
 
 
 def test_gap_trend_is_weighted_least_squares(gaps) -> None:
@@ -117,8 +150,12 @@ def test_gap_trend_is_weighted_least_squares(gaps) -> None:
     assert row["slope"] == pytest.approx(slope, rel=1e-7)
     assert row["slope_se"] == pytest.approx(1 / np.sqrt(sxx), rel=1e-9)
     assert row["p"] == pytest.approx(2 * sps.norm.sf(abs(slope) * np.sqrt(sxx)), rel=1e-6)
-    assert row["widening"] == (np.sign(row["latest_gap"]) * row["slope"] > 0)
+    same_sign = row["first_gap"] * row["latest_gap"] > 0
+    assert row["widening"] == (same_sign and np.sign(row["latest_gap"]) * row["slope"] > 0)
     assert row["years"] == 4
+    # a side under 30 students in some year (ELL: 18 in 2024-2025): the z is approximate
+    assert row["smallest_side"] == ell[["n_sub", "n_rest"]].min().min() < 30
+    assert bool(row["approximate"])
 
 
 def test_distinct_gaps_keeps_the_smaller_of_two_values(gaps) -> None:
@@ -137,3 +174,26 @@ def test_a_filtered_attribute_is_not_a_subgroup_and_scope_applies(district) -> N
     assert "ell" not in set(ell_only["attribute"])
     teacher = Scope(username="t", role="teacher", sections=("nobody",))
     assert subgroup_gaps(district.con, SPEC, teacher).empty
+
+
+def test_welch_contrast_is_welch_for_two_means_and_holds_for_small_groups() -> None:
+    """Two means: scipy's ttest_ind(a, b, equal_var=False). Four small groups under no change
+    (n 10 / 60 each year, unequal sds, 20,000 simulated districts, numpy): the t rejects about
+    5 % at p < 0.05; the normal z on the same statistic rejects noticeably more."""
+    rng = np.random.default_rng(15)
+    a, b = rng.normal(0, 3, 12), rng.normal(1, 9, 40)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    two = stats.welch_contrast(
+        a.mean() - b.mean(), [a.std(ddof=1), b.std(ddof=1)], [len(a), len(b)]
+    )
+    assert (two.t, two.df, two.p) == pytest.approx((ref.statistic, ref.df, ref.pvalue), rel=REL)
+    sizes, spreads, reps = (10, 60, 10, 60), (15.0, 5.0, 15.0, 5.0), 20_000
+    draws = [rng.normal(0, sd, (reps, n)) for sd, n in zip(spreads, sizes, strict=True)]
+    means = [d.mean(axis=1) for d in draws]
+    sds = [d.std(axis=1, ddof=1) for d in draws]
+    change = (means[0] - means[1]) - (means[2] - means[3])
+    test = stats.welch_contrast(change, sds, sizes)
+    t_rate = float(np.mean(test.p < 0.05))
+    z_rate = float(np.mean(2 * sps.norm.sf(np.abs(test.t)) < 0.05))
+    assert abs(t_rate - 0.05) < 0.006  # ± four binomial standard errors
+    assert z_rate > 0.06

@@ -13,7 +13,13 @@ from core import db, users
 from core.cohorts import CohortSpec
 from core.demo import load_demo
 from core.scope import Scope, scope_for_user
-from core.watch_list import readable, summary_sentence, watch_list
+from core.watch_list import (
+    LOW_GROWTH_CAVEAT,
+    growth_caveat,
+    readable,
+    summary_sentence,
+    watch_list,
+)
 from tests.conftest import serve_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +94,11 @@ def test_a_teacher_sees_their_students_who_need_help(warehouse: Path) -> None:
     assert len(narrowed) == expected.counts["low_growth"]
     assert narrowed["Why"].str.contains("Grew less than half the expected growth since fall").all()
     assert len(views(warehouse, "demo-teacher")) == 2  # every view is audited
+    # growth flagged students: the regression-to-the-mean caveat is said, in plain words
+    assert expected.counts["low_growth"] > 0 and growth_caveat(expected) == LOW_GROWTH_CAVEAT
+    assert LOW_GROWTH_CAVEAT in [i.value for i in app.info]
+    app.multiselect(key="watch:reasons").set_value(["missed_test"]).run()
+    assert LOW_GROWTH_CAVEAT not in [i.value for i in app.info]  # not where growth is not shown
 
     app.selectbox(key="watch:subject").set_value("reading").run()
     assert not app.exception

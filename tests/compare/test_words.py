@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from core.cohorts import CohortSpec
 from core.compare import compare_cohorts, prior_year_comparison
-from core.compare_words import gap_sentence, growth_sentence, pair_sentence, prior_sentence
+from core.compare_words import (
+    LOW_START_Z,
+    gap_sentence,
+    growth_sentence,
+    low_start_caveat,
+    pair_sentence,
+    prior_sentence,
+)
 from core.growth import matched_growth
 from core.scope import DISTRICT
 from core.subgroups import subgroup_gaps
@@ -41,3 +48,13 @@ def test_growth_and_gap_sentences(district) -> None:
     )
     small = gaps[gaps["suppressed"]].iloc[0]
     assert "not shown" in gap_sentence(small) and "privacy" in gap_sentence(small)
+
+
+def test_the_low_start_caveat_is_said_only_where_it_bites() -> None:
+    """Regression to the mean: a group that started well below the norm and grew gets the
+    caveat; a group near the norm, one that did not grow, or one with no norm does not."""
+    assert "regression to the mean" in low_start_caveat(LOW_START_Z - 0.3, 4.0)
+    assert "picked for their low scores" in low_start_caveat(LOW_START_Z, 4.0)
+    assert low_start_caveat(LOW_START_Z + 0.2, 4.0) == ""
+    assert low_start_caveat(-1.5, -2.0) == "" and low_start_caveat(-1.5, 0.0) == ""
+    assert low_start_caveat(None, 4.0) == "" and low_start_caveat(float("nan"), 4.0) == ""

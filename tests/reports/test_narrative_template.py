@@ -3,6 +3,7 @@ suppressed group, never a student; and it stays within the reader's scope."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -283,3 +284,19 @@ def test_a_school_admin_narrative_never_includes_another_school(warehouse, linco
     lincoln_only = lincoln[0]
     assert findings.n_students == lincoln_only.n_students
     assert [s.mean for s in findings.standings] == [s.mean for s in lincoln_only.standings]
+
+
+def test_growth_from_a_low_start_carries_the_regression_to_the_mean_caveat() -> None:
+    """Narratives of growth say the caveat where it bites (a group starting well below the norm
+    whose growth is real), and not for a group starting near the norm."""
+    from core.narrative_inputs import GrowthResult
+    from core.narrative_text import Phrasing, growth_sentence
+
+    low = GrowthResult("math", "fall 2024-2025", "spring 2024-2025", n=40, dropped=2,
+                       mean_change=9.0, p=0.001, ci95=(6.0, 12.0), start_z=-0.9)  # fmt: skip
+    words = Phrasing("seed")
+    assert "regression to the mean" in growth_sentence(low, words)
+    near = dataclasses.replace(low, start_z=0.1)
+    assert "regression to the mean" not in growth_sentence(near, words)
+    unclear = dataclasses.replace(low, p=0.4)  # no real growth is claimed: nothing to qualify
+    assert "regression to the mean" not in growth_sentence(unclear, words)

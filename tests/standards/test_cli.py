@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from scipy.stats import norm
 
 from core import cli, db
 from tests.standards.seed import seed
@@ -45,6 +46,11 @@ def test_pinned_spec_prints_one_object_with_the_contract(warehouse, capsys) -> N
     }  # fmt: skip
     lo, hi = record["ci95"]
     assert lo < record["diff"] < hi
+    # added beside mean_percentile (kept): the norm's percentile rank of the mean (scipy cdf)
+    assert record["mean_percentile"] is not None
+    assert record["percentile_of_mean"] == pytest.approx(
+        100 * norm.cdf(record["mean"], loc=201.08, scale=14.11), rel=1e-9
+    )
 
 
 def test_same_numbers_as_the_page_function(warehouse, capsys) -> None:

@@ -43,6 +43,10 @@ def test_every_statistic_matches_scipy_on_raw_scores(seeded) -> None:
         assert row.sd == pytest.approx(np.std(x, ddof=1), rel=REL)
         assert row.median == pytest.approx(np.median(x), rel=REL)
         assert row.mean_percentile == pytest.approx(members.percentile.mean(), rel=REL)
+        # scipy: the norm's normal cdf at the cohort's mean, as a percentile rank
+        assert row.percentile_of_mean == pytest.approx(
+            100 * sps.norm.cdf(np.mean(x), loc=mu, scale=sigma), rel=REL
+        )
         assert row.pct_at_or_above_norm == pytest.approx(np.mean(x >= mu), rel=REL)
         assert (row.norm_mean, row.norm_sd) == (mu, sigma)
         assert row.diff == pytest.approx(np.mean(x) - mu, rel=REL)
@@ -116,6 +120,7 @@ def test_missing_norm_is_said_not_guessed(seeded) -> None:
     row = cohort_vs_norm(con, spec, DISTRICT).iloc[0].to_dict()
     assert row["n"] == 0 and row["n_without_norm"] == 14
     assert np.isnan(row["norm_mean"]) and np.isnan(row["t"]) and np.isnan(row["mean"])
+    assert np.isnan(row["percentile_of_mean"])  # no norm: no percentile of the mean either
     assert "no norm in NWEA MAP Growth 2020" in row["note"] and "grade K" in row["note"]
 
 
@@ -139,6 +144,10 @@ def test_cohort_spanning_grades_compares_each_member_with_own_grade(seeded) -> N
     assert row["effect_size"] == pytest.approx(np.mean(d / sigma), rel=REL)
     assert row["norm_mean"] == pytest.approx(mu.mean(), rel=REL)
     assert row["mean"] == pytest.approx(members.score.mean(), rel=REL)
+    # pooled grades: the percentile rank of the members' mean own-grade standing (scipy cdf)
+    assert row["percentile_of_mean"] == pytest.approx(
+        100 * sps.norm.cdf(np.mean(d / sigma)), rel=REL
+    )
 
 
 def test_pooled_row_leaves_out_grades_without_a_norm(seeded) -> None:
@@ -195,7 +204,10 @@ def test_scores_on_another_platform_are_described_not_compared(fresh) -> None:
     spec = CohortSpec.from_dict({**LINCOLN_3, "subject": "language"})
     row = cohort_vs_norm(con, spec, DISTRICT).iloc[0].to_dict()
     assert row["n"] == 50 and row["platform"] == "star" and np.isnan(row["t"])
-    assert "are for nwea_map, generic scores; these are star scores" in row["note"]
+    assert np.isnan(row["percentile_of_mean"])
+    assert row["note"].startswith("no national norm for this test's scale")
+    assert "are for MAP Growth scores and these are Star scores" in row["note"]
+    assert row["category"] is None and np.isnan(row["norm_mean"]) and row["norm_source"] is None
 
 
 class CountingConnection:
