@@ -3,16 +3,18 @@
 Three kinds, each with its evidence (a page and the cohort spec that page opens with):
 
 * **decline** — a grade × school (or all schools) × subject × season cohort scored lower than the
-  same definition a year earlier: Welch p < alpha after Benjamini–Hochberg across every such
-  comparison, and |Hedges' g| ≥ `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
+  same definition a year earlier: Welch p < alpha after Benjamini–Hochberg in its fixed family
+  (core.verdict_families: every quick and district grade cohort of the year), and |Hedges' g| ≥
+  `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
 * **widening gap** / **narrowing gap** — a subgroup's gap to the rest of its grade × subject ×
   season cohort (all schools in scope together) moved: its linear trend across the latest three
   to five years — or, for a subgroup reported in fewer years, its change from
   `alerts.gap_years_back` years earlier — has p < alpha after BH, one test per subgroup in one
-  family (core.subgroups.widening_tests). Severity follows who is harmed (`gap_severity`): a
-  group left further behind is a concern (critical when the gap widened at every step), a group
-  behind that caught up is good news (info), and a subgroup pulling further ahead of a mixed
-  rest harms no one named (no alert).
+  family (core.subgroups.widening_tests; for a one-school reader its grades are quick cohorts,
+  adjusted among every quick cohort's test in the district). Severity follows who is harmed
+  (`gap_severity`): a group left further behind is a concern (critical when the gap widened at
+  every step), a group behind that caught up is good news (info), and a subgroup pulling
+  further ahead of a mixed rest harms no one named (no alert).
 * **proficiency drop** — % proficient fell by at least `alerts.proficiency_drop_points` points
   from the year before, with a two-proportion test p < alpha after BH; critical at twice that.
 
@@ -270,12 +272,13 @@ def widening_gaps(
     concerns where a group fell further behind, good news where one caught up."""
     span = [canonical.previous_year(year, k) for k in range(TREND_YEARS - 1, 0, -1)] + [year]
     earlier = canonical.previous_year(year, limits.gap_years_back)
-    gaps = subgroup_gaps(
-        con, CohortSpec(school_year=tuple(span)), scope, by=("grade", "subject", "season")
-    )
+    spec = CohortSpec(school_year=tuple(span))
+    if scope.schools is not None and len(scope.schools) == 1:  # its grades are quick cohorts
+        spec = spec.replace(schools=list(scope.schools))
+    gaps = subgroup_gaps(con, spec, scope, by=("grade", "subject", "season"))
     if gaps.empty:
         return []
-    tests = widening_tests(gaps, span, earlier)
+    tests = widening_tests(gaps, span, earlier, con=con)
     tests = tests.merge(_rest_labels(gaps), how="left")
     alerts = []
     for row in tests[tests["p_adj"] < limits.alpha].itertuples(index=False):

@@ -2,8 +2,11 @@
 
 Definitions (DESIGN.md, "The comparisons"): both sides' n, mean, sd (ddof 1); diff = a − b where
 a is this year (or the first cohort); Welch's t-test with Welch–Satterthwaite df; 95% CI of the
-difference; Hedges' g on the pooled sd; direction improvement / decline / no change at p < 0.05;
-Benjamini–Hochberg across the comparisons returned together (`p_adj`, `significant_bh`).
+difference; Hedges' g on the pooled sd; direction improvement / decline / no change at a
+Benjamini–Hochberg-adjusted p < 0.05. The BH family (`p_adj`, `significant_bh`, `bh_family`) of a
+quick cohort (one school × grade, no filters) — and of a district grade cohort in the grids — is
+fixed: all of them in the district that school year, compared with the same earlier year
+(`core.verdict_families`); other comparisons are adjusted among those returned together.
 Results are per subject × season (scores of different subjects or seasons are never pooled).
 A row is suppressed when either side has fewer than `min_group_size` students, or when it would
 reveal such a group beside another answer (core.privacy: a side's filters leave out 1 … 9 of the
@@ -13,7 +16,7 @@ says why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 import numpy as np
@@ -21,15 +24,17 @@ import pandas as pd
 from scipy import stats as sps
 
 from core import canonical, stats
+from core import verdict_families as families
 from core.cohorts import CohortSpec
 from core.compare_norms import norm_frame, threshold_frame
 from core.privacy import FILTER_NOTE, NESTED_NOTE, nested_pair_hidden, suppress, with_siblings
 from core.privacy.membership import complement_hidden, reasons_for
-from core.scope import Scope
+from core.scope import DISTRICT, Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
     ALL_SCHOOLS,
     PLATFORMS_CTE,
+    direction,
     flag_small_cells,
     group_stats,
     group_stats_of,
@@ -74,11 +79,20 @@ def _side(
 
 
 def finish_comparisons(
-    df: pd.DataFrame, min_n: int, keep: Sequence[str] = (), per: str | None = None
+    df: pd.DataFrame,
+    min_n: int,
+    keep: Sequence[str] = (),
+    per: str | None = None,
+    fixed: tuple[np.ndarray, pd.DataFrame | None, Sequence[str]] | None = None,
+    whole: Callable[[tuple, int], str] | None = None,
 ) -> pd.DataFrame:
     """Tests for every row, then suppression (either side small or already suppressed), then BH
-    over what is still reported (`per`: one family per value of that column)."""
+    over what is still reported (`per`: one family per value of that column; `fixed`: rows
+    marked, their fixed families and the keys to match them on — core.verdict_families;
+    `whole`: the rows are whole fixed families, one per school year, named by `whole`)."""
     tested = two_sample_columns(df)
+    # a fixed family holds every cell with both sides at the minimum, shown or not
+    eligible = tested["p"].where((tested["n_a"] >= min_n) & (tested["n_b"] >= min_n))
     tested["note"] = no_test_note(tested, min_n)
     flags = [c for c in ("suppressed_a", "suppressed_b") if c in tested]
     hidden = tested[flags].fillna(False).any(axis=1) if flags else False
@@ -95,7 +109,28 @@ def finish_comparisons(
     keep_cols = [c for c in tested.columns if c in keep]
     out = suppress(tested, min_n, n_cols=(), keep=keep_cols)
     out["direction"] = out["direction"].where(~out["suppressed"])
-    return rerun_bh(out, per=per)
+    if whole is not None:
+        return _settle_whole(out, eligible, whole)
+    marked, table, keys = fixed or (None, None, ())
+    return rerun_bh(out, per=per, fixed_rows=marked, fixed=table, keys=keys)
+
+
+def _settle_whole(
+    out: pd.DataFrame, eligible: pd.Series, describe: Callable[[tuple, int], str]
+) -> pd.DataFrame:
+    """BH per school year over every eligible cell (the fixed family itself, no lookup); a
+    suppressed row shows no adjusted p."""
+    none = np.zeros(len(out), dtype=bool)
+    settled = families.settle(out.assign(p=eligible), none, None, [], per="school_year",
+                              describe=describe)  # fmt: skip
+    shown = out["p"].notna()
+    columns = {c: settled[c].where(shown) for c in ("p_adj", "bh_family", "bh_family_size")}
+    columns["significant_bh"] = settled["significant_bh"] & shown
+    out = out.assign(**columns)
+    out["bh_family"] = out["bh_family"].fillna("")
+    verdict = direction(out["diff"].to_numpy(dtype="float64"), out["p_adj"].to_numpy("float64"))
+    out["direction"] = pd.Series(verdict, index=out.index).where(out["direction"].notna())
+    return out
 
 
 def _privacy_notes(rows: pd.DataFrame, min_n: int) -> pd.Series:
@@ -157,7 +192,9 @@ def prior_year_comparisons(
     rows = rows.merge(a, on=keys, how="left")
     rows = rows.merge(b, on=["cohort_index", "prior_year", "subject", "season"], how="left")
     rows[["n_a", "n_b"]] = rows[["n_a", "n_b"]].fillna(0)
-    out = finish_comparisons(rows, min_n, (*KEEP, "cohort_index"), "cohort_index")
+    fixed = _quick_prior(con, specs, scope, rows)
+    out = finish_comparisons(rows, min_n, (*KEEP, "cohort_index"), "cohort_index", fixed)
+    out = out.drop(columns=["school", "grade"], errors="ignore")
     out["note"] = _note_unloaded_years(out, first)
     found = set(out["cohort_index"])
     return [
@@ -215,7 +252,8 @@ def _empty_prior() -> pd.DataFrame:
     columns = ["subject", "season", "school_year", "prior_year", "years_back"]
     columns += [f"{c}_{s}" for s in "ab" for c in SIDE_STATS]
     columns += ["diff", "t", "df", "p", "ci_lo", "ci_hi", "hedges_g", "direction"]
-    return pd.DataFrame(columns=[*columns, "p_adj", "significant_bh", "note", "suppressed"])
+    columns += ["p_adj", "significant_bh", "note", "suppressed", "bh_family", "bh_family_size"]
+    return pd.DataFrame(columns=columns)
 
 
 def _previous_year_series(years: pd.Series, back: int) -> pd.Series:
@@ -278,7 +316,8 @@ def all_prior_year_comparisons(
     spec: CohortSpec | None = None,
 ) -> pd.DataFrame:
     """Every grade × school (and all schools) × subject × season: each year vs `years_back`
-    years earlier. One grouped SQL query, then vectorised tests; BH across every row.
+    years earlier. One grouped SQL query, then vectorised tests; BH within each row's fixed
+    family (each school year's quick and district grade cohorts), custom rows among themselves.
 
     `school_years` limits the current years compared (default: every year with a prior year)."""
     spec = _with_prior_years(spec or CohortSpec(), school_years, years_back)
@@ -293,7 +332,81 @@ def all_prior_year_comparisons(
     sides = [f"{c}_{s}" for s in "ab" for c in (*SIDE_STATS, "suppressed")]
     rows = rows[["school_year", "prior_year", *keys, *sides]]
     rows = rows.sort_values(["school_year", "subject", "season", "grade", "school"])
-    return finish_comparisons(rows.reset_index(drop=True), min_group_size(con))
+    rows = rows.reset_index(drop=True).assign(years_back=years_back)
+    min_n = min_group_size(con)
+    if scope.is_everything and families.covers_years(spec):  # the rows are the whole families
+
+        def words(year: tuple, size: int) -> str:
+            return families.quick_family_words("both", year[0], size, "vs_prior", years_back)
+
+        return finish_comparisons(rows, min_n, KEEP, whole=words)
+    marked = _grid_rows(rows, spec, scope)
+    fixed = prior_families(con, rows.loc[marked, "school_year"], years_back)
+    keys = [*families.QUICK_KEYS, "years_back"]
+    return finish_comparisons(rows, min_n, KEEP, fixed=(marked, fixed, keys))
+
+
+def _grid_rows(rows: pd.DataFrame, spec: CohortSpec, scope: Scope) -> np.ndarray:
+    """Which rows of a grade × school (and all schools) grid have fixed families: school cells
+    (quick cohorts) unless filtered or seen through sections; "All schools" cells when they are
+    the whole district's grade cohorts."""
+    school = (rows["school"] != ALL_SCHOOLS).to_numpy()
+    quick = families.quick_spec(CohortSpec(filters=spec.filters), scope, families.QUICK_KEYS)
+    return (school & quick) | (~school & families.district_rows(spec, scope))
+
+
+def _quick_prior(
+    con: duckdb.DuckDBPyConnection, specs: Sequence[CohortSpec], scope: Scope, rows: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame | None, list[str]]:
+    """The rows of quick cohorts among `specs` and their fixed families (school and grade
+    added to `rows` from each spec, to match the family tables on)."""
+    quick = {i for i, s in enumerate(specs) if families.quick_spec(s, scope, ("school_year",))}
+    marked = rows["cohort_index"].isin(quick).to_numpy()
+    named = {i: (specs[i].schools[0], specs[i].grade[0]) for i in quick}
+    place = rows["cohort_index"].map(named)
+    rows["school"] = place.map(lambda v: v[0] if isinstance(v, tuple) else None)
+    rows["grade"] = place.map(lambda v: v[1] if isinstance(v, tuple) else None)
+    fixed = None
+    for back in sorted(set(rows.loc[marked, "years_back"])):
+        years = rows.loc[marked & (rows["years_back"] == back), "school_year"]
+        part = prior_families(con, years, int(back))
+        fixed = part if fixed is None else pd.concat([fixed, part], ignore_index=True)
+    return marked, fixed, [*families.QUICK_KEYS, "years_back"]
+
+
+def prior_families(
+    con: duckdb.DuckDBPyConnection, years: Sequence[str] | pd.Series, years_back: int
+) -> pd.DataFrame | None:
+    """The fixed families of each year vs `years_back` years earlier: every quick cohort of the
+    district and every district grade cohort, with both sides at the minimum size."""
+    min_n = min_group_size(con)
+
+    def family(year: str, _: pd.DataFrame | None) -> pd.DataFrame:
+        earlier = canonical.previous_year(year, years_back)
+        keys = ("school_year", "school", "grade", "subject", "season")
+        cells = group_stats(con, CohortSpec(school_year=(year, earlier)), DISTRICT, keys,
+                            all_schools=True)  # fmt: skip
+        a = _side(cells[cells["school_year"] == year], "a", SIDE_STATS)
+        b = _side(cells[cells["school_year"] == earlier], "b", SIDE_STATS)
+        pairs = a.merge(b.drop(columns="school_year"), on=["school", "grade", "subject", "season"])
+        sides = [pairs[f"{c}_{s}"].to_numpy(dtype="float64") for s in "ab" for c in SIDE_STATS]
+        p = stats.welch(*sides).p
+        tested = (sides[0] >= min_n) & (sides[3] >= min_n)
+        return _family_of(pairs.assign(p=np.where(tested, p, np.nan)), "vs_prior", years_back)
+
+    return families.by_year(con, ("vs_prior", years_back, min_n), years, family)
+
+
+def _family_of(tests: pd.DataFrame, kind: str, years_back: int) -> pd.DataFrame:
+    """One family per year (kind, years back): its quick cohorts and its district grade cohorts
+    together — the cells Home's alerts screen together."""
+    tests = tests.assign(years_back=years_back)
+
+    def words(group: tuple, size: int) -> str:
+        return families.quick_family_words("both", group[0], size, kind, years_back)
+
+    keys = [*families.QUICK_KEYS, "years_back"]
+    return families.family_table(tests, keys, ["school_year"], words)
 
 
 def compare_cohorts(
@@ -451,8 +564,39 @@ def all_proficiency_changes(
     rows["change"] = rows["pct_a"] - rows["pct_b"]
     rows["sets_note"] = different_sets_note(rows)
     rows["suppressed"] = rows.pop("suppressed_a") | rows.pop("suppressed_b")
-    out = suppress(rows, min_n, n_cols=("n_a", "n_b"))
-    return rerun_bh(out)
+    rows["years_back"] = years_back
+    marked = _grid_rows(rows, spec, scope)
+    whole = rows if scope.is_everything and families.covers_years(spec) else None
+    fixed = proficiency_families(con, rows.loc[marked, "school_year"], years_back, whole)
+    out = suppress(rows, min_n, n_cols=("n_a", "n_b"), keep=("years_back",))
+    keys = [*families.QUICK_KEYS, "years_back"]
+    return rerun_bh(out, fixed_rows=marked, fixed=fixed, keys=keys)
+
+
+def proficiency_families(
+    con: duckdb.DuckDBPyConnection,
+    years: Sequence[str] | pd.Series,
+    years_back: int,
+    grid: pd.DataFrame | None = None,
+) -> pd.DataFrame | None:
+    """Fixed families of the % proficient changes (like `prior_families`): each year's quick
+    cohorts and district grade cohorts, with both sides at the minimum size."""
+    min_n = min_group_size(con)
+
+    def family(year: str, pairs: pd.DataFrame | None) -> pd.DataFrame:
+        if pairs is None:
+            earlier = canonical.previous_year(year, years_back)
+            cells = _proficiency_cells(con, CohortSpec(school_year=(year, earlier)), DISTRICT)
+            a = _side(cells[cells["school_year"] == year], "a", ("n", "proficient"))
+            b = _side(cells[cells["school_year"] == earlier], "b", ("n", "proficient"))
+            on = ["school", "grade", "subject", "season"]
+            pairs = a.merge(b.drop(columns="school_year"), on=on)
+            _, p = two_proportion(*(pairs[c].to_numpy("float64") for c in _PROPORTION_COLUMNS))
+            pairs = pairs.assign(p=p)
+        tested = (pairs["n_a"] >= min_n) & (pairs["n_b"] >= min_n)
+        return _family_of(pairs.assign(p=pairs["p"].where(tested)), "proficiency", years_back)
+
+    return families.by_year(con, ("proficiency", years_back, min_n), years, family, grid)
 
 
 _PROPORTION_COLUMNS = ("proficient_a", "n_a", "proficient_b", "n_b")

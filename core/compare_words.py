@@ -67,12 +67,16 @@ def _verdict(row: Any) -> str:
     if row["p"] != row["p"]:  # NaN: no test
         return "no test possible (" + (row["note"] or "no variance") + ")."
     size = magnitude(row["hedges_g"])
+    p_adj = row.get("p_adj", float("nan"))
+    adjusted = f"adjusted p = {p_adj:.3g}" if p_adj == p_adj else "no adjusted p"
     if row["direction"] == "no change":
-        return f"no clear difference (p = {row['p']:.3g}, Hedges' g {signed(row['hedges_g'], 2)})."
-    held = "holds" if row["significant_bh"] else "does not hold"
+        return (
+            f"no clear difference (p = {row['p']:.3g}, {adjusted} after the false-discovery "
+            f"correction; Hedges' g {signed(row['hedges_g'], 2)})."
+        )
     return (
         f"a {size} {row['direction']} (p = {row['p']:.3g}, Hedges' g {signed(row['hedges_g'], 2)}; "
-        f"{held} after the false-discovery correction across this page)."
+        f"it holds after the false-discovery correction, {adjusted})."
     )
 
 

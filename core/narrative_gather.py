@@ -106,6 +106,7 @@ def _standing(row: dict[str, Any]) -> Standing:
         category=_value(row, "category"),
         pct_at_or_above=clean_number(_value(row, "pct_at_or_above_norm", "pct_at_or_above")),
         note=str(_value(row, "note") or ""),
+        p_adj=clean_number(_value(row, "p_adj")),
     )
 
 
@@ -307,7 +308,7 @@ def gaps(
     earlier_year = canonical.previous_year(year, GAP_YEARS_BACK)
     earlier = {}
     if changed is None and change is not None and (frame["school_year"] == earlier_year).any():
-        changed = change(frame, year, earlier_year)
+        changed = change(frame, year, earlier_year, con=con)
     if changed is not None:
         for r in _rows(changed):
             earlier[(r["subject"], r["season"], r["attribute"], str(r["value"]))] = r
@@ -459,7 +460,7 @@ def comparison_frames(
         compute = optional_function(module, function)
         for entry, frame in zip(out, compute(con, specs, scope) if compute else [], strict=False):
             entry[name] = frame
-    _gap_changes(specs, out)
+    _gap_changes(con, specs, out)
     compute = optional_function("core.growth", "matched_growth_of")
     windows: dict[tuple[tuple[str, str], tuple[str, str]], list[int]] = {}
     for index, (spec, rows) in enumerate(zip(specs, standards, strict=True)):
@@ -474,9 +475,12 @@ def comparison_frames(
     return out
 
 
-def _gap_changes(specs: list[CohortSpec], out: list[dict[str, pd.DataFrame]]) -> None:
+def _gap_changes(
+    con: duckdb.DuckDBPyConnection, specs: list[CohortSpec], out: list[dict[str, pd.DataFrame]]
+) -> None:
     """Each cohort's gaps now vs two years earlier ("gap_change", as `gaps` asks for it), one
-    `gap_change` call per school year for every cohort of that year, each its own family."""
+    `gap_change` call per school year for every cohort of that year, each its own family (a
+    quick cohort's: its fixed one)."""
     change = optional_function("core.subgroups", "gap_change")
     years: dict[str, list[int]] = {}
     for index, (spec, entry) in enumerate(zip(specs, out, strict=True)):
@@ -489,7 +493,7 @@ def _gap_changes(specs: list[CohortSpec], out: list[dict[str, pd.DataFrame]]) ->
     for year, members in years.items():
         parts = [out[i]["gaps"].assign(cohort_index=i) for i in members]
         both = pd.concat(parts, ignore_index=True)
-        found = change(both, year, canonical.previous_year(year, GAP_YEARS_BACK))
+        found = change(both, year, canonical.previous_year(year, GAP_YEARS_BACK), con=con)
         for index in members:
             mine = found[found["cohort_index"] == index]
             out[index]["gap_change"] = mine.drop(columns="cohort_index").reset_index(drop=True)

@@ -19,6 +19,7 @@ from core.narrative_text import (
     prior_is_real,
     prior_sentence,
     prior_weight,
+    standing_holds,
     standing_sentence,
     standing_weight,
     subject_name,
@@ -45,7 +46,7 @@ def standing_kind(s: Standing) -> str:
         return "none"
     if s.category in ("Above", "Below") and is_significant(s.p):
         return s.category.lower()
-    return "negligible" if is_significant(s.p) else "level"
+    return "negligible" if standing_holds(s) else "level"
 
 
 def prior_kind(c: YearComparison) -> str:

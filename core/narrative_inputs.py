@@ -58,6 +58,7 @@ class Standing:
     category: str | None = None  # Above | At | Below | None (no norm / no test)
     pct_at_or_above: float | None = None
     note: str = ""
+    p_adj: float | None = None  # Benjamini–Hochberg-adjusted, in the row's fixed family
 
 
 @dataclass(frozen=True)

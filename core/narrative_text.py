@@ -122,6 +122,12 @@ def is_significant(p: float | None) -> bool:
     return p is not None and p < 0.05
 
 
+def standing_holds(s: Standing) -> bool:
+    """The difference from the norm holds after the false-discovery correction (the adjusted p
+    of the row's fixed family when known, as the category reads it)."""
+    return is_significant(s.p_adj if s.p_adj is not None else s.p)
+
+
 def _ci_words(ci: tuple[float, float] | None) -> str:
     """The 95% interval of a real difference, as sizes on the difference's own side."""
     if ci is None or ci[0] * ci[1] <= 0:
@@ -161,7 +167,7 @@ def standing_sentence(s: Standing, words: Phrasing) -> str:
         return template.format(
             head=head, mean=num(s.mean), gap=gap, norm=norm, size=size, ci=_ci_words(s.ci95)
         )
-    if is_significant(s.p):
+    if standing_holds(s):
         return (
             f"{head}: the average score of {num(s.mean)} is {gap} {norm} — a real difference, "
             "but too small to matter in practice, so the cohort is in line with the norm."

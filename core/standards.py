@@ -23,8 +23,11 @@ Definitions (DESIGN.md, "The comparisons"):
   distributions are near-symmetric; the published 50th-percentile RITs equal the rounded means).
 * Proficiency-band shares and % proficient come from the district's cut scores when loaded;
   % at or above target from its local targets.
-* Category: Above / Below when |effect size| ≥ 0.2 and p < 0.05, else At; no test, no category.
-* Benjamini–Hochberg across every reported row returned together (the comparisons on a page).
+* Category: Above / Below when |effect size| ≥ 0.2 and the Benjamini–Hochberg-adjusted p < 0.05,
+  else At; no test, no category. The BH family of a quick cohort row (one year × school × grade,
+  no filters) is fixed — every quick cohort of the district that year — so it has one verdict
+  wherever it is asked; other rows are adjusted among the custom rows returned together
+  (`core.verdict_families`; `bh_family` says which).
 * A row pooling school years counts a student once per year tested (each score is one member).
 * Members of a grade the norm set has no norm for are left out of that row (named in `note`);
   a row with no norm at all (or scores on another platform's scale) gets descriptive statistics
@@ -47,6 +50,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from core import canonical, stats
+from core import verdict_families as families
 from core.cohorts import (
     BOOLEAN_ATTRIBUTES,
     MEMBER_FROM,
@@ -66,7 +70,7 @@ from core.norms import (
 )
 from core.privacy import SUPPRESSED_NOTE, complement_reasons, suppress
 from core.privacy.membership import filter_mask
-from core.scope import Scope
+from core.scope import DISTRICT, Scope
 from core.settings import min_group_size
 from core.sufficient_stats import PLATFORMS_CTE, prefixed
 
@@ -146,6 +150,7 @@ RESULT_COLUMNS = [
     "target", "norm_mean", "norm_sd", "diff", "t", "df", "p", "ci_lo", "ci_hi", "effect_size",
     "category", "p_adj", "significant_bh", "norm_source", "platform", "note", "suppressed",
     "cut_set", "cut_set_year", "target_set", "target_set_year", "percentile_source",
+    "bh_family", "bh_family_size",
 ]  # fmt: skip
 RESULT_COLUMNS.insert(RESULT_COLUMNS.index("mean_percentile") + 1, "percentile_of_mean")
 KEEP = ("cohort_index",)  # numeric columns that identify a row, never blanked
@@ -399,18 +404,22 @@ def _split(
 def _tests(rows: pd.DataFrame) -> pd.DataFrame:
     """One-sample t on the per-student differences from own-grade norm means (vs 0)."""
     test = stats.one_sample(rows["n"], rows["diff_mean"], rows["diff_sd"], 0.0)
+    return rows.assign(
+        diff=test.diff, t=test.t, df=test.df, p=test.p, ci_lo=test.ci_lo, ci_hi=test.ci_hi
+    )
+
+
+def _categories(rows: pd.DataFrame) -> np.ndarray:
+    """Above / At / Below on the BH-adjusted p (and |effect size| ≥ 0.2); None without a test."""
+    p_adj = rows["p_adj"].to_numpy(dtype="float64")
     effect = rows["effect_size"].to_numpy(dtype="float64")
-    significant = np.nan_to_num(test.p, nan=1.0) < ALPHA
+    significant = np.nan_to_num(p_adj, nan=1.0) < ALPHA
     large = np.abs(np.nan_to_num(effect)) >= EFFECT_THRESHOLD
-    category = np.where(
-        np.isnan(test.p),
+    return np.where(
+        np.isnan(rows["p"].to_numpy(dtype="float64")) | np.isnan(p_adj),
         None,
         np.where(significant & large & (effect > 0), "Above",
                  np.where(significant & large & (effect < 0), "Below", "At")),
-    )  # fmt: skip
-    return rows.assign(
-        diff=test.diff, t=test.t, df=test.df, p=test.p, ci_lo=test.ci_lo, ci_hi=test.ci_hi,
-        category=category,
     )  # fmt: skip
 
 
@@ -571,9 +580,7 @@ def _suppress(rows: pd.DataFrame, reasons: np.ndarray, min_n: int) -> pd.DataFra
     rows.loc[hidden, "note"] = [
         COMPLEMENT_NOTE.format(detail=r, min_n=min_n) for r in reasons[hidden]
     ]
-    out = suppress(rows, min_n, n_cols=(), keep=KEEP)
-    out["category"] = out["category"].mask(out["suppressed"])
-    return out
+    return suppress(rows, min_n, n_cols=(), keep=KEEP)
 
 
 ABSENT = {  # columns of standards the district has not loaded
@@ -643,8 +650,8 @@ def _finish(
     )
     rows = _small_parts(_band_shares(rows, standards), standards.min_n)
     rows = _suppress(rows, reasons, standards.min_n)
-    p_adj, reject = stats.benjamini_hochberg(rows["p"].to_numpy(dtype="float64"))
-    rows["p_adj"], rows["significant_bh"] = p_adj, reject
+    rows = families.settle(rows, np.zeros(len(rows), dtype=bool), None, [])
+    rows["category"] = _categories(rows)
     shares = [c for c in rows if c.startswith("share ")]
     split = RESULT_COLUMNS.index("pct_at_or_above_target")
     columns = [*RESULT_COLUMNS[:split], *shares, *RESULT_COLUMNS[split:], "n_without_norm"]
@@ -674,6 +681,42 @@ def cohort_vs_norm(
         raise ValueError(f"Cannot group by {', '.join(unknown)}; choose from {GROUPABLE}.")
     by = [d for d in GROUPABLE if d in by]
     standards = standards or standards_in_use(con, norms_key)
+    rows = _tested(con, specs, scope, by, standards)
+    flags = {i: families.quick_spec(spec, scope, by) for i, spec in enumerate(specs)}
+    quick = rows["cohort_index"].map(flags).fillna(False).to_numpy(dtype=bool)
+    if not quick.any():
+        return rows
+    whole = by == list(GROUPABLE) and scope.is_everything
+    if whole and len(specs) == 1 and families.covers_years(specs[0]):
+        # every quick cohort of the district in its years: the rows are the families
+        rows = families.settle(rows, quick & False, None, [], per="school_year",
+                               describe=_norm_words)  # fmt: skip
+        rows["category"] = _categories(rows)
+        return rows
+    covering = [i for i, spec in enumerate(specs) if whole and families.covers_years(spec)]
+    held = rows[rows["cohort_index"] == covering[0]] if covering else None
+
+    def family(year: str, district: pd.DataFrame | None) -> pd.DataFrame:
+        if district is None:
+            spec = CohortSpec(school_year=(year,))
+            district = _tested(con, [spec], DISTRICT, list(GROUPABLE), standards)
+        return _norm_families(district)
+
+    key = ("vs_norm", standards.norm_set.key, standards.min_n)
+    fixed = families.by_year(con, key, rows.loc[quick, "school_year"], family, held)
+    rows = families.settle(rows, quick, fixed, families.QUICK_KEYS)
+    rows["category"] = _categories(rows)
+    return rows
+
+
+def _tested(
+    con: duckdb.DuckDBPyConnection,
+    specs: list[CohortSpec],
+    scope: Scope,
+    by: list[str],
+    standards: Standards,
+) -> pd.DataFrame:
+    """The rows with their tests, adjusted among themselves (before fixed families)."""
     if not specs:
         return _empty(standards)
     sql, params = _query(specs, scope, standards, by)
@@ -681,3 +724,13 @@ def cohort_vs_norm(
     if raw.empty:
         return _empty(standards)
     return _finish(raw, specs, by, standards)
+
+
+def _norm_families(district: pd.DataFrame) -> pd.DataFrame:
+    """Every quick cohort of the district (its rows split by year, school and grade), one BH
+    family per school year: what each quick cohort row's p_adj is read from."""
+    return families.family_table(district, families.QUICK_KEYS, ["school_year"], _norm_words)
+
+
+def _norm_words(year: tuple, size: int) -> str:
+    return families.quick_family_words("school", year[0], size, "vs_norm", None)

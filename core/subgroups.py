@@ -24,12 +24,14 @@ gaps with Welch–Satterthwaite df, which holds for small groups). A gap is *wid
 moves the way its latest value points (a negative gap getting more negative) without changing
 sign; `movement` names it: "widening", "narrowing", or "overtook" (the gap changed sign: the
 group behind before is ahead now — never a widening).
-Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg.
+Both drop mirror rows (of F / M, keep one) before Benjamini–Hochberg; the verdict (`verdict`:
+widened / narrowed / overtook / no clear change, and the gap's own `direction`) reads the
+BH-adjusted p, and `bh_family` names the family it was adjusted in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
@@ -38,11 +40,12 @@ import pandas as pd
 from scipy import stats as sps
 
 from core import stats
+from core import verdict_families as families
 from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
 from core.compare_norms import threshold_frame
 from core.privacy import FILTER_NOTE, complementary_suppress, hide_rows, suppress
 from core.privacy.membership import complement_hidden, reasons_for
-from core.scope import Scope
+from core.scope import DISTRICT, Scope
 from core.settings import min_group_size
 from core.sufficient_stats import (
     PLATFORMS_CTE,
@@ -199,9 +202,25 @@ def subgroup_gaps_of(
     attributes: Sequence[str] | None = None,
 ) -> list[pd.DataFrame]:
     """`subgroup_gaps` of each spec — each cohort's rows exactly as asked alone, its own
-    Benjamini–Hochberg family — from one query per set of subgroup attributes (a report of many
+    Benjamini–Hochberg family (a quick cohort's: every quick cohort's gaps of the district that
+    year, `settle_quick_gaps`) — from one query per set of subgroup attributes (a report of many
     cohorts pays the table work once, not once per cohort)."""
     by = list(dict.fromkeys(["school_year", *by]))
+    out = _gaps_batch(con, specs, scope, by, attributes)
+    return [
+        settle_quick_gaps(con, frame, spec) if families.quick_spec(spec, scope, by) else frame
+        for spec, frame in zip(specs, out, strict=True)
+    ]
+
+
+def _gaps_batch(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[CohortSpec],
+    scope: Scope,
+    by: list[str],
+    attributes: Sequence[str] | None,
+) -> list[pd.DataFrame]:
+    """Each spec's gaps, adjusted among its own rows."""
     wanted = attributes or (*BASE_ATTRIBUTES, *extra_attributes(con))
     batches: dict[tuple[str, ...], list[int]] = {}
     for index, spec in enumerate(specs):  # a cohort's own filters are not its subgroups
@@ -340,13 +359,19 @@ SIDES = ("n_sub", "sd_sub", "n_rest", "sd_rest")
 SMALL_SIDE = 30  # below this many students on a side, a trend's z-test is approximate
 
 
-def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
+def gap_change(
+    gaps: pd.DataFrame,
+    latest: str,
+    earlier: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
     """Each subgroup's gap in `latest` vs in `earlier`: change, its t-test (`t`, `df`, `p`, 95%
     CI `ci_lo` / `ci_hi`), whether it widened, and BH across the rows (across each cohort's rows
     when `gaps` holds several, told apart by `cohort_index`). The change is a contrast of four
     independent means (subgroup and rest, each year), tested with Welch–Satterthwaite df
     (`stats.welch_contrast`): it holds for small groups, where a normal z would call too many
-    changes real, and equals the z-test as the groups grow."""
+    changes real, and equals the z-test as the groups grow. Given `con`, the rows of quick
+    cohorts take their fixed family."""
     keys = _gap_keys(gaps)
     frame = _with_se(distinct_gaps(gaps))[[*keys, "school_year", "gap", "se", *SIDES]]
     now = frame[frame["school_year"] == latest].drop(columns="school_year")
@@ -370,7 +395,21 @@ def gap_change(gaps: pd.DataFrame, latest: str, earlier: str) -> pd.DataFrame:
         movement=movement,
     )
     per = "cohort_index" if "cohort_index" in both else None  # each cohort its own family
-    return rerun_bh(both, per=per).reset_index(drop=True)
+    if con is None:
+        out = rerun_bh(both, per=per).reset_index(drop=True)
+    else:
+        out = _settle(both, gaps, lambda: change_families(con, latest, earlier), GAP_KEYS, per)
+        out = out.reset_index(drop=True)
+    return out.assign(verdict=gap_verdict(out["movement"], out["significant_bh"]))
+
+
+def gap_verdict(movement: pd.Series, significant: pd.Series) -> np.ndarray:
+    """widened / narrowed / overtook where the change holds after Benjamini–Hochberg (the
+    adjusted p of its family), else no clear change."""
+    held = significant.fillna(False).astype(bool).to_numpy()
+    words = {"widening": "widened", "narrowing": "narrowed", "overtook": "overtook"}
+    named = pd.Series(movement).map(words).fillna("no clear change").to_numpy()
+    return np.where(held, named, "no clear change")
 
 
 def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
@@ -414,13 +453,19 @@ def gap_trend(gaps: pd.DataFrame, years: Sequence[str]) -> pd.DataFrame:
     out["approximate"] = out["smallest_side"] < SMALL_SIDE
     toward = np.sign(out["latest_gap"]) * out["slope"] > 0
     out["movement"], out["widening"] = _movement(out["first_gap"], out["latest_gap"], toward)
-    p_adj, reject = stats.benjamini_hochberg(out["p"])
-    return out.assign(p_adj=p_adj, significant_bh=reject)
+    out = rerun_bh(out)
+    return out.assign(verdict=gap_verdict(out["movement"], out["significant_bh"]))
 
 
-def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd.DataFrame:
+def widening_tests(
+    gaps: pd.DataFrame,
+    years: Sequence[str],
+    earlier: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
     """One test per subgroup, in one Benjamini–Hochberg family: the trend across `years` where
-    the subgroup has three or more reported years, else its latest gap vs `earlier`'s.
+    the subgroup has three or more reported years, else its latest gap vs `earlier`'s (given
+    `con`, a quick cohort's rows take the fixed family of every quick cohort's tests).
     `widening` says the gap grows the way it points; `test` says which test was used;
     `change_g` is how much it grew, first to latest year, in the latest year's pooled sd."""
     latest = max(years)
@@ -438,8 +483,12 @@ def widening_tests(gaps: pd.DataFrame, years: Sequence[str], earlier: str) -> pd
     both = both.merge(_pooled_sd(gaps, latest), on=keys, how="left")
     growth = np.sign(both["latest_gap"]) * (both["latest_gap"] - both["first_gap"])
     both["change_g"] = growth / both["pooled_sd"]
-    p_adj, reject = stats.benjamini_hochberg(both["p"])
-    return both.assign(p_adj=p_adj, significant_bh=reject)
+    if con is None:
+        both = rerun_bh(both)
+    else:
+        both = _settle(both, gaps, lambda: widening_families(con, tuple(years), earlier),
+                       WIDENING_KEYS)  # fmt: skip
+    return both.assign(verdict=gap_verdict(both["movement"], both["significant_bh"]))
 
 
 def _pooled_sd(gaps: pd.DataFrame, year: str) -> pd.DataFrame:
@@ -450,3 +499,132 @@ def _pooled_sd(gaps: pd.DataFrame, year: str) -> pd.DataFrame:
         / (rows["n_sub"] + rows["n_rest"] - 2)
     )
     return rows[_gap_keys(gaps)].assign(pooled_sd=pooled)
+
+
+# ---------------------------------------------------------------- fixed families (issue 15 §4)
+
+CELL = ["school_year", "school", "grade", "subject", "season"]
+GAP_KEYS = [*CELL, "attribute", "value"]
+WIDENING_KEYS = GAP_KEYS[1:]
+
+
+def _places(rows: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame | None:
+    """The school and grade of each row's quick cohort (blank for other cohorts), read from
+    `source` — `subgroup_gaps` names them in `cohort_school` / `cohort_grade`, not in `school` /
+    `grade`, which would split a batch's other cohorts — None when no row is a quick cohort's."""
+    if "cohort_school" not in source or source["cohort_school"].isna().all():
+        return None
+    place = {}
+    for column in ("cohort_school", "cohort_grade"):
+        if "cohort_index" in rows and "cohort_index" in source:
+            named = source.groupby("cohort_index")[column].first()
+            place[column] = rows["cohort_index"].map(named)
+        else:
+            place[column] = pd.Series(source[column].iloc[0], index=rows.index)
+    school = place["cohort_school"]
+    grade = rows["grade"].where(school.notna()) if "grade" in rows else place["cohort_grade"]
+    return pd.DataFrame({"school": school, "grade": grade}, index=rows.index)
+
+
+def _settle(
+    rows: pd.DataFrame,
+    source: pd.DataFrame,
+    fixed: Callable[[], pd.DataFrame | None],
+    keys: list[str],
+    per: str | None = None,
+) -> pd.DataFrame:
+    """BH: quick cohorts' rows from their fixed family (`fixed()`, matched on the cohort's
+    school and grade), the others among themselves (per cohort when `per`)."""
+    places = _places(rows, source)
+    if places is None:
+        return rerun_bh(rows, per=per)
+    marked = (places["school"].notna() & places["grade"].notna()).to_numpy()
+    probe = rows.assign(school=places["school"], grade=places["grade"])
+    out = rerun_bh(probe, per=per, fixed_rows=marked, fixed=fixed(), keys=keys)
+    held = [c for c in ("school", "grade") if c in rows]
+    out[held] = rows[held]
+    return out.drop(columns=[c for c in ("school", "grade") if c not in held])
+
+
+def district_gaps(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every quick cohort's subgroup gaps, every year: one grouped query over the whole
+    district (whatever the caller's scope), cached per warehouse state."""
+    return families.cached(
+        con, ("subgroup gaps",), lambda: _gaps_batch(con, [CohortSpec()], DISTRICT, CELL, None)[0]
+    )
+
+
+def _with_mirrors(family: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Add the other value of each two-valued attribute (F of F / M): the same test, so the
+    same adjusted p (the family counts it once)."""
+    cell = [k for k in GAP_KEYS if k in family and k != "value"]
+    tested = rows[np.isfinite(rows["p"].to_numpy(dtype="float64"))]
+    pairs = tested.groupby(cell)["value"].transform("nunique") == 2
+    known = tested[pairs].merge(family[[*cell, "value"]], on=[*cell, "value"], how="left",
+                                indicator=True)  # fmt: skip
+    mirrors = known[known["_merge"] == "left_only"][[*cell, "value"]]
+    partner = mirrors.merge(family.drop(columns="value"), on=cell)
+    return pd.concat([family, partner[family.columns]], ignore_index=True)
+
+
+def _gap_words(what: str) -> object:
+    def words(group: tuple, size: int) -> str:
+        return f"all {size} {what} of the district's quick cohorts (grade × school) in {group[0]}"
+
+    return words
+
+
+def gap_families(con: duckdb.DuckDBPyConnection, years: Sequence[str]) -> pd.DataFrame | None:
+    """Each year's family of subgroup gaps: every quick cohort's gaps (one of a mirror pair)."""
+
+    def family(year: str, _: pd.DataFrame | None) -> pd.DataFrame:
+        gaps = district_gaps(con)
+        rows = gaps[gaps["school_year"] == year]
+        table = families.family_table(
+            distinct_gaps(rows), GAP_KEYS, ["school_year"], _gap_words("subgroup gaps")
+        )
+        return _with_mirrors(table, rows)
+
+    return families.by_year(con, ("subgroup gap",), years, family)
+
+
+def settle_quick_gaps(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, spec: CohortSpec
+) -> pd.DataFrame:
+    """A quick cohort's gaps with their fixed family's p_adj (school and grade named)."""
+    if frame.empty:
+        return frame
+    school = frame["school"] if "school" in frame else spec.schools[0]
+    grade = frame["grade"] if "grade" in frame else spec.grade[0]
+    frame = frame.assign(cohort_school=school, cohort_grade=grade)
+    years = frame["school_year"].unique()
+    return _settle(frame, frame, lambda: gap_families(con, years), GAP_KEYS)
+
+
+def change_families(con: duckdb.DuckDBPyConnection, latest: str, earlier: str) -> pd.DataFrame:
+    """Every quick cohort's gap changes, `latest` vs `earlier`: one family."""
+
+    def compute() -> pd.DataFrame:
+        gaps = district_gaps(con)
+        changed = gap_change(gaps, latest, earlier)
+        words = _gap_words(f"gap changes since {earlier}")
+        table = families.family_table(changed, GAP_KEYS, ["school_year"], words)
+        return _with_mirrors(table, gaps[gaps["school_year"] == latest])
+
+    return families.cached(con, ("gap change", latest, earlier), compute)
+
+
+def widening_families(
+    con: duckdb.DuckDBPyConnection, years: tuple[str, ...], earlier: str
+) -> pd.DataFrame:
+    """Every quick cohort's widening test over `years` (trend, else change since `earlier`)."""
+
+    def compute() -> pd.DataFrame:
+        gaps = district_gaps(con)
+        tests = widening_tests(gaps[gaps["school_year"].isin(years)], years, earlier)
+        tests = tests.assign(_family=max(years))
+        words = _gap_words(f"gap trends {min(years)} to {max(years)}")
+        table = families.family_table(tests, WIDENING_KEYS, ["_family"], words)
+        return _with_mirrors(table, gaps[gaps["school_year"] == max(years)])
+
+    return families.cached(con, ("gap widening", years, earlier), compute)

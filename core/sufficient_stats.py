@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core import stats
+from core import verdict_families as families
 from core.cohorts import CohortSpec, member_from, spec_predicate
 from core.privacy import complementary_suppress
 from core.scope import Scope
@@ -234,7 +235,8 @@ def pool(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 
 def direction(diff: np.ndarray, p: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
-    """improvement / decline / no change at p < alpha (higher scores are better)."""
+    """improvement / decline / no change at p < alpha (higher scores are better); callers pass
+    the Benjamini–Hochberg-adjusted p, so a verdict holds after the false-discovery check."""
     significant = np.nan_to_num(p, nan=1.0) < alpha
     return np.where(
         significant & (diff > 0),
@@ -246,7 +248,8 @@ def direction(diff: np.ndarray, p: np.ndarray, alpha: float = ALPHA) -> np.ndarr
 def two_sample_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Welch test, Hedges' g, direction and BH across all rows, from n_a/mean_a/sd_a, n_b/…/sd_b.
 
-    diff = a − b; the BH adjustment runs across every row of `df` (the comparisons on a page)."""
+    diff = a − b; the BH adjustment runs across every row of `df` (the comparisons on a page) and
+    `direction` reads the adjusted p (`rerun_bh` settles both again once the family is known)."""
     sides = [df[c].to_numpy(dtype="float64") for c in ("n_a", "mean_a", "sd_a")]
     sides += [df[c].to_numpy(dtype="float64") for c in ("n_b", "mean_b", "sd_b")]
     test = stats.welch(*sides)
@@ -259,23 +262,31 @@ def two_sample_columns(df: pd.DataFrame) -> pd.DataFrame:
         ci_lo=test.ci_lo,
         ci_hi=test.ci_hi,
         hedges_g=stats.hedges_g(*sides),
-        direction=direction(test.diff, test.p),
+        direction=direction(test.diff, p_adj),
         p_adj=p_adj,
         significant_bh=reject,
     )
 
 
-def rerun_bh(df: pd.DataFrame, per: str | None = None) -> pd.DataFrame:
+def rerun_bh(
+    df: pd.DataFrame,
+    per: str | None = None,
+    *,
+    fixed_rows: np.ndarray | None = None,
+    fixed: pd.DataFrame | None = None,
+    keys: Sequence[str] = (),
+) -> pd.DataFrame:
     """BH again over the rows that are still reported (suppressed rows carry no p); `per`: one
-    family per value of that column (each cohort of a batch is its own page)."""
-    p = df["p"].to_numpy(dtype="float64")
-    if per is None:
-        p_adj, reject = stats.benjamini_hochberg(p)
-        return df.assign(p_adj=p_adj, significant_bh=reject)
-    p_adj, reject = np.full(len(p), np.nan), np.zeros(len(p), dtype=bool)
-    for rows in df.groupby(per, sort=False).indices.values():
-        p_adj[rows], reject[rows] = stats.benjamini_hochberg(p[rows])
-    return df.assign(p_adj=p_adj, significant_bh=reject)
+    family per value of that column (each cohort of a batch is its own page). Rows marked in
+    `fixed_rows` read their p_adj from their fixed family `fixed` (core.verdict_families).
+    `direction`, where present, is settled again on the adjusted p."""
+    marked = np.zeros(len(df), dtype=bool) if fixed_rows is None else fixed_rows
+    out = families.settle(df, marked, fixed, keys, per=per)
+    if "direction" in out:
+        diff = out["diff" if "diff" in out else "gap"].to_numpy(dtype="float64")
+        settled = direction(diff, out["p_adj"].to_numpy(dtype="float64"))
+        out["direction"] = pd.Series(settled, index=out.index).where(out["direction"].notna())
+    return out
 
 
 def no_test_note(df: pd.DataFrame, min_n: int) -> pd.Series:

@@ -7,6 +7,7 @@ from core import canonical
 from core.charts_compare import prior_year_chart, trend_chart
 from core.compare import no_earlier_year
 from core.compare_words import growth_sentence, pair_sentence, prior_sentence
+from core.verdict_families import family_caption
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker
@@ -23,8 +24,10 @@ st.title("📅 Prior cohorts")
 st.caption(
     "The same definition in each earlier school year (this year's grade 3 against last year's "
     "grade 3 — different students), with Welch's t-test, its 95% CI and Hedges' g. "
-    "“Holds after BH” means the difference survives the false-discovery correction across every "
-    "comparison on this page."
+    "Improvement / decline and “Holds after BH” read the Benjamini–Hochberg-adjusted p: a quick "
+    "cohort (one school, grade and year, no filters) is adjusted among every quick cohort of the "
+    "district that year, so its verdict is the same on every page; other cohorts among the "
+    "comparisons shown together."
 )
 current = scope()
 focus = follow_evidence_link("prior")
@@ -56,6 +59,7 @@ elif view == "Earlier years":
     sentences(comparisons, prior_sentence)
     figures.chart(prior_year_chart, trend, comparisons)
     table(comparisons, COMPARISON)
+    st.caption(family_caption(comparisons))
     download(comparisons, "Download (CSV)", "prior years", filters, username())
     if focus == "proficiency":
         with warehouse() as con:
@@ -86,6 +90,7 @@ elif view == "Any two cohorts":
     else:
         sentences(pair, pair_sentence)
         table(pair, ["cohort_a", "cohort_b", "subject", "season", *COMPARISON[4:]])
+        st.caption(family_caption(pair))
         download(pair, "Download (CSV)", "two cohorts", {**filters, "b": other.label()}, username())
 
 else:

@@ -61,7 +61,9 @@ st.caption(
     "Standards & norms page). "
     + (f"Cut scores: {header['cut scores']}. " if "cut scores" in header else "")
     + (f"Targets: {header['targets']}. " if "targets" in header else "")
-    + "Above / Below: a standardized difference of at least 0.2 with p < 0.05; "
+    + "Above / Below: a standardized difference of at least 0.2 with a Benjamini–Hochberg-"
+    "adjusted p < 0.05 (a quick cohort's family is fixed: every quick cohort of the district "
+    "that year, so its verdict is the same on every page and for every role); "
     "“% at/above norm median” uses the norm mean as the 50th percentile. “Mean of students' "
     "percentiles” averages each student's national percentile; “Percentile of the mean” is "
     "where the cohort's average standing falls among the nation's students (the first is "

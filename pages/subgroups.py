@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.charts_compare import gap_chart, gap_trend_chart
 from core.compare_words import gap_sentence
+from core.verdict_families import family_caption
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker
@@ -46,6 +47,7 @@ if shown.empty:
     st.caption("No gap survives the false-discovery correction across this table.")
 figures.chart(gap_chart, latest)
 table(latest, COLUMNS)
+st.caption(family_caption(latest))
 download(latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year},
          username())  # fmt: skip
 
@@ -58,15 +60,18 @@ figures.chart(gap_trend_chart, gaps, chosen)
 span = [y for y in years if y <= year][-5:]
 if len(span) >= 2:
     since = span[max(0, len(span) - 3)]
-    tests = cache.widening(gaps[gaps["school_year"].isin(span)], tuple(span), since)
+    with warehouse() as con:
+        tests = cache.widening(con, gaps[gaps["school_year"].isin(span)], tuple(span), since)
     picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
     table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
                    "latest_year", "latest_gap", "slope", "p", "p_adj", "movement",
-                   "approximate"])  # fmt: skip
+                   "approximate", "verdict"])  # fmt: skip
     st.caption(
         "Trend: the gap's weighted linear trend across three or more years (points a year); "
         "with fewer years, the latest gap against an earlier one (a t-test that holds for small "
         "groups). Widening = the gap grows in the direction it points; overtook = it changed "
         "sign (the group behind caught up and moved ahead). Approximate = a trend with fewer "
-        "than 30 students on a side in some year: read its p as a rough guide."
+        "than 30 students on a side in some year: read its p as a rough guide. The verdict "
+        "(widened / narrowed / overtook) needs the Benjamini–Hochberg-adjusted p under 0.05. "
+        f"{family_caption(picked)}"
     )

@@ -55,9 +55,14 @@ def _proficiency(_con, _scope, spec: str, year: str, key: tuple) -> pd.DataFrame
 
 
 @st.cache_data(**CACHE)
-def widening(gaps: pd.DataFrame, span: tuple[str, ...], since: str) -> pd.DataFrame:
-    """subgroups.widening_tests of the gaps on the page (keyed on the gaps themselves)."""
-    return subgroups.widening_tests(gaps, list(span), since)
+def _widening(_con, gaps: pd.DataFrame, span: tuple[str, ...], since: str, key: tuple):
+    return subgroups.widening_tests(gaps, list(span), since, con=_con)
+
+
+def widening(con, gaps: pd.DataFrame, span: tuple[str, ...], since: str) -> pd.DataFrame:
+    """subgroups.widening_tests of the gaps on the page (keyed on the gaps themselves; a quick
+    cohort's tests read their fixed family)."""
+    return _widening(con, gaps, span, since, db.data_version(con))
 
 
 def proficiency(con, scope: Scope, spec: CohortSpec, year: str) -> pd.DataFrame:

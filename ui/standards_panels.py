@@ -16,6 +16,7 @@ from core.standards_detail import (
     proficiency_long,
     verdicts,
 )
+from core.verdict_families import family_caption
 from ui import figures
 from ui.session import warehouse
 
@@ -30,11 +31,11 @@ LABELS = {
     "p": "p", "ci_lo": "95% CI low", "ci_hi": "95% CI high", "effect_size": "Std. difference",
     "category": "Category", "p_adj": "p (BH)", "significant_bh": "Holds after BH",
     "norm_source": "Norms", "platform": "Platform", "note": "Note", "suppressed": "Suppressed",
-    "cut_set": "Cut-score set", "target_set": "Target set",
+    "cut_set": "Cut-score set", "target_set": "Target set", "bh_family": "BH family",
 }  # fmt: skip
 PERCENT = ("pct_at_or_above_norm", "pct_proficient", "pct_at_or_above_target")
 HIDDEN = ("cohort_index", "n_without_norm", "norm_source", "platform", "cut_set_year",
-          "target_set_year", "percentile_source")  # fmt: skip
+          "target_set_year", "percentile_source", "bh_family_size")  # fmt: skip
 
 
 def percentile_label(df: pd.DataFrame) -> str:
@@ -72,7 +73,8 @@ def bh_summary(df: pd.DataFrame) -> None:
     hidden = int(df["suppressed"].sum())
     st.caption(
         f"{int(tested.sum())} comparisons tested; {held} hold after the Benjamini–Hochberg "
-        f"false-discovery correction across all of them. {hidden} row(s) suppressed for privacy."
+        f"false-discovery correction within their family. {hidden} row(s) suppressed for "
+        f"privacy (not tested, so in no family). {family_caption(df)}"
     )
 
 

@@ -21,7 +21,10 @@ from core.commands.growth import count
 from core.compare import compare_cohorts, no_earlier_year, prior_year_comparison
 from core.db import connect
 
-STATISTICS = ("diff", "t", "df", "p", "hedges_g", "direction", "p_adj", "significant_bh")
+STATISTICS = (
+    "diff", "t", "df", "p", "hedges_g", "direction", "p_adj", "significant_bh", "bh_family",
+    "bh_family_size",
+)  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +58,7 @@ def contract_record(row: dict[str, Any], label_a: str, label_b: str) -> dict[str
     if not row["suppressed"]:
         record.update({k: row.get(k) for k in STATISTICS})
         record["ci95"] = [row.get("ci_lo"), row.get("ci_hi")]
+        record["bh_family_size"] = count(row.get("bh_family_size"))
         if row.get("overlap"):
             record["overlap"] = count(row["overlap"])
     record["note"] = row.get("note") or ""

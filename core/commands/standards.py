@@ -29,12 +29,13 @@ IDENTITY = ("cohort", "filters", "school_year", "school", "grade", "subject", "s
 STATISTICS = (
     "n", "mean", "sd", "median", "mean_percentile", "pct_at_or_above_norm", "pct_proficient",
     "pct_at_or_above_target", "target", "diff", "t", "df", "p", "effect_size", "category", "p_adj",
-    "significant_bh", "platform", "n_without_norm", "percentile_source",
+    "significant_bh", "platform", "n_without_norm", "percentile_source", "bh_family",
+    "bh_family_size",
     "percentile_of_mean",  # beside mean_percentile: the percentile rank of the mean score
 )  # fmt: skip
 
 
-COUNTS = ("n", "df", "n_without_norm")
+COUNTS = ("n", "df", "n_without_norm", "bh_family_size")
 SET_FIELDS = ("cut_set", "cut_set_year", "target_set", "target_set_year")
 
 

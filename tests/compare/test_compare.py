@@ -52,11 +52,19 @@ def test_prior_years_match_scipy_and_pingouin(district) -> None:
         before = district.scores(school_year=row.prior_year, **where)["score"].to_numpy()
         assert_welch(pd.Series(row._asdict()), now, before)
     planted = result.iloc[0]
-    assert planted["direction"] == "decline" and planted["p"] < 0.05
-    # BH across the comparisons on the page
-    assert result["p_adj"].to_numpy() == pytest.approx(
-        sps.false_discovery_control(result["p"].to_numpy(), method="bh"), rel=REL
-    )
+    assert planted["direction"] == "decline" and planted["p_adj"] < 0.05
+    # a quick cohort (issue 15 §4): BH within its fixed family — every quick cohort and district
+    # grade cohort of 2024-2025 compared with the same year — not across this page's rows
+    for row in result.itertuples(index=False):
+        grid = all_prior_year_comparisons(
+            district.con, DISTRICT, school_years=["2024-2025"], years_back=row.years_back
+        )
+        family = grid[grid["p"].notna()]
+        adjusted = sps.false_discovery_control(family["p"].to_numpy(), method="bh")
+        mine = (family["school"] == "Lincoln") & (family["grade"] == "4")
+        mine &= (family["subject"] == "math") & (family["season"] == "spring")
+        assert row.p_adj == pytest.approx(adjusted[mine.to_numpy()][0], rel=REL)
+        assert row.bh_family_size == len(family)
 
 
 def test_a_prior_year_without_data_is_a_row_saying_so(district) -> None:
@@ -142,10 +150,11 @@ def test_all_prior_year_comparisons_equal_the_one_at_a_time_answer(district) -> 
             district.scores(school_year="2023-2024", **where)["score"].to_numpy(),
             district.scores(school_year="2022-2023", **where)["score"].to_numpy(),
         )
-    reported = grid["p"].notna()
-    assert grid.loc[reported, "p_adj"].to_numpy() == pytest.approx(
-        sps.false_discovery_control(grid.loc[reported, "p"].to_numpy(), method="bh"), rel=REL
-    )
+    # one BH family per school year (issue 15 §4: before, one across the whole grid)
+    for _, year in grid[grid["p"].notna()].groupby("school_year"):
+        assert year["p_adj"].to_numpy() == pytest.approx(
+            sps.false_discovery_control(year["p"].to_numpy(), method="bh"), rel=REL
+        )
 
 
 def test_yearly_trend_ci_and_norm_reference(district) -> None:

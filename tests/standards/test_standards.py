@@ -70,15 +70,20 @@ def test_one_sample_matches_pingouin(seeded) -> None:
 
 
 def test_category_and_benjamini_hochberg(seeded) -> None:
+    """Every row is a quick cohort: BH within each school year's quick cohorts (the fixed family),
+    and the category reads the adjusted p (issue 15 §4; before, BH ran across every row and the
+    category read the raw p)."""
     con, _ = seeded
     result = cohort_vs_norm(con, CohortSpec(), DISTRICT)
     tested = result[result.p.notna()]
-    adjusted = sps.false_discovery_control(tested.p.to_numpy(), method="bh")
-    assert tested.p_adj.to_numpy() == pytest.approx(adjusted, rel=REL)
-    assert (tested.significant_bh == (adjusted <= 0.05)).all()
+    for _, year in tested.groupby("school_year"):
+        adjusted = sps.false_discovery_control(year.p.to_numpy(), method="bh")
+        assert year.p_adj.to_numpy() == pytest.approx(adjusted, rel=REL)
+        assert (year.significant_bh == (adjusted <= 0.05)).all()
+        assert (year.bh_family_size == len(year)).all()
     for row in tested.itertuples():
         expected = "At"
-        if row.p < 0.05 and abs(row.effect_size) >= 0.2:
+        if row.p_adj < 0.05 and abs(row.effect_size) >= 0.2:
             expected = "Above" if row.effect_size > 0 else "Below"
         assert row.category == expected
     assert set(result[result.p.isna()].category.dropna()) == set()
