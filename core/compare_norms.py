@@ -152,6 +152,27 @@ NO_SCALE_NOTE = (
 )
 
 
+OFF_SCALE_GROWTH_NOTE = (
+    "not compared with the national norm at the {ends}: {shares} of those scores lie more than "
+    "{sd} norm sds from the norm mean of their grade in {norms}, so they are unlikely to be on "
+    "its scale — no expected growth, % meeting it or national standing is given (the change in "
+    "points is still tested). Check the file's test (Upload: which test it holds) and its "
+    "scores; district norms or cut scores for this test go on Standards & norms"
+)
+
+
+def off_scale_growth_note(shares: dict[str, float], norm_label: str) -> str:
+    """Why a growth row has no norm numbers: the plausibility guard (core.norms) failed at the
+    ends named in `shares` ("earlier" / "later" → the share of scores off the norm's range)."""
+    ends = " and ".join(shares)
+    return OFF_SCALE_GROWTH_NOTE.format(
+        ends=f"{ends} test{'s' if len(shares) > 1 else ''}",
+        shares=" and ".join(f"{share:.0%}" + (f" ({end})" if len(shares) > 1 else "")
+                            for end, share in shares.items()),
+        sd=norms.OFF_SCALE_SD, norms=norm_label,
+    )  # fmt: skip
+
+
 def unnormed_subjects(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Subjects whose comparison platform the norm set in use does not cover (another test's
     scale, or an undeclared one): no norm mean, norm percentile or expected growth for them."""

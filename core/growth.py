@@ -36,7 +36,15 @@ from scipy.special import ndtr
 
 from core import canonical, stats
 from core.cohorts import CohortSpec
-from core.compare_norms import NO_SCALE_NOTE, expected_growth_frame, norm_frame, unnormed_subjects
+from core.compare_norms import (
+    NO_SCALE_NOTE,
+    expected_growth_frame,
+    norm_frame,
+    off_scale_growth_note,
+    snapshot,
+    unnormed_subjects,
+)
+from core.norms import beyond_norm_sql, off_scale, off_scale_sql
 from core.privacy import (
     FILTER_NOTE,
     SIBLING_NOTE,
@@ -87,7 +95,9 @@ paired as (
            e.percentile as pct_from, l.percentile as pct_to, l.percentile - e.percentile as dpct,
            (e.score - nf.norm_mean) / nf.norm_sd as z_from,
            (l.score - nt.norm_mean) / nt.norm_sd as z_to,
-           x.expected, (l.score - e.score) - x.expected as beyond
+           x.expected, (l.score - e.score) - x.expected as beyond,
+           {beyond_norm_sql("e.score", "nf.norm_mean", "nf.norm_sd")} as off_from,
+           {beyond_norm_sql("l.score", "nt.norm_mean", "nt.norm_sd")} as off_to
     from later l
     left join earlier e
         on e.student_id = l.student_id and e.subject = l.subject and e.platform = l.platform
@@ -113,7 +123,8 @@ AGGREGATES = """
     stddev_samp(dpct) as sd_pct_change,
     count(z_to - z_from) as n_z, avg(z_from) filter (where z_to is not null) as mean_z_from,
     avg(z_to) filter (where z_from is not null) as mean_z_to, avg(z_to - z_from) as z_change,
-    stddev_samp(z_to - z_from) as sd_z_change
+    stddev_samp(z_to - z_from) as sd_z_change,
+    avg(off_from) as share_off_from, avg(off_to) filter (where change is not null) as share_off_to
 """
 
 BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
@@ -123,6 +134,11 @@ BLOCKS = {  # a block's statistics are shown only when its own n reaches the min
             "pct_of_mean_to"),
 }  # fmt: skip
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
+# The plausibility guard (core.norms) at each end of a row: what the norm adds at that end, and
+# what needs the norm at both ends (expected growth is in the norm's points).
+NORM_AT_END = {"from": ("mean_z_from", "pct_of_mean_from"), "to": ("mean_z_to", "pct_of_mean_to")}
+NORM_AT_BOTH = ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected",
+                "z_change", "sd_z_change", "p_z")  # fmt: skip
 NO_EXPECTED = "no expected growth for these grades"
 DROPPED_NOTE = (
     "fewer than {min_n} students — or a number that would reveal fewer than {min_n} — had no "
@@ -196,6 +212,30 @@ def _tests(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _scale_guard(frame: pd.DataFrame, norms: str) -> pd.DataFrame:
+    """The plausibility guard on each end of each row (the matched students' scores there): an
+    end whose scores lie mostly off the norm's range gets no norm standing, and the row no
+    expected growth or % meeting it (`n_expected` 0); `scale_note` says why ('' elsewhere)."""
+    ends = {end: off_scale(frame[f"share_off_{end}"]) for end in NORM_AT_END}
+    either = ends["from"] | ends["to"]
+    out = frame.copy()
+    out["scale_note"] = ""
+    if not either.any():
+        return out
+    for end, off in ends.items():
+        out.loc[off, list(NORM_AT_END[end])] = np.nan
+    out.loc[either, list(NORM_AT_BOTH)] = np.nan
+    out.loc[either, "n_expected"] = 0
+    words = {"from": "earlier", "to": "later"}
+    out.loc[either, "scale_note"] = [
+        off_scale_growth_note(
+            {words[end]: frame[f"share_off_{end}"].iat[i] for end in ends if ends[end][i]}, norms
+        )
+        for i in np.flatnonzero(either)
+    ]
+    return out
+
+
 def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFrame:
     out = frame.copy()
     for size, columns in BLOCKS.items():
@@ -205,15 +245,19 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
     out = hide_left_out(out, "members", "dropped", min_n)
     out = suppress(out, min_n, keep=[c for c in keep if c in out])
     none_matched = frame["n"].fillna(0).to_numpy() == 0
+    guarded = frame["scale_note"].to_numpy(dtype=object)
     out["note"] = np.select(
-        [none_matched, out["suppressed"], frame["n_expected"].fillna(0).to_numpy() == 0],
+        [none_matched, out["suppressed"], guarded != "",
+         frame["n_expected"].fillna(0).to_numpy() == 0],
         [
             "no member has a score at the earlier period",
             f"fewer than {min_n} matched students — not reported to protect student privacy",
+            guarded,
             NO_EXPECTED,
         ],
         "",
-    )
+    )  # fmt: skip
+    out = out.drop(columns="scale_note")
     few = small_difference(frame["dropped"], min_n) & ~out["suppressed"].to_numpy()
     return _add_note(out, few, DROPPED_NOTE.format(min_n=min_n))
 
@@ -255,7 +299,7 @@ def matched_growth_of(
             "group by cohort_index, subject order by 1, 2",
             params,
         ).df()
-    frame = _tests(frame)
+    frame = _scale_guard(_tests(frame), snapshot(con).norm_label)
     frame.insert(0, "cohort", frame["cohort_index"].map(dict(enumerate(s.label() for s in specs))))
     frame = frame.assign(from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1])
     frame["expected_source"] = _expected_source(con, subjects, from_, to, frame)
@@ -352,7 +396,7 @@ def all_matched_growth(
         frame = con.execute(sql, params).df()
     min_n = min_group_size(con)
     flagged = flag_small_cells(frame, min_n)
-    frame = _tests(flagged).assign(
+    frame = _scale_guard(_tests(flagged), snapshot(con).norm_label).assign(
         from_season=from_[0], from_year=from_[1], to_season=to[0], to_year=to[1]
     )
     frame = frame.sort_values(
@@ -475,11 +519,17 @@ def student_growth(
     if not scope.sees_students:
         raise PermissionError("Your role sees groups of students, not individual students.")
     cte, params = _paired_sql([spec], scope, from_, to)
+    # the plausibility guard on the cohort's row of each subject, as matched_growth applies it
+    ends = {end: off_scale_sql(f"avg(p.off_{end}) over (partition by p.subject)")
+            for end in NORM_AT_END}  # fmt: skip
     sql = f"""
         with {cte}
         select p.student_id, trim(coalesce(st.first_name, '') || ' ' ||
                coalesce(st.last_name, '')) as name, p.subject, p.school, p.grade,
-               p.score_from, p.score_to, p.change, p.expected, p.beyond, p.pct_to, p.z_to
+               p.score_from, p.score_to, p.change,
+               case when not ({ends["from"]} or {ends["to"]}) then p.expected end as expected,
+               case when not ({ends["from"]} or {ends["to"]}) then p.beyond end as beyond,
+               p.pct_to, case when not {ends["to"]} then p.z_to end as z_to
         from paired p left join students st using (student_id)
         where p.change is not null
         order by p.subject, p.school, p.grade, p.student_id

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core import canonical, settings
@@ -219,6 +220,43 @@ def load_norm_set(con: duckdb.DuckDBPyConnection, key: str | None = None) -> Nor
         platforms=(chosen.platform,) if chosen.platform else (),
         values=standard_values(con, chosen.set_id)[[*KEY, "mean", "sd"]],
     )
+
+
+# ---------------------------------------------------------------- plausibility guard
+# A norm judges only scores on its own scale (docs/comparisons.md, "Norms only on their own
+# scale"), even scores declared MAP Growth: a row — a cohort row of any comparison, one end of a
+# growth row, the students of a watch list in one grade and test window — is not compared with
+# the norm when more than half its scores lie beyond the norm mean ± 3 norm sds of their grade.
+# Under the norm 0.3 % of scores lie there; even a cohort 2 sds off the mean has only 16 % there,
+# so a majority means the scores are on another scale (or a mis-mapped column). One rule, used by
+# every consumer of a norm: standards, growth, the watch list (and what reads them).
+OFF_SCALE_SD = 3
+OFF_SCALE_SHARE = 0.5
+
+
+def beyond_norm_sql(score: str, mean: str, sd: str) -> str:
+    """SQL: 1.0 for a score beyond its own-grade norm mean ± OFF_SCALE_SD norm sds, 0.0 within,
+    NULL without a norm (or a score) — so avg() over a row is the row's share off the scale."""
+    return f"(abs({score} - {mean}) > {OFF_SCALE_SD} * {sd})::double"
+
+
+def share_off_scale_sql(score: str, mean: str, sd: str, over: str | None = None) -> str:
+    """SQL: the share of a row's scores beyond the norm (NULL where none has a norm); `over`: a
+    window's partition (the row's keys) to give each member its row's share."""
+    window = f" over (partition by {over})" if over else ""
+    return f"avg({beyond_norm_sql(score, mean, sd)}){window}"
+
+
+def off_scale(share: pd.Series | np.ndarray | float) -> np.ndarray:
+    """True for each row whose share of scores beyond the norm exceeds OFF_SCALE_SHARE: the
+    guard fails and the norm says nothing about the row. No share (no norm) is not off scale."""
+    values = pd.to_numeric(pd.Series(np.atleast_1d(share)), errors="coerce").astype("float64")
+    return values.fillna(0.0).to_numpy() > OFF_SCALE_SHARE
+
+
+def off_scale_sql(share: str) -> str:
+    """SQL: the guard's verdict on a share computed by `share_off_scale_sql` (NULL → false)."""
+    return f"coalesce({share} > {OFF_SCALE_SHARE}, false)"
 
 
 def norm_for(

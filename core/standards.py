@@ -60,12 +60,15 @@ from core.cohorts import (
 )
 from core.norms import (
     KEY,
+    OFF_SCALE_SD,
     NormSet,
     StandardSet,
     active_set,
     assessment_years,
     load_norm_set,
+    off_scale,
     sets_by_school_year,
+    share_off_scale_sql,
     values_of_sets,
 )
 from core.privacy import SUPPRESSED_NOTE, complement_reasons, suppress
@@ -80,12 +83,6 @@ ALWAYS = ("subject", "season")
 EFFECT_THRESHOLD = 0.2
 ALPHA = 0.05
 CATEGORIES = ("Above", "At", "Below")
-# Plausibility guard (docs/comparisons.md, "Norms only on their own scale"): a row is not
-# compared with the norm when more than half its scores lie beyond the norm mean ± 3 norm sds
-# of their grade. Under the norm 0.3 % of scores lie there; even a cohort 2 sds off the mean
-# has only 16 % there, so a majority means the scores are on another scale.
-OFF_SCALE_SD = 3
-OFF_SCALE_SHARE = 0.5
 NO_NORM_FOR_SCALE = (
     "no national norm for this test's scale: {norms} are for {scales} scores and these are "
     "{platform} scores, so they are not compared with it. Upload district norms or cut scores "
@@ -124,8 +121,8 @@ AGGREGATES = {
     "norm_sd": "avg(norm_sd)",
     "pct_at_or_above_norm": "avg((score_e >= norm_mean)::double)",
     "platform": "min(platform)",
-    # plausibility guard: the share of scores beyond the norm mean ± OFF_SCALE_SD norm sds
-    "share_off_scale": f"avg((abs(score_e - norm_mean) > {OFF_SCALE_SD} * norm_sd)::double)",
+    # the plausibility guard (core.norms): the share of scores beyond the norm's range
+    "share_off_scale": share_off_scale_sql("score_e", "norm_mean", "norm_sd"),
 }
 PER_STUDENT = ("diff_mean", "diff_sd", "effect_size")  # needed when a row pools grades
 BAND_AGGREGATES = {
@@ -449,7 +446,7 @@ def _notes(rows: pd.DataFrame, standards: Standards) -> np.ndarray:
     norm_set = standards.norm_set
     none_compared = rows["norm_mean"].isna().to_numpy()
     wrong_scale = ~rows["platform"].isin(norm_set.platforms).to_numpy()
-    off_scale = rows["off_scale"].to_numpy(dtype=bool)
+    implausible = rows["off_scale"].to_numpy(dtype=bool)
     missing = (rows["grades_without_norm"] != "").to_numpy() & ~none_compared
     flat = ((rows["diff_sd"] == 0) & (rows["n"] >= 2)).to_numpy() & ~none_compared
     notes = np.full(len(rows), "", dtype=object)
@@ -465,7 +462,7 @@ def _notes(rows: pd.DataFrame, standards: Standards) -> np.ndarray:
             norms=norm_set.label, scales=scales,
             platform=canonical.platform_title(rows["platform"].iat[i]),
         )  # fmt: skip
-    for i in np.flatnonzero(off_scale):
+    for i in np.flatnonzero(implausible):
         notes[i] = OFF_SCALE_NOTE.format(share=rows["share_off_scale"].iat[i], norms=norm_set.label)
     notes[flat] = "all scores are equal (sd 0): no t-test is possible"
     return _with_set_notes(notes, rows, standards)
@@ -518,7 +515,7 @@ def _set_names(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
 def _off_scale(rows: pd.DataFrame) -> pd.DataFrame:
     """The plausibility guard: a row whose scores lie mostly far outside the norm's range for
     their grades is not compared with the norm (its norm columns blank; the note says why)."""
-    off = rows["share_off_scale"].fillna(0).to_numpy(dtype="float64") > OFF_SCALE_SHARE
+    off = off_scale(rows["share_off_scale"])
     rows["off_scale"] = off
     if off.any():
         rows.loc[off, list(NORM_DEPENDENT)] = np.nan

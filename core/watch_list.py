@@ -43,7 +43,7 @@ from core import canonical
 from core.cohorts import STUDENT_YEAR_JOIN, CohortSpec, spec_predicate
 from core.compare_norms import norm_frame, snapshot, threshold_frame
 from core.growth import grade_rank_sql, student_growth
-from core.norms import sets_by_school_year
+from core.norms import off_scale_sql, sets_by_school_year, share_off_scale_sql
 from core.scope import Scope
 from core.sufficient_stats import PLATFORMS_CTE, registered, scores_cte
 
@@ -117,6 +117,12 @@ roster as (
     return sql, params
 
 
+# The plausibility guard (core.norms) on the students in view of one grade and latest test
+# window: where their scores lie mostly off the norm's range, the norm judges none of them.
+OFF_SCALE = off_scale_sql(
+    share_off_scale_sql("l.latest_score", "n.norm_mean", "n.norm_sd",
+                        over="l.tested_grade, l.latest_season")
+)  # fmt: skip
 # grain: one row per student in view (`tested`: the school × grade pairs that took the latest test)
 WATCH_SQL = f"""
 latest as (
@@ -139,6 +145,15 @@ placed as (
            bool_or(t.school is not null) as classmates_tested
     from roster r left join tested t on t.school = r.school and t.grade = r.grade
     group by r.student_id
+),
+judged as (
+    select l.student_id, n.cut_score, {OFF_SCALE} as implausible,
+           case when not implausible then n.norm_mean end as norm_mean,
+           case when not implausible then n.norm_sd end as norm_sd,
+           case when not implausible then n.p25_score end as p25_score
+    from latest l
+    left join watch_norms n
+        on n.subject = $watch_subject and n.grade = l.tested_grade and n.season = l.latest_season
 )
 select p.student_id,
        nullif(trim(coalesce(st.first_name, '') || ' ' || coalesce(st.last_name, '')), '') as name,
@@ -155,8 +170,7 @@ select p.student_id,
 from placed p
 left join latest l using (student_id)
 left join students st using (student_id)
-left join watch_norms n
-    on n.subject = $watch_subject and n.grade = l.tested_grade and n.season = l.latest_season
+left join judged n using (student_id)
 left join watch_growth g using (student_id)
 """
 
