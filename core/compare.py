@@ -26,7 +26,8 @@ from scipy import stats as sps
 from core import canonical, stats
 from core import verdict_families as families
 from core.cohorts import CohortSpec
-from core.compare_norms import norm_frame, threshold_frame
+from core.compare_norms import norm_frame, norm_threshold_off_sql, off_scale_rows, threshold_frame
+from core.norms import off_scale
 from core.privacy import FILTER_NOTE, NESTED_NOTE, nested_pair_hidden, suppress, with_siblings
 from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import DISTRICT, Scope
@@ -495,8 +496,11 @@ def yearly_trend(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope)
         norm_source=("norm_source", "first"),
     )
     trend = pool(per_grade, keys).set_index(keys)
-    trend["norm_mean"] = reference["_weighted"] / trend["n"]
-    trend["norm_source"] = reference["norm_source"]
+    # no reference line from a norm the year's scores are not on (the plausibility guard)
+    guard = off_scale_rows(con, spec, scope, keys, skip=("school_year",)).set_index(keys)
+    judged = ~guard["off_scale"].reindex(trend.index, fill_value=False).to_numpy(dtype=bool)
+    trend["norm_mean"] = (reference["_weighted"] / trend["n"]).where(judged)
+    trend["norm_source"] = reference["norm_source"].where(judged, None)
     interval = stats.one_sample(trend["n"], trend["mean"], trend["sd"], 0.0)
     trend["ci_lo"], trend["ci_hi"] = interval.ci_lo, interval.ci_hi
     min_n = min_group_size(con)
@@ -625,9 +629,15 @@ def _proficiency_cells(
         with {PLATFORMS_CTE}, {cte}
         select school_year, coalesce(school, '{ALL_SCHOOLS}') as school, grade, subject, season,
                count(*) as n, sum((s.score >= t.threshold)::integer) as proficient,
-               any_value(t.cut_set)::varchar as cut_set
+               any_value(t.cut_set)::varchar as cut_set,
+               avg({norm_threshold_off_sql("s.score")}) as share_off_scale
         from scores s join cmp_thresholds t using (school_year, subject, grade, season)
         group by grouping sets (({keys}), (school_year, grade, subject, season))
     """
     with registered(con, "cmp_thresholds", threshold_frame(con)):
-        return con.execute(sql, params).df()
+        cells = con.execute(sql, params).df()
+    # the plausibility guard (core.norms): no % proficient from a norm the scores are not on
+    cells["proficient"] = (
+        cells["proficient"].astype("float64").mask(off_scale(cells["share_off_scale"]))
+    )
+    return cells.drop(columns="share_off_scale")

@@ -29,7 +29,10 @@ import numpy as np
 import pandas as pd
 
 from core import canonical, norms
-from core.sufficient_stats import comparison_platforms
+from core.cohorts import CohortSpec
+from core.norms import beyond_norm_sql, off_scale, share_off_scale_sql
+from core.scope import Scope
+from core.sufficient_stats import PLATFORMS_CTE, comparison_platforms, registered, scores_cte
 
 NORM_COLUMNS = ["subject", "grade", "season", "norm_mean", "norm_sd", "cut_score", "norm_source"]
 KEY = ["subject", "grade", "season"]
@@ -187,7 +190,8 @@ def threshold_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     school year uses (its own source year, else the nearest earlier, else a pinned set:
     core.norms.sets_by_school_year), else the norm mean — with the set's name (`cut_set`, None
     for the norm mean). Queries join it as `cmp_thresholds` on school year, subject, grade and
-    season, so last year's % proficient uses last year's cuts."""
+    season, so last year's % proficient uses last year's cuts. A threshold that is the norm
+    mean carries `norm_mean` / `norm_sd` for the plausibility guard (`norm_threshold_off_sql`)."""
     current = snapshot(con)
     years = tuple(sorted(norms.assessment_years(con)))
     memo = ("thresholds", years, tuple(sorted(comparison_platforms(con).items())))
@@ -216,14 +220,48 @@ def _thresholds(
         for i, subject in zip(per_year["set_id"], per_year["subject"], strict=True)
     ]
     per_year["cut_score"] = per_year["cut_score"].where(allowed).astype("float64")
-    per_year = per_year.merge(frame[[*KEY, "norm_mean"]], on=KEY, how="left")
+    per_year = per_year.merge(frame[[*KEY, "norm_mean", "norm_sd"]], on=KEY, how="left")
     threshold = per_year["cut_score"].fillna(per_year["norm_mean"])
     kind = np.where(per_year["cut_score"].notna(), "cut score", "norm mean")
     cut_set = per_year["set_label"].where(per_year["cut_score"].notna(), None)
-    out = per_year[["school_year", *KEY]].assign(
+    # norm_mean / norm_sd: for the plausibility guard of a threshold that is the norm mean
+    out = per_year[["school_year", *KEY, "norm_mean", "norm_sd"]].assign(
         threshold=threshold, threshold_kind=kind, cut_set=cut_set
     )
     return out[out["threshold"].notna()].reset_index(drop=True)
+
+
+def off_scale_rows(
+    con: duckdb.DuckDBPyConnection,
+    spec: CohortSpec,
+    scope: Scope,
+    keys: list[str],
+    skip: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The plausibility guard (core.norms) on each row of `keys` of a cohort's scores, for a
+    result built from per-grade sums (a reference norm line): `keys` and `off_scale` (bool), from
+    one grouped query against each score's own-grade norm."""
+    cte, params = scores_cte(spec, scope, skip=skip)
+    share = share_off_scale_sql("s.score", "n.norm_mean", "n.norm_sd")
+    sql = f"""
+        with {PLATFORMS_CTE}, {cte}
+        select {", ".join(f"s.{k}" for k in keys)}, {share} as share
+        from scores s left join cmp_guard_norms n using (subject, grade, season)
+        group by all
+    """
+    with registered(con, "cmp_guard_norms", norm_frame(con)):
+        shares = con.execute(sql, params).df()
+    return shares[keys].assign(off_scale=off_scale(shares["share"]))
+
+
+def norm_threshold_off_sql(score: str, thresholds: str = "t") -> str:
+    """SQL: the plausibility guard's per-score term (core.norms) where the proficiency threshold
+    is the norm mean (NULL where it is a cut score: a district set judges its own test); avg()
+    of it over a row is the row's share of scores off the norm's range."""
+    return beyond_norm_sql(
+        f"case when {thresholds}.threshold_kind = 'norm mean' then {score} end",
+        f"{thresholds}.norm_mean", f"{thresholds}.norm_sd",
+    )  # fmt: skip
 
 
 def grade_pairs(from_year: str, to_year: str) -> list[tuple[str, str]]:

@@ -437,6 +437,7 @@ def matched_cohort(
     )
 
 
+OFF = beyond_norm_sql("p.score", "n.norm_mean", "n.norm_sd")
 # grain: one row per member × period, for members tested at every period (a balanced panel)
 PANEL_SQL = """
 panel as (
@@ -462,14 +463,17 @@ def growth_trajectory(
     later_spec = spec.replace(season=periods[-1][0], school_year=periods[-1][1])
     later, params = scores_cte(later_spec, scope, name="later")
     params.update(periods=[f"{s}:{y}" for s, y in periods], period_count=len(periods))
+    # off_sum / off_n: the plausibility guard's counts (core.norms), pooled per period below
     sql = f"""
         with {PLATFORMS_CTE}, {later}, {PANEL_SQL}
-        select subject, school_year, season, grade, count(*) as n, avg(score) as mean,
-               stddev_samp(score) as sd
-        from panel semi join complete using (subject, student_id)
+        select p.subject, p.school_year, p.season, p.grade, count(*) as n, avg(p.score) as mean,
+               stddev_samp(p.score) as sd, sum({OFF}) as off_sum, count({OFF}) as off_n
+        from panel p semi join complete using (subject, student_id)
+        left join cmp_norms n using (subject, grade, season)
         group by all
     """
-    cells = con.execute(sql, params).df()
+    with registered(con, "cmp_norms", norm_frame(con)):
+        cells = con.execute(sql, params).df()
     members = con.execute(
         f"with {PLATFORMS_CTE}, {later} select subject, count(*) from later group by subject",
         {k: v for k, v in params.items() if k not in ("periods", "period_count")},
@@ -493,7 +497,10 @@ def _trajectory_frame(
     pooled = pool(cells, keys).set_index(keys)
     weighted = cells.groupby(keys)["_weighted"].sum(min_count=1)
     has_all = cells.groupby(keys)["norm_mean"].apply(lambda s: s.notna().all())
-    pooled["norm_mean"] = (weighted / pooled["n"]).where(has_all)
+    off = cells.groupby(keys)[["off_sum", "off_n"]].sum()
+    share = off["off_sum"] / off["off_n"].where(off["off_n"] > 0)
+    judged = pd.Series(~off_scale(share), index=off.index)
+    pooled["norm_mean"] = (weighted / pooled["n"]).where(has_all & judged)
     interval = stats.one_sample(pooled["n"], pooled["mean"], pooled["sd"], 0.0)
     pooled["ci_lo"], pooled["ci_hi"] = interval.ci_lo, interval.ci_hi
     out = pooled.reset_index()

@@ -162,7 +162,9 @@ def score_distribution(
         key = (cells["subject"] == row["subject"]) & (cells["season"] == row["season"])
         part = cells[key]
         if not row["suppressed"]:
-            curve = _curve(part).assign(subject=row["subject"], season=row["season"])
+            # no norm curve where the row is not compared (another scale, the plausibility guard)
+            normed = part if not _missing(row["norm_mean"]) else part.assign(norm_mean=np.nan)
+            curve = _curve(normed).assign(subject=row["subject"], season=row["season"])
             shown = _widen_ends(_merged_bins(part, standards.min_n), curve)
             bins.append(shown.assign(subject=row["subject"], season=row["season"]))
             curves.append(curve)

@@ -42,7 +42,8 @@ from scipy import stats as sps
 from core import stats
 from core import verdict_families as families
 from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
-from core.compare_norms import threshold_frame
+from core.compare_norms import norm_threshold_off_sql, threshold_frame
+from core.norms import off_scale
 from core.privacy import FILTER_NOTE, complementary_suppress, hide_rows, suppress
 from core.privacy.membership import complement_hidden, reasons_for
 from core.scope import DISTRICT, Scope
@@ -113,7 +114,8 @@ def _query(
     keys = ", ".join(["cohort_index", *group_columns(by)])
     columns = (
         "case when t.threshold is not null then (a.score >= t.threshold)::integer end "
-        f"as proficient, {_attribute_columns(attributes)}"
+        f"as proficient, {norm_threshold_off_sql('a.score')} as off_norm, "
+        f"{_attribute_columns(attributes)}"
     )
     joins = (
         "left join extras ex on ex.student_id = a.student_id and ex.school_year = a.school_year "
@@ -132,14 +134,14 @@ def _query(
         with {PLATFORMS_CTE}, extras as ({_extras_sql(attributes)}), {scores}
         select {keys}, {values}, {flags}, count(*) as n, avg(score) as mean,
                var_samp(score) as var, count(proficient) as prof_n,
-               sum(proficient) as prof_sum
+               sum(proficient) as prof_sum, sum(off_norm) as off_sum, count(off_norm) as off_n
         from scores
         group by grouping sets ({sets})
     """
     return sql, params
 
 
-COUNTS = ["n", "prof_n", "prof_sum"]
+COUNTS = ["n", "prof_n", "prof_sum", "off_sum", "off_n"]
 
 
 def _per_attribute(cells: pd.DataFrame, keys: list[str], attributes: Sequence[str]) -> pd.DataFrame:
@@ -161,7 +163,12 @@ def _sides(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     group = [*keys, "attribute"]
     ss_within = (cells["n"] - 1) * cells["var"].fillna(0)
     work = cells.assign(_sum=cells["n"] * cells["mean"], _ssw=ss_within)
-    totals = work.groupby(group)[["n", "_sum", "prof_n", "prof_sum"]].transform("sum")
+    totals = work.groupby(group)[["n", "_sum", "prof_n", "prof_sum", "off_sum", "off_n"]].transform(
+        "sum"
+    )
+    # the plausibility guard (core.norms) on the cohort row: no % proficient from a norm its
+    # scores are not on (a % on no member is blanked below)
+    judged = ~off_scale(totals["off_sum"] / totals["off_n"].where(totals["off_n"] > 0))
     grand = totals["_sum"] / totals["n"]
     between = work["n"] * (work["mean"] - grand) ** 2
     ss_all = (work["_ssw"] + between).groupby([work[k] for k in group]).transform("sum")
@@ -173,8 +180,9 @@ def _sides(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             n_a=cells["n"], mean_a=cells["mean"], sd_a=np.sqrt(cells["var"]),
             n_b=n_rest, mean_b=mean_rest,
             sd_b=np.sqrt(np.clip(ss_rest, 0, None) / (n_rest - 1)).where(n_rest > 1),
-            prof_n_a=cells["prof_n"], pct_prof_a=100 * cells["prof_sum"] / cells["prof_n"],
-            prof_n_b=totals["prof_n"] - cells["prof_n"],
+            prof_n_a=cells["prof_n"].where(judged, 0),
+            pct_prof_a=100 * cells["prof_sum"] / cells["prof_n"],
+            prof_n_b=(totals["prof_n"] - cells["prof_n"]).where(judged, 0),
         )  # fmt: skip
         out["pct_prof_b"] = 100 * (totals["prof_sum"] - cells["prof_sum"]) / out["prof_n_b"]
     return out

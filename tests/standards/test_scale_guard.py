@@ -21,12 +21,15 @@ from pypdf import PdfReader
 
 from core import cli, db, norms, standards
 from core.cohorts import CohortSpec
-from core.growth import matched_growth, student_growth
+from core.compare import all_proficiency_changes, yearly_trend
+from core.growth import growth_trajectory, matched_growth, student_growth
 from core.ingest import import_file
 from core.narrative import narrative_for
 from core.report_data import build_report
 from core.report_pdf import render_pdf
 from core.scope import DISTRICT
+from core.standards_detail import score_distribution
+from core.subgroups import subgroup_gaps
 from core.watch_list import watch_list
 from tests.standards.test_scale import SCHOOL, YEAR, _norm, scores_file
 
@@ -204,3 +207,82 @@ def test_narrative_and_pdf_make_no_norm_claim(off_scale) -> None:
                       "standard deviations"):  # fmt: skip
             assert claim not in written, claim
     assert "not compared with the national norm" in pdf
+
+
+EARLIER = "2023-2024"
+
+
+def _two_years(tmp_path, db_path, centre: dict[str, float], sd: float) -> pd.DataFrame:
+    """The same kind of file over two school years (other students each year), with an ELL
+    column every third student, declared MAP Growth; returns the raw rows."""
+    parts = []
+    for year, seed in ((EARLIER, 5), (YEAR, 3)):
+        frame = scores_file(tmp_path / "part.csv", centre=centre, sd=sd, seed=seed)
+        number = frame["student_id"].str[1:].astype(int)
+        parts.append(frame.assign(school_year=year, student_id=year[:4] + frame["student_id"],
+                                  ell=np.where(number % 3 == 0, "Y", "N")))  # fmt: skip
+    raw = pd.concat(parts, ignore_index=True)
+    raw.to_csv(tmp_path / "years.csv", index=False)
+    job = import_file(tmp_path / "years.csv", db=db_path, origin="cli", platform="nwea_map")
+    assert job.status == "completed" and job.inserted == len(raw)
+    return raw
+
+
+def _proficiency_and_references(path) -> tuple[pd.DataFrame, ...]:
+    spec = CohortSpec.from_dict({"schools": [SCHOOL], "grade": "K", "subject": "math"})
+    with db.connect(path) as con:
+        changes = all_proficiency_changes(con, DISTRICT, school_years=[YEAR])
+        changes = changes[changes["school"] == SCHOOL].set_index("season")
+        gaps = subgroup_gaps(con, spec.replace(school_year=(YEAR,)), DISTRICT)
+        ell = (gaps["attribute"] == "ell") & (gaps["value"] == "yes")
+        gaps = gaps[ell & (gaps["school_year"] == YEAR)].set_index("season")
+        trend = yearly_trend(con, spec, DISTRICT).set_index(["school_year", "season"])
+        path_ = growth_trajectory(con, spec.replace(school_year=(YEAR,)), DISTRICT,
+                                  [("fall", YEAR), ("spring", YEAR)])  # fmt: skip
+    return changes, gaps, trend, path_.set_index("season")
+
+
+def test_no_proficiency_or_norm_line_from_an_implausible_norm(tmp_path, db_path) -> None:
+    raw = _two_years(tmp_path, db_path, {"fall": 485.0, "spring": 512.0}, 30.0)
+    changes, gaps, trend, trajectory = _proficiency_and_references(db_path)
+    assert _share_off(raw["score"][raw.season == "spring"], "spring") == 1.0
+    # % proficient is judged against the norm mean here (no cut scores): not on this scale
+    assert changes[["pct_a", "pct_b", "change", "p"]].isna().all().all()
+    assert gaps[["pct_prof_sub", "pct_prof_rest", "prof_gap"]].isna().all().all()
+    assert trend["norm_mean"].isna().all() and trajectory["norm_mean"].isna().all()
+    # the means themselves stay (pandas on the raw rows)
+    spring = raw[(raw.school_year == YEAR) & (raw.season == "spring")]["score"]
+    assert trend.loc[(YEAR, "spring"), "mean"] == pytest.approx(spring.mean(), rel=REL)
+
+
+def test_proficiency_and_norm_line_of_a_real_looking_map_file(tmp_path, db_path) -> None:
+    (fall, _), (spring, sd) = _norm("fall"), _norm("spring")
+    raw = _two_years(tmp_path, db_path, {"fall": fall, "spring": spring - 2}, sd)
+    changes, gaps, trend, trajectory = _proficiency_and_references(db_path)
+    for season, mean in (("fall", fall), ("spring", spring)):
+        rows = raw[raw.season == season]
+        now, then = (rows[rows.school_year == y]["score"] for y in (YEAR, EARLIER))
+        # pandas: % at or above the norm mean (the threshold without cut scores)
+        assert changes.loc[season, "pct_a"] == pytest.approx(100 * (now >= mean).mean(), rel=REL)
+        assert changes.loc[season, "pct_b"] == pytest.approx(100 * (then >= mean).mean(), rel=REL)
+        ell = rows[(rows.school_year == YEAR) & (rows.ell == "Y")]["score"]
+        assert gaps.loc[season, "pct_prof_sub"] == pytest.approx(100 * (ell >= mean).mean())
+        assert trend.loc[(YEAR, season), "norm_mean"] == pytest.approx(mean, rel=REL)
+        assert trajectory.loc[season, "norm_mean"] == pytest.approx(mean, rel=REL)
+
+
+@pytest.mark.parametrize("kind", ["off_scale", "real_map"])
+def test_no_norm_curve_beside_an_implausible_distribution(kind, request) -> None:
+    path, raw = request.getfixturevalue(kind)
+    with db.connect(path) as con:
+        spec = CohortSpec.from_dict({**COHORT, "season": "spring"})
+        shown = score_distribution(con, spec, DISTRICT)
+    scores = raw[raw.season == "spring"]["score"]
+    if kind == "off_scale":
+        assert _share_off(scores, "spring") > 0.5
+        # no curve, and the bars are not stretched toward the norm's range
+        assert shown.curve.empty
+        assert shown.bins["bin_start"].min() == 5 * np.floor(scores.min() / 5)
+    else:
+        mean, sd = _norm("spring")
+        assert shown.curve["score"].min() == pytest.approx(mean - 3 * sd, rel=REL)
