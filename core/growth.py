@@ -118,6 +118,7 @@ AGGREGATES = """
     count(beyond) as n_expected, avg(expected) filter (where beyond is not null) as expected_growth,
     avg(beyond) as mean_beyond, stddev_samp(beyond) as sd_beyond,
     100 * avg((beyond >= 0)::integer) as pct_meeting,
+    count(pct_to) as members_pct, count(z_to) as members_z,
     count(dpct) as n_pct, avg(pct_from) filter (where dpct is not null) as mean_pct_from,
     avg(pct_to) filter (where dpct is not null) as mean_pct_to, avg(dpct) as pct_change,
     stddev_samp(dpct) as sd_pct_change,
@@ -139,6 +140,28 @@ IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
 NORM_AT_END = {"from": ("mean_z_from", "pct_of_mean_from"), "to": ("mean_z_to", "pct_of_mean_to")}
 NORM_AT_BOTH = ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected",
                 "z_change", "sd_z_change", "p_z")  # fmt: skip
+# Where the matched students stand at each end, per block: (members with the measure at the later
+# test, matched with it at both, the columns). The matched are a sub-cohort of the later test's
+# cohort (which standards shows): when the members left out number 1 … min − 1, these levels
+# beside the cohort's own would give theirs. Change numbers stay: the left-out have no change.
+LEVELS = {
+    "members": ("n", ("mean_from", "mean_to")),
+    "members_pct": ("n_pct", ("mean_pct_from", "mean_pct_to")),
+    "members_z": ("n_z", ("mean_z_from", "mean_z_to", "pct_of_mean_from", "pct_of_mean_to")),
+}
+GRID_LEVEL_NOTE = (
+    "where the matched students stood at each test is not shown: a school of this total "
+    "withholds it to protect student privacy, and the total would give it back"
+)
+PATH_NOTE = (
+    "the path is not drawn: fewer than {min_n} of the cohort missed a test, and the path beside "
+    "the cohort's own results would reveal theirs (student privacy)"
+)
+LEVEL_NOTE = (
+    "where the matched students stood at each test is not shown: beside the whole cohort's "
+    "results it would reveal the fewer than {min_n} students without the earlier test (student "
+    "privacy); their change is shown"
+)
 NO_EXPECTED = "no expected growth for these grades"
 DROPPED_NOTE = (
     "fewer than {min_n} students — or a number that would reveal fewer than {min_n} — had no "
@@ -242,6 +265,7 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
         small = out[size].fillna(0) < min_n
         out.loc[small, list(columns)] = np.nan
     out = hide_small_counts(out, "n", ("changed_school", "repeated_grade"), min_n)
+    levels = _withhold_levels(out, min_n)
     out = hide_left_out(out, "members", "dropped", min_n)
     out = suppress(out, min_n, keep=[c for c in keep if c in out])
     none_matched = frame["n"].fillna(0).to_numpy() == 0
@@ -259,7 +283,37 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
     )  # fmt: skip
     out = out.drop(columns="scale_note")
     few = small_difference(frame["dropped"], min_n) & ~out["suppressed"].to_numpy()
-    return _add_note(out, few, DROPPED_NOTE.format(min_n=min_n))
+    out = _add_note(out, few, DROPPED_NOTE.format(min_n=min_n))
+    return _add_note(out, levels & ~out["suppressed"].to_numpy(), LEVEL_NOTE.format(min_n=min_n))
+
+
+def _withhold_levels(frame: pd.DataFrame, min_n: int) -> np.ndarray:
+    """Blank (in place) the levels of each block whose members left out number 1 … min − 1;
+    True for the rows where any was blanked."""
+    for members, (matched, columns) in LEVELS.items():
+        frame.loc[small_difference(frame[members] - frame[matched], min_n), list(columns)] = np.nan
+    return _few_left_out(frame, min_n)
+
+
+def _few_left_out(frame: pd.DataFrame, min_n: int) -> np.ndarray:
+    """Rows where some block's members left out number 1 … min − 1 (see LEVELS)."""
+    few = [small_difference(frame[m] - frame[n], min_n) for m, (n, _) in LEVELS.items()]
+    return np.logical_or.reduce(few)
+
+
+def _grid_levels(grid: pd.DataFrame, few: np.ndarray) -> pd.DataFrame:
+    """A grid's school cells add up to their "All schools" row: a cell's levels withheld take
+    the total's with them (the total minus the other cells would give them back). The cells
+    need nothing more: a total with 1 … min − 1 left out has a cell with 1 … min − 1 left out,
+    already withheld, so the cells never add up to it."""
+    total = (grid["school"] == ALL_SCHOOLS).to_numpy()
+    partition = [grid["grade"], grid["subject"]]
+    cell_hidden = pd.Series(few & ~total, index=grid.index).groupby(partition).transform("any")
+    blank = total & cell_hidden.to_numpy()
+    out = grid.copy()
+    out.loc[blank, [c for _, columns in LEVELS.values() for c in columns]] = np.nan
+    fresh = blank & ~few & ~out["suppressed"].to_numpy(dtype=bool)
+    return _add_note(out, fresh, GRID_LEVEL_NOTE)
 
 
 def _add_note(frame: pd.DataFrame, rows: object, text: str) -> pd.DataFrame:
@@ -403,7 +457,7 @@ def all_matched_growth(
         ["subject", "grade", "school"], key=lambda s: s.map(_sort_key)
     ).reset_index(drop=True)
     keep = ("school", "grade", "subject", *IDENTIFYING)
-    out = _suppress(frame, min_n, keep)
+    out = _grid_levels(_suppress(frame, min_n, keep), _few_left_out(frame, min_n))
     if spec.filters:  # each school's cell and each total against the unfiltered grid
         schools = out["school"] != ALL_SCHOOLS
         before = out["suppressed"].to_numpy(dtype=bool)
@@ -490,7 +544,7 @@ def _trajectory_frame(
     keys = ["subject", "school_year", "season"]
     columns = [*keys, "period", "n", "mean", "sd", "ci_lo", "ci_hi", "norm_mean", "members"]
     if cells.empty:
-        return pd.DataFrame(columns=[*columns, "dropped", "suppressed"])
+        return pd.DataFrame(columns=[*columns, "dropped", "note", "suppressed"])
     norms = norm_frame(con, cells[["subject", "grade", "season"]].itertuples(index=False))
     cells = cells.merge(norms, on=["subject", "grade", "season"], how="left")
     cells["_weighted"] = cells["norm_mean"] * cells["n"]
@@ -509,6 +563,11 @@ def _trajectory_frame(
     out["members"] = out["subject"].map(members)
     out["dropped"] = out["members"] - out["n"]
     min_n = min_group_size(con)
+    # the panel at its last test is a sub-cohort of the cohort (which standards shows): 1 … min
+    # − 1 left out, and its means beside the cohort's would give theirs — the path is not drawn
+    few = small_difference(out["dropped"], min_n)
+    out.loc[few, ["mean", "sd", "ci_lo", "ci_hi"]] = np.nan
+    out["note"] = np.where(few, PATH_NOTE.format(min_n=min_n), "")
     out = hide_left_out(out, "members", "dropped", min_n)  # 1 … min − 1 left out: not counted
     out = suppress(out.sort_values(["subject", "period"]), min_n, keep=["period"])
     return out.reset_index(drop=True)

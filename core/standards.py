@@ -391,14 +391,13 @@ def run_with_standards(
 def _split(
     raw: pd.DataFrame, specs: Sequence[CohortSpec], by: Sequence[str]
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """(cells of the rows asked for, member counts per part of each pooled dimension)."""
+    """(cells of the rows asked for, counts per part of each pooled dimension × filter mask)."""
     full = pd.Series([(1 << len(s.filters)) - 1 for s in specs])
     raw = raw.assign(full=raw["cohort_index"].map(full).to_numpy())
     if "part_dim" not in raw:
         return raw, {}
-    members = raw["mask"] == raw["full"]
     parts = {
-        dim: raw[(raw["part_dim"] == dim) & members].rename(columns={"part_value": dim})
+        dim: raw[raw["part_dim"] == dim].rename(columns={"part_value": dim})
         for dim in GROUPABLE
         if dim not in by
     }
@@ -609,6 +608,7 @@ def _complete(
         rows["effect_size"] = rows["diff_mean"] / rows["norm_sd"]
     keys = ["cohort_index", *by, *ALWAYS]
     for dim, frame in parts.items():
+        frame = frame[frame["mask"] == frame["full"]]  # the members of each part
         text = _grades_text if dim == "grade" else _sorted_text
         held = frame[frame["n_all"] > 0].groupby(keys)[dim].agg(list).map(text)
         rows[dim] = _aligned(rows, keys, held)

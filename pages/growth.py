@@ -61,13 +61,16 @@ download(
 )
 
 st.subheader("Following the cohort")
-if trajectory.empty or trajectory["suppressed"].all():
+drawn = trajectory[~trajectory["suppressed"]] if not trajectory.empty else trajectory
+if drawn.empty:
     st.info("Too few students were tested at every point to draw the path.")
+elif drawn["mean"].isna().all():  # withheld: the path would reveal the few who missed a test
+    note = str(drawn["note"].iloc[0])
+    st.info(f"{panel_sentence(drawn.iloc[0])} {note[:1].upper()}{note[1:]}.")
 else:
-    trajectory["when"] = trajectory["season"] + " " + trajectory["school_year"]
-    figures.chart(trend_chart, trajectory, x="when", x_title="Test")
-    kept = trajectory[~trajectory["suppressed"]].iloc[0]
-    st.caption(f"{panel_sentence(kept)} Dashed line: the norm mean.")
+    drawn = drawn[drawn["mean"].notna()].assign(when=drawn["season"] + " " + drawn["school_year"])
+    figures.chart(trend_chart, drawn, x="when", x_title="Test")
+    st.caption(f"{panel_sentence(drawn.iloc[0])} Dashed line: the norm mean.")
 
 st.subheader("Growth against achievement")
 by_student = current.sees_students and st.toggle("Show individual students", key="growth:students")
@@ -85,6 +88,8 @@ else:
     points = points[~points["suppressed"]]
 use_pct = points["x_pct"].notna().any()
 use_beyond = points["y_beyond"].notna().any()
+# a group whose standing is withheld (it would reveal the few who missed a test) has no point
+points = points[points["x_pct" if use_pct else "x_z"].notna()]
 x_title = "National percentile (latest test)"
 if not by_student:  # a group's point is the mean of its students' percentiles
     x_title = "Mean of students' national percentiles (latest test)"

@@ -176,7 +176,13 @@ def complement_reasons(
     ELL = false n = 45 would reveal ELL = true, n = 5: the second is not shown).
     Rule 2 (pooled rows): a row pooling several grades / schools / years holds parts a reader can
     request one by one; if the parts under min_n add up to 1 … min_n − 1 students, the pooled row
-    minus the reportable parts would reveal them, so it is hidden."""
+    minus the reportable parts would reveal them, so it is hidden.
+    Rule 3 (pooled filtered rows): when `parts` carry a `mask` (counts per part × filter mask),
+    a part whose own filter complement has 1 … min_n − 1 students (and which holds at least
+    min_n without those filters, so a reader has it to subtract from) hides the row — the row
+    minus the other parts gives that part filtered, and beside the part unfiltered, the few
+    (Lincoln + Roosevelt not ELL − Roosevelt not ELL = Lincoln not ELL; Lincoln − that = its 6
+    ELL students)."""
     group = cells.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     first = np.unique(group, return_index=True)[1]
     index = pd.MultiIndex.from_frame(cells[keys].iloc[first]) if len(first) else None
@@ -194,11 +200,46 @@ def complement_reasons(
             dropped = [n for bit, n in enumerate(names) if not (required >> bit) & 1]
             reasons[small] = f" without the filter(s) {', '.join(dropped)}"
     for dim, frame in parts.items():
-        sized = frame[small_difference(frame[size_col], min_n)]
+        member = frame[frame["mask"] == frame["full"]] if "mask" in frame else frame
+        sized = member[small_difference(member[size_col], min_n)]
         small = sized.groupby(keys)[size_col].sum().reindex(index).fillna(0)
         revealed = small_difference(small, min_n) & (reasons == "")
         reasons[revealed] = f" split by {dim.replace('_', ' ')}"
+        if "mask" in frame:
+            found = _part_complements(frame, filters, [*keys, dim], min_n, size_col)
+            found = found.groupby(level=list(range(len(keys)))).agg("max")
+            found = found.reindex(index).fillna("").to_numpy(dtype=object)
+            revealed = (found != "") & (reasons == "")
+            reasons[revealed] = [f"{part_words(dim)}{r}" for r in found[revealed]]
     return pd.Series(reasons, index=index, dtype="object")
+
+
+def part_words(dim: str) -> str:
+    """How a pooled row's parts are asked for one at a time (" school by school")."""
+    word = dim.replace("_", " ")
+    return f" {word} by {word}"
+
+
+def _part_complements(
+    frame: pd.DataFrame, filters: Sequence[Sequence[str]], keys: list[str], min_n: int, size: str
+) -> pd.Series:
+    """Per part (`keys` ending with the pooled dim): '' or the filters whose dropping leaves out
+    1 … min_n − 1 of that part's students. The pooled row minus the other parts (each asked for
+    alone) gives the part's filtered numbers, and beside the part unfiltered, that small group."""
+    sizes = frame[size].to_numpy(dtype="float64")
+    masks = frame["mask"].to_numpy(dtype="int64")
+    cohort = frame["cohort_index"].to_numpy()
+    grouped = frame.assign(_member=sizes * (masks == frame["full"].to_numpy()))
+    reasons = pd.Series("", index=grouped.groupby(keys, sort=False).size().index, dtype=object)
+    for position, names in enumerate(filters):
+        for required in filter_subsets(len(names)):
+            held = grouped.assign(_held=sizes * ((masks & required) == required))
+            mine = held[cohort == position].groupby(keys, sort=False)[["_held", "_member"]].sum()
+            small = small_difference(mine["_held"] - mine["_member"], min_n)
+            small &= (mine["_held"] >= min_n).to_numpy()  # else not shown unfiltered: rule 2
+            dropped = [n for bit, n in enumerate(names) if not (required >> bit) & 1]
+            reasons.loc[mine.index[small]] = f" without the filter(s) {', '.join(dropped)}"
+    return reasons
 
 
 def hide_rows(

@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from core.cohorts import MEMBER_FROM, CohortSpec, spec_predicate
-from core.privacy import filter_subsets, nested_pair_hidden
+from core.privacy import filter_subsets, nested_pair_hidden, part_words
 from core.scope import DISTRICT, Scope
 from core.sufficient_stats import PLATFORMS_CTE, SCORE_COLUMNS, prefixed, scores_union_cte
 
 PART_DIMS = {"school_year": "school_year", "school": "schools", "grade": "grade"}
 MEMBERS = {"n": "count(*)"}
+PER_PART = 1 << 16  # codes of the part rule: PER_PART × (dim + 1) + filter subset + 1
 
 
 def filter_mask(spec: CohortSpec) -> tuple[str, dict[str, Any]]:
@@ -95,42 +96,62 @@ def complement_hidden(
     part = " ".join(f"when grouping(m.{d}) = 0 then '{d}'" for d in dims)
     sets = ", ".join([f"({base})", *(f"({base}, m.{d})" for d in dims)])
     aggregates = ", ".join(f"({expr})::double as {name}" for name, expr in measures.items())
-    # grain: one row per row key × mask, and per row key × part (members only) of each dim
+    filters = [[name for name, _ in spec.filters] for spec in specs]
+    subsets = sorted({r for names in filters for r in filter_subsets(len(names))}, reverse=True)
+    outer = ", ".join(f"m.{c}" for c in ["cohort_index", *keys])
+    # grain: one row per row key × mask, and per row key × part × mask of each pooled dim …
     sql = f"""
         with {PLATFORMS_CTE}, masked as ({" union all ".join(parts)}){", " + ctes if ctes else ""}
         select {base}, {"".join(f"m.{d}, " for d in dims)}
                {f"case {part} end" if dims else "null"}::varchar as part_dim, {aggregates}
         from masked m {joins}
         group by grouping sets ({sets})
-        having part_dim is null or m.mask = m.full_mask
     """
-    filters = [[name for name, _ in spec.filters] for spec in specs]
+    # … then one per row key (part_dim null) and per row key × part: members and, per filter
+    # subset a reader could request, the students that subset holds
+    held = ", ".join(
+        column
+        for m in measures
+        for column in [
+            f"sum({m}) filter (where mask = full_mask) as member_{m}",
+            *(f"sum({m}) filter (where (mask & {r}) = {r}) as held_{m}_{r}" for r in subsets),
+        ]
+    )
+    level = ", ".join([outer, "m.part_dim", *(f"m.{d}" for d in dims)])
     decide = _decisions(filters, dims, list(measures))
-    outer = ", ".join(f"m.{c}" for c in ["cohort_index", *keys])
     bound["privacy_min_n"] = min_n
     raw = con.execute(
-        f"with cells as ({sql}) select {outer}, {decide} from cells m group by {outer}", bound
+        f"with cells as ({sql}), pieces as (select {level}, {held} from cells m group by {level})"
+        f" select {outer}, {decide} from pieces m group by {outer}",
+        bound,
     ).df()
     return _reasons(raw, filters, ["cohort_index", *keys], dims, list(measures))
 
 
 def _decisions(filters: list[list[str]], dims: list[str], measures: list[str]) -> str:
-    """SQL over the cells of one row key: per measure, a code for why the row is hidden (0:
-    shown; r + 1: the complement of filter subset r has 1 … min − 1; −(d + 1): the small parts
-    of pooled dim d add up to 1 … min − 1). Rule 1 before rule 2, larger subsets first."""
+    """SQL over the pieces of one row key (the row, and each part of a pooled dim): per measure,
+    a code for why the row is hidden (0: shown; r + 1: the complement of filter subset r has
+    1 … min − 1; −(d + 1): the small parts of pooled dim d add up to 1 … min − 1; PER_PART ×
+    (d + 1) + r + 1: one part of dim d without filter subset r leaves out 1 … min − 1, which the
+    row minus the other parts (each asked for alone) would reveal). Rule 1, then the parts."""
     small = "between 1 and $privacy_min_n - 1"
     subsets = sorted({r for names in filters for r in filter_subsets(len(names))}, reverse=True)
     out = []
     for m in measures:
-        member = f"sum({m}) filter (where part_dim is null and mask = full_mask)"
         cases = []
         for r in subsets:
             owners = [i for i, names in enumerate(filters) if r in filter_subsets(len(names))]
-            held = f"sum({m}) filter (where part_dim is null and (mask & {r}) = {r})"
-            cases.append(f"when cohort_index in ({', '.join(map(str, owners))}) "
-                         f"and {held} - {member} {small} then {r + 1}")  # fmt: skip
+            mine = f"cohort_index in ({', '.join(map(str, owners))})"
+            complement = f"held_{m}_{r} - member_{m}"
+            cases.append(f"when {mine} and max({complement}) filter (where part_dim is null) "
+                         f"{small} then {r + 1}")  # fmt: skip
+            # a part too small to be shown unfiltered gives nothing to subtract from (rule 2)
+            shown = f"held_{m}_{r} >= $privacy_min_n"
+            cases += [f"when {mine} and bool_or({complement} {small} and {shown}) filter (where "
+                      f"part_dim = '{dim}') then {PER_PART * (d + 1) + r + 1}"
+                      for d, dim in enumerate(dims)]  # fmt: skip
         for d, dim in enumerate(dims):
-            parts = f"sum({m}) filter (where part_dim = '{dim}' and {m} {small})"
+            parts = f"sum(member_{m}) filter (where part_dim = '{dim}' and member_{m} {small})"
             cases.append(f"when coalesce({parts}, 0) {small} then {-(d + 1)}")
         out.append(f"case {' '.join(cases)} else 0 end as code_{m}" if cases else f"0 as code_{m}")
     return ", ".join(out)
@@ -148,8 +169,10 @@ def _reasons(
         text = np.full(len(raw), "", dtype=object)
         for i, code in {(int(c), int(k)) for c, k in zip(cohort, codes, strict=True) if k}:
             if code > 0:
-                names = [n for bit, n in enumerate(filters[i]) if not ((code - 1) >> bit) & 1]
-                reason = f" without the filter(s) {', '.join(names)}"
+                dim, subset = divmod(code - 1, PER_PART)
+                names = [n for bit, n in enumerate(filters[i]) if not (subset >> bit) & 1]
+                reason = f"{part_words(dims[dim - 1]) if dim else ''} without the filter(s) "
+                reason += ", ".join(names)
             else:
                 reason = f" split by {dims[-code - 1].replace('_', ' ')}"
             text[(cohort == i) & (codes == code)] = reason

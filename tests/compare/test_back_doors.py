@@ -46,6 +46,7 @@ from core.standards import cohort_vs_norm
 from core.subgroups import subgroup_gaps
 
 MIN_N = 10
+LINCOLN_ = "Lincoln"
 NOW, BEFORE = "2024-2025", "2023-2024"
 FALL, SPRING = ("fall", NOW), ("spring", NOW)
 G3 = {"grade": "3", "subject": "math", "schools": ["Lincoln"], "school_year": NOW}
@@ -56,18 +57,20 @@ WHITE = {**G3, "filters": {"race_ethnicity": "White"}}
 WHITE_ASIAN = {**G3, "filters": {"race_ethnicity": ["White", "Asian"]}}
 
 
-def _students(year: str, grade: str, count: int, ell: int, missing_fall: Iterable[int]) -> list:
-    rng = np.random.default_rng(int(grade) * 100 + int(year[:4]))
+def _students(
+    year: str, grade: str, count: int, ell: int, missing_fall: Iterable[int], school: str = LINCOLN_
+) -> list:
+    rng = np.random.default_rng(int(grade) * 100 + int(year[:4]) + (school != LINCOLN_) * 7)
     rows, skip = [], set(missing_fall)
     for i in range(count):
-        sid = f"{year[:4]}-{grade}-{i:02d}"
+        sid = f"{year[:4]}-{grade}-{i:02d}" + ("" if school == LINCOLN_ else f"-{school}")
         race = "White" if i % 56 < 40 else ("Asian" if i % 56 < 45 else "Hispanic")
         is_ell = i >= count - ell  # the last `ell` students (all tested in fall)
         for season in ("fall", "spring"):
             if season == "fall" and i in skip:
                 continue
             score = 190 + (8 if season == "spring" else 0) - 12 * is_ell + rng.normal(0, 9)
-            rows.append((sid, "Lincoln", grade, year, season, "math", round(score, 1),
+            rows.append((sid, school, grade, year, season, "math", round(score, 1),
                          str(is_ell).lower(), race))  # fmt: skip
     return rows
 
@@ -76,6 +79,10 @@ def raw_rows() -> pd.DataFrame:
     rows = _students(NOW, "3", 56, 6, range(40, 44))
     rows += _students(NOW, "4", 60, 20, range(12))
     rows += _students(BEFORE, "3", 50, 15, ())
+    return _frame(rows)
+
+
+def _frame(rows: list) -> pd.DataFrame:
     columns = ["student_id", "school", "grade", "school_year", "season", "subject", "score",
                "ell", "race_ethnicity"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
@@ -83,8 +90,12 @@ def raw_rows() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    folder = tmp_path_factory.mktemp("back_doors")
-    path, raw = folder / "yardstick.duckdb", raw_rows()
+    return _imported(tmp_path_factory.mktemp("back_doors"), raw_rows())
+
+
+def _imported(folder: Path, raw: pd.DataFrame) -> tuple[Path, pd.DataFrame]:
+    """The rows imported through the pipeline; the reference frame with ELL as booleans."""
+    path = folder / "yardstick.duckdb"
     raw.to_csv(folder / "scores.csv", index=False)
     with db.connect(path):
         pass
@@ -140,16 +151,22 @@ def shown(where: str, group: frozenset, n: object, mean: object, suppressed: obj
 
 def small_groups(items: list[Shown]) -> list[str]:
     """Every group of 1 … 9 students that two shown numbers (or one and two disjoint others)
-    reveal: nested groups whose sizes differ by 1 … 9, with the revealed group's mean."""
+    reveal: nested groups whose sizes differ by 1 … 9, with the revealed group's mean; and
+    two disjoint groups holding a third (Lincoln + Roosevelt not ELL ⊂ Lincoln ∪ Roosevelt not
+    ELL: the sum minus the pool is Lincoln's English learners)."""
     found = []
     for x, y in itertools.permutations(items, 2):
         if x.members < y.members and 0 < y.n - x.n < MIN_N:
             mean = (y.n * y.mean - x.n * x.mean) / (y.n - x.n)
             found.append(f"{y.where} − {x.where}: {y.n - x.n:.0f} students, mean {mean:.2f}")
     for x, y, z in itertools.permutations(items, 3):
+        if x.members & y.members:
+            continue
         union = x.members | y.members
-        if not x.members & y.members and union < z.members and 0 < z.n - x.n - y.n < MIN_N:
+        if union < z.members and 0 < z.n - x.n - y.n < MIN_N:
             found.append(f"{z.where} − {x.where} − {y.where}: {z.n - x.n - y.n:.0f} students")
+        if z.members < union and 0 < x.n + y.n - z.n < MIN_N:  # a pool minus one part, say
+            found.append(f"{x.where} + {y.where} − {z.where}: {x.n + y.n - z.n:.0f} students")
     return found
 
 
@@ -170,9 +187,28 @@ def answers(con, raw: pd.DataFrame, specs: list[dict]) -> list[Shown]:
         for r in matched_growth(con, cohort[id(spec)], DISTRICT, FALL, SPRING).to_dict("records"):
             out += shown(f"growth {spec}", matched(raw, spec), r["n"], r["mean_change"],
                          r["suppressed"])  # fmt: skip
+            out += _growth_levels(raw, spec, r)
+        path = growth_trajectory(con, cohort[id(spec)], DISTRICT, [FALL, SPRING])
+        for r in path.to_dict("records"):
+            out += shown(f"path {r['season']} {spec}", _at(raw, spec, r["season"]), r["n"],
+                         r["mean"], r["suppressed"])  # fmt: skip
         for r in cohort_vs_norm(con, cohort[id(spec)], DISTRICT, by=()).to_dict("records"):
             out += shown(f"standards {spec}", events(members(raw, spec, season=r["season"])),
                          r["n"], r["mean"], r["suppressed"])  # fmt: skip
+    return out
+
+
+def _at(raw: pd.DataFrame, spec: dict, season: str) -> frozenset:
+    """The test events at `season` of growth's matched students (where they stood then)."""
+    return frozenset((student, season, NOW) for _, student in matched(raw, spec))
+
+
+def _growth_levels(raw: pd.DataFrame, spec: dict, row: dict) -> list[Shown]:
+    """Growth's means at each end: the matched students' own test events at that end."""
+    out = []
+    for season, column in (("spring", "mean_to"), ("fall", "mean_from")):
+        out += shown(f"growth {column} {spec}", _at(raw, spec, season), row["n"], row[column],
+                     row["suppressed"])  # fmt: skip
     return out
 
 
@@ -361,6 +397,30 @@ def test_the_demo_districts_back_door_is_closed(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["suppressed"] is True
     assert main([*base, *growth, json.dumps(both)]) == 0
     assert json.loads(capsys.readouterr().out)["suppressed"] is False
+    _the_demos_two_other_back_doors(base, capsys)
+
+
+def _the_demos_two_other_back_doors(base: list[str], capsys) -> None:
+    """(1) Lincoln + Roosevelt not ELL (139) − Roosevelt not ELL (54) = Lincoln not ELL, whose 6
+    English learners Lincoln's 91 would give; (2) growth's 88 matched of Lincoln's 91 with their
+    spring mean gave the 3 without a fall score."""
+    window = {"grade": "3", "subject": "math", "season": "spring", "school_year": NOW}
+    pooled = {**window, "schools": ["Lincoln Elementary", "Roosevelt Elementary"],
+              "filters": {"ell": False}}  # fmt: skip
+    roosevelt = {**pooled, "schools": ["Roosevelt Elementary"]}
+    for spec, hidden in ((pooled, True), (roosevelt, False)):
+        assert main([*base, "standards", "--cohort", json.dumps(spec), "--by", "none",
+                     "--json"]) == 0  # fmt: skip
+        out = json.loads(capsys.readouterr().out)
+        record = out[0] if isinstance(out, list) else out
+        assert record["suppressed"] is hidden and ("mean" in record) is not hidden
+    lincoln = {"grade": "3", "subject": "math", "school": "Lincoln Elementary", "school_year": NOW}
+    growth = ["growth", "--from", "fall", "--to", "spring", "--json", "--cohort"]
+    assert main([*base, *growth, json.dumps(lincoln)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["suppressed"] is False and out["mean_change"] is not None  # the change: shown
+    assert out["mean_to"] is None and out["mean_from"] is None  # where they stood: withheld
+    assert out["percentile_of_mean"] == {"from": None, "to": None}
 
 
 def test_the_growth_path_does_not_count_a_few_students_left_out(district) -> None:
@@ -370,6 +430,12 @@ def test_the_growth_path_does_not_count_a_few_students_left_out(district) -> Non
         g4 = growth_trajectory(con, CohortSpec.from_dict(G4), DISTRICT, [FALL, SPRING])
     assert (g3["n"] == len(matched(raw, G3))).all()  # 52 tested both times (reference)
     assert g3["dropped"].isna().all() and g3["members"].isna().all()  # 4 left out: not said
+    # nor their means: the path at spring beside the cohort's spring mean would give them
+    assert g3["mean"].isna().all() and g3["note"].str.contains("not drawn").all()
+    spring = members(raw, G4, season="spring").merge(
+        members(raw, G4, season="fall")[["student_id"]], on="student_id"
+    )  # reference: grade 4's students tested both times, their spring scores
+    assert g4.loc[g4["season"] == "spring", "mean"].iloc[0] == pytest.approx(spring["score"].mean())
     assert "is not shown" in panel_sentence(g3.iloc[0]) and "4" not in panel_sentence(g3.iloc[0])
     assert (g4["dropped"] == 12).all() and "48 of 60 (12 missed" in panel_sentence(g4.iloc[0])
 
@@ -391,3 +457,65 @@ def test_a_hidden_school_cell_takes_its_siblings_with_it() -> None:
     cells = pd.DataFrame({"grade": ["3", "3", "3", "4", "4"], "school": list("ABCAB")})
     hidden = with_siblings(cells, [True, False, False, False, False], ["grade"])
     assert hidden.tolist() == [True, True, True, False, False]
+
+
+# ------------------------------------------------------------------ pooled schools, filtered
+
+SCHOOL_3 = {"grade": "3", "subject": "math", "school_year": NOW}
+LR_NOT_ELL = {**SCHOOL_3, "schools": ["Lincoln", "Roosevelt"], "filters": {"ell": False}}
+R_NOT_ELL = {**SCHOOL_3, "schools": ["Roosevelt"], "filters": {"ell": False}}
+RM_NOT_ELL = {**SCHOOL_3, "schools": ["Roosevelt", "Maple"], "filters": {"ell": False}}
+ALL_NOT_ELL = {**SCHOOL_3, "filters": {"ell": False}}
+LINCOLN, MAPLE = {**SCHOOL_3, "schools": ["Lincoln"]}, {**SCHOOL_3, "schools": ["Maple"]}
+
+
+@pytest.fixture(scope="module")
+def three_schools(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """Grade 3 this year: Lincoln 56 (6 ELL: hidden filtered), Roosevelt 40 (10 ELL), Maple 30
+    (12 ELL) — every school's own complement is 0 or at least 10 except Lincoln's."""
+    rows = _students(NOW, "3", 56, 6, range(40, 44))
+    rows += _students(NOW, "3", 40, 10, (), school="Roosevelt")
+    rows += _students(NOW, "3", 30, 12, range(5), school="Maple")
+    return _imported(tmp_path_factory.mktemp("three_schools"), _frame(rows))
+
+
+def test_pooled_schools_with_a_filter_minus_one_school_reveal_nothing(three_schools) -> None:
+    """Lincoln + Roosevelt not ELL − Roosevelt not ELL = Lincoln not ELL; Lincoln − that = its
+    6 English learners. Every pool holding Lincoln is hidden; pools without it are shown."""
+    path, raw = three_schools
+    specs = [LR_NOT_ELL, R_NOT_ELL, LINCOLN, RM_NOT_ELL, ALL_NOT_ELL, MAPLE]
+    with db.connect(path) as con:
+        items = answers(con, raw, specs)
+        standards = cohort_vs_norm(con, [CohortSpec.from_dict(s) for s in specs], DISTRICT, by=())
+    assert small_groups(items) == []
+    hidden = standards.groupby("cohort_index")["suppressed"].all().tolist()
+    assert hidden == [True, False, False, False, True, False]  # no over-suppression
+    note = standards.loc[standards["cohort_index"] == 0, "note"].iloc[0]
+    assert "school by school without the filter(s) ell" in note
+    # the back door was real (reference: the raw rows): the pool minus Roosevelt is Lincoln's
+    # not-ELL students, 6 fewer than Lincoln's own
+    pooled = members(raw, LR_NOT_ELL, season="spring")
+    lincoln = pooled[pooled["school"] == "Lincoln"]
+    assert len(members(raw, LINCOLN, season="spring")) - len(lincoln) == 6
+    places = {item.where for item in items}
+    assert f"standards {RM_NOT_ELL}" in places and f"compare a={RM_NOT_ELL}" in places
+
+
+def test_one_answer_of_a_pool_and_the_others_reveals_nothing(three_schools) -> None:
+    """compare(all schools not ELL, Roosevelt + Maple not ELL): A − B is Lincoln not ELL."""
+    path, raw = three_schools
+    a, b = CohortSpec.from_dict(ALL_NOT_ELL), CohortSpec.from_dict(RM_NOT_ELL)
+    with db.connect(path) as con:
+        rows = compare_cohorts(con, a, b, DISTRICT)
+        growth = matched_growth(con, a, DISTRICT, FALL, SPRING)
+        safe = matched_growth(con, b, DISTRICT, FALL, SPRING).iloc[0]
+    assert rows["suppressed"].all() and rows[["mean_a", "mean_b"]].isna().all().all()
+    assert rows["note"].str.contains("school by school").all()
+    assert growth["suppressed"].all() and "school by school" in growth["note"].iloc[0]
+    # Roosevelt + Maple not ELL: 48, of whom 5 (Maple) without fall — the change is shown, the
+    # levels are not (48 − 43 = 5 beside standards); reference: the raw rows
+    assert len(members(raw, RM_NOT_ELL, season="spring")) == 48
+    assert not safe["suppressed"] and safe["n"] == len(matched(raw, RM_NOT_ELL)) == 43
+    assert np.isnan(safe["mean_to"]) and np.isnan(safe["mean_from"])
+    change = members(raw, RM_NOT_ELL).pivot_table("score", "student_id", "season").dropna()
+    assert safe["mean_change"] == pytest.approx((change["spring"] - change["fall"]).mean())
