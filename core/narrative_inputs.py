@@ -59,6 +59,7 @@ class Standing:
     pct_at_or_above: float | None = None
     note: str = ""
     p_adj: float | None = None  # Benjamini–Hochberg-adjusted, in the row's fixed family
+    family_size: int | None = None  # how many results that family corrects together
 
 
 @dataclass(frozen=True)
