@@ -11,6 +11,8 @@ from typing import Any
 from core.number_words import fixed, signed
 from core.stats import magnitude
 
+ALPHA = 0.05  # a row's own p under this looks real before the false-discovery correction
+
 
 def checked_at_once(size: Any) -> str:
     """ "after checking 180 results at once": why a difference that looks real on its own is
@@ -80,6 +82,13 @@ def _verdict(row: Any) -> str:
     size = magnitude(row["hedges_g"])
     p_adj = row.get("p_adj", float("nan"))
     adjusted = f"adjusted p = {p_adj:.3g}" if p_adj == p_adj else "no adjusted p"
+    if row["direction"] == "no change" and row["p"] < ALPHA and not row.get("significant_bh"):
+        return (  # the row's own CI leaves out 0: say why it is still not a change
+            f"no clear difference — {checked_at_once(row.get('bh_family_size'))}, a difference "
+            f"this size could be chance (the 95% CI and p = {row['p']:.3g} are before the "
+            f"correction for many comparisons, {adjusted} after it; Hedges' g "
+            f"{signed(row['hedges_g'], 2)})."
+        )
     if row["direction"] == "no change":
         return (
             f"no clear difference (p = {row['p']:.3g}, {adjusted} after the false-discovery "

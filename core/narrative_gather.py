@@ -160,6 +160,7 @@ def _comparison(row: dict[str, Any]) -> YearComparison:
         direction=_value(row, "direction"),
         significant_bh=_value(row, "significant_bh"),
         note=str(_value(row, "note") or ""),
+        family_size=clean_int(row.get("bh_family_size")),
     )
 
 

@@ -73,15 +73,21 @@ def standings_group(subject: str, kind: str, items: Sequence[Standing]) -> str:
         f"({num(abs(s.diff))} {'above' if s.diff > 0 else 'below'})"
         for s in items
     )
-    lone = [s.family_size for s in items if is_significant(s.p)]
-    why = "Differences this size could be chance."
-    if lone:  # one would look real on its own, not after the correction
-        known = max((size for size in lone if size), default=None)
-        why = f"{checked_at_once(known)}, differences this size could be chance."
-        why = why[0].upper() + why[1:]
     return (
-        f"{subject_name(subject)}: in line with the national norm in {seasons} — {details}. " + why
+        f"{subject_name(subject)}: in line with the national norm in {seasons} — {details}. "
+        f"{chance_lead(items)}."
     )
+
+
+def chance_lead(items: Sequence[Standing] | Sequence[YearComparison]) -> str:
+    """ "Differences this size could be chance" — after "after checking N results at once, "
+    when one of them would look real on its own (p < 0.05) but not after the correction."""
+    lone = [item.family_size for item in items if is_significant(item.p)]
+    if not lone:
+        return "Differences this size could be chance"
+    known = max((size for size in lone if size), default=None)
+    lead = f"{checked_at_once(known)}, differences this size could be chance"
+    return lead[0].upper() + lead[1:]
 
 
 def not_compared_rows(items: Sequence[Standing]) -> list[tuple[str, float, str]]:
@@ -132,10 +138,8 @@ def prior_group(subject: str, kind: str, items: Sequence[YearComparison]) -> str
         f"({num(abs(c.diff))} apart)"
         for c in items
     )
-    return (
-        f"{subject_name(subject)}: {details}. Differences this size could be chance, so they do "
-        "not count as changes."
-    )
+    lead = chance_lead(items)
+    return f"{subject_name(subject)}: {details}. {lead}, so they do not count as changes."
 
 
 def grouped(

@@ -81,6 +81,7 @@ class YearComparison:
     direction: str | None = None  # improvement | decline | no change
     significant_bh: bool | None = None
     note: str = ""
+    family_size: int | None = None  # how many results its false-discovery family corrects
 
 
 @dataclass(frozen=True)

@@ -250,15 +250,17 @@ def prior_sentence(c: YearComparison, words: Phrasing) -> str:
     template = words.pick(
         f"prior-chance-{c.subject}-{c.season}",
         (
-            "{head}: {a} this year against {b} in {year}; the {d}-point difference could be "
-            "chance, so it does not count as a change.{small}",
-            "{head}: the average was {a} in {now} and {b} in {year} — a {d}-point difference "
-            "that could be chance.{small}",
+            "{head}: {a} this year against {b} in {year}; {checked}the {d}-point difference "
+            "could be chance, so it does not count as a change.{small}",
+            "{head}: the average was {a} in {now} and {b} in {year} — {checked}a {d}-point "
+            "difference that could be chance.{small}",
         ),
     )
+    # one that would look real on its own (p < 0.05) says why it is not called a change
+    checked = f"{checked_at_once(c.family_size)}, " if is_significant(c.p) else ""
     return template.format(
         head=head, a=num(c.mean_a), b=num(c.mean_b), d=num(abs(c.diff)), year=c.prior_year,
-        now=c.school_year, small=_small_words(min(c.n_a, c.n_b)),
+        now=c.school_year, small=_small_words(min(c.n_a, c.n_b)), checked=checked,
     )  # fmt: skip
 
 

@@ -51,7 +51,8 @@ STANDARDS_PDF = ["Subject", "Season", "Students", "Mean", "SD", "Median", "Norm 
                  "95% CI high (before correction)", "Against the norm",
                  "Holds after correction"]  # fmt: skip
 PRIOR_PDF = ["Subject", "Season", "Compared with", "Students now", "Mean now", "Students then",
-             "Mean then", "Difference", "95% CI low", "95% CI high", "Size", "Verdict"]  # fmt: skip
+             "Mean then", "Difference", "95% CI low (before correction)",
+             "95% CI high (before correction)", "Size", "Verdict"]  # fmt: skip
 
 
 class ReportFontError(RuntimeError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,14 @@ from streamlit.testing.v1 import AppTest
 
 from core import db
 from core.cohorts import CohortSpec
+from core.compare_words import prior_sentence as compare_prior_sentence
 from core.ingest import import_file
 from core.narrative import narrative_for
-from core.narrative_text import num
+from core.narrative_inputs import YearComparison
+from core.narrative_text import Phrasing, num
+from core.narrative_text import prior_sentence as narrative_prior_sentence
 from core.number_words import fixed, signed
-from core.report_data import build_report, standards_table
+from core.report_data import build_report, prior_table, standards_table
 from core.report_pdf import cell_text, render_pdf
 from core.report_xlsx import render_xlsx
 from core.scope import DISTRICT, Scope
@@ -159,6 +163,7 @@ def test_a_difference_the_correction_overturns_is_explained(warehouse) -> None:
     report = build_report(warehouse, [spec], DISTRICT, use_model=False)
     table = standards_table(report.sections[0])
     assert "95% CI low (before correction)" in table
+    assert "95% CI low (before correction)" in prior_table(report.sections[0])
     assert table.loc[table.Season == "fall", "Holds after correction"].iat[0] == "no"
     pdf = _flat(_pdf_text(report))
     assert (
@@ -167,3 +172,24 @@ def test_a_difference_the_correction_overturns_is_explained(warehouse) -> None:
     )
     story = narrative_for(warehouse, spec, DISTRICT, use_model=False).text()
     assert "after checking 16 results at once" in _flat(story).lower()
+
+
+def test_a_change_from_last_year_the_correction_overturns_is_explained() -> None:
+    # a prior-cohort row as core.compare returns it: its own p under 0.05, not after BH
+    row = {"subject": "reading", "season": "spring", "suppressed": False, "prior_year": "2023-2024",
+           "mean_a": 148.04, "mean_b": 153.0, "diff": -4.96, "ci_lo": -9.24, "ci_hi": -0.68,
+           "p": 0.0219, "p_adj": 0.366, "significant_bh": False, "bh_family_size": 234,
+           "direction": "no change", "hedges_g": -0.37, "note": ""}  # fmt: skip
+    said = compare_prior_sentence(row)
+    assert "(-5.0 points, 95% CI -9.2 to -0.7); no clear difference — after checking 234 " in said
+    assert "the 95% CI and p = 0.0219 are before the correction for many comparisons" in said
+    assert "adjusted p = 0.366 after it" in said
+    plain = compare_prior_sentence({**row, "p": 0.21, "ci_hi": 2.1})
+    assert "after checking" not in plain and "no clear difference (p = 0.21" in plain
+    c = YearComparison(subject="reading", season="spring", school_year="2024-2025",
+                       prior_year="2023-2024", n_a=90, mean_a=148.04, n_b=88, mean_b=153.0,
+                       diff=-4.96, p=0.0219, ci95=(-9.24, -0.68), hedges_g=-0.37,
+                       direction="no change", significant_bh=False, family_size=234)  # fmt: skip
+    story = narrative_prior_sentence(c, Phrasing("seed"))
+    assert "after checking 234 results at once, " in story and "could be chance" in story
+    assert "after checking" not in narrative_prior_sentence(replace(c, p=0.2), Phrasing("seed"))
