@@ -30,9 +30,18 @@ def change_summary(row: Any) -> str:
     )
 
 
+def proficiency_bar(row: Any) -> str:
+    """What "% proficient" measured for this row: a cut score where either year had a set, else
+    the norm mean — which is the national median, not proficiency, and is named as such."""
+    sets = (getattr(row, "cut_set_a", None), getattr(row, "cut_set_b", None))
+    return "proficient" if any(isinstance(s, str) and s for s in sets) else "the national median"
+
+
 def proficiency_summary(row: Any) -> str:
+    bar = proficiency_bar(row)
+    note = "" if bar == "proficient" else " (no cut scores are loaded for these years)"
     return (
-        f"The share of students at or above proficient fell from {row.pct_b:.0f}% in "
+        f"The share of students at or above {bar}{note} fell from {row.pct_b:.0f}% in "
         f"{row.prior_year} to {row.pct_a:.0f}% — a real drop, not chance. "
         f"{_students(row.n_b, row.n_a)}"
     )

@@ -41,7 +41,13 @@ import numpy as np
 import pandas as pd
 
 from core import canonical, settings
-from core.alert_words import change_summary, gap_headline, gap_summary, proficiency_summary
+from core.alert_words import (
+    change_summary,
+    gap_headline,
+    gap_summary,
+    proficiency_bar,
+    proficiency_summary,
+)
 from core.cohorts import BOOLEAN_ATTRIBUTES, CohortSpec
 from core.compare import (
     all_prior_year_comparisons,
@@ -186,6 +192,11 @@ def cohort_changes(
     return alerts
 
 
+def _share_label(row: Any) -> str:
+    bar = proficiency_bar(row)
+    return "% proficient" if bar == "proficient" else "% at or above the national median"
+
+
 def proficiency_drops(
     con: duckdb.DuckDBPyConnection, scope: Scope, limits: Thresholds, year: str
 ) -> list[dict[str, Any]]:
@@ -200,12 +211,13 @@ def proficiency_drops(
                 row, year,
                 severity="critical" if critical else "warning",
                 kind="proficiency drop",
-                title=f"{_where(row)}: % proficient fell {-row.change:.0f} points",
+                title=f"{_where(row)}: {_share_label(row)} fell {-row.change:.0f} points",
                 summary=proficiency_summary(row),
-                detail=f"{row.pct_b:.0f}% → {row.pct_a:.0f}% proficient from {row.prior_year}"
+                detail=f"{row.pct_b:.0f}% → {row.pct_a:.0f}% {_share_label(row)[2:]} from "
+                f"{row.prior_year}"
                 f" (BH-adjusted p {row.p_adj:.3g}; n {row.n_b:.0f} → {row.n_a:.0f})"
                 + (f"; {row.sets_note}" if row.sets_note else ""),
-                group_title=f"{_where(row, season=False)}: % proficient fell",
+                group_title=f"{_where(row, season=False)}: {_share_label(row)} fell",
                 group=("proficiency",),
                 focus="proficiency",
             )

@@ -52,17 +52,6 @@ class Snapshot:
     frames: dict[tuple, pd.DataFrame] = field(default_factory=dict)
 
 
-def _state(con: duckdb.DuckDBPyConnection) -> tuple:
-    """Changes whenever a setting (norms year, pinned sets) or a standard set changes."""
-    return con.execute(
-        """
-        select (select max(updated_at)::varchar from settings),
-               (select max(updated_at)::varchar from standard_sets),
-               (select count(*) from standard_values)
-        """
-    ).fetchone()
-
-
 def _cut_thresholds(bands: pd.DataFrame, keys: list[str] = KEY) -> pd.DataFrame:
     proficient = bands[bands["proficient"].astype(bool)].sort_values([*keys, "band_order"])
     first = proficient.groupby(keys, as_index=False).first()
@@ -88,7 +77,7 @@ def _load(con: duckdb.DuckDBPyConnection) -> Snapshot:
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> Snapshot:
     """The standards in force now (cached until a setting or a standard set changes)."""
-    state = _state(con)
+    state = norms.standards_state(con)
     with _CACHE_LOCK:
         found = _CACHE.get(state)
     if found is None:

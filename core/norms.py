@@ -431,6 +431,18 @@ def values_of_sets(con: duckdb.DuckDBPyConnection, kind: str, set_ids: list[int]
     return pd.concat(frames, ignore_index=True)[["set_id", *columns]]
 
 
+def standards_state(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Changes whenever a setting (norms year, pinned sets) or a standard set changes: caches of
+    the standards in force key on it."""
+    return con.execute(
+        """
+        select (select max(updated_at)::varchar from settings),
+               (select max(updated_at)::varchar from standard_sets),
+               (select count(*) from standard_values)
+        """
+    ).fetchone()
+
+
 def assessment_years(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every school year the warehouse holds scores for (the years a set may be asked for)."""
     return [r[0] for r in con.execute("select distinct school_year from assessments").fetchall()]

@@ -66,6 +66,7 @@ from core.norms import (
     assessment_years,
     load_norm_set,
     sets_by_school_year,
+    standards_state,
     values_of_sets,
 )
 from core.privacy import SUPPRESSED_NOTE, complement_reasons, suppress
@@ -197,7 +198,14 @@ def sets_in_words(years: pd.DataFrame) -> str:
 
 
 def standards_in_use(con: duckdb.DuckDBPyConnection, norms_key: str | None = None) -> Standards:
-    """The norm set, and the cut-score and target sets of every school year with scores."""
+    """The norm set, and the cut-score and target sets of every school year with scores — read
+    once per state of the warehouse and its standards (reading the sets costs more than the
+    district's whole grouped query of sufficient statistics)."""
+    key = ("standards_in_use", norms_key, standards_state(con))
+    return families.cached(con, key, lambda: _read_standards(con, norms_key))
+
+
+def _read_standards(con: duckdb.DuckDBPyConnection, norms_key: str | None) -> Standards:
     years = sorted(assessment_years(con))
     cut_years = sets_by_school_year(con, "cut_scores", years)
     target_years = sets_by_school_year(con, "targets", years)
@@ -502,6 +510,9 @@ def _set_names(rows: pd.DataFrame, standards: Standards) -> pd.DataFrame:
     row pooling years used several)."""
     for kind, years in (("cut", standards.cut_years), ("target", standards.target_years)):
         known = years.dropna(subset=["set_id"]) if not years.empty else years
+        if known.empty:  # no year uses a set of this kind: nothing to name (the usual case)
+            rows[f"{kind}_set"], rows[f"{kind}_set_year"] = None, None
+            continue
         low = rows.get(f"{kind}_set_min", pd.Series(np.nan, index=rows.index)).astype("float64")
         high = rows.get(f"{kind}_set_max", pd.Series(np.nan, index=rows.index)).astype("float64")
         several = (low != high) & low.notna()

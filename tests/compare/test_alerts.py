@@ -214,3 +214,17 @@ def test_a_subgroup_that_overtook_the_rest_is_good_news_not_critical(overtaking)
     # any concern left is about the students who are not English learners, now behind
     concerns = ell[ell["severity"] != "info"]
     assert concerns["title"].str.contains("Students who are not English learners fell").all()
+
+
+def test_a_share_without_cut_scores_is_named_the_national_median_not_proficiency() -> None:
+    from core.alert_words import proficiency_bar, proficiency_summary
+
+    row = SimpleNamespace(pct_b=39.4, pct_a=11.2, prior_year="2023-2024", n_b=82, n_a=95,
+                          cut_set_a=None, cut_set_b=None)  # fmt: skip
+    assert proficiency_bar(row) == "the national median"
+    said = proficiency_summary(row)
+    assert said.startswith("The share of students at or above the national median (no cut")
+    assert "proficient" not in said
+    row.cut_set_a = "State cuts (2024-2025)"
+    assert proficiency_bar(row) == "proficient"
+    assert proficiency_summary(row).startswith("The share of students at or above proficient fell")
