@@ -152,6 +152,17 @@ PLATFORMS = {
 UNKNOWN_PLATFORM = "generic"
 
 
+# Percentiles a vendor norms nationally; a state test ranks within its state, and a file whose
+# test was never declared could rank against anything, so neither is called "national".
+NOT_NATIONAL = {"generic": "percentile (test not declared)", "state": "percentile (a state test)"}
+
+
+def percentile_source(value: object) -> str:
+    """Whose percentiles a column holds, in a reader's words: "national percentile (Star)"."""
+    key = str(value) if value is not None else UNKNOWN_PLATFORM
+    return NOT_NATIONAL.get(key) or f"national percentile ({platform_title(value)})"
+
+
 def platform_title(value: object) -> str:
     """A platform in a reader's words ("MAP Growth"); an unlisted value as it is stored."""
     return PLATFORMS.get(str(value), str(value)) if value is not None else PLATFORMS["generic"]

@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.number_words import signed
+from core.number_words import fixed, signed
 from core.stats import magnitude
+
+ALPHA = 0.05  # a row's own p under this looks real before the false-discovery correction
+
+
+def checked_at_once(size: Any) -> str:
+    """ "after checking 180 results at once": why a difference that looks real on its own is
+    not called one (the false-discovery correction over its family of `size` results)."""
+    known = size is not None and size == size and size > 0  # NaN / None: size unknown
+    return (
+        f"after checking {int(size):,} results at once"
+        if known
+        else ("after checking many results at once")
+    )
 
 
 def group_label(attribute: str, value: str) -> str:
@@ -47,7 +60,7 @@ def _difference(row: Any, before: str = "", after: str = "") -> str:
     if row["suppressed"]:
         return f"{where}: not shown — {row['note']}."
     return (
-        f"{where}: {before}{row['mean_a']:.1f} vs {row['mean_b']:.1f}{after} "
+        f"{where}: {before}{fixed(row['mean_a'])} vs {fixed(row['mean_b'])}{after} "
         f"({signed(row['diff'])} points, 95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])}); "
         + _verdict(row)
     )
@@ -69,6 +82,13 @@ def _verdict(row: Any) -> str:
     size = magnitude(row["hedges_g"])
     p_adj = row.get("p_adj", float("nan"))
     adjusted = f"adjusted p = {p_adj:.3g}" if p_adj == p_adj else "no adjusted p"
+    if row["direction"] == "no change" and row["p"] < ALPHA and not row.get("significant_bh"):
+        return (  # the row's own CI leaves out 0: say why it is still not a change
+            f"no clear difference — {checked_at_once(row.get('bh_family_size'))}, a difference "
+            f"this size could be chance (the 95% CI and p = {row['p']:.3g} are before the "
+            f"correction for many comparisons, {adjusted} after it; Hedges' g "
+            f"{signed(row['hedges_g'], 2)})."
+        )
     if row["direction"] == "no change":
         return (
             f"no clear difference (p = {row['p']:.3g}, {adjusted} after the false-discovery "
@@ -125,7 +145,7 @@ def growth_sentence(row: Any) -> str:
     if row["expected_growth"] == row["expected_growth"]:
         text += (
             f"; expected growth {signed(row['expected_growth'])}, met by "
-            f"{row['pct_meeting']:.0f}% of them"
+            f"{fixed(row['pct_meeting'], 0)}% of them"
         )
     if row["z_change"] == row["z_change"]:
         text += f"; against the norm their standing moved {signed(row['z_change'], 2)} sd"
@@ -140,12 +160,14 @@ def gap_sentence(row: Any) -> str:
         return f"{where}, {who}: not shown — {row['note']}."
     side = "behind" if row["gap"] < 0 else "ahead of"
     text = (
-        f"{where}: {who} are {abs(row['gap']):.1f} points {side} the rest of the cohort (95% CI "
+        f"{where}: {who} are {fixed(abs(row['gap']))} points {side} the rest of the cohort (95% CI "
         f"{signed(row['ci_lo'])} to {signed(row['ci_hi'])}, "
         f"Hedges' g {signed(row['hedges_g'], 2)}, p = {row['p']:.3g})"
     )
     if row["prof_gap"] == row["prof_gap"]:
-        text += f"; % proficient {row['pct_prof_sub']:.0f}% vs {row['pct_prof_rest']:.0f}%"
+        text += (
+            f"; % proficient {fixed(row['pct_prof_sub'], 0)}% vs {fixed(row['pct_prof_rest'], 0)}%"
+        )
     return text + "."
 
 

@@ -107,6 +107,7 @@ def _standing(row: dict[str, Any]) -> Standing:
         pct_at_or_above=clean_number(_value(row, "pct_at_or_above_norm", "pct_at_or_above")),
         note=str(_value(row, "note") or ""),
         p_adj=clean_number(_value(row, "p_adj")),
+        family_size=clean_int(_value(row, "bh_family_size")),
     )
 
 
@@ -159,6 +160,7 @@ def _comparison(row: dict[str, Any]) -> YearComparison:
         direction=_value(row, "direction"),
         significant_bh=_value(row, "significant_bh"),
         note=str(_value(row, "note") or ""),
+        family_size=clean_int(row.get("bh_family_size")),
     )
 
 

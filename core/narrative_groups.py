@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from core.compare_words import checked_at_once
 from core.narrative_inputs import Standing, YearComparison
 from core.narrative_text import (
     Phrasing,
@@ -74,8 +75,48 @@ def standings_group(subject: str, kind: str, items: Sequence[Standing]) -> str:
     )
     return (
         f"{subject_name(subject)}: in line with the national norm in {seasons} — {details}. "
-        "Differences this size could be chance."
+        f"{chance_lead(items)}."
     )
+
+
+def chance_lead(items: Sequence[Standing] | Sequence[YearComparison]) -> str:
+    """ "Differences this size could be chance" — after "after checking N results at once, "
+    when one of them would look real on its own (p < 0.05) but not after the correction."""
+    lone = [item.family_size for item in items if is_significant(item.p)]
+    if not lone:
+        return "Differences this size could be chance"
+    known = max((size for size in lone if size), default=None)
+    lead = f"{checked_at_once(known)}, differences this size could be chance"
+    return lead[0].upper() + lead[1:]
+
+
+def not_compared_rows(items: Sequence[Standing]) -> list[tuple[str, float, str]]:
+    """One short sentence per subject for the windows no norm judges: their means, and where
+    the reason stands. The reason itself (long: what to do) is said once, in the caveats."""
+    rows = []
+    for subject, members in by_subject(items).items():
+        means = _join([f"{num(s.mean)} in {s.season} ({s.n:,} students)" for s in members])
+        rows.append((
+            subject,
+            0.5,
+            f"{subject_name(subject)}: the average score was {means} — not compared with a "
+            "national norm; why, and what to do, is under “About these numbers”.",
+        ))  # fmt: skip
+    return rows
+
+
+def not_compared_reasons(items: Sequence[Standing]) -> list[str]:
+    """Each distinct reason a window is not compared with the norm, once, with the windows it
+    concerns: "Math (fall and spring): no national norm for this test's scale: …"."""
+    reasons: dict[str, dict[str, list[str]]] = {}
+    for s in items:
+        note = s.note or "no norm is available for this grade and season"
+        reasons.setdefault(note, {}).setdefault(s.subject, []).append(s.season)
+    return [
+        _join([f"{subject_name(subject)} ({_join(seasons)})" for subject, seasons in where.items()])
+        + f": {note.rstrip('.')}."
+        for note, where in reasons.items()
+    ]
 
 
 def prior_group(subject: str, kind: str, items: Sequence[YearComparison]) -> str:
@@ -97,10 +138,8 @@ def prior_group(subject: str, kind: str, items: Sequence[YearComparison]) -> str
         f"({num(abs(c.diff))} apart)"
         for c in items
     )
-    return (
-        f"{subject_name(subject)}: {details}. Differences this size could be chance, so they do "
-        "not count as changes."
-    )
+    lead = chance_lead(items)
+    return f"{subject_name(subject)}: {details}. {lead}, so they do not count as changes."
 
 
 def grouped(
@@ -126,7 +165,11 @@ def grouped(
 
 
 def standing_rows(items: Sequence[Standing], words: Phrasing) -> list[tuple[str, float, str]]:
-    return grouped(items, standing_kind, standings_group, standing_sentence, standing_weight, words)
+    compared = [s for s in items if standing_kind(s) != "none"]
+    rows = grouped(
+        compared, standing_kind, standings_group, standing_sentence, standing_weight, words
+    )
+    return rows + not_compared_rows([s for s in items if standing_kind(s) == "none"])
 
 
 def prior_rows(items: Sequence[YearComparison], words: Phrasing) -> list[tuple[str, float, str]]:

@@ -59,6 +59,7 @@ class Standing:
     pct_at_or_above: float | None = None
     note: str = ""
     p_adj: float | None = None  # Benjamini–Hochberg-adjusted, in the row's fixed family
+    family_size: int | None = None  # how many results that family corrects together
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class YearComparison:
     direction: str | None = None  # improvement | decline | no change
     significant_bh: bool | None = None
     note: str = ""
+    family_size: int | None = None  # how many results its false-discovery family corrects
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from core.narrative_groups import (
+    not_compared_reasons,
     prior_list_items,
     prior_rows,
+    standing_kind,
     standing_list_items,
     standing_rows,
 )
@@ -387,6 +389,7 @@ def caveats(findings: CohortFindings) -> tuple[str, ...]:
             "look closer, not a verdict."
         )
     items += list(findings.missing)
+    items += not_compared_reasons([s for s in findings.standings if standing_kind(s) == "none"])
     sources = sorted({s.norm_source for s in findings.standings if s.norm_source})
     if sources:
         items.append("Compared against: " + "; ".join(sources) + ".")

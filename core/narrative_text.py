@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.compare_words import low_start_caveat
+from core.compare_words import checked_at_once, low_start_caveat
 from core.narrative_inputs import (
     GENERATOR_VERSION,
     GrowthResult,
@@ -24,6 +24,7 @@ from core.narrative_inputs import (
     SubgroupGap,
     YearComparison,
 )
+from core.number_words import fixed
 from core.stats import magnitude
 
 TEMPLATE_FILES = ("narrative_text.py", "narrative_groups.py", "narrative_template.py")
@@ -103,7 +104,7 @@ class Phrasing:
 
 def num(value: float | None) -> str:
     """A score, difference or mean for display: one decimal."""
-    return "–" if value is None else f"{value:.1f}"
+    return "–" if value is None else fixed(value)
 
 
 def count(value: int) -> str:
@@ -111,7 +112,7 @@ def count(value: int) -> str:
 
 
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}%"
+    return "–" if value is None else f"{fixed(value, 0)}%"
 
 
 def subject_name(subject: str) -> str:
@@ -175,13 +176,24 @@ def standing_sentence(s: Standing, words: Phrasing) -> str:
     template = words.pick(
         f"std-chance-{s.subject}-{s.season}",
         (
-            "{head}: the average score of {mean} is {gap} {norm}, a gap that could be chance, "
-            "so the cohort is in line with the norm.{small}",
-            "{head}: {mean} against {norm} ({gap}); a difference this size could be chance — "
-            "in line with the norm.{small}",
+            "{head}: the average score of {mean} is {gap} {norm}; {chance}, so the cohort is in "
+            "line with the norm.{small}",
+            "{head}: {mean} against {norm} ({gap}); {chance} — in line with the norm.{small}",
         ),
     )
-    return template.format(head=head, mean=num(s.mean), gap=gap, norm=norm, small=_small_words(s.n))
+    return template.format(
+        head=head, mean=num(s.mean), gap=gap, norm=norm, chance=chance_words(s),
+        small=_small_words(s.n),
+    )  # fmt: skip
+
+
+def chance_words(s: Standing) -> str:
+    """Why a gap is not called real. One that would look real on its own (p < 0.05) but not
+    after the false-discovery correction says so, or a reader who sees its 95% CI leave out 0
+    in the table takes "could be chance" for a contradiction."""
+    if is_significant(s.p):
+        return f"{checked_at_once(s.family_size)}, a gap this size could be chance"
+    return "a gap this size could be chance"
 
 
 def standing_weight(s: Standing) -> float:
@@ -238,15 +250,17 @@ def prior_sentence(c: YearComparison, words: Phrasing) -> str:
     template = words.pick(
         f"prior-chance-{c.subject}-{c.season}",
         (
-            "{head}: {a} this year against {b} in {year}; the {d}-point difference could be "
-            "chance, so it does not count as a change.{small}",
-            "{head}: the average was {a} in {now} and {b} in {year} — a {d}-point difference "
-            "that could be chance.{small}",
+            "{head}: {a} this year against {b} in {year}; {checked}the {d}-point difference "
+            "could be chance, so it does not count as a change.{small}",
+            "{head}: the average was {a} in {now} and {b} in {year} — {checked}a {d}-point "
+            "difference that could be chance.{small}",
         ),
     )
+    # one that would look real on its own (p < 0.05) says why it is not called a change
+    checked = f"{checked_at_once(c.family_size)}, " if is_significant(c.p) else ""
     return template.format(
         head=head, a=num(c.mean_a), b=num(c.mean_b), d=num(abs(c.diff)), year=c.prior_year,
-        now=c.school_year, small=_small_words(min(c.n_a, c.n_b)),
+        now=c.school_year, small=_small_words(min(c.n_a, c.n_b)), checked=checked,
     )  # fmt: skip
 
 

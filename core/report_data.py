@@ -22,6 +22,7 @@ import pandas as pd
 
 from core import settings
 from core.cohorts import CohortSpec
+from core.compare_words import checked_at_once
 from core.narrative import narrative_for
 from core.narrative_gather import (
     current_year,
@@ -33,12 +34,14 @@ from core.narrative_gather import (
 from core.narrative_inputs import CohortFindings
 from core.narrative_template import headline_standings
 from core.narrative_text import Narrative, prior_is_real, standing_verdict
+from core.number_words import fixed
 from core.privacy import hide_rows
 from core.privacy.membership import nested_withheld
 from core.scope import Scope
 from core.stats import magnitude
 
 CHART_SCALE = 1.5
+ALPHA_REAL = 0.05  # a row's own p under this looks real before the correction
 NESTED_REPORT_NOTE = (
     "not shown beside {other}, also in this report: the two differ by fewer than {min_n} "
     "students, whose results they would reveal (student privacy)"
@@ -53,7 +56,8 @@ MAX_ALL_CHARTS = 5
 STANDARDS_COLUMNS = {
     "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
     "season": "Season", "n": "Students", "mean": "Mean", "sd": "SD", "median": "Median",
-    "norm_mean": "Norm mean", "diff": "Difference", "ci_lo": "95% CI low", "ci_hi": "95% CI high",
+    "norm_mean": "Norm mean", "diff": "Difference",
+    "ci_lo": "95% CI low (before correction)", "ci_hi": "95% CI high (before correction)",
     "effect_size": "Standardized difference", "category": "Against the norm",
     "significant_bh": "Holds after correction", "note": "Note",
 }  # fmt: skip
@@ -338,9 +342,42 @@ def standards_table(section: CohortSection) -> pd.DataFrame:
     columns = [c for c in STANDARDS_COLUMNS if c in frame.columns]
     out = frame[columns].rename(columns=STANDARDS_COLUMNS).reset_index(drop=True)
     if "Holds after correction" in out:
+        # a row never tested (no norm for its scale or grade, implausible, suppressed) has no
+        # verdict to hold: None, which the PDF prints "–" and the workbook leaves blank
         holds = out["Holds after correction"].map({True: "yes", False: "no"})
-        out["Holds after correction"] = holds.where(out["Mean"].notna(), "")
+        out["Holds after correction"] = holds.where(tested(frame).to_numpy(), None)
+    if "Note" in out and "p" in frame:
+        out["Note"] = [
+            _join_notes(a, b) for a, b in zip(out["Note"], correction_notes(frame), strict=True)
+        ]
     return out
+
+
+def tested(frame: pd.DataFrame) -> pd.Series:
+    """Rows that went through the false-discovery correction (an adjusted p exists)."""
+    return frame["p_adj"].notna() if "p_adj" in frame else frame["p"].notna()
+
+
+def correction_notes(frame: pd.DataFrame) -> list[str]:
+    """Why a row whose 95% CI leaves out 0 is still At: the interval is the row's own, the
+    verdict is after the correction for many comparisons. '' for every other row."""
+    held = (
+        frame["significant_bh"].fillna(False).astype(bool) if "significant_bh" in frame else False
+    )
+    lone = tested(frame) & frame["p"].lt(ALPHA_REAL) & ~held
+    return [
+        f"{row['subject']} {row['season']}: its 95% CI ({fixed(row['ci_lo'])} to "
+        f"{fixed(row['ci_hi'])}) is before the correction for many comparisons; "
+        f"{checked_at_once(row.get('bh_family_size'))}, a difference this size could be chance"
+        if flag
+        else ""
+        for flag, row in zip(lone, frame.to_dict("records"), strict=True)
+    ]
+
+
+def _join_notes(first: Any, second: str) -> str | None:
+    parts = [str(p) for p in (first, second) if isinstance(p, str) and p]
+    return "; ".join(parts) if parts else first
 
 
 def prior_table(section: CohortSection) -> pd.DataFrame:
@@ -356,8 +393,8 @@ def prior_table(section: CohortSection) -> pd.DataFrame:
                 "Students then": c.n_b,
                 "Mean then": c.mean_b,
                 "Difference": c.diff,
-                "95% CI low": c.ci95[0] if c.ci95 else None,
-                "95% CI high": c.ci95[1] if c.ci95 else None,
+                "95% CI low (before correction)": c.ci95[0] if c.ci95 else None,
+                "95% CI high (before correction)": c.ci95[1] if c.ci95 else None,
                 "Size": magnitude(c.hedges_g),
                 "Hedges' g": c.hedges_g,
                 "Verdict": c.direction if prior_is_real(c) else "no real change",

@@ -19,6 +19,7 @@ import pandas as pd
 from fpdf import FPDF
 
 from core.narrative_inputs import SEVERITY_ORDER
+from core.number_words import fixed
 from core.report_data import (
     CHART_SCALE,
     MAX_ALL_CHARTS,
@@ -46,10 +47,12 @@ INTEGER_COLUMNS = {
 TWO_DECIMALS = {"Standardized difference", "Hedges' g"}
 PERCENT_COLUMNS = {"% meeting expected"}
 STANDARDS_PDF = ["Subject", "Season", "Students", "Mean", "SD", "Median", "Norm mean",
-                 "Difference", "95% CI low", "95% CI high", "Against the norm",
+                 "Difference", "95% CI low (before correction)",
+                 "95% CI high (before correction)", "Against the norm",
                  "Holds after correction"]  # fmt: skip
 PRIOR_PDF = ["Subject", "Season", "Compared with", "Students now", "Mean now", "Students then",
-             "Mean then", "Difference", "95% CI low", "95% CI high", "Size", "Verdict"]  # fmt: skip
+             "Mean then", "Difference", "95% CI low (before correction)",
+             "95% CI high (before correction)", "Size", "Verdict"]  # fmt: skip
 
 
 class ReportFontError(RuntimeError):
@@ -66,8 +69,8 @@ def cell_text(value: Any, column: str) -> str:
         if column in INTEGER_COLUMNS:
             return f"{value:,.0f}"
         if column in PERCENT_COLUMNS:
-            return f"{value:.0f}%"
-        return f"{value:.2f}" if column in TWO_DECIMALS else f"{value:.1f}"
+            return f"{fixed(value, 0)}%"
+        return fixed(value, 2 if column in TWO_DECIMALS else 1)
     return str(value)
 
 

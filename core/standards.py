@@ -652,10 +652,8 @@ def _finish(
     rows["norm_source"] = np.where(judged, standards.norm_set.label, None)
     rows = _set_names(rows, standards)
     # vendor percentiles are the common footing across tests: say whose they are
-    titles = rows["platform"].map(canonical.platform_title)
-    rows["percentile_source"] = ("national percentile (" + titles + ")").where(
-        rows["mean_percentile"].notna(), None
-    )
+    sources = rows["platform"].map(canonical.percentile_source)
+    rows["percentile_source"] = sources.where(rows["mean_percentile"].notna(), None)
     rows = _small_parts(_band_shares(rows, standards), standards.min_n)
     rows = _suppress(rows, reasons, standards.min_n)
     rows = families.settle(rows, np.zeros(len(rows), dtype=bool), None, [])

@@ -18,9 +18,11 @@ from scipy import stats as sps
 
 from core import canonical
 from core.cohorts import CohortSpec
-from core.number_words import signed
+from core.compare_words import checked_at_once
+from core.number_words import fixed, signed
 from core.scope import Scope
 from core.standards import (
+    ALPHA,
     Standards,
     cohort_vs_norm,
     members_sql,
@@ -59,7 +61,7 @@ def verdict(row: dict[str, Any] | pd.Series) -> str:
     n, mean, norm = int(row["n"]), float(row["mean"]), float(row["norm_mean"])
     if _missing(row["t"]):
         return (
-            f"{title}: mean {mean:.1f} against the norm's {norm:.1f} ({n} students); "
+            f"{title}: mean {fixed(mean)} against the norm's {fixed(norm)} ({n} students); "
             f"{row['note'] or 'no test is possible'}."
         )
     words = {
@@ -67,10 +69,25 @@ def verdict(row: dict[str, Any] | pd.Series) -> str:
         "Below": "below the national norm",
         "At": "at the national norm (no meaningful difference)",
     }[row["category"]]
-    survives = " — holds after the false-discovery check" if row["significant_bh"] else ""
+    p_words, survives = _correction_words(row)
     return (
-        f"{title}: {words} — mean {mean:.1f} vs {norm:.1f} ({signed(row['diff'])} RIT, effect size "
-        f"{signed(row['effect_size'], 2)}, {_p_text(float(row['p']))}, {n} students){survives}."
+        f"{title}: {words} — mean {fixed(mean)} vs {fixed(norm)} ({signed(row['diff'])} RIT, "
+        f"effect size {signed(row['effect_size'], 2)}, {p_words}, {n} students){survives}."
+    )
+
+
+def _correction_words(row: dict[str, Any] | pd.Series) -> tuple[str, str]:
+    """(the p as shown, what the correction says). A row whose own p is under 0.05 but whose
+    adjusted p is not says both, so "p = 0.022" never stands unexplained beside "at the norm"."""
+    p = float(row["p"])
+    if row["significant_bh"]:
+        return _p_text(p), " — holds after the false-discovery check"
+    if p >= ALPHA or _missing(row.get("p_adj")):
+        return _p_text(p), ""
+    return (
+        f"{_p_text(p)} before the correction for many comparisons",
+        f" — {checked_at_once(row.get('bh_family_size'))}, a difference this size could be "
+        f"chance ({_p_text(float(row['p_adj']))} after the correction)",
     )
 
 
@@ -268,6 +285,17 @@ COLUMN_MEANINGS = {  # two percentiles that read alike and are not the same numb
 }
 
 
+def untested_blank(df: pd.DataFrame) -> pd.DataFrame:
+    """`significant_bh` blank where the row never went through the false-discovery check (no
+    norm for its scale or grade, implausible scores, suppressed): "False" there would read as
+    "tested, and it does not hold". The CLI's JSON keeps its boolean (a contract)."""
+    if "significant_bh" not in df or "p_adj" not in df:
+        return df
+    held = df["significant_bh"].astype(object).where(df["p_adj"].notna(), None)
+    return df.assign(significant_bh=held)
+
+
 def export_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as exported: every result column except internal ones."""
-    return df.drop(columns=[c for c in ("cohort_index",) if c in df.columns])
+    """The table as exported: every result column except internal ones, untested rows' "holds
+    after the correction" blank."""
+    return untested_blank(df).drop(columns=[c for c in ("cohort_index",) if c in df.columns])

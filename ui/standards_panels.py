@@ -14,6 +14,7 @@ from core.standards_detail import (
     Distribution,
     export_frame,
     proficiency_long,
+    untested_blank,
     verdicts,
 )
 from core.verdict_families import family_caption
@@ -43,12 +44,12 @@ def percentile_label(df: pd.DataFrame) -> str:
     sources = df.get("percentile_source", pd.Series(dtype=object)).dropna().unique()
     if len(sources) == 1:
         return f"Mean {sources[0]}"
-    return "Mean national percentile (each test's vendor)"
+    return "Mean percentile (each test's own)"
 
 
 def result_table(df: pd.DataFrame) -> None:
     """The table: rounded for reading only (exports keep full precision)."""
-    shown = df.drop(columns=[c for c in HIDDEN if c in df.columns])
+    shown = untested_blank(df).drop(columns=[c for c in HIDDEN if c in df.columns])
     config = {}
     for column in shown.columns:
         label = LABELS.get(column, column.replace("share ", "% "))

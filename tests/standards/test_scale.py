@@ -90,7 +90,8 @@ def test_an_undeclared_file_is_stored_as_unknown_and_gets_no_norm(other_scale) -
     assert row["category"] is None and row["norm_source"] is None
     assert row["note"].startswith("no national norm for this test's scale")
     assert "Standards & norms" in row["note"] and "--platform nwea_map" in row["note"]
-    assert row["percentile_source"] == "national percentile (other / unknown)"
+    # an undeclared test's percentiles are not called national (issue 15 wording review)
+    assert row["percentile_source"] == "percentile (test not declared)"
 
 
 def test_cli_standards_exits_0_with_own_statistics_and_null_verdict(other_scale, capsys):
