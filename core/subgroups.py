@@ -509,7 +509,7 @@ def _pooled_sd(gaps: pd.DataFrame, year: str) -> pd.DataFrame:
     return rows[_gap_keys(gaps)].assign(pooled_sd=pooled)
 
 
-# ---------------------------------------------------------------- fixed families (issue 15 §4)
+# ---------------------------------------------------------------- fixed families
 
 CELL = ["school_year", "school", "grade", "subject", "season"]
 GAP_KEYS = [*CELL, "attribute", "value"]
