@@ -25,7 +25,7 @@ from websockets.asyncio.client import connect
 
 FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 # The page's results summary (or its 'nothing matches' note) marks a finished render.
-RESULT = re.compile(r"comparisons tested|No scores match")
+RESULT = re.compile(r"comparisons? tested|No scores match")
 TIMEOUT_S = 180.0
 
 

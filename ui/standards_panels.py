@@ -72,8 +72,10 @@ def bh_summary(df: pd.DataFrame) -> None:
     tested = df["p"].notna()
     held = int(df["significant_bh"].fillna(False).astype(bool).sum())
     hidden = int(df["suppressed"].sum())
+    count = int(tested.sum())
     st.caption(
-        f"{int(tested.sum())} comparisons tested; {held} hold after the Benjamini–Hochberg "
+        f"{count} comparison{'' if count == 1 else 's'} tested; {held} hold after the "
+        "Benjamini–Hochberg "
         f"false-discovery correction within their family. {hidden} row(s) suppressed for "
         f"privacy (not tested, so in no family). {family_caption(df)}"
     )
