@@ -4,7 +4,7 @@ Three kinds, each with its evidence (a page and the cohort spec that page opens 
 
 * **decline** — a grade × school (or all schools) × subject × season cohort scored lower than the
   same definition a year earlier: Welch p < alpha after Benjamini–Hochberg in its fixed family
-  (core.verdict_families: every quick and district grade cohort of the year), and |Hedges' g| ≥
+  (core.verdicts.families: every quick and district grade cohort of the year), and |Hedges' g| ≥
   `alerts.decline_min_g`. Critical from `alerts.decline_critical_g`.
 * **widening gap** / **narrowing gap** — a subgroup's gap to the rest of its grade × subject ×
   season cohort (all schools in scope together) moved: its linear trend across the latest three

@@ -1,4 +1,4 @@
-"""Yardstick from a shell: the headless interface of DESIGN.md (a contract; never rename a flag
+"""Yardstick from a shell: the headless interface of docs/cli.md (a contract; never rename a flag
 or a JSON field). Each command lives in core/commands/<name>.py and calls the same core functions
 the pages call. Errors become one line on stderr and a non-zero exit code.
 """

@@ -1,12 +1,12 @@
 """Cohort vs cohort: the same definition in earlier school years, any two cohorts, yearly trends.
 
-Definitions (DESIGN.md, "The comparisons"): both sides' n, mean, sd (ddof 1); diff = a − b where
+Definitions (docs/comparisons.md): both sides' n, mean, sd (ddof 1); diff = a − b where
 a is this year (or the first cohort); Welch's t-test with Welch–Satterthwaite df; 95% CI of the
 difference; Hedges' g on the pooled sd; direction improvement / decline / no change at a
 Benjamini–Hochberg-adjusted p < 0.05. The BH family (`p_adj`, `significant_bh`, `bh_family`) of a
 quick cohort (one school × grade, no filters) — and of a district grade cohort in the grids — is
 fixed: all of them in the district that school year, compared with the same earlier year
-(`core.verdict_families`); other comparisons are adjusted among those returned together.
+(`core.verdicts.families`); other comparisons are adjusted among those returned together.
 Results are per subject × season (scores of different subjects or seasons are never pooled).
 A row is suppressed when either side has fewer than `min_group_size` students, or when it would
 reveal such a group beside another answer (core.privacy: a side's filters leave out 1 … 9 of the
@@ -24,7 +24,6 @@ import pandas as pd
 from scipy import stats as sps
 
 from core import canonical, stats
-from core import verdict_families as families
 from core.cohorts import CohortSpec
 from core.compare_norms import norm_frame, norm_threshold_off_sql, off_scale_rows, threshold_frame
 from core.norms import off_scale
@@ -47,6 +46,7 @@ from core.sufficient_stats import (
     split_cohorts,
     two_sample_columns,
 )
+from core.verdicts import families
 
 SIDE_STATS = ("n", "mean", "sd")
 KEEP = ("years_back",)
@@ -89,7 +89,7 @@ def finish_comparisons(
 ) -> pd.DataFrame:
     """Tests for every row, then suppression (either side small or already suppressed), then BH
     over what is still reported (`per`: one family per value of that column; `fixed`: rows
-    marked, their fixed families and the keys to match them on — core.verdict_families;
+    marked, their fixed families and the keys to match them on — core.verdicts.families;
     `whole`: the rows are whole fixed families, one per school year, named by `whole`)."""
     tested = two_sample_columns(df)
     # a fixed family holds every cell with both sides at the minimum, shown or not

@@ -57,7 +57,7 @@ def copy_csv(frame: pd.DataFrame, path: str | os.PathLike[str], select: dict[str
 
 
 def long_select() -> dict[str, str]:
-    """The generic long format of DESIGN.md, plus test_date and the platform the scores are on."""
+    """The generic long format of docs/cli.md, plus test_date and the platform the scores are on."""
     select = {name: name for name in LONG_COLUMNS}
     select.update({flag: _yes_no(flag) for flag in ("ell", "sped", "frl")})
     select["test_date"] = "cast(test_date as date)"

@@ -11,7 +11,7 @@ from one group by year (no window sort per metric, no Python loop over districts
 grouping-sets CTE for both averages looked tidier, but the optimizer estimated it at ~10^11 rows
 and so built the final join's hash table on the 200,000 wide district rows (0.2 s of CPU).
 
-Definitions (DESIGN.md: "weight every rate, ratio, proficiency and per-pupil figure by district
+Definitions ("weight every rate, ratio, proficiency and per-pupil figure by district
 enrollment"):
 
 - District figures: `swd_pct = swd / enrollment × 100`, `ell_pct = ell / enrollment × 100`,

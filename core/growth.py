@@ -1,10 +1,10 @@
 """Matched growth: the same students followed from an earlier test event to a later one.
 
-Definition (DESIGN.md): the cohort is defined at the LATER period — its school, grade, filters
-and the caller's scope apply there — and each member is matched to their own score at the earlier
-period wherever they were then (another school of the district, another grade). Members without
-that earlier score are dropped and counted (`dropped`). The statistics are a paired t-test on the
-per-student change, computed from SQL aggregates of the differences.
+Definition (docs/comparisons.md): the cohort is defined at the LATER period — its school, grade,
+filters and the caller's scope apply there — and each member is matched to their own score at the
+earlier period wherever they were then (another school of the district, another grade). Members
+without that earlier score are dropped and counted (`dropped`). The statistics are a paired t-test
+on the per-student change, computed from SQL aggregates of the differences.
 
 How particular students are counted:
 * **Changed school**: counted in the school of the later period, with the earlier score from the
@@ -220,11 +220,7 @@ def _tests(frame: pd.DataFrame) -> pd.DataFrame:
         d_z = np.where(frame["sd_change"] > 0, frame["mean_change"] / frame["sd_change"], np.nan)
     return frame.assign(
         dropped=frame["members"] - frame["n"],
-        t=change.t,
-        df=change.df,
-        p=change.p,
-        ci_lo=change.ci_lo,
-        ci_hi=change.ci_hi,
+        **change.columns(),
         d_z=d_z,
         p_vs_expected=beyond.p,
         p_pct=pct.p,

@@ -53,5 +53,5 @@ def put(
 
 
 def min_group_size(con: duckdb.DuckDBPyConnection) -> int:
-    """The suppression threshold: configurable, never below 5 (DESIGN.md, Privacy)."""
+    """The suppression threshold: configurable, never below 5 (docs/comparisons.md, Privacy)."""
     return max(5, int(get(con, "min_group_size", DEFAULTS["min_group_size"])))

@@ -5,7 +5,7 @@ Grain of a result row: cohort × school year × school × grade × subject × se
 which of school year / school / grade split rows; subject and season always do, since scores of
 different subjects or seasons are on different footings and never pooled).
 
-Definitions (DESIGN.md, "The comparisons"):
+Definitions (docs/comparisons.md):
 * n, mean, sd (ddof 1), median (interpolated, like numpy) of the members' scores; mean
   percentile = mean of the vendor-reported national percentiles (members without one ignored) —
   the mean of students' percentiles, not the percentile of the mean score. `percentile_of_mean`
@@ -27,7 +27,7 @@ Definitions (DESIGN.md, "The comparisons"):
   else At; no test, no category. The BH family of a quick cohort row (one year × school × grade,
   no filters) is fixed — every quick cohort of the district that year — so it has one verdict
   wherever it is asked; other rows are adjusted among the custom rows returned together
-  (`core.verdict_families`; `bh_family` says which).
+  (`core.verdicts.families`; `bh_family` says which).
 * A row pooling school years counts a student once per year tested (each score is one member).
 * Members of a grade the norm set has no norm for are left out of that row (named in `note`);
   a row with no norm at all (or scores on another platform's scale) gets descriptive statistics
@@ -50,7 +50,6 @@ import pandas as pd
 from scipy.special import ndtr
 
 from core import canonical, stats
-from core import verdict_families as families
 from core.cohorts import (
     BOOLEAN_ATTRIBUTES,
     MEMBER_FROM,
@@ -77,6 +76,7 @@ from core.privacy.membership import filter_mask
 from core.scope import DISTRICT, Scope
 from core.settings import min_group_size
 from core.sufficient_stats import PLATFORMS_CTE, prefixed
+from core.verdicts import families
 
 GROUPABLE = ("school_year", "school", "grade")
 DEFAULT_BY = GROUPABLE
@@ -408,9 +408,7 @@ def _split(
 def _tests(rows: pd.DataFrame) -> pd.DataFrame:
     """One-sample t on the per-student differences from own-grade norm means (vs 0)."""
     test = stats.one_sample(rows["n"], rows["diff_mean"], rows["diff_sd"], 0.0)
-    return rows.assign(
-        diff=test.diff, t=test.t, df=test.df, p=test.p, ci_lo=test.ci_lo, ci_hi=test.ci_hi
-    )
+    return rows.assign(**test.columns(with_diff=True))
 
 
 def _categories(rows: pd.DataFrame) -> np.ndarray:

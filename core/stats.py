@@ -3,8 +3,8 @@
 Thousands of cohorts are summarised by one grouped SQL query; these functions turn the summary
 columns into tests with scipy's distributions, vectorised over numpy arrays. Tests in
 tests/test_stats.py prove they equal scipy.stats / pingouin run on the raw scores.
-Definitions (DESIGN.md): sd with ddof = 1; Welch df by Welch–Satterthwaite; Hedges' g = d × J
-with d on the pooled sd and J = 1 − 3 / (4(n_a + n_b) − 9).
+Definitions (docs/comparisons.md): sd with ddof = 1; Welch df by Welch–Satterthwaite; Hedges'
+g = d × J with d on the pooled sd and J = 1 − 3 / (4(n_a + n_b) − 9).
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ class TTest:
     p: np.ndarray
     ci_lo: np.ndarray
     ci_hi: np.ndarray
+
+    def columns(self, *, with_diff: bool = False) -> dict[str, np.ndarray]:
+        """The result columns every comparison table carries (`t, df, p, ci_lo, ci_hi`, and
+        `diff` where the table has no difference column of its own), for DataFrame.assign."""
+        out = {"t": self.t, "df": self.df, "p": self.p, "ci_lo": self.ci_lo, "ci_hi": self.ci_hi}
+        return {"diff": self.diff, **out} if with_diff else out
 
 
 def _finish(diff: np.ndarray, se: np.ndarray, df: np.ndarray, alpha: float = 0.05) -> TTest:

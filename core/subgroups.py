@@ -40,7 +40,6 @@ import pandas as pd
 from scipy import stats as sps
 
 from core import stats
-from core import verdict_families as families
 from core.cohorts import BOOLEAN_ATTRIBUTES, TEXT_ATTRIBUTES, CohortSpec
 from core.compare_norms import norm_threshold_off_sql, threshold_frame
 from core.norms import off_scale
@@ -56,6 +55,7 @@ from core.sufficient_stats import (
     scores_union_cte,
     two_sample_columns,
 )
+from core.verdicts import families
 
 MAX_VALUES = 12
 # cohorts per batched query: the query holds every member's row once per subgroup attribute, so
@@ -394,11 +394,7 @@ def gap_change(
         school_year=latest,
         earlier_year=earlier,
         change=change,
-        t=test.t,
-        df=test.df,
-        p=test.p,
-        ci_lo=test.ci_lo,
-        ci_hi=test.ci_hi,
+        **test.columns(),
         widened=widened,
         movement=movement,
     )

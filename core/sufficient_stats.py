@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from core import stats
-from core import verdict_families as families
 from core.cohorts import CohortSpec, member_from, spec_predicate
 from core.privacy import complementary_suppress
 from core.scope import Scope
+from core.verdicts import families
 
 ALPHA = 0.05
 GROUP_COLUMNS = {
@@ -255,12 +255,7 @@ def two_sample_columns(df: pd.DataFrame) -> pd.DataFrame:
     test = stats.welch(*sides)
     p_adj, reject = stats.benjamini_hochberg(test.p)
     return df.assign(
-        diff=test.diff,
-        t=test.t,
-        df=test.df,
-        p=test.p,
-        ci_lo=test.ci_lo,
-        ci_hi=test.ci_hi,
+        **test.columns(with_diff=True),
         hedges_g=stats.hedges_g(*sides),
         direction=direction(test.diff, p_adj),
         p_adj=p_adj,
@@ -278,7 +273,7 @@ def rerun_bh(
 ) -> pd.DataFrame:
     """BH again over the rows that are still reported (suppressed rows carry no p); `per`: one
     family per value of that column (each cohort of a batch is its own page). Rows marked in
-    `fixed_rows` read their p_adj from their fixed family `fixed` (core.verdict_families).
+    `fixed_rows` read their p_adj from their fixed family `fixed` (core.verdicts.families).
     `direction`, where present, is settled again on the adjusted p."""
     marked = np.zeros(len(df), dtype=bool) if fixed_rows is None else fixed_rows
     out = families.settle(df, marked, fixed, keys, per=per)

@@ -7,7 +7,7 @@ from core import canonical
 from core.charts_compare import prior_year_chart, trend_chart
 from core.compare import no_earlier_year
 from core.compare_words import growth_sentence, pair_sentence, prior_sentence
-from core.verdict_families import family_caption
+from core.verdicts.families import family_caption
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker

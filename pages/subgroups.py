@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.charts_compare import gap_chart, gap_trend_chart
 from core.compare_words import gap_sentence
-from core.verdict_families import family_caption
+from core.verdicts.families import family_caption
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker

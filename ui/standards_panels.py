@@ -17,7 +17,7 @@ from core.standards_detail import (
     untested_blank,
     verdicts,
 )
-from core.verdict_families import family_caption
+from core.verdicts.families import family_caption
 from ui import figures
 from ui.session import warehouse
 

@@ -1,5 +1,5 @@
 """`python -m core bench`: one honest, repeatable measurement of Yardstick's speed against the
-obvious alternatives, on one generated district, in one run (issue 9; DESIGN.md's contract).
+obvious alternatives, on one generated district, in one run (issue 9; the contract in docs/cli.md).
 
 Each measured step that needs its own memory figure runs in a child process (core/bench/
 measure.py); baselines write to fresh on-disk DuckDB files like ours (core/bench/baselines.py).

@@ -1,7 +1,7 @@
 """`python -m core growth --cohort SPEC --from SEASON[:YEAR] --to SEASON[:YEAR] [--json|--csv]`.
 
-Matched growth (DESIGN.md): the cohort as defined at `--to`, each member matched to their own
-score at `--from`. A period without a year takes the other period's year, else the spec's
+Matched growth (docs/comparisons.md): the cohort as defined at `--to`, each member matched to
+their own score at `--from`. A period without a year takes the other period's year, else the spec's
 school year. Output shape (a contract): one JSON object for a one-subject cohort, else a list.
 Every object has {cohort, n, dropped, mean_change, sd_change, t, df, p, ci95: [lo, hi],
 suppressed} plus expected growth and % meeting it (null where no growth expectation exists,

@@ -1,4 +1,5 @@
-"""An independent pandas computation of the district benchmarks, straight from DESIGN.md's words.
+"""An independent pandas computation of the district benchmarks, straight from the definitions'
+words (README, District benchmarks).
 
 Written without looking at the SQL's structure: group-by loops, merges and pandas' own ranking,
 so an error in the SQL cannot be repeated here by construction.
