@@ -5,7 +5,8 @@ A filtered cohort's numbers, next to the same cohort without some of its filters
 may ask for), reveal the students the filters leave out. So each result row is checked against
 **the cohort without its filters**: one grouped query counts that wider cohort's test events per
 row key × filter mask (bit i set when the student passes filter i) × grade / school / year, and
-`core.stats.suppression.complement_reasons` finds the rows whose complements hold 1 … min_n − 1 students.
+`core.stats.suppression.complement_reasons` finds the rows whose complements hold 1 … min_n − 1
+students.
 The events follow the comparisons' rules (`core.stats.sufficient.scores_cte`: scope, one platform
 per subject), so the counts are those of the very rows the answer shows.
 """
