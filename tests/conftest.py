@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated warehouse, isolated secrets, a real `streamlit run`, a browser.
+"""Shared fixtures: a migrated warehouse, isolated secrets, a page run as a signed-in user
+(AppTest), a real `streamlit run`, a browser.
 
 Browser tests use Debian's Chromium (/usr/bin/chromium) through Playwright; nothing downloads.
 """
@@ -6,18 +7,22 @@ Browser tests use Debian's Chromium (/usr/bin/chromium) through Playwright; noth
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from core.access.scope import Scope
+from core.bench.concurrency import free_port, streamlit_healthy
 from core.warehouse import db
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -65,12 +70,6 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll a condition (never a fixed sleep); fail with what was awaited."""
     deadline = time.monotonic() + timeout
@@ -91,14 +90,6 @@ class AppServer:
         return self.log.read_text(errors="replace")
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def streamlit_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
     """Factory: a real `streamlit run app.py` on a given warehouse, stopped afterwards."""
@@ -117,7 +108,9 @@ def streamlit_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
         server = AppServer(f"http://127.0.0.1:{port}", process, log)
         started.append(server)
-        wait_until(lambda: _healthy(server.url) or process.poll() is not None, 60, "streamlit")
+        wait_until(
+            lambda: streamlit_healthy(server.url) or process.poll() is not None, 60, "streamlit"
+        )
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early:\n{server.output()}")
         return server
@@ -159,3 +152,26 @@ def serve_warehouse(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("YARDSTICK_DB", str(path))
     st.cache_data.clear()
     return path
+
+
+def run_page(
+    page: str,
+    scope: Scope,
+    *,
+    timeout: float = 60,
+    state: dict[str, object] | None = None,
+    query: dict[str, str] | None = None,
+) -> AppTest:
+    """`page` (a path from the repository root, as the app registers it) run in AppTest the way
+    a signed-in user opens it: app.py's sign-in leaves the scope and the user name in session
+    state. `state` presets more session state (a picker's pending value), `query` the URL's
+    query parameters (an insight link's `?spec=`)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    app.session_state["scope"] = scope
+    app.session_state["username"] = scope.username
+    for key, value in (state or {}).items():
+        app.session_state[key] = value
+    app.query_params.update(query or {})
+    return app.run()

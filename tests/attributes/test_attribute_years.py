@@ -403,15 +403,10 @@ def test_without_kept_files_the_old_value_stands_for_every_year_and_home_says_so
 
 
 def test_the_upload_page_says_which_year_a_roster_went_to(db_path: Path) -> None:
-    from streamlit.testing.v1 import AppTest
-
     from core.access.scope import Scope
+    from tests.conftest import run_page
 
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "upload.py"),
-                            default_timeout=60)  # fmt: skip
-    app.session_state["scope"] = Scope(username="ada", role="district_admin")
-    app.session_state["username"] = "ada"
-    app.run()
+    app = run_page("pages/upload.py", Scope(username="ada", role="district_admin"))
     roster = b"student_id,school,grade,ELL\n1,Elm,3,Y\n"
     app.file_uploader(key="upload:files").set_value(
         ("roster_20250301.csv", roster, "text/csv")

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.access import audit, users
 from core.warehouse import db
 from tests.auth.conftest import PASSWORD, seed_district
+from tests.conftest import run_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,10 +37,9 @@ def open_page(page: str, username: str) -> AppTest:
 
 @pytest.mark.parametrize("page", ["pages/users.py", "pages/audit_log.py"])
 def test_only_district_admins_get_in(warehouse, page: str) -> None:
-    app = AppTest.from_file(str(ROOT / page), default_timeout=60)
     with db.connect(warehouse) as con:
-        app.session_state["scope"] = users.scope_for_username(con, "val")
-    app.run()
+        scope = users.scope_for_username(con, "val")
+    app = run_page(page, scope)
     assert [e.value for e in app.error] == ["Only a district admin can open this page."]
     assert not app.dataframe
 

@@ -16,9 +16,7 @@ from core.districts.flags import FlagFilter
 from core.exports.tables import csv_bytes, xlsx_bytes
 from core.warehouse import db
 from tests.benchmarks.conftest import fixed_districts, insert_districts
-from tests.conftest import serve_warehouse
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_page, serve_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +33,7 @@ def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(role: str = "viewer") -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "benchmarks.py"), default_timeout=60)
-    app.session_state["scope"] = Scope(username="sam", role=role)
-    app.session_state["username"] = "sam"
-    return app.run()
+    return run_page("pages/benchmarks.py", Scope(username="sam", role=role))
 
 
 def test_page_shows_a_state_and_the_profile(warehouse) -> None:

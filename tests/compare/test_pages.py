@@ -13,9 +13,8 @@ from core.alerts.detect import current_alerts, evidence_query
 from core.warehouse import db
 from tests.compare.conftest import PLANTED
 from tests.compare.district import build
-from tests.conftest import serve_warehouse
+from tests.conftest import run_page, serve_warehouse
 
-ROOT = Path(__file__).resolve().parents[2]
 BADGES = {"critical": "🔴 Critical", "warning": "🟠 Warning", "info": "🟢 Good news"}
 
 
@@ -33,11 +32,7 @@ def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(name: str, role: str = "district_admin", **query: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
-    app.session_state["scope"] = Scope(username="ada", role=role)
-    app.session_state["username"] = "ada"
-    app.query_params.update(query)
-    return app.run()
+    return run_page(f"pages/{name}", Scope(username="ada", role=role), query=query)
 
 
 def text(app: AppTest) -> str:
@@ -110,10 +105,7 @@ def test_subgroups_page(warehouse) -> None:
 
 def test_pages_say_so_when_nothing_is_in_scope(warehouse) -> None:
     for name in ("prior_cohorts.py", "growth.py", "subgroups.py"):
-        app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
-        app.session_state["scope"] = Scope(username="t", role="teacher", sections=("nobody",))
-        app.session_state["username"] = "t"
-        app.run()
+        app = run_page(f"pages/{name}", Scope(username="t", role="teacher", sections=("nobody",)))
         assert not app.exception, name
         assert app.info, name
 

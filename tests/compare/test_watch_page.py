@@ -21,9 +21,8 @@ from core.alerts.watch_list import (
 from core.cohorts.spec import CohortSpec
 from core.demo.district import load_demo
 from core.warehouse import db
-from tests.conftest import serve_warehouse
+from tests.conftest import run_page, serve_warehouse
 
-ROOT = Path(__file__).resolve().parents[2]
 YEAR = "2024-2025"
 
 
@@ -48,10 +47,7 @@ def demo_scope(path: Path, username: str) -> Scope:
 
 
 def open_page(scope: Scope) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "watch_list.py"), default_timeout=60)
-    app.session_state["scope"] = scope
-    app.session_state["username"] = scope.username
-    return app.run()
+    return run_page("pages/watch_list.py", scope)
 
 
 def views(path: Path, username: str) -> list[str]:

@@ -18,16 +18,12 @@ from streamlit.testing.v1 import AppTest
 from core.access.scope import Scope
 from core.ingest import errors_csv, import_file
 from core.warehouse import db
+from tests.conftest import run_page
 from tests.ingest.helpers import VARIANTS, scalar
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(name: str, role: str = "district_admin") -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
-    app.session_state["scope"] = Scope(username="ada", role=role)
-    app.session_state["username"] = "ada"
-    return app.run()
+    return run_page(f"pages/{name}", Scope(username="ada", role=role))
 
 
 def text(app: AppTest) -> str:

@@ -3,8 +3,6 @@ request, filters, report buttons — and a principal sees only their school."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 from core.access.scope import DISTRICT, Scope
@@ -12,15 +10,11 @@ from core.cohorts.spec import CohortSpec
 from core.narrate.insights import insight_feed
 from core.report.files import file_name, report_file
 from core.warehouse import db
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_page
 
 
 def page(scope: Scope) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "insights.py"), default_timeout=120)
-    app.session_state["scope"] = scope
-    app.session_state["username"] = scope.username
-    return app.run()
+    return run_page("pages/insights.py", scope, timeout=120)
 
 
 def words(app: AppTest) -> str:

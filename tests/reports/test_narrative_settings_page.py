@@ -11,10 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.access.scope import Scope
 from core.warehouse import db
+from tests.conftest import run_page
 from tests.reports.fake_llm import fake_model
 from tests.reports.seed import seed
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -28,10 +27,8 @@ def warehouse_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(role: str = "district_admin") -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "narrative_settings.py"), default_timeout=120)
-    app.session_state["scope"] = Scope(username="ada", role=role)
-    app.session_state["username"] = "ada"
-    return app.run()
+    scope = Scope(username="ada", role=role)
+    return run_page("pages/narrative_settings.py", scope, timeout=120)
 
 
 def test_only_a_district_admin_opens_it(warehouse_file) -> None:

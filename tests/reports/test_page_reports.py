@@ -11,7 +11,6 @@ import io
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -25,10 +24,10 @@ from core.narrate.insights import insight_feed, narrate_cohorts
 from core.narrate.store import narrative_for
 from core.standards.standing import cohort_vs_norm
 from core.warehouse import db
+from tests.conftest import run_page
 from tests.reports.seed import SMALL_GROUP
 from ui.insight_panels import EVIDENCE
 
-ROOT = Path(__file__).resolve().parents[2]
 ADA = Scope(username="ada")
 LINCOLN_3 = CohortSpec.from_dict(
     {"grade": "3", "schools": ["Lincoln Elementary"], "school_year": "2024-2025"}
@@ -54,14 +53,11 @@ def record_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
 def open_page(name: str, scope: Scope = ADA, spec: CohortSpec = LINCOLN_3) -> AppTest:
     """The page as an insight's link opens it (`?spec=`); the builder has no link: its picker
     is loaded the way its "Load" buttons load it."""
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=180)
-    app.session_state["scope"] = scope
-    app.session_state["username"] = scope.username
     if name == "cohort_builder":
-        app.session_state["builder:pending"] = spec.to_dict()
-    else:
-        app.query_params["spec"] = spec.to_json()
-    return app.run()
+        return run_page(
+            f"pages/{name}.py", scope, timeout=180, state={"builder:pending": spec.to_dict()}
+        )
+    return run_page(f"pages/{name}.py", scope, timeout=180, query={"spec": spec.to_json()})
 
 
 def download(app: AppTest, kind: str) -> bytes:
@@ -180,11 +176,8 @@ def test_an_insights_narrative_links_to_each_evidence_page_on_its_cohort(warehou
     item = feed[(feed["kind"] == "narrative") & (feed["title"] == "Grade 3 at Lincoln")].iloc[0]
     assert [page for page, _ in EVIDENCE] == list(EVIDENCE_PICKERS)
     for page, picker in EVIDENCE_PICKERS.items():
-        app = AppTest.from_file(str(ROOT / page), default_timeout=180)
-        app.session_state["scope"] = ADA
-        app.session_state["username"] = "ada"
-        app.query_params["spec"] = item["spec"]  # what the card's st.page_link carries
-        app.run()
+        # the spec is what the card's st.page_link carries
+        app = run_page(page, ADA, timeout=180, query={"spec": item["spec"]})
         assert not app.exception, page
         chosen = {w.key: w.value for w in app.multiselect}
         assert chosen[f"{picker}:schools"] == ["Lincoln Elementary"], page

@@ -11,14 +11,12 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as sps
 from pypdf import PdfReader
-from streamlit.testing.v1 import AppTest
 
 from core.access.scope import DISTRICT, Scope
 from core.cohorts.spec import CohortSpec
@@ -35,14 +33,13 @@ from core.standards.standing import cohort_vs_norm
 from core.warehouse import db
 from core.words.comparisons import prior_sentence as compare_prior_sentence
 from core.words.numbers import fixed, signed
-from tests.conftest import serve_warehouse
+from tests.conftest import run_page, serve_warehouse
 from tests.standards.test_scale import SCHOOL, YEAR, scores_file
 
 NOTE = "no national norm for this test's scale"
 OTHER = {"name": "Adams K", "school_year": YEAR, "schools": [SCHOOL], "grade": "K"}
 LONE = {"school_year": "2024-2025", "schools": ["Lincoln Elementary"], "grade": "4",
         "subject": "reading"}  # fmt: skip
-STANDARDS_PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "standards.py")
 
 
 def _flat(text: str) -> str:
@@ -108,10 +105,7 @@ def test_an_undeclared_tests_percentiles_are_not_called_national(other_scale, mo
         rows = cohort_vs_norm(con, CohortSpec.from_dict(OTHER), DISTRICT)
     assert set(rows["percentile_source"]) == {"percentile (test not declared)"}
     serve_warehouse(path, monkeypatch)
-    app = AppTest.from_file(STANDARDS_PAGE, default_timeout=60)
-    app.session_state["scope"] = Scope(username="ada", role="district_admin")
-    app.session_state["username"] = "ada"
-    app.run()
+    app = run_page("pages/standards.py", Scope(username="ada", role="district_admin"))
     assert not app.exception
     table = app.dataframe[0].value
     assert len(table) == 2 and table["category"].isna().all()

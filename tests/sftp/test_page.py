@@ -9,17 +9,13 @@ from streamlit.testing.v1 import AppTest
 from core.access.scope import Scope
 from core.sftp import mail, registry
 from core.warehouse import db
+from tests.conftest import run_page
 from tests.sftp.helpers import scores_csv
 from tests.sftp.sshd import Server
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "sftp_settings.py")
-
 
 def page_as(role: str) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=30)
-    app.session_state["scope"] = Scope(username="ada", role=role)
-    app.session_state["username"] = "ada"
-    return app.run()
+    return run_page("pages/sftp_settings.py", Scope(username="ada", role=role), timeout=30)
 
 
 def by_key(elements, key: str):

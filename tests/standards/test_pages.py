@@ -11,11 +11,11 @@ from streamlit.testing.v1 import AppTest
 from core.access.scope import Scope
 from core.cohorts import saved
 from core.warehouse import db
+from tests.conftest import run_page
 from tests.standards.seed import seed
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILDER = str(ROOT / "pages" / "cohort_builder.py")
-STANDARDS = str(ROOT / "pages" / "standards.py")
+BUILDER = "pages/cohort_builder.py"
+STANDARDS = "pages/standards.py"
 ADMIN = Scope(username="ada", role="district_admin")
 
 
@@ -27,12 +27,7 @@ def warehouse(db_path: Path) -> Path:
 
 
 def page(path: str, scope: Scope = ADMIN, **state) -> AppTest:
-    app = AppTest.from_file(path, default_timeout=60)
-    app.session_state["scope"] = scope
-    app.session_state["username"] = scope.username
-    for key, value in state.items():
-        app.session_state[key] = value
-    return app.run()
+    return run_page(path, scope, state=state)
 
 
 def widget(elements, key: str):
@@ -114,7 +109,7 @@ def test_standards_page_all_quick_cohorts_for_a_principal(warehouse: Path) -> No
     assert table.loc[table["grade"] == "2", "suppressed"].all()
 
 
-ADMIN_PAGE = str(ROOT / "pages" / "standards_admin.py")
+ADMIN_PAGE = "pages/standards_admin.py"
 
 
 def test_standards_admin_is_for_district_admins(warehouse: Path) -> None:
