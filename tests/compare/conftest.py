@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from core.cohorts.spec import CohortSpec
 from core.warehouse import db
 from tests.compare.district import Plan, build
 
@@ -16,6 +17,16 @@ PLANTED = Plan(
     per_cohort=45,
     declines=(("Lincoln", "4", "math", "2024-2025", 14.0),),
     widening=(("ell", "reading", 5.0),),
+)
+# the cohort where PLANTED's decline sits: Lincoln's grade 4 math, spring 2024-2025
+DECLINING = CohortSpec.from_dict(
+    {
+        "grade": "4",
+        "subject": "math",
+        "season": "spring",
+        "school_year": "2024-2025",
+        "schools": ["Lincoln"],
+    }
 )
 
 

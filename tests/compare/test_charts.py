@@ -7,7 +7,6 @@ import json
 import pytest
 
 from core.access.scope import DISTRICT, Scope
-from core.cohorts.spec import CohortSpec
 from core.compare.between_cohorts import prior_year_comparison, yearly_trend
 from core.compare.growth import all_matched_growth, growth_trajectory, student_growth
 from core.compare.subgroups import subgroup_gaps
@@ -18,9 +17,7 @@ from core.report.charts.compare import (
     prior_year_chart,
     trend_chart,
 )
-
-SPEC = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring",
-                             "school_year": "2024-2025", "schools": ["Lincoln"]})  # fmt: skip
+from tests.compare.conftest import DECLINING
 
 
 def values(chart) -> list[dict]:
@@ -31,8 +28,8 @@ def values(chart) -> list[dict]:
 
 
 def test_prior_year_and_trend_charts(district) -> None:
-    trend = yearly_trend(district.con, SPEC, DISTRICT)
-    comparisons = prior_year_comparison(district.con, SPEC, DISTRICT)
+    trend = yearly_trend(district.con, DECLINING, DISTRICT)
+    comparisons = prior_year_comparison(district.con, DECLINING, DISTRICT)
     chart = prior_year_chart(trend, comparisons)
     rows = values(chart)
     assert {r["school_year"] for r in rows} == set(trend["school_year"])
@@ -44,14 +41,14 @@ def test_prior_year_and_trend_charts(district) -> None:
 
 
 def test_suppressed_rows_never_reach_a_chart(district) -> None:
-    tiny = SPEC.replace(filters={"race_ethnicity": "Two or more"})
+    tiny = DECLINING.replace(filters={"race_ethnicity": "Two or more"})
     trend = yearly_trend(district.con, tiny, DISTRICT)
     assert trend["suppressed"].all()
     text = json.dumps(
         prior_year_chart(trend, prior_year_comparison(district.con, tiny, DISTRICT)).to_dict()
     )
     assert "No reportable" in text
-    gaps = subgroup_gaps(district.con, SPEC.replace(schools=None), DISTRICT)
+    gaps = subgroup_gaps(district.con, DECLINING.replace(schools=None), DISTRICT)
     drawn = {(r["attribute"], r["value"], r["school_year"]) for r in values(gap_chart(gaps))}
     hidden = gaps[gaps["suppressed"]]
     assert not hidden.empty
@@ -61,7 +58,7 @@ def test_suppressed_rows_never_reach_a_chart(district) -> None:
 
 
 def test_gap_trend_and_growth_charts(district) -> None:
-    gaps = subgroup_gaps(district.con, SPEC.replace(schools=None, subject="reading"), DISTRICT)
+    gaps = subgroup_gaps(district.con, DECLINING.replace(schools=None, subject="reading"), DISTRICT)
     rows = values(gap_trend_chart(gaps, "ell=yes"))
     assert len(rows) == 4 and all(r["attribute"] == "ell" for r in rows)
     grid = all_matched_growth(
@@ -80,7 +77,7 @@ def test_gap_trend_and_growth_charts(district) -> None:
         "No reportable cohort with both achievement and growth to chart."
     ]
     periods = [(season, "2024-2025") for season in ("fall", "winter", "spring")]
-    cohort = SPEC.replace(season=None, school_year=None, schools=None)
+    cohort = DECLINING.replace(season=None, school_year=None, schools=None)
     path = growth_trajectory(district.con, cohort, DISTRICT, periods)
     path["when"] = path["season"] + " " + path["school_year"]
     assert [r["when"] for r in values(trend_chart(path, x="when", x_title="Test"))] == list(
@@ -90,7 +87,7 @@ def test_gap_trend_and_growth_charts(district) -> None:
 
 def test_student_growth_only_for_roles_that_see_students(district) -> None:
     periods = (("fall", "2024-2025"), ("spring", "2024-2025"))
-    rows = student_growth(district.con, SPEC, DISTRICT, *periods)
+    rows = student_growth(district.con, DECLINING, DISTRICT, *periods)
     assert len(rows) > 10 and rows["change"].notna().all()
     with pytest.raises(PermissionError):
-        student_growth(district.con, SPEC, Scope(username="v", role="viewer"), *periods)
+        student_growth(district.con, DECLINING, Scope(username="v", role="viewer"), *periods)

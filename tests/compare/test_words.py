@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from core.access.scope import DISTRICT
-from core.cohorts.spec import CohortSpec
 from core.compare.between_cohorts import compare_cohorts, prior_year_comparison
 from core.compare.growth import matched_growth
 from core.compare.subgroups import subgroup_gaps
@@ -17,26 +16,24 @@ from core.words.comparisons import (
     pair_sentence,
     prior_sentence,
 )
-
-SPEC = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring",
-                             "school_year": "2024-2025", "schools": ["Lincoln"]})  # fmt: skip
+from tests.compare.conftest import DECLINING
 
 
 def test_prior_and_pair_sentences(district) -> None:
-    row = prior_year_comparison(district.con, SPEC, DISTRICT).iloc[0]
+    row = prior_year_comparison(district.con, DECLINING, DISTRICT).iloc[0]
     text = prior_sentence(row)
     assert f"{row['mean_a']:.1f} vs {row['mean_b']:.1f}" in text
     assert f"{row['diff']:+.1f} points" in text and "decline" in text
     assert "holds after the false-discovery correction" in text
-    tiny = SPEC.replace(filters={"race_ethnicity": "Two or more"})
-    hidden = pair_sentence(compare_cohorts(district.con, SPEC, tiny, DISTRICT).iloc[0])
+    tiny = DECLINING.replace(filters={"race_ethnicity": "Two or more"})
+    hidden = pair_sentence(compare_cohorts(district.con, DECLINING, tiny, DISTRICT).iloc[0])
     assert hidden.startswith("Math (spring): not shown") and "." in hidden
     assert not any(ch.isdigit() for ch in hidden.split("not shown")[1])
 
 
 def test_growth_and_gap_sentences(district) -> None:
     row = matched_growth(
-        district.con, SPEC, DISTRICT, ("fall", "2024-2025"), ("spring", "2024-2025")
+        district.con, DECLINING, DISTRICT, ("fall", "2024-2025"), ("spring", "2024-2025")
     ).iloc[0]
     text = growth_sentence(row)
     assert text.startswith(f"{row['subject'].capitalize()}, ")
@@ -45,7 +42,7 @@ def test_growth_and_gap_sentences(district) -> None:
     # 1 … 9 students without the fall test are not counted aloud (issue 15)
     assert np.isnan(row["dropped"]) and "how many missed a test is not shown" in text
     assert "nan" not in text
-    gaps = subgroup_gaps(district.con, SPEC.replace(schools=None, subject="reading"), DISTRICT)
+    gaps = subgroup_gaps(district.con, DECLINING.replace(schools=None, subject="reading"), DISTRICT)
     ell = gaps[(gaps["attribute"] == "ell") & (gaps["school_year"] == "2024-2025")].iloc[0]
     where = f"{ell['subject'].capitalize()} ({ell['season']})"
     assert gap_sentence(ell).startswith(

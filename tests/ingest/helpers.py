@@ -23,6 +23,11 @@ def scalar(path: Path, sql: str, params: dict | None = None):
         return con.execute(sql, params or {}).fetchone()[0]
 
 
+def rows(path: Path, sql: str, params: dict | None = None) -> list[tuple]:
+    with db.connect(path) as con:
+        return con.execute(sql, params or {}).fetchall()
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[object]], sep: str = ",") -> Path:
     pd.DataFrame(rows, columns=header).to_csv(path, index=False, sep=sep)
     return path

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from core.ingest import import_file
-from tests.ingest.helpers import VARIANTS, frame, scalar
+from tests.ingest.helpers import VARIANTS, frame, scalar, write_csv
 
 HEADER = "Student ID,School,Grade,School Year,Season,Subject,Score\n"
+COLUMNS = HEADER.strip().split(",")
 DATA_TABLES = ("raw_files", "assessments", "students", "schools", "enrollments")
 
 
@@ -83,16 +84,11 @@ def test_wrong_delimiter_in_name_is_sniffed(db_path: Path, tmp_path: Path) -> No
 def test_out_of_range_negative_and_text_scores_rejected_others_load(
     db_path: Path, tmp_path: Path
 ) -> None:
+    scores = ["201", "-5", "abc", " 215 ", "1,250", ""]  # students 1-6, file rows 2-7
     rows = [
-        ["1", "Lincoln", "3", "2024-2025", "Fall", "Math", "201"],
-        ["2", "Lincoln", "3", "2024-2025", "Fall", "Math", "-5"],
-        ["3", "Lincoln", "3", "2024-2025", "Fall", "Math", "abc"],
-        ["4", "Lincoln", "3", "2024-2025", "Fall", "Math", " 215 "],
-        ["5", "Lincoln", "3", "2024-2025", "Fall", "Math", "1,250"],
-        ["6", "Lincoln", "3", "2024-2025", "Fall", "Math", ""],
+        [str(i), "Lincoln", "3", "2024-2025", "Fall", "Math", s] for i, s in enumerate(scores, 1)
     ]
-    path = tmp_path / "scores.csv"
-    pd.DataFrame(rows, columns=HEADER.strip().split(",")).to_csv(path, index=False)
+    path = write_csv(tmp_path / "scores.csv", COLUMNS, rows)
     summary = import_file(path, db=db_path, origin="cli")
 
     assert (summary.rows_read, summary.inserted, summary.rejected) == (6, 3, 3)
@@ -143,8 +139,7 @@ def test_unknown_grade_season_subject_reported(db_path: Path, tmp_path: Path) ->
         ["4", "Lincoln", "3", "2025", "Fall", "Math", "200"],
         ["5", "Lincoln", "Grade 03", "2024-25", "autumn", "Mathematics", "200"],
     ]
-    path = tmp_path / "codes.csv"
-    pd.DataFrame(rows, columns=HEADER.strip().split(",")).to_csv(path, index=False)
+    path = write_csv(tmp_path / "codes.csv", COLUMNS, rows)
     summary = import_file(path, db=db_path, origin="cli")
 
     assert (summary.inserted, summary.rejected) == (1, 4)
@@ -225,7 +220,7 @@ def test_duplicated_header_names_first_used_second_kept_as_attribute(
 
 def test_two_hundred_columns(db_path: Path, tmp_path: Path) -> None:
     extra = [f"Extra Field {i}" for i in range(193)]
-    header = HEADER.strip().split(",") + extra
+    header = COLUMNS + extra
     rows = [[str(s), "A", "3", "2024-2025", "Fall", "Math", str(200 + s)]
             + [f"v{s}_{i}" for i in range(193)] for s in range(1, 6)]  # fmt: skip
     path = tmp_path / "wide.csv"
@@ -255,8 +250,7 @@ def test_duplicate_keys_inside_one_file_reported_newest_loaded(
         ["2", "A", "3", "2024-2025", "Fall", "Math", "190", "2024-09-10"],
         ["2", "A", "3", "2024-2025", "Fall", "Math", "190", "2024-09-10"],
     ]
-    path = tmp_path / "retests.csv"
-    pd.DataFrame(rows, columns=[*HEADER.strip().split(","), "Test Date"]).to_csv(path, index=False)
+    path = write_csv(tmp_path / "retests.csv", [*COLUMNS, "Test Date"], rows)
     summary = import_file(path, db=db_path, origin="cli")
 
     assert (summary.rows_read, summary.inserted, summary.duplicates, summary.rejected) == (

@@ -14,7 +14,7 @@ from core.cli import main
 from core.ingest import errors_csv, import_file, job_errors, list_jobs
 from core.ingest.jobs import create_job, reap_dead_jobs
 from core.warehouse import db
-from tests.ingest.helpers import VARIANTS, scalar
+from tests.ingest.helpers import VARIANTS, rows, scalar
 
 CONTRACT = ["job_id", "status", "rows_read", "inserted", "updated", "duplicates", "rejected",
             "errors"]  # fmt: skip
@@ -129,12 +129,12 @@ def test_every_import_attempt_is_audited(db_path: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     import_file(empty, db=db_path, origin="cli", user="bob")
-    with db.connect(db_path) as con:
-        rows = con.execute(
-            "select username, detail->>'file', detail->>'status', detail->>'inserted' "
-            "from audit_log where action = 'import' order by event_id"
-        ).fetchall()
-    assert rows == [
+    audited = rows(
+        db_path,
+        "select username, detail->>'file', detail->>'status', detail->>'inserted' "
+        "from audit_log where action = 'import' order by event_id",
+    )
+    assert audited == [
         ("ann", "basic.csv", "completed", "6"),
         ("ann", "basic.csv", "completed", None),
         ("bob", "empty.csv", "failed", None),

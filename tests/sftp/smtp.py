@@ -87,6 +87,14 @@ class MailServer:
     def stop(self) -> None:
         self.controller.stop()
 
+    def __enter__(self) -> MailServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """`with start_mail_server(...) as server:` stops it however the block ends; its inbox
+        stays readable afterwards."""
+        self.stop()
+
 
 def start_mail_server(folder: Path, security: str = "none", auth: bool = False) -> MailServer:
     inbox = Inbox()

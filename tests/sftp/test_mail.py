@@ -60,12 +60,9 @@ def test_recipients_default_to_district_admins(con) -> None:
 
 
 def test_plain_relay_delivers_the_test_email(con, tmp_path: Path) -> None:
-    server = start_mail_server(tmp_path)
-    try:
+    with start_mail_server(tmp_path) as server:
         config = configure(con, server.port)
         mail.send_test_email(config, mail.recipients(con))
-    finally:
-        server.stop()
     (message,) = server.inbox.messages
     assert message["Subject"] == "Yardstick test e-mail"
     assert message["From"] == "yardstick@district.example"
@@ -75,38 +72,31 @@ def test_plain_relay_delivers_the_test_email(con, tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 def test_tls_with_password(con, tmp_path: Path, monkeypatch, security: str) -> None:
-    server = start_mail_server(tmp_path, security=security, auth=True)
-    monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))  # trust the test's own certificate
-    try:
+    with start_mail_server(tmp_path, security=security, auth=True) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))  # trust the test's own certificate
         config = configure(con, server.port, security, username=USER, password=PASSWORD)
         mail.send_test_email(config, ["admin@district.example"])
         wrong = configure(con, server.port, security, username=USER, password="nope")
         with pytest.raises(MailError, match="rejected the user name or password"):
             mail.send_test_email(wrong, ["admin@district.example"])
-    finally:
-        server.stop()
     assert len(server.inbox.messages) == 1
 
 
-def test_untrusted_certificate_is_refused(con, tmp_path: Path) -> None:
-    server = start_mail_server(tmp_path, security="starttls")
-    try:
+@pytest.mark.parametrize(
+    ("server_security", "reason"),
+    [
+        pytest.param("starttls", "certificate could not be verified", id="untrusted_certificate"),
+        pytest.param("none", "does not offer STARTTLS", id="starttls_not_offered"),
+    ],
+)
+def test_starttls_refused(con, tmp_path: Path, server_security: str, reason: str) -> None:
+    """The settings ask for STARTTLS: a server whose certificate is not trusted, or one that
+    does not offer it, is refused with the reason, and nothing is sent in the clear."""
+    with start_mail_server(tmp_path, security=server_security) as server:
         config = configure(con, server.port, "starttls")
-        with pytest.raises(MailError, match="certificate could not be verified"):
+        with pytest.raises(MailError, match=reason):
             mail.send_test_email(config, ["admin@district.example"])
-    finally:
-        server.stop()
     assert server.inbox.messages == []
-
-
-def test_starttls_not_offered(con, tmp_path: Path) -> None:
-    server = start_mail_server(tmp_path)
-    try:
-        config = configure(con, server.port, "starttls")
-        with pytest.raises(MailError, match="does not offer STARTTLS"):
-            mail.send_test_email(config, ["admin@district.example"])
-    finally:
-        server.stop()
 
 
 def test_refused_port_and_missing_settings(con) -> None:

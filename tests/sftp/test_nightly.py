@@ -9,6 +9,7 @@ from pathlib import Path
 from core.sftp import mail, registry
 from core.sftp.nightly import run_nightly
 from core.warehouse import db
+from tests.ingest.helpers import rows
 from tests.sftp.helpers import add_password_source, cli
 from tests.sftp.smtp import start_mail_server
 from tests.sftp.sshd import Server, free_port
@@ -30,13 +31,10 @@ def test_refused_port_is_retried_then_recorded_and_emailed(db_path: Path, tmp_pa
             con, name="vendor", host="127.0.0.1", port=free_port(), username="u",
             auth_kind="password", password="p", pattern="*.csv", user="admin",
         )  # fmt: skip
-    server = start_mail_server(tmp_path)
-    configure_mail(db_path, server.port)
     waits: list[float] = []
-    try:
+    with start_mail_server(tmp_path) as server:
+        configure_mail(db_path, server.port)
         report = run_nightly(db_path, wait=30, sleep=waits.append)
-    finally:
-        server.stop()
     (outcome,) = report.outcomes
     assert not outcome.ok and outcome.attempts == 4  # the first try and 3 retries
     assert waits == [30, 60, 120]  # growing waits between them
@@ -46,13 +44,11 @@ def test_refused_port_is_retried_then_recorded_and_emailed(db_path: Path, tmp_pa
     body = message.get_payload()
     assert "vendor: FAILED after 4 attempt(s)" in body
     assert "refused the connection" in body
-    with db.connect(db_path) as con:
-        jobs = con.execute(
-            "select source, status, remote_path, message from import_jobs"
-        ).fetchall()
-        run = con.execute(
-            "select status, sources, failed, emailed_to, finished_at is not null from nightly_runs"
-        ).fetchall()
+    jobs = rows(db_path, "select source, status, remote_path, message from import_jobs")
+    run = rows(
+        db_path,
+        "select status, sources, failed, emailed_to, finished_at is not null from nightly_runs",
+    )
     assert len(jobs) == 1  # the last attempt only, not one per retry
     assert jobs[0][:3] == ("sftp", "failed", ".")
     assert "refused the connection" in jobs[0][3]
