@@ -7,6 +7,7 @@ Browser tests use Debian's Chromium (/usr/bin/chromium) through Playwright; noth
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -17,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from core.access.scope import Scope
-from core.bench.concurrency import free_port, streamlit_healthy
+from core.bench.concurrency import app_healthy
 from core.warehouse import db
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
+
+    from core.access.scope import Scope
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -70,6 +72,12 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll a condition (never a fixed sleep); fail with what was awaited."""
     deadline = time.monotonic() + timeout
@@ -108,9 +116,7 @@ def streamlit_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
         server = AppServer(f"http://127.0.0.1:{port}", process, log)
         started.append(server)
-        wait_until(
-            lambda: streamlit_healthy(server.url) or process.poll() is not None, 60, "streamlit"
-        )
+        wait_until(lambda: app_healthy(server.url) or process.poll() is not None, 60, "streamlit")
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early:\n{server.output()}")
         return server

@@ -26,15 +26,15 @@ ROOT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "bench.viewer", "bench-only-passphrase-2026"
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (the tests' servers use it too)."""
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def streamlit_healthy(url: str) -> bool:
-    """Whether a `streamlit run` at `url` answers its health check yet."""
+def app_healthy(url: str) -> bool:
+    """Whether a `streamlit run` answers its health check yet: a server that is still
+    starting refuses the connection, so any OSError means "not yet"."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
             return response.status == 200
@@ -43,7 +43,7 @@ def streamlit_healthy(url: str) -> bool:
 
 
 def start_app(db_file: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+    port = _free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -55,7 +55,7 @@ def start_app(db_file: Path) -> tuple[subprocess.Popen, str]:
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while not streamlit_healthy(url):
+    while not app_healthy(url):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("streamlit did not start for the concurrency benchmark")

@@ -143,8 +143,8 @@ def fail_job(
 
 
 def process_alive(pid: int | None) -> bool:
-    """Whether process `pid` still runs (a signal-0 probe): what tells an abandoned job or
-    staging folder from one a live import still owns."""
+    """Whether a process still runs: signal 0 probes without touching it, and a process we
+    may not signal (PermissionError) exists all the same."""
     if not pid:
         return False
     if pid == os.getpid():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -21,11 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.ingest.jobs import process_alive
-from tests.conftest import free_port
 
 SSHD = "/usr/sbin/sshd"
 KEY_TYPES = ("rsa", "ecdsa", "ed25519")
 PASSPHRASE = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def keygen(path: Path, kind: str, passphrase: str = "") -> Path:
