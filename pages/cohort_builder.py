@@ -12,7 +12,7 @@ from core.warehouse.settings import min_group_size
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, load_into_picker
 from ui.narrative_panel import narrative_panel
-from ui.session import scope, warehouse
+from ui.session import rerun_with_success, scope, show_rerun_success, warehouse
 
 KEY = "builder"
 
@@ -22,9 +22,7 @@ st.caption(
     "see; a saved cohort stores only its definition, never its students."
 )
 current = scope()
-message = st.session_state.pop("builder:message", None)
-if message:
-    st.success(message)
+show_rerun_success("builder:message")
 
 
 def run(action, *args, done: str) -> None:  # noqa: ANN001 - a core.cohorts.saved function
@@ -37,8 +35,7 @@ def run(action, *args, done: str) -> None:  # noqa: ANN001 - a core.cohorts.save
         return
     if isinstance(result, saved_cohorts.SavedCohort):
         load_into_picker(KEY, result.spec)
-    st.session_state["builder:message"] = done
-    st.rerun()
+    rerun_with_success("builder:message", done)
 
 
 with warehouse() as con:

@@ -10,7 +10,7 @@ from core.sftp import mail, registry
 from core.sftp.connect import test_connection
 from ui import sftp_panels as panels
 from ui.auth import require_admin
-from ui.session import warehouse
+from ui.session import rerun_with_success, show_rerun_success, warehouse
 
 NEW = "➕ New source"
 _DONE = "sftp_page_done"
@@ -22,8 +22,7 @@ st.caption(
     "Upload. Passwords and keys are stored encrypted and never shown again. The nightly job is "
     "`python -m core nightly` (see docs/nightly.md)."
 )
-if st.session_state.get(_DONE):
-    st.success(st.session_state.pop(_DONE))
+show_rerun_success(_DONE)
 
 with warehouse() as con:
     sources = registry.list_sources(con)
@@ -40,8 +39,7 @@ def apply(change: Callable, done: str, detail: dict) -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    st.session_state[_DONE] = done
-    st.rerun()
+    rerun_with_success(_DONE, done)
 
 
 sources_tab, mail_tab = st.tabs(["SFTP sources", "E-mail (SMTP)"])

@@ -7,7 +7,7 @@ import streamlit as st
 from core.access import users
 from core.access.scope import ROLES
 from ui.auth import require_admin
-from ui.session import warehouse
+from ui.session import rerun_with_success, show_rerun_success, warehouse
 
 _DONE = "users_page_done"
 
@@ -17,8 +17,7 @@ st.caption(
     "Each account sees only its slice: district admins everything; school admins and viewers "
     "their schools (viewers aggregates only); teachers their sections. " + users.PASSWORD_RULE
 )
-if st.session_state.get(_DONE):
-    st.success(st.session_state.pop(_DONE))
+show_rerun_success(_DONE)
 
 with warehouse() as con:
     accounts = users.list_users(con)
@@ -40,8 +39,7 @@ def apply(change: Callable, done: str) -> None:
     except users.UserError as exc:
         st.error(str(exc))
         return
-    st.session_state[_DONE] = done
-    st.rerun()
+    rerun_with_success(_DONE, done)
 
 
 def text_or_blank(value: object) -> str:

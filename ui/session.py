@@ -62,3 +62,17 @@ def data_version() -> tuple:
     """Cache key part that changes when the warehouse's content does."""
     with warehouse() as con:
         return db.data_version(con)
+
+
+def rerun_with_success(key: str, text: str) -> None:
+    """Rerun the page so it reads a change back, and say `text` once in that run (the page
+    calls `show_rerun_success(key)` near its top): a message shown before st.rerun is lost."""
+    st.session_state[key] = text
+    st.rerun()
+
+
+def show_rerun_success(key: str) -> None:
+    """The success message a change left for this run (`rerun_with_success`), shown once."""
+    text = st.session_state.pop(key, None)
+    if text:
+        st.success(text)
