@@ -20,6 +20,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core.access.scope import ROLES, Scope
+from core.access.users import ROLE_LABELS
 
 ADMIN = ("district_admin",)
 STAFF = ("district_admin", "school_admin", "teacher")
@@ -58,12 +59,8 @@ PAGES: tuple[PageEntry, ...] = (
 _LINK = "nav:link"  # (page path, query params, attempts): the page a URL named before sign-in
 _ROUTED = "nav:routed"  # this session has opened a page since signing in
 _ATTEMPTS = 3  # switches towards a linked page before giving up (a click elsewhere wins)
-ROLE_WORDS = {
-    "district_admin": "a district admin",
-    "school_admin": "a school admin",
-    "teacher": "a teacher",
-    "viewer": "a viewer",
-}
+# each role as the Users page names it ("District admin — everything, …" → "a district admin")
+ROLE_WORDS = {role: f"a {label.split(' — ')[0].lower()}" for role, label in ROLE_LABELS.items()}
 
 
 def url_name(entry: PageEntry) -> str:
