@@ -407,7 +407,7 @@ def test_the_upload_page_says_which_year_a_roster_went_to(db_path: Path) -> None
 
     from core.scope import Scope
 
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "upload.py"),
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app_pages" / "upload.py"),
                             default_timeout=60)  # fmt: skip
     app.session_state["scope"] = Scope(username="ada", role="district_admin")
     app.session_state["username"] = "ada"

@@ -35,7 +35,7 @@ def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(role: str = "viewer") -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "benchmarks.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "app_pages" / "benchmarks.py"), default_timeout=60)
     app.session_state["scope"] = Scope(username="sam", role=role)
     app.session_state["username"] = "sam"
     return app.run()

@@ -33,7 +33,7 @@ def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(name: str, role: str = "district_admin", **query: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=60)
     app.session_state["scope"] = Scope(username="ada", role=role)
     app.session_state["username"] = "ada"
     app.query_params.update(query)
@@ -110,7 +110,7 @@ def test_subgroups_page(warehouse) -> None:
 
 def test_pages_say_so_when_nothing_is_in_scope(warehouse) -> None:
     for name in ("prior_cohorts.py", "growth.py", "subgroups.py"):
-        app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+        app = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=60)
         app.session_state["scope"] = Scope(username="t", role="teacher", sections=("nobody",))
         app.session_state["username"] = "t"
         app.run()

@@ -47,7 +47,7 @@ def demo_scope(path: Path, username: str) -> Scope:
 
 
 def open_page(scope: Scope) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "watch_list.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "app_pages" / "watch_list.py"), default_timeout=60)
     app.session_state["scope"] = scope
     app.session_state["username"] = scope.username
     return app.run()

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(name: str, role: str = "district_admin") -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=60)
     app.session_state["scope"] = Scope(username="ada", role=role)
     app.session_state["username"] = "ada"
     return app.run()

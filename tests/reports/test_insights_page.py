@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(scope: Scope) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "insights.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "app_pages" / "insights.py"), default_timeout=120)
     app.session_state["scope"] = scope
     app.session_state["username"] = scope.username
     return app.run()

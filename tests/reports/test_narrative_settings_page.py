@@ -28,7 +28,7 @@ def warehouse_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(role: str = "district_admin") -> AppTest:
-    app = AppTest.from_file(str(ROOT / "pages" / "narrative_settings.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "app_pages" / "narrative_settings.py"), default_timeout=120)
     app.session_state["scope"] = Scope(username="ada", role=role)
     app.session_state["username"] = "ada"
     return app.run()

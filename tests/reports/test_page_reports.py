@@ -54,7 +54,7 @@ def record_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
 def open_page(name: str, scope: Scope = ADA, spec: CohortSpec = LINCOLN_3) -> AppTest:
     """The page as an insight's link opens it (`?spec=`); the builder has no link: its picker
     is loaded the way its "Load" buttons load it."""
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=180)
+    app = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=180)
     app.session_state["scope"] = scope
     app.session_state["username"] = scope.username
     if name == "cohort_builder":
@@ -168,8 +168,8 @@ def test_the_standards_page_reports_a_saved_set_and_the_quick_cohorts(warehouse_
 
 
 EVIDENCE_PICKERS = {
-    "pages/standards.py": "standards", "pages/prior_cohorts.py": "prior",
-    "pages/growth.py": "growth", "pages/subgroups.py": "subgroups",
+    "app_pages/standards.py": "standards", "app_pages/prior_cohorts.py": "prior",
+    "app_pages/growth.py": "growth", "app_pages/subgroups.py": "subgroups",
 }  # fmt: skip
 
 

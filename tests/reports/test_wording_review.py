@@ -42,7 +42,7 @@ NOTE = "no national norm for this test's scale"
 OTHER = {"name": "Adams K", "school_year": YEAR, "schools": [SCHOOL], "grade": "K"}
 LONE = {"school_year": "2024-2025", "schools": ["Lincoln Elementary"], "grade": "4",
         "subject": "reading"}  # fmt: skip
-STANDARDS_PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "standards.py")
+STANDARDS_PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "standards.py")
 
 
 def _flat(text: str) -> str:

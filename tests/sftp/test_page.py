@@ -11,7 +11,7 @@ from core.scope import Scope
 from tests.sftp.helpers import scores_csv
 from tests.sftp.sshd import Server
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "sftp_settings.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "sftp_settings.py")
 
 
 def page_as(role: str) -> AppTest:

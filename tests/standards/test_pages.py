@@ -13,8 +13,8 @@ from core.scope import Scope
 from tests.standards.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILDER = str(ROOT / "pages" / "cohort_builder.py")
-STANDARDS = str(ROOT / "pages" / "standards.py")
+BUILDER = str(ROOT / "app_pages" / "cohort_builder.py")
+STANDARDS = str(ROOT / "app_pages" / "standards.py")
 ADMIN = Scope(username="ada", role="district_admin")
 
 
@@ -113,7 +113,7 @@ def test_standards_page_all_quick_cohorts_for_a_principal(warehouse: Path) -> No
     assert table.loc[table["grade"] == "2", "suppressed"].all()
 
 
-ADMIN_PAGE = str(ROOT / "pages" / "standards_admin.py")
+ADMIN_PAGE = str(ROOT / "app_pages" / "standards_admin.py")
 
 
 def test_standards_admin_is_for_district_admins(warehouse: Path) -> None:
