@@ -70,6 +70,7 @@ def require_sign_in() -> Scope:
         credentials = None if first_run else users.credentials(con)
     if first_run:
         setup_screen()
+        navigation.no_menu()
         st.stop()
     authenticator = stauth.Authenticate(
         credentials, COOKIE_NAME, secrets.cookie_key(), COOKIE_EXPIRY_DAYS,
@@ -98,6 +99,7 @@ def require_sign_in() -> Scope:
         _record_failure(credentials)
     with notice.container():
         flash.show()
+    navigation.no_menu()
     st.stop()
 
 

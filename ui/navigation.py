@@ -107,6 +107,15 @@ def _entry_named_by(url: str | None) -> PageEntry | None:
     return next((e for e in PAGES if name and url_name(e) == name), None)
 
 
+def no_menu() -> None:
+    """Before sign-in (the gate calls this just before it stops the run): every page's URL is
+    registered but no menu is drawn, so the sidebar holds nothing beside the sign-in or set-up
+    screen. Also after a sign-out: the browser keeps the last menu it was sent until a run sends
+    another. The URL's page is kept as it is; none is run."""
+    pages = [st.Page(e.path, title=e.title, default=e.default) for e in PAGES]
+    st.navigation(pages, position="hidden")
+
+
 def remember_link() -> None:
     """Note the page (and query) the browser's URL names, until this session first opens a page
     (app.py calls this before the sign-in gate, on every run)."""
