@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from core.scope import ROLES, Scope
+from core.access.scope import ROLES, Scope
 
 ADMIN = ("district_admin",)
 STAFF = ("district_admin", "school_admin", "teacher")
