@@ -1,5 +1,7 @@
 """docs/cli.md is the headless contract: every command, action and long flag the parser accepts
-must be written there, under that command's own section, so the doc cannot fall behind the code.
+must be written there, under that command's own section, and so must every JSON field the
+commands name in their constants and dataclasses (and those `init` and `users list` print), so
+the doc cannot fall behind the code.
 """
 
 from __future__ import annotations
@@ -107,3 +109,54 @@ def test_readme_table_agrees_and_links_the_contract() -> None:
     assert "(docs/cli.md)" in section
     for name in {path[0] for path, _ in COMMANDS}:
         assert re.search(rf"`(\w+ )?{name}\b", section), f"README's table lacks `{name}`"
+
+
+def _documented(name: str, text: str) -> bool:
+    """A field is documented when it appears in backticks, alone or in a dotted path."""
+    return re.search(rf"`(\w+\.)*{re.escape(name)}`", text) is not None
+
+
+def _field_names() -> list[tuple[str, str]]:
+    """(section, field) for every field name the commands take from a constant or dataclass."""
+    from dataclasses import fields
+
+    from core.commands import compare, growth, import_cmd, standards
+    from core.ingest.jobs import JobSummary
+    from core.sftp.registry import SftpSource
+
+    named = {
+        "import": [*import_cmd.CONTRACT, *(f.name for f in fields(JobSummary))],
+        "standards": [*standards.IDENTITY, *standards.STATISTICS, *standards.SET_FIELDS],
+        "compare": list(compare.STATISTICS),
+        "growth": list(growth.STATISTICS),
+        "sftp list": [f.name for f in fields(SftpSource)],
+    }
+    return [(section, name) for section, names in named.items() for name in names]
+
+
+@pytest.mark.parametrize(("section", "name"), _field_names())
+def test_every_json_field_the_code_names_is_documented(section: str, name: str) -> None:
+    text = {**sections("## "), **sections("### ")}[section]
+    assert _documented(name, text), f"`{name}` is missing from the `{section}` section"
+
+
+def test_init_and_users_list_print_only_documented_fields(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from core.access.users import add_user
+    from core.cli import main
+    from core.warehouse.db import connect
+
+    assert main(["--db", str(db_path), "init", "--json"]) == 0
+    init = json.loads(capsys.readouterr().out)
+    with connect(db_path) as con:
+        add_user(con, "pat.lee", "viewer", "a long passphrase 42", by="test", schools=["X"])
+    assert main(["--db", str(db_path), "users", "list", "--json"]) == 0
+    (user,) = json.loads(capsys.readouterr().out)
+    assert user["username"] == "pat.lee" and user["schools"] == ["X"]
+    documented = {**sections("## "), **sections("### ")}
+    for section, document in (("init", init), ("users list", user)):
+        for key in document:
+            assert _documented(key, documented[section]), f"{section}: `{key}` undocumented"
