@@ -4,12 +4,12 @@ import os
 
 import streamlit as st
 
-from core import db
+from core.warehouse import db
 from ui import auth, navigation
 
 st.set_page_config(page_title="Yardstick", page_icon="📏", layout="wide")
 # A server serves many runs: share one open warehouse between them, let go when idle for this
-# long or at once when an import waits for it (core/db.py).
+# long or at once when an import waits for it (core/warehouse/db.py).
 db.keep_open(float(os.environ.get("YARDSTICK_KEEP_OPEN", "1.0")))
 
 navigation.remember_link()  # a link followed before sign-in opens its page after it

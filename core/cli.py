@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import core.commands
-from core.cohorts import SpecError
-from core.db import WarehouseError
-from core.scope import DISTRICT, Scope
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import SpecError
+from core.warehouse.db import WarehouseError
 
 
 class CommandError(RuntimeError):
@@ -82,7 +82,7 @@ def scope_of(args: argparse.Namespace, con: Any) -> Scope:
     username = getattr(args, "as_user", None)
     if not username:
         return DISTRICT
-    from core.users import scope_for_username
+    from core.access.users import scope_for_username
 
     return scope_for_username(con, username)
 
@@ -108,7 +108,7 @@ def print_json(document: Any) -> None:
 
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
     """Rows as CSV on stdout, nested values as JSON text, formula-looking cells neutralised."""
-    from core.exports import neutralise
+    from core.exports.tables import neutralise
 
     buffer = io.StringIO()
     fields = list(dict.fromkeys(k for row in rows for k in row))

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from core import audit
+from core.access import audit
 from ui.auth import require_admin
 from ui.session import warehouse
 

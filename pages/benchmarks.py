@@ -3,11 +3,15 @@ within-state quartile flags — with a district profile and CSV / Excel export."
 
 import streamlit as st
 
-from core.charts_benchmarks import district_vs_averages_chart, state_distribution_chart, trend_chart
-from core.db import transaction
-from core.district_benchmarks import METRIC_BY_KEY, METRICS, school_year_label
-from core.district_demo import load_district_demo
-from core.district_flags import FlagFilter
+from core.districts.benchmarks import METRIC_BY_KEY, METRICS, school_year_label
+from core.districts.demo_data import load_district_demo
+from core.districts.flags import FlagFilter
+from core.report.charts.benchmarks import (
+    district_vs_averages_chart,
+    state_distribution_chart,
+    trend_chart,
+)
+from core.warehouse.db import transaction
 from ui import benchmark_panels as panels
 from ui import figures
 from ui.session import scope, username, warehouse

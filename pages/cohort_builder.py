@@ -7,8 +7,8 @@ import shlex
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import saved_cohorts
-from core.settings import min_group_size
+from core.cohorts import saved as saved_cohorts
+from core.warehouse.settings import min_group_size
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, load_into_picker
 from ui.narrative_panel import narrative_panel
@@ -27,7 +27,7 @@ if message:
     st.success(message)
 
 
-def run(action, *args, done: str) -> None:  # noqa: ANN001 - a core.saved_cohorts function
+def run(action, *args, done: str) -> None:  # noqa: ANN001 - a core.cohorts.saved function
     """Call a saved-cohort action; show its error instead of a traceback."""
     try:
         with warehouse() as con:

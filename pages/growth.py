@@ -4,10 +4,11 @@ spring across years, with expected growth, the students left out, and a growth q
 import pandas as pd
 import streamlit as st
 
-from core import audit, canonical
-from core.charts_compare import growth_quadrant_chart, trend_chart
-from core.compare_words import GROWTH_VS_ACHIEVEMENT_CAVEAT, growth_sentence, panel_sentence
-from core.growth import student_growth
+from core.access import audit
+from core.compare.growth import student_growth
+from core.report.charts.compare import growth_quadrant_chart, trend_chart
+from core.warehouse import canonical
+from core.words.comparisons import GROWTH_VS_ACHIEVEMENT_CAVEAT, growth_sentence, panel_sentence
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.insights import insight_feed, narrate_cohorts, quick_cohorts_of
+from core.narrate.insights import insight_feed, narrate_cohorts, quick_cohorts_of
 from ui import cached
 from ui.cohort_widgets import picker_choices
 from ui.insight_panels import alert_card, narrative_card

@@ -5,9 +5,9 @@ receives aggregates — no names, no ids, no group under the minimum size."""
 
 import streamlit as st
 
-from core import audit
-from core.narrative import model_check
-from core.narrative_llm import model_settings, save_model_settings
+from core.access import audit
+from core.narrate.llm import model_settings, save_model_settings
+from core.narrate.store import model_check
 from ui.auth import require_admin
 from ui.session import warehouse
 

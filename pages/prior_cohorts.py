@@ -3,11 +3,11 @@ students), the trend across years, any two cohorts, and the same students a year
 
 import streamlit as st
 
-from core import canonical
-from core.charts_compare import prior_year_chart, trend_chart
-from core.compare import no_earlier_year
-from core.compare_words import growth_sentence, pair_sentence, prior_sentence
-from core.verdicts.families import family_caption
+from core.compare.between_cohorts import no_earlier_year
+from core.report.charts.compare import prior_year_chart, trend_chart
+from core.stats.families import family_caption
+from core.warehouse import canonical
+from core.words.comparisons import growth_sentence, pair_sentence, prior_sentence
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker

@@ -5,8 +5,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core import audit, mail, sftp
-from core.sftp_connect import test_connection
+from core.access import audit
+from core.sftp import mail, registry
+from core.sftp.connect import test_connection
 from ui import sftp_panels as panels
 from ui.auth import require_admin
 from ui.session import warehouse
@@ -25,8 +26,8 @@ if st.session_state.get(_DONE):
     st.success(st.session_state.pop(_DONE))
 
 with warehouse() as con:
-    sources = sftp.list_sources(con)
-    presets = sftp.preset_choices(con)
+    sources = registry.list_sources(con)
+    presets = registry.preset_choices(con)
     smtp = mail.smtp_settings(con)
 
 
@@ -58,7 +59,7 @@ with sources_tab:
     if values is not None:
         secrets_given = [k for k in ("password", "private_key", "passphrase") if values[k]]
         apply(
-            lambda con: sftp.save_source(con, user=admin.username, **values),
+            lambda con: registry.save_source(con, user=admin.username, **values),
             f"Saved {values['name'] or chosen}. Next: Test connection.",
             {"area": "sftp", "change": "update" if source else "add", "source": values["name"],
              "host": values["host"], "secrets_changed": secrets_given},
@@ -84,7 +85,7 @@ if source is not None:
                 key = report.host_key
                 st.session_state.pop(report_key)
                 apply(
-                    lambda con: sftp.trust(
+                    lambda con: registry.trust(
                         con, source.name, key_type=key.key_type, fingerprint=key.fingerprint,
                         public_key=key.public_key, user=admin.username,
                     ),
@@ -99,7 +100,7 @@ if source is not None:
             panels.show_pull(panels.pull_with_progress(source.name, admin.username))
         if remove_col.button("🗑️ Remove source", width="stretch"):
             apply(
-                lambda con: sftp.remove_source(con, source.name),
+                lambda con: registry.remove_source(con, source.name),
                 f"Removed {source.name}; its import jobs stay in Import History.",
                 {"area": "sftp", "change": "remove", "source": source.name},
             )

@@ -3,7 +3,7 @@ targets) — one cohort, a saved set, or every quick cohort (grade × year × sc
 
 import streamlit as st
 
-from core.cohorts import CohortSpec
+from core.cohorts.spec import CohortSpec
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, picker_choices
 from ui.compare_panels import follow_evidence_link

@@ -4,8 +4,9 @@ uploaded as CSV, edited in a table and versioned by source year."""
 
 import streamlit as st
 
-from core import audit, norms
-from core.canonical import PLATFORMS
+from core.access import audit
+from core.standards import norms
+from core.warehouse.canonical import PLATFORMS
 from ui.auth import require_admin
 from ui.session import warehouse
 
@@ -13,7 +14,7 @@ admin = require_admin()
 st.title("📚 Standards & norms")
 
 
-def change(action, *args, detail: dict, **kwargs) -> None:  # noqa: ANN001 - a core.norms function
+def change(action, *args, detail: dict, **kwargs) -> None:  # noqa: ANN001 - a core.standards.norms function
     """Run a change, audit it, rerun; a bad table becomes a message, not a traceback."""
     try:
         with warehouse() as con:

@@ -3,9 +3,9 @@ Welch's test, Hedges' g — and how each gap has moved over the years."""
 
 import streamlit as st
 
-from core.charts_compare import gap_chart, gap_trend_chart
-from core.compare_words import gap_sentence
-from core.verdicts.families import family_caption
+from core.report.charts.compare import gap_chart, gap_trend_chart
+from core.stats.families import family_caption
+from core.words.comparisons import gap_sentence
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker

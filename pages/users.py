@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core import users
-from core.scope import ROLES
+from core.access import users
+from core.access.scope import ROLES
 from ui.auth import require_admin
 from ui.session import warehouse
 

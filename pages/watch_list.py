@@ -3,15 +3,15 @@ latest score, growth below expected since fall, a missed test — most concernin
 
 import streamlit as st
 
-from core import audit
-from core.cohorts import CohortSpec
-from core.watch_list import (
+from core.access import audit
+from core.alerts.watch_list import (
     REASON_LABELS,
     growth_caveat,
     readable,
     summary_sentence,
     with_reasons,
 )
+from core.cohorts.spec import CohortSpec
 from ui import compare_cache as cache
 from ui.cohort_widgets import picker_choices
 from ui.compare_panels import download

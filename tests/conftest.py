@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core import db
+from core.warehouse import db
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -1,7 +1,8 @@
 """The sign-in gate: first-run set-up, the sign-in form, sign-out, and who may open which page.
 
 streamlit-authenticator draws the form, checks the password against the bcrypt hashes in
-`core.users.credentials` and keeps the remember-me cookie (signed with core.secrets.cookie_key).
+`core.access.users.credentials` and keeps the remember-me cookie (signed with
+core.warehouse.secrets.cookie_key).
 Everything that must outlive a browser session is core's: failed attempts and lockout live in the
 users table, every sign-in and sign-out is audited, and the account's active/locked state and
 scope are read again on every page load, so deactivating someone takes effect at their next click.
@@ -12,7 +13,7 @@ browser asks for a rerun (the cookie component does so on its own). So each step
 session state and only then writes to the warehouse: an interrupted run is simply done again,
 and nothing is audited twice.
 
-Contract with ui/session.py: `st.session_state["scope"]` (a core.scope.Scope) and
+Contract with ui/session.py: `st.session_state["scope"]` (a core.access.scope.Scope) and
 `st.session_state["username"]` are set only while someone is signed in.
 """
 
@@ -25,8 +26,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from core import audit, secrets, users
-from core.scope import Scope
+from core.access import audit, users
+from core.access.scope import Scope
+from core.warehouse import secrets
 from ui import navigation
 from ui.session import warehouse
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.scope import DISTRICT
+from core.access.scope import DISTRICT
 from ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import audit
-from core import district_words as words
-from core.district_benchmarks import (
+from core.access import audit
+from core.access.scope import Scope
+from core.districts import words as words
+from core.districts.benchmarks import (
     METRIC_BY_KEY,
     METRICS,
     Benchmarks,
@@ -22,8 +23,7 @@ from core.district_benchmarks import (
     district_data_version,
     district_history,
 )
-from core.exports import csv_bytes
-from core.scope import Scope
+from core.exports.tables import csv_bytes
 from ui import figures
 from ui.session import warehouse
 

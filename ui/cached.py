@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.alerts import current_alerts
-from core.overview import WarehouseSummary, warehouse_summary
-from core.scope import Scope
+from core.access.scope import Scope
+from core.alerts.detect import current_alerts
+from core.catalog.overview import WarehouseSummary, warehouse_summary
 from ui.session import data_version, warehouse
 
 

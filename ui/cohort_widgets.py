@@ -13,15 +13,15 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from core import db
-from core.cohort_catalog import (
+from core.access.scope import Scope
+from core.catalog.cohort_options import (
     CohortOptions,
     attribute_label,
     cohort_attributes,
     cohort_options,
 )
-from core.cohorts import BOOLEAN_ATTRIBUTES, CohortSpec
-from core.scope import Scope
+from core.cohorts.spec import BOOLEAN_ATTRIBUTES, CohortSpec
+from core.warehouse import db
 
 DIMENSIONS = (
     ("school_year", "School year(s)", "school_years"),

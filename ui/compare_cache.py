@@ -8,9 +8,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from core import compare, db, growth, subgroups, watch_list
-from core.cohorts import CohortSpec, load_spec
-from core.scope import Scope
+from core.access.scope import Scope
+from core.alerts import watch_list
+from core.cohorts.spec import CohortSpec, load_spec
+from core.compare import between_cohorts, growth, subgroups
+from core.warehouse import db
 from ui.cohort_widgets import scope_key
 
 CACHE = {"ttl": 900, "show_spinner": False, "max_entries": 64}
@@ -22,7 +24,7 @@ def _key(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple:
 
 @st.cache_data(**CACHE)
 def _prior(_con, _scope, spec: str, key: tuple, years_back: int | None) -> pd.DataFrame:
-    return compare.prior_year_comparison(_con, load_spec(spec), _scope, years_back)
+    return between_cohorts.prior_year_comparison(_con, load_spec(spec), _scope, years_back)
 
 
 def prior(con, scope: Scope, spec: CohortSpec, years_back: int | None = None) -> pd.DataFrame:
@@ -31,7 +33,7 @@ def prior(con, scope: Scope, spec: CohortSpec, years_back: int | None = None) ->
 
 @st.cache_data(**CACHE)
 def _trend(_con, _scope, spec: str, key: tuple) -> pd.DataFrame:
-    return compare.yearly_trend(_con, load_spec(spec), _scope)
+    return between_cohorts.yearly_trend(_con, load_spec(spec), _scope)
 
 
 def trend(con, scope: Scope, spec: CohortSpec) -> pd.DataFrame:
@@ -41,7 +43,7 @@ def trend(con, scope: Scope, spec: CohortSpec) -> pd.DataFrame:
 @st.cache_data(**CACHE)
 def _pair(_con, _scope, spec_a: str, spec_b: str, key: tuple) -> pd.DataFrame:
     a, b = load_spec(spec_a), load_spec(spec_b)
-    return compare.compare_cohorts(_con, a, b, _scope)
+    return between_cohorts.compare_cohorts(_con, a, b, _scope)
 
 
 def pair(con, scope: Scope, spec_a: CohortSpec, spec_b: CohortSpec) -> pd.DataFrame:
@@ -51,7 +53,7 @@ def pair(con, scope: Scope, spec_a: CohortSpec, spec_b: CohortSpec) -> pd.DataFr
 @st.cache_data(**CACHE)
 def _proficiency(_con, _scope, spec: str, year: str, key: tuple) -> pd.DataFrame:
     cohort = load_spec(spec)
-    return compare.all_proficiency_changes(_con, _scope, school_years=[year], spec=cohort)
+    return between_cohorts.all_proficiency_changes(_con, _scope, school_years=[year], spec=cohort)
 
 
 @st.cache_data(**CACHE)

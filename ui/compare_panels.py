@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import audit
-from core.alerts import spec_from_query
-from core.exports import csv_bytes
+from core.access import audit
+from core.alerts.detect import spec_from_query
+from core.exports.tables import csv_bytes
 from ui.cohort_widgets import load_into_picker
 from ui.session import warehouse
 

@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
-from core.exports import xlsx_bytes
+from core.exports.tables import xlsx_bytes
 
 CACHE = {"show_spinner": False, "max_entries": 256, "ttl": 3600}
 
@@ -33,5 +33,5 @@ def chart(build: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) ->
 
 @st.cache_data(**CACHE)
 def xlsx(*args: Any, **kwargs: Any) -> bytes:
-    """core.exports.xlsx_bytes, written once per table and header."""
+    """core.exports.tables.xlsx_bytes, written once per table and header."""
     return xlsx_bytes(*args, **kwargs)

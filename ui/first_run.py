@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import users
+from core.access import users
 from ui.auth import flash
 from ui.session import db_path, warehouse
 
@@ -85,8 +85,8 @@ def _create(
 
 
 def _load_demo() -> str:
-    """Load the demo district (core.demo, imported only when asked)."""
-    from core.demo import load_demo
+    """Load the demo district (core.demo.district, imported only when asked)."""
+    from core.demo.district import load_demo
 
     with st.spinner("Loading the demo district… (a few seconds)"):
         summary = load_demo(db_path())

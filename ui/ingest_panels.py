@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core.canonical import PLATFORMS, UNKNOWN_PLATFORM
 from core.ingest import JobSummary, Preview, errors_csv, job_errors
 from core.ingest.presets import ATTRIBUTE, IGNORE
+from core.warehouse.canonical import PLATFORMS, UNKNOWN_PLATFORM
 from ui.session import warehouse
 
 ERROR_SAMPLE = 200

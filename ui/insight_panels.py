@@ -8,9 +8,9 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from core.cohorts import CohortSpec
-from core.narrative_text import Narrative
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts.spec import CohortSpec
+from core.narrate.text import Narrative
 from ui.navigation import can_open
 from ui.report_button import report_download
 

@@ -1,16 +1,16 @@
 """`narrative_panel(spec)`: the cohort's narrative on any results page, with its report buttons.
 
-The narrative is read from storage (core.narrative.narrative_for) and cached per data version,
+The narrative is read from storage (core.narrate.store.narrative_for) and cached per data version,
 so a rerun neither recomputes the findings nor asks a model again; new data changes the key."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.cohorts import CohortSpec, load_spec
-from core.narrative import narrative_for
-from core.narrative_text import Narrative
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts.spec import CohortSpec, load_spec
+from core.narrate.store import narrative_for
+from core.narrate.text import Narrative
 from ui.cohort_widgets import scope_key
 from ui.report_button import report_download
 from ui.session import data_version, warehouse

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from core.scope import ROLES, Scope
+from core.access.scope import ROLES, Scope
 
 ADMIN = ("district_admin",)
 STAFF = ("district_admin", "school_admin", "teacher")

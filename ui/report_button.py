@@ -2,13 +2,13 @@
 
 The file is built only when the button is clicked (Streamlit calls `data` then, outside the
 script run, so the callable gets everything it needs as arguments and opens the warehouse
-itself); the download is written to the audit log by `core.report_files.report_file`.
+itself); the download is written to the audit log by `core.report.files.report_file`.
 
 Nothing the callable does reaches the page: an exception only makes Streamlit log it and show
 "Failed to generate file for download" under the button for a few seconds. So while an import
 holds the warehouse the callable waits for it (the button keeps spinning), and if it is still
 busy after that, or cannot be opened, the download is a notice in the same format saying why
-there is no report and what to do (`core.notice_files`).
+there is no report and what to do (`core.report.notices`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import db
-from core.cohorts import CohortSpec
-from core.notice_files import notice_file
-from core.report_files import KINDS, file_name, report_file
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts.spec import CohortSpec
+from core.report.files import KINDS, file_name, report_file
+from core.report.notices import notice_file
+from core.warehouse import db
 from ui.session import db_path, scope, username
 
 # An import usually holds the warehouse for seconds; the browser gives a download 180 s.

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from core import db
-from core.scope import Scope
+from core.access.scope import Scope
+from core.warehouse import db
 from ui import navigation
 
 

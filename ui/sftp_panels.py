@@ -10,16 +10,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import mail, sftp
-from core.sftp_connect import ConnectionReport, RemoteFile, Step, Target, load_target
-from core.sftp_pull import PullResult, pull_source
+from core.sftp import mail, registry
+from core.sftp.connect import ConnectionReport, RemoteFile, Step, Target, load_target
+from core.sftp.pull import PullResult, pull_source
 from ui.session import db_path
 
 KEEP = "stored — leave blank to keep"
 CONFIRMABLE = ("host_key_unknown", "host_key_changed")
 
 
-def sources_table(sources: list[sftp.SftpSource]) -> None:
+def sources_table(sources: list[registry.SftpSource]) -> None:
     rows = [
         {
             "Source": s.name,
@@ -40,7 +40,7 @@ def _secret_input(label: str, stored: bool, key: str) -> str:
     return st.text_input(label, type="password", placeholder=KEEP if stored else "", key=key)
 
 
-def _key_input(existing: sftp.SftpSource | None, key: str) -> tuple[str, str]:
+def _key_input(existing: registry.SftpSource | None, key: str) -> tuple[str, str]:
     stored = bool(existing and existing.key_set)
     pasted = st.text_area(
         "Private key (RSA, ECDSA or Ed25519; the file without .pub)",
@@ -58,7 +58,7 @@ def _key_input(existing: sftp.SftpSource | None, key: str) -> tuple[str, str]:
 KEY_HINT = "-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----"
 
 
-def source_form(existing: sftp.SftpSource | None, presets: list[str]) -> dict[str, Any] | None:
+def source_form(existing: registry.SftpSource | None, presets: list[str]) -> dict[str, Any] | None:
     """The add / edit form; returns save_source keyword arguments when submitted."""
     key = f"src_{existing.name if existing else 'new'}"
     e = existing
@@ -96,7 +96,7 @@ def target_or_stop(con: Any, name: str) -> Target:
     """The source's connection details; an unreadable secret is shown instead of a crash."""
     try:
         return load_target(con, name)
-    except sftp.SourceError as exc:
+    except registry.SourceError as exc:
         st.error(str(exc))
         st.stop()
 
@@ -160,7 +160,7 @@ def pull_with_progress(name: str, user: str) -> PullResult:
                 name, db=db_path(), user=user, on_step=lambda s: st.markdown(step_line(s)),
                 on_download=downloaded, progress=importing,
             )  # fmt: skip
-        except sftp.SourceError as exc:
+        except registry.SourceError as exc:
             status.update(label="Import not started", state="error")
             st.error(str(exc))
             st.stop()

@@ -9,13 +9,14 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from core import db, saved_cohorts
-from core.cohort_catalog import Headcount, headcount, quick_cohorts
-from core.cohorts import CohortSpec, load_spec
-from core.scope import Scope
-from core.settings import min_group_size
-from core.standards import cohort_vs_norm, standards_in_use
-from core.standards_detail import Distribution, export_header, score_distribution
+from core.access.scope import Scope
+from core.catalog.cohort_options import Headcount, headcount, quick_cohorts
+from core.cohorts import saved as saved_cohorts
+from core.cohorts.spec import CohortSpec, load_spec
+from core.standards.detail import Distribution, export_header, score_distribution
+from core.standards.standing import cohort_vs_norm, standards_in_use
+from core.warehouse import db
+from core.warehouse.settings import min_group_size
 from ui.cohort_widgets import scope_key
 
 CACHE = {"ttl": 900, "show_spinner": False, "max_entries": 64}

@@ -6,10 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import audit
-from core.charts_standards import distribution_chart, norm_comparison_chart, proficiency_chart
-from core.exports import csv_bytes
-from core.standards_detail import (
+from core.access import audit
+from core.exports.tables import csv_bytes
+from core.report.charts.standards import (
+    distribution_chart,
+    norm_comparison_chart,
+    proficiency_chart,
+)
+from core.standards.detail import (
     COLUMN_MEANINGS,
     Distribution,
     export_frame,
@@ -17,7 +21,7 @@ from core.standards_detail import (
     untested_blank,
     verdicts,
 )
-from core.verdicts.families import family_caption
+from core.stats.families import family_caption
 from ui import figures
 from ui.session import warehouse
 

@@ -39,8 +39,8 @@ def _stats_child(db_file: Path, repeats: int) -> dict:
 
 
 def _norm_means(db_file: Path) -> dict[tuple[str, str, str], float]:
-    from core import db
-    from core.norms import load_norm_set
+    from core.standards.norms import load_norm_set
+    from core.warehouse import db
 
     with db.connect(db_file) as con:
         frame = load_norm_set(con).values

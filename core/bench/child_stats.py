@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sys
 
-from core import db
+from core.access.scope import DISTRICT
 from core.bench.measure import best_of
-from core.cohorts import CohortSpec
-from core.compare import all_prior_year_comparisons
-from core.growth import all_matched_growth
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import all_prior_year_comparisons
+from core.compare.growth import all_matched_growth
+from core.standards.standing import cohort_vs_norm
+from core.warehouse import db
 
 BY = ("grade", "school", "school_year")
 

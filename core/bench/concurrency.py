@@ -19,8 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from core import db
-from core.users import add_user, get_user
+from core.access.users import add_user, get_user
+from core.warehouse import db
 
 ROOT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "bench.viewer", "bench-only-passphrase-2026"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.demo import generate
-from core.demo_files import write_long_csv
-from core.demo_population import School
-from core.demo_vendors import write_nwea_csv
+from core.demo.district import generate
+from core.demo.files import write_long_csv
+from core.demo.population import School
+from core.demo.vendors import write_nwea_csv
 
 ELEMENTARY, MIDDLE = 15, 5
 

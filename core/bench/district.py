@@ -1,7 +1,7 @@
 """The district benchmarks' speed goal (issue 8): every average, trend, delta and quartile flag of
 20,000 districts × 10 years, computed live, in under a second.
 
-Runs `python -m core.district_timing` in its own process (its peak memory is its own, like the
+Runs `python -m core.districts.timing` in its own process (its peak memory is its own, like the
 other measured steps) on generated district-level data in a fresh on-disk DuckDB file.
 """
 
@@ -16,7 +16,7 @@ GOAL_SECONDS = 1.0
 def measure_district(repeats: int, seed: int) -> dict:
     """{districts, years, rows, seconds (best all-years wall), cpu_seconds, …}, or {error}."""
     size = ["--districts", str(DISTRICTS), "--years", str(YEARS)]
-    run = run_child(["-m", "core.district_timing", *size, "--seed", str(seed),
+    run = run_child(["-m", "core.districts.timing", *size, "--seed", str(seed),
                      "--repeats", str(repeats)])  # fmt: skip
     if run.returncode != 0:
         return {"error": run.stderr.strip()[-500:]}

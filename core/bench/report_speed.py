@@ -13,11 +13,11 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from core import db
+from core.access.scope import DISTRICT
 from core.bench.measure import run_child
-from core.cohort_catalog import quick_cohorts
-from core.saved_cohorts import save_cohort
-from core.scope import DISTRICT
+from core.catalog.cohort_options import quick_cohorts
+from core.cohorts.saved import save_cohort
+from core.warehouse import db
 
 COHORTS = 30
 GOAL_SECONDS = 20.0

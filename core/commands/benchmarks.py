@@ -1,6 +1,6 @@
 """`python -m core benchmarks [--state XX] [--year YYYY] [--district ID] [--where FLAGS]
 [--json|--csv]`:
-each district against its state and the nation (core/district_benchmarks.py has every definition).
+each district against its state and the nation (core/districts/benchmarks.py has every definition).
 
 --json: {"year", "districts": [...], "state_averages": [...], "national_averages": [...]}, one
 record per district with its values, `<metric>_vs_state` / `_vs_national`, 3-year trends with
@@ -16,16 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from core import audit
+from core.access import audit
 from core.cli import CommandError, add_db_option, print_csv, print_json, scope_of
-from core.db import connect
-from core.district_benchmarks import (
+from core.districts.benchmarks import (
     Benchmarks,
     benchmark_states,
     benchmark_years,
     district_benchmarks,
 )
-from core.district_flags import FlagFilter
+from core.districts.flags import FlagFilter
+from core.warehouse.db import connect
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,12 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from core import audit
+from core.access import audit
 from core.cli import add_db_option, clean_for_json, print_csv, print_json, scope_of
-from core.cohorts import CohortSpec, load_spec
+from core.cohorts.spec import CohortSpec, load_spec
 from core.commands.growth import count
-from core.compare import compare_cohorts, no_earlier_year, prior_year_comparison
-from core.db import connect
+from core.compare.between_cohorts import compare_cohorts, no_earlier_year, prior_year_comparison
+from core.warehouse.db import connect
 
 STATISTICS = (
     "diff", "t", "df", "p", "hedges_g", "direction", "p_adj", "significant_bh", "bh_family",

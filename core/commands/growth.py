@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import audit
+from core.access import audit
 from core.cli import CommandError, add_db_option, clean_for_json, print_csv, print_json, scope_of
-from core.cohorts import CohortSpec, load_spec
-from core.db import connect
-from core.growth import Period, matched_growth, parse_period
+from core.cohorts.spec import CohortSpec, load_spec
+from core.compare.growth import Period, matched_growth, parse_period
+from core.warehouse.db import connect
 
 STATISTICS = (
     "members", "n", "dropped", "mean_from", "mean_to", "mean_change", "sd_change", "t", "df",

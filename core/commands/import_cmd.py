@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from core.canonical import PLATFORMS
 from core.cli import CommandError, add_db_option, print_json
-from core.db import warehouse_path
+from core.warehouse.canonical import PLATFORMS
+from core.warehouse.db import warehouse_path
 
 CONTRACT = ("job_id", "status", "rows_read", "inserted", "updated", "duplicates", "rejected")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from core.cli import add_db_option, print_json
-from core.db import connect, schema_version, warehouse_path
+from core.warehouse.db import connect, schema_version, warehouse_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     with connect(path) as con:
         summary["schema_version"] = schema_version(con)
     if args.demo:
-        from core.demo import load_demo
+        from core.demo.district import load_demo
 
         summary["demo"] = load_demo(path, seed=args.seed)
     if args.json:

@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from core.cli import CommandError, add_db_option, print_json
-from core.db import warehouse_path
-from core.nightly import NightlyReport, NightlyRunningError, run_nightly
+from core.sftp.nightly import NightlyReport, NightlyRunningError, run_nightly
+from core.warehouse.db import warehouse_path
 
 EXIT_ALREADY_RUNNING = 75  # EX_TEMPFAIL: try again later
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from fpdf import FPDF  # noqa: F401 — fail early with the import error if fpdf2 is missing
 
-from core import audit
+from core.access import audit
+from core.catalog.cohort_options import quick_cohorts
 from core.cli import CommandError, add_db_option, print_json, scope_of
-from core.cohort_catalog import quick_cohorts
-from core.cohorts import CohortSpec, load_spec
-from core.db import connect
-from core.report_data import build_report
-from core.report_pdf import ReportFontError, render_pdf
-from core.saved_cohorts import SavedCohortError, get_cohort, list_cohorts
+from core.cohorts.saved import SavedCohortError, get_cohort, list_cohorts
+from core.cohorts.spec import CohortSpec, load_spec
+from core.report.data import build_report
+from core.report.pdf import ReportFontError, render_pdf
+from core.warehouse.db import connect
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
         Path(args.out).write_bytes(pdf)
         if args.xlsx:
-            from core.report_xlsx import render_xlsx
+            from core.report.xlsx import render_xlsx
 
             Path(args.xlsx).write_bytes(render_xlsx(report))
         detail = {"command": "report", "cohorts": [s.to_dict() for s in specs], "out": args.out}

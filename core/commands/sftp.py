@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from core import audit, sftp
+from core.access import audit
 from core.cli import CommandError, add_db_option, print_json
 from core.commands.users import cli_user
-from core.db import connect, warehouse_path
-from core.sftp_connect import (
+from core.sftp import registry
+from core.sftp.connect import (
     ConnectionReport,
     SftpError,
     Step,
@@ -20,7 +20,8 @@ from core.sftp_connect import (
     load_target,
     test_connection,
 )
-from core.sftp_keys import PrivateKeyError, normalise_fingerprint
+from core.sftp.keys import PrivateKeyError, normalise_fingerprint
+from core.warehouse.db import connect, warehouse_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,9 +89,9 @@ def run_add(args: argparse.Namespace) -> int:
             raise CommandError(f"Cannot read the key file {args.key_file}: {exc}") from exc
         passphrase = _stdin_line("passphrase") if args.passphrase_stdin else ""
     with connect(warehouse_path(args.db)) as con:
-        existed = any(s.name == args.name for s in sftp.list_sources(con))
+        existed = any(s.name == args.name for s in registry.list_sources(con))
         try:
-            source = sftp.save_source(
+            source = registry.save_source(
                 con, name=args.name, host=args.host, port=args.port, username=args.user,
                 auth_kind="password" if password is not None else "key", password=password,
                 private_key=key, passphrase=passphrase, remote_dir=args.remote_dir,
@@ -116,7 +117,7 @@ def _arg(name: str) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     with connect(warehouse_path(args.db)) as con:
-        sources = sftp.list_sources(con)
+        sources = registry.list_sources(con)
     if args.json:
         print_json([s.to_dict() for s in sources])
         return 0
@@ -172,7 +173,7 @@ def run_trust(args: argparse.Namespace) -> int:
     except SftpError as exc:
         raise CommandError(str(exc)) from exc
     with connect(path) as con:
-        sftp.trust(con, args.name, key_type=key.key_type, fingerprint=key.fingerprint,
+        registry.trust(con, args.name, key_type=key.key_type, fingerprint=key.fingerprint,
                    public_key=key.public_key, user=cli_user())  # fmt: skip
         _audit(con, "trust_host_key", args.name, fingerprint=key.fingerprint,
                previous=target.trusted.fingerprint if target.trusted else None)  # fmt: skip
@@ -181,7 +182,7 @@ def run_trust(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from core.sftp_pull import pull_source
+    from core.sftp.pull import pull_source
 
     result = pull_source(
         args.name, db=warehouse_path(args.db), user=cli_user(),
@@ -204,7 +205,7 @@ def run_pull(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     with connect(warehouse_path(args.db)) as con:
-        sftp.remove_source(con, args.name)
+        registry.remove_source(con, args.name)
         _audit(con, "remove", args.name)
     print(f"Removed SFTP source {args.name} (its import jobs stay in Import History).")
     return 0

@@ -18,12 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from core import audit
+from core.access import audit
 from core.cli import CommandError, add_db_option, clean_for_json, print_csv, print_json, scope_of
-from core.cohorts import CohortSpec, load_spec
-from core.db import connect
-from core.standards import DEFAULT_BY, GROUPABLE, cohort_vs_norm, standards_in_use
-from core.standards_detail import export_frame, verdicts
+from core.cohorts.spec import CohortSpec, load_spec
+from core.standards.detail import export_frame, verdicts
+from core.standards.standing import DEFAULT_BY, GROUPABLE, cohort_vs_norm, standards_in_use
+from core.warehouse.db import connect
 
 IDENTITY = ("cohort", "filters", "school_year", "school", "grade", "subject", "season")
 STATISTICS = (
@@ -83,7 +83,8 @@ def contract_record(row: dict[str, Any]) -> dict[str, Any]:
         if shares:
             record["bands"] = shares
     record["note"] = row.get("note") or ""
-    # the district sets this row's year used (core.norms.sets_by_school_year), null when none
+    # the district sets this row's year used (core.standards.norms.sets_by_school_year), null when
+    # none
     record.update({k: row.get(k) for k in SET_FIELDS})
     record["suppressed"] = bool(row["suppressed"])
     for key in COUNTS:

@@ -13,10 +13,10 @@ import sys
 
 import pandas as pd
 
-from core import users
+from core.access import users
+from core.access.scope import ROLES
 from core.cli import CommandError, add_db_option, print_json
-from core.db import connect, warehouse_path
-from core.scope import ROLES
+from core.warehouse.db import connect, warehouse_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ with, so each value lands in the school year of the row that carried it.
 
 A warehouse whose kept files cannot all be read again keeps the copied values (a per-year record
 made from today's one value) and a setting, `ATTRIBUTE_NOTICE`, makes Home say so until the next
-import (core/overview.py).
+import (core/catalog/overview.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from core.db import quote_identifier
+from core.warehouse.db import quote_identifier
 
 SEASON_RANK = "case {0} when 'spring' then 3 when 'winter' then 2 when 'fall' then 1 else 0 end"
 LABELS = {

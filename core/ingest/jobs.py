@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from core.exports import csv_bytes
+from core.exports.tables import csv_bytes
 
 JOB_COLUMNS = [
     "job_id",

@@ -21,7 +21,7 @@ FIELD_TYPES = (
     "id",  # trimmed text, required to be non-blank when the field is required
     "text",  # trimmed text, blank -> NULL
     "number",  # "1,234.5", "1.234,5" (decimal-comma files), "45 %", " 215 " -> DOUBLE
-    "grade",  # PK, K, 1..12 via core.canonical.GRADE_ALIASES
+    "grade",  # PK, K, 1..12 via core.warehouse.canonical.GRADE_ALIASES
     "season",  # fall | winter | spring via SEASON_ALIASES (BOY/MOY/EOY too)
     "subject",  # math | reading | language | science via SUBJECT_ALIASES + preset values
     "school_year",  # "2024-2025", "2024-25", "2024/2025" -> 2024-2025

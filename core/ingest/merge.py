@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from core.db import quote_identifier
 from core.ingest import attribute_years
 from core.ingest.kinds import Field, LoadCounts
+from core.warehouse.db import quote_identifier
 
 STUDENT_FIELDS = (
     Field("first_name", "text", "first name"),
@@ -346,6 +346,6 @@ def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str,
 
 
 def _grade_order(value: str) -> tuple:
-    from core.canonical import grade_rank
+    from core.warehouse.canonical import grade_rank
 
     return (grade_rank(value), value)

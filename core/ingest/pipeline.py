@@ -37,8 +37,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pandas as pd
 
-from core import audit, canonical
-from core.db import connect, transaction, warehouse_path
+from core.access import audit
 from core.ingest import jobs
 from core.ingest.detect import FileRefused, Layout, detect
 from core.ingest.file_year import with_file_year
@@ -60,6 +59,8 @@ from core.ingest.presets import (
 )
 from core.ingest.read import RAW_TABLE, CsvRead, csv_rows_sql, head_frame, stage_file
 from core.ingest.validate import Validation, column_label, validate
+from core.warehouse import canonical
+from core.warehouse.db import connect, transaction, warehouse_path
 
 Progress = Callable[[str, float], None]
 Source = str | os.PathLike | BinaryIO

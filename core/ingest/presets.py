@@ -4,7 +4,8 @@ A preset says which file headers mean which target fields of its kind, how to re
 format from its headers, constant values (platform, a fixed subject), extra value spellings and
 the platform's valid score range. Headers match case- and punctuation-insensitively
 ("Student ID" = "StudentID" = "student_id"). Columns no alias claims become student attributes
-named by `core.canonical.normalize_header` (unless the preset says `"extra_columns": "ignore"`).
+named by `core.warehouse.canonical.normalize_header` (unless the preset says `"extra_columns":
+"ignore"`).
 
 Preset file format (every key but name/kind/columns optional):
 
@@ -33,9 +34,9 @@ from typing import Any
 
 import duckdb
 
-from core import canonical
-from core.canonical import normalize_header
 from core.ingest.kinds import Kind, get_kind
+from core.warehouse import canonical
+from core.warehouse.canonical import normalize_header
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 IGNORE = "ignore"

@@ -164,7 +164,7 @@ def _insert_chunks(
 
 
 def quote(name: str) -> str:
-    from core.db import quote_identifier
+    from core.warehouse.db import quote_identifier
 
     return quote_identifier(name)
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core import canonical
-from core.db import quote_identifier as quote
 from core.ingest.kinds import Field
 from core.ingest.presets import Mapping
 from core.ingest.read import RAW_TABLE, literal
+from core.warehouse import canonical
+from core.warehouse.db import quote_identifier as quote
 
 MACROS = Path(__file__).parent / "sql" / "macros.sql"
 STAGING = "stg"  # the staging file's alias, on the staging and on the warehouse connection

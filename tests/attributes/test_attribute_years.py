@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core import db
-from core.cohorts import CohortSpec, SpecError, cohort_size
-from core.compare import compare_cohorts
-from core.growth import matched_growth
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec, SpecError, cohort_size
+from core.compare.between_cohorts import compare_cohorts
+from core.compare.growth import matched_growth
+from core.compare.subgroups import subgroup_gaps
 from core.ingest import import_file
 from core.ingest.kinds import current_school_year
-from core.scope import DISTRICT
-from core.subgroups import subgroup_gaps
+from core.warehouse import db
 from tests.attributes.classsize import EFFECT, YEARS, class_size_rows, write
 
 ORDERS = ("natural", "later_first", "shuffled")
@@ -202,7 +202,7 @@ def test_matched_growth_counts_the_later_years_class_type(
     row = result.iloc[0]
     assert row["n"] == len(matched)
     # The member count is shown unless a school's students left out (1-9) could be worked out
-    # from it (core.privacy: the pooled row minus the other school asked alone).
+    # from it (core.stats.suppression: the pooled row minus the other school asked alone).
     assert np.isnan(row["members"]) or row["members"] == len(members)
     assert row["mean_change"] == pytest.approx(np.mean(change), abs=1e-9)
 
@@ -380,7 +380,7 @@ def test_the_migration_replays_kept_files_into_their_years(
 def test_without_kept_files_the_old_value_stands_for_every_year_and_home_says_so(
     raw: pd.DataFrame, warehouses: dict[str, Path], tmp_path: Path
 ) -> None:
-    from core.overview import warehouse_summary
+    from core.catalog.overview import warehouse_summary
 
     old = _copy(warehouses["natural"], tmp_path / "old", with_raw=False)
     _downgrade(old, raw)
@@ -405,7 +405,7 @@ def test_without_kept_files_the_old_value_stands_for_every_year_and_home_says_so
 def test_the_upload_page_says_which_year_a_roster_went_to(db_path: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from core.scope import Scope
+    from core.access.scope import Scope
 
     app = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "upload.py"),
                             default_timeout=60)  # fmt: skip

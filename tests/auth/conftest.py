@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import db, users
+from core.access import users
+from core.warehouse import db
 
 SCHOOLS = ("Lincoln Elementary", "Washington Elementary")
 # student, school, section, teacher, score (grade 3 math, spring 2024-2025)
@@ -59,7 +60,7 @@ def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo district (two years, ~300 students a year) with its four demo accounts, all
     with PASSWORD; one per test module, since the modules write to its audit log."""
-    from core.demo import load_demo
+    from core.demo.district import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "yardstick.duckdb"
     load_demo(path, 7, students_per_year=300, years=2)

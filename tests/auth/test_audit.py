@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from core import audit
+from core.access import audit
 
 
 def test_log_appends_and_filters(con) -> None:

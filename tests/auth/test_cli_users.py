@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core import audit, db, secrets, users
+from core.access import audit, users
+from core.warehouse import db, secrets
 from tests.auth.conftest import PASSWORD, seed_district
 
 ROOT = Path(__file__).resolve().parents[2]

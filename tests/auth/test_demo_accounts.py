@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import audit, db, users
-from core.cohorts import CohortSpec, member_scores_sql
+from core.access import audit, users
+from core.cohorts.spec import CohortSpec, member_scores_sql
+from core.warehouse import db
 from tests.auth.conftest import PASSWORD
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import audit, db, users
+from core.access import audit, users
+from core.warehouse import db
 from tests.auth.conftest import seed_district
 
 ROOT = Path(__file__).resolve().parents[2]

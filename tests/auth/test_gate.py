@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import audit, db, users
+from core.access import audit, users
+from core.warehouse import db
 from tests.auth.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Scope is enforced in core: no cohort spec, filter or crafted value reaches outside it.
 
-Each role's scope comes from a real account (core.users), and every count is checked against
+Each role's scope comes from a real account (core.access.users), and every count is checked against
 the seeded rows in tests/auth/conftest.py counted independently in Python.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import users
-from core.cohorts import CohortSpec, cohort_size, member_scores_sql
+from core.access import users
+from core.cohorts.spec import CohortSpec, cohort_size, member_scores_sql
 from tests.auth.conftest import PASSWORD, ROWS, SCHOOLS
 
 INJECTIONS = [

@@ -8,8 +8,8 @@ import json
 import bcrypt
 import pytest
 
-from core import audit, users
-from core.scope import Scope
+from core.access import audit, users
+from core.access.scope import Scope
 from tests.auth.conftest import PASSWORD
 
 

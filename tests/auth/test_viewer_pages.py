@@ -12,7 +12,8 @@ import pytest
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
-from core import db, users
+from core.access import users
+from core.warehouse import db
 from ui import navigation
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -56,7 +56,7 @@ def test_concurrent_sessions_sign_in_and_render_the_standards_page(tmp_path: Pat
     """The concurrency part on a real `streamlit run`: every session signs in through the form
     and gets the Standards page with its results (the client checks the page's own text)."""
     from core.bench.concurrency import measure_concurrency
-    from core.demo import load_demo
+    from core.demo.district import load_demo
 
     warehouse = tmp_path / "demo.duckdb"
     load_demo(warehouse, 3, students_per_year=300, years=2)

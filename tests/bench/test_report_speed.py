@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core import db
 from core.bench.report_speed import measure_report, report_goal, report_lines
+from core.warehouse import db
 from tests.reports.seed import seed
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.district_demo import COLUMNS
+from core.districts.demo_data import COLUMNS
 
 YEARS = (2018, 2019, 2020, 2021, 2022)
 # district id, state, enrollment, math in 2022, annual absenteeism?

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from core import db
+from core.access.scope import DISTRICT
 from core.cli import main
-from core.district_benchmarks import METRICS, district_benchmarks
-from core.scope import DISTRICT
+from core.districts.benchmarks import METRICS, district_benchmarks
+from core.warehouse import db
 from tests.benchmarks.conftest import fixed_districts, insert_districts
 
 FIELDS = [

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.district_benchmarks import district_benchmarks
-from core.district_flags import FlagFilter
-from core.exports import csv_bytes, xlsx_bytes
-from core.scope import DISTRICT, Scope
+from core.access.scope import DISTRICT, Scope
+from core.districts.benchmarks import district_benchmarks
+from core.districts.flags import FlagFilter
+from core.exports.tables import csv_bytes, xlsx_bytes
+from core.warehouse import db
 from tests.benchmarks.conftest import fixed_districts, insert_districts
 from tests.conftest import serve_warehouse
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from core.charts_benchmarks import (
+from core.access.scope import DISTRICT
+from core.districts.benchmarks import (
+    average_history,
+    district_benchmarks,
+    district_history,
+)
+from core.report.charts.benchmarks import (
     READING_COLORS,
     SERIES_COLORS,
     district_vs_averages_chart,
     state_distribution_chart,
     trend_chart,
 )
-from core.district_benchmarks import (
-    average_history,
-    district_benchmarks,
-    district_history,
-)
-from core.scope import DISTRICT
 
 
 def _values(spec: dict) -> list[dict]:

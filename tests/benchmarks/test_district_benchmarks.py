@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.district_benchmarks import (
+from core.access.scope import DISTRICT, Scope
+from core.districts.benchmarks import (
     METRICS,
     average_history,
     benchmark_states,
@@ -15,8 +16,7 @@ from core.district_benchmarks import (
     district_benchmarks,
     district_history,
 )
-from core.district_demo import COLUMNS, generate_districts
-from core.scope import DISTRICT, Scope
+from core.districts.demo_data import COLUMNS, generate_districts
 from tests.benchmarks import reference
 from tests.benchmarks.conftest import insert_districts
 
@@ -295,7 +295,7 @@ def test_all_years_answer_equals_each_year_asked_alone(con, fixed) -> None:
 
 
 def test_timing_helper_runs_on_a_small_warehouse() -> None:
-    from core.district_timing import time_district_benchmarks
+    from core.districts.timing import time_district_benchmarks
 
     result = time_district_benchmarks(n_districts=40, years=4, repeats=1)
     assert (result["rows"], result["latest_year_rows"], result["all_years_rows"]) == (160, 40, 160)

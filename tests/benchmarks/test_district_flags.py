@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.district_benchmarks import district_benchmarks
-from core.district_flags import FlagFilter
-from core.scope import DISTRICT
+from core.access.scope import DISTRICT
+from core.districts.benchmarks import district_benchmarks
+from core.districts.flags import FlagFilter
 
 
 def test_parse_reads_the_issue_example() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import db
+from core.access.scope import DISTRICT
 from core.cli import main
-from core.district_benchmarks import district_benchmarks
+from core.districts.benchmarks import district_benchmarks
 from core.ingest import builtin_presets, detect_preset, import_file, job_errors, list_jobs
-from core.scope import DISTRICT
+from core.warehouse import db
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "districts"
 

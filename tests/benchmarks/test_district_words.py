@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from core.district_benchmarks import METRIC_BY_KEY, METRICS, district_benchmarks
-from core.district_words import difference, figure, notable_sentence, trend, trend_sentence
-from core.scope import DISTRICT
+from core.access.scope import DISTRICT
+from core.districts.benchmarks import METRIC_BY_KEY, METRICS, district_benchmarks
+from core.districts.words import difference, figure, notable_sentence, trend, trend_sentence
 from tests.benchmarks import reference
 
 JUDGEMENT = {"good": " (favourable)", "bad": " (unfavourable)", "neutral": ""}

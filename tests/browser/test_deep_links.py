@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from core import db, users
+from core.access import users
+from core.warehouse import db
 from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
 from tests.standards.seed import seed
 

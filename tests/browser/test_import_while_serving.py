@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import db, users
+from core.access import users
 from core.ingest import import_file
+from core.warehouse import db
 from tests.browser.test_sign_in import PASSWORD, remembered, sign_in, signed_in
 from tests.browser.test_upload import finished
 from tests.ingest.test_processes import long_csv

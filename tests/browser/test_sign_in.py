@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core import db, users
+from core.access import users
+from core.warehouse import db
 from tests.conftest import wait_until
 from ui.auth import COOKIE_NAME
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import db, users
-from core.demo import generate
-from core.demo_samples import SAMPLES
+from core.access import users
+from core.demo.district import generate
+from core.demo.samples import SAMPLES
+from core.warehouse import db
 from tests.browser.test_sign_in import PASSWORD, remembered, sign_in, signed_in
 from ui.ingest_panels import DONE_TEXT, STAGE_TEXT
 
@@ -24,7 +25,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 expect, PlaywrightError = playwright.expect, playwright.Error
 
 NWEA = "nwea_map_combined_data_file.csv"
-# The NWEA preset's rules, restated here (core/presets/nwea_map.json, core/canonical.py)
+# The NWEA preset's rules, restated here (core/presets/nwea_map.json, core/warehouse/canonical.py)
 GRADES = ["PK", "K", *(str(g) for g in range(1, 13))]
 SUBJECTS = {"Mathematics": "math", "Reading": "reading"}
 TERM = r"^(Fall|Winter|Spring) (\d{4}-\d{4})$"

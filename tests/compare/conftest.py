@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from core import db
+from core.warehouse import db
 from tests.compare.district import Plan, build
 
 PLANTED = Plan(

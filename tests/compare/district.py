@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from core import norms
+from core.standards import norms
 
 _, NORMS = norms.read_norms_file(norms.NORMS_DIR / norms.BUILTIN_NORMS["2020"])
 NORM_TABLE = NORMS.set_index(["subject", "grade", "season"])

@@ -7,9 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from core import settings
-from core.alert_words import gap_headline
-from core.alerts import (
+from core.access.scope import DISTRICT, Scope
+from core.alerts.detect import (
     COLUMNS,
     collapse,
     current_alerts,
@@ -18,10 +17,11 @@ from core.alerts import (
     spec_from_query,
     thresholds,
 )
-from core.cohorts import CohortSpec
-from core.compare import prior_year_comparison
-from core.scope import DISTRICT, Scope
-from core.stats import magnitude
+from core.alerts.words import gap_headline
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import prior_year_comparison
+from core.stats.inference import magnitude
+from core.warehouse import settings
 
 
 def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
@@ -181,7 +181,7 @@ def test_gap_headlines_name_the_group_harmed_or_helped() -> None:
 def overtaking():
     """The quiet district with English learners' reading scores moved so that their gap goes
     from 13 points behind (2021-2022) to 2.3 points ahead (2024-2025), evenly."""
-    from core import db
+    from core.warehouse import db
     from tests.compare.district import Plan, build
 
     con = db.memory()
@@ -217,7 +217,7 @@ def test_a_subgroup_that_overtook_the_rest_is_good_news_not_critical(overtaking)
 
 
 def test_a_share_without_cut_scores_is_named_the_national_median_not_proficiency() -> None:
-    from core.alert_words import proficiency_bar, proficiency_summary
+    from core.alerts.words import proficiency_bar, proficiency_summary
 
     row = SimpleNamespace(pct_b=39.4, pct_a=11.2, prior_year="2023-2024", n_b=82, n_a=95,
                           cut_set_a=None, cut_set_b=None)  # fmt: skip

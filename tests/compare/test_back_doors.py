@@ -25,25 +25,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import db
+from core.access.scope import DISTRICT
 from core.cli import main
-from core.cohorts import CohortSpec
-from core.compare import (
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import (
     all_prior_year_comparisons,
     compare_cohorts,
     prior_year_comparison,
     yearly_trend,
 )
-from core.compare_words import panel_sentence
-from core.demo import load_demo
-from core.demo_samples import FULL_FILE
-from core.growth import growth_trajectory, matched_growth
+from core.compare.growth import growth_trajectory, matched_growth
+from core.compare.subgroups import subgroup_gaps
+from core.demo.district import load_demo
+from core.demo.samples import FULL_FILE
 from core.ingest.pipeline import import_file
-from core.privacy import with_siblings
-from core.report_data import build_report
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm
-from core.subgroups import subgroup_gaps
+from core.report.data import build_report
+from core.standards.standing import cohort_vs_norm
+from core.stats.suppression import with_siblings
+from core.warehouse import db
+from core.words.comparisons import panel_sentence
 
 MIN_N = 10
 LINCOLN_ = "Lincoln"

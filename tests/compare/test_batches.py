@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.cohorts import CohortSpec
-from core.compare import prior_year_comparison, prior_year_comparisons
-from core.growth import matched_growth, matched_growth_of
-from core.scope import DISTRICT, Scope
-from core.stats import benjamini_hochberg
-from core.subgroups import gap_change, subgroup_gaps, subgroup_gaps_of
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import prior_year_comparison, prior_year_comparisons
+from core.compare.growth import matched_growth, matched_growth_of
+from core.compare.subgroups import gap_change, subgroup_gaps, subgroup_gaps_of
+from core.stats.inference import benjamini_hochberg
 
 YEAR = "2024-2025"
 SPECS = [

@@ -6,18 +6,18 @@ import json
 
 import pytest
 
-from core.charts_compare import (
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import prior_year_comparison, yearly_trend
+from core.compare.growth import all_matched_growth, growth_trajectory, student_growth
+from core.compare.subgroups import subgroup_gaps
+from core.report.charts.compare import (
     gap_chart,
     gap_trend_chart,
     growth_quadrant_chart,
     prior_year_chart,
     trend_chart,
 )
-from core.cohorts import CohortSpec
-from core.compare import prior_year_comparison, yearly_trend
-from core.growth import all_matched_growth, growth_trajectory, student_growth
-from core.scope import DISTRICT, Scope
-from core.subgroups import subgroup_gaps
 
 SPEC = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring",
                              "school_year": "2024-2025", "schools": ["Lincoln"]})  # fmt: skip

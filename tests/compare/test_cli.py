@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from core import db
 from core.cli import main
+from core.warehouse import db
 from tests.compare.conftest import PLANTED
 from tests.compare.district import build, norm_of
 

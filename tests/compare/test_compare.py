@@ -8,17 +8,17 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 
-from core import norms
-from core.cohorts import CohortSpec
-from core.compare import (
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import (
     all_prior_year_comparisons,
     compare_cohorts,
     no_earlier_year,
     prior_year_comparison,
     yearly_trend,
 )
-from core.scope import DISTRICT, Scope
-from core.sufficient_stats import ALL_SCHOOLS
+from core.standards import norms
+from core.stats.sufficient import ALL_SCHOOLS
 
 REL = 1e-9
 SPEC = CohortSpec.from_dict(
@@ -253,8 +253,8 @@ def test_complementary_suppression_across_schools(con) -> None:
 
 
 def test_a_teacher_filtering_on_another_section_gets_nothing(district) -> None:
-    from core.growth import matched_growth
-    from core.subgroups import subgroup_gaps
+    from core.compare.growth import matched_growth
+    from core.compare.subgroups import subgroup_gaps
 
     teacher = Scope(username="t", role="teacher", sections=("0-4-0",))
     own = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring"})

@@ -7,17 +7,18 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core import norms, settings
-from core.cohorts import CohortSpec
-from core.growth import (
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.compare.growth import (
     all_matched_growth,
     growth_trajectory,
     matched_cohort,
     matched_growth,
     parse_period,
 )
-from core.scope import DISTRICT, Scope
-from core.sufficient_stats import ALL_SCHOOLS
+from core.standards import norms
+from core.stats.sufficient import ALL_SCHOOLS
+from core.warehouse import settings
 from tests.compare.district import NORM_TABLE
 
 REL = 1e-9

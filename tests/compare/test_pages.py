@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.alerts import current_alerts, evidence_query
-from core.scope import Scope
+from core.access.scope import Scope
+from core.alerts.detect import current_alerts, evidence_query
+from core.warehouse import db
 from tests.compare.conftest import PLANTED
 from tests.compare.district import build
 from tests.conftest import serve_warehouse

@@ -8,9 +8,9 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 
-from core import stats
-from core.cohorts import CohortSpec
-from core.subgroups import distinct_gaps, gap_change, gap_trend, subgroup_gaps
+from core.cohorts.spec import CohortSpec
+from core.compare.subgroups import distinct_gaps, gap_change, gap_trend, subgroup_gaps
+from core.stats import inference
 from tests.compare.district import NORM_TABLE
 
 REL = 1e-9
@@ -20,7 +20,7 @@ WHERE = {"grade": "4", "subject": "reading", "season": "spring"}
 
 @pytest.fixture(scope="module")
 def gaps(district) -> pd.DataFrame:
-    from core.scope import DISTRICT
+    from core.access.scope import DISTRICT
 
     return subgroup_gaps(district.con, SPEC, DISTRICT)
 
@@ -168,7 +168,7 @@ def test_distinct_gaps_keeps_the_smaller_of_two_values(gaps) -> None:
 
 
 def test_a_filtered_attribute_is_not_a_subgroup_and_scope_applies(district) -> None:
-    from core.scope import Scope
+    from core.access.scope import Scope
 
     ell_only = subgroup_gaps(district.con, SPEC.replace(filters={"ell": True}), Scope())
     assert "ell" not in set(ell_only["attribute"])
@@ -183,7 +183,7 @@ def test_welch_contrast_is_welch_for_two_means_and_holds_for_small_groups() -> N
     rng = np.random.default_rng(15)
     a, b = rng.normal(0, 3, 12), rng.normal(1, 9, 40)
     ref = sps.ttest_ind(a, b, equal_var=False)
-    two = stats.welch_contrast(
+    two = inference.welch_contrast(
         a.mean() - b.mean(), [a.std(ddof=1), b.std(ddof=1)], [len(a), len(b)]
     )
     assert (two.t, two.df, two.p) == pytest.approx((ref.statistic, ref.df, ref.pvalue), rel=REL)
@@ -192,7 +192,7 @@ def test_welch_contrast_is_welch_for_two_means_and_holds_for_small_groups() -> N
     means = [d.mean(axis=1) for d in draws]
     sds = [d.std(axis=1, ddof=1) for d in draws]
     change = (means[0] - means[1]) - (means[2] - means[3])
-    test = stats.welch_contrast(change, sds, sizes)
+    test = inference.welch_contrast(change, sds, sizes)
     t_rate = float(np.mean(test.p < 0.05))
     z_rate = float(np.mean(2 * sps.norm.sf(np.abs(test.t)) < 0.05))
     assert abs(t_rate - 0.05) < 0.006  # ± four binomial standard errors

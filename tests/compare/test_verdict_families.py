@@ -12,20 +12,20 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core import db, settings
-from core.alerts import current_alerts
-from core.cohorts import CohortSpec
-from core.compare import (
+from core.access.scope import DISTRICT, Scope
+from core.alerts.detect import current_alerts
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import (
     all_prior_year_comparisons,
     all_proficiency_changes,
     compare_cohorts,
     prior_year_comparison,
 )
-from core.norms import load_norm_set
-from core.scope import DISTRICT, Scope
-from core.standards import cohort_vs_norm
-from core.subgroups import distinct_gaps, gap_change, subgroup_gaps, widening_tests
-from core.sufficient_stats import ALL_SCHOOLS
+from core.compare.subgroups import distinct_gaps, gap_change, subgroup_gaps, widening_tests
+from core.standards.norms import load_norm_set
+from core.standards.standing import cohort_vs_norm
+from core.stats.sufficient import ALL_SCHOOLS
+from core.warehouse import db, settings
 from tests.compare.district import Plan, build
 
 YEAR, BEFORE = "2024-2025", "2023-2024"

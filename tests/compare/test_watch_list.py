@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core import norms
-from core.cohorts import CohortSpec
-from core.scope import Scope
-from core.watch_list import COLUMNS, readable, summary_sentence, watch_list, with_reasons
+from core.access.scope import Scope
+from core.alerts.watch_list import COLUMNS, readable, summary_sentence, watch_list, with_reasons
+from core.cohorts.spec import CohortSpec
+from core.standards import norms
 from tests.compare.district import NORM_TABLE
 from tests.standards import seed as standards_seed
 

@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import db, users
-from core.cohorts import CohortSpec
-from core.demo import load_demo
-from core.scope import Scope, scope_for_user
-from core.watch_list import (
+from core.access import users
+from core.access.scope import Scope, scope_for_user
+from core.alerts.watch_list import (
     LOW_GROWTH_CAVEAT,
     growth_caveat,
     readable,
     summary_sentence,
     watch_list,
 )
+from core.cohorts.spec import CohortSpec
+from core.demo.district import load_demo
+from core.warehouse import db
 from tests.conftest import serve_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]

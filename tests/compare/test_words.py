@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.cohorts import CohortSpec
-from core.compare import compare_cohorts, prior_year_comparison
-from core.compare_words import (
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import compare_cohorts, prior_year_comparison
+from core.compare.growth import matched_growth
+from core.compare.subgroups import subgroup_gaps
+from core.words.comparisons import (
     LOW_START_Z,
     gap_sentence,
     growth_sentence,
@@ -14,9 +17,6 @@ from core.compare_words import (
     pair_sentence,
     prior_sentence,
 )
-from core.growth import matched_growth
-from core.scope import DISTRICT
-from core.subgroups import subgroup_gaps
 
 SPEC = CohortSpec.from_dict({"grade": "4", "subject": "math", "season": "spring",
                              "school_year": "2024-2025", "schools": ["Lincoln"]})  # fmt: skip

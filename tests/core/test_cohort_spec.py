@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core.cohorts import CohortSpec, SpecError, cohort_size, load_spec
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts.spec import CohortSpec, SpecError, cohort_size, load_spec
 
 CONTRACT = {
     "name": "Grade 3 math, spring",

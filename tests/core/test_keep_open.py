@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from core import db
+from core.warehouse import db
 
 REPO = Path(__file__).resolve().parents[2]
 WRITE = """
 import sys, time
-from core import db
+from core.warehouse import db
 start = time.monotonic()
 with db.connect(sys.argv[1], wait_seconds=float(sys.argv[2])) as con:
     con.execute("insert into schools (school_id, name) values (901, 'Writer School')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.number_words import signed
+from core.words.numbers import signed
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import db
+from core.warehouse import db
 
 
 def test_fresh_file_gets_every_migration(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """The demo's purpose: on the full default district, the live alerts find the planted truths
-(core/demo.py docstring) and nothing else."""
+(core/demo/district.py docstring) and nothing else."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from core import alerts, db
-from core.demo import PLANTED, load_demo
-from core.scope import DISTRICT
+from core.access.scope import DISTRICT
+from core.alerts import detect
+from core.demo.district import PLANTED, load_demo
+from core.warehouse import db
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def demo_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_alerts(demo_path):
     with db.connect(demo_path) as con:
-        return alerts.current_alerts(con, DISTRICT)
+        return detect.current_alerts(con, DISTRICT)
 
 
 def _mentions(frame, *words: str):
@@ -57,7 +58,7 @@ def test_the_accelerated_growth_shows_as_an_improvement(demo_alerts):
 @pytest.mark.slow
 def test_the_home_pages_grouped_alerts_keep_every_planted_truth_once(demo_path, demo_alerts):
     with db.connect(demo_path) as con:
-        grouped = alerts.current_alerts(con, DISTRICT, grouped=True)
+        grouped = detect.current_alerts(con, DISTRICT, grouped=True)
     assert len(grouped) < len(demo_alerts)
     declines = grouped[grouped["kind"] == "decline"]
     planted = _mentions(declines, f"Grade {PLANTED.decline_grade} math", PLANTED.decline_school)

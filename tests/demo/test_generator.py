@@ -1,5 +1,6 @@
 """The demo generator: reproducible, realistic sizes and shares, persistent students, scores that
-follow the norms, and the planted truths of core/demo.py's docstring, checked with scipy on the
+follow the norms, and the planted truths of core/demo/district.py's docstring, checked with scipy
+on the
 generated raw scores."""
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.demo import PLANTED, generate, school_years
-from core.demo_files import LONG_COLUMNS, roster_frame, write_long_csv, write_roster_csv
-from core.demo_population import synthetic_schools
-from core.demo_scores import norm_table
-from core.stats import benjamini_hochberg
+from core.demo.district import PLANTED, generate, school_years
+from core.demo.files import LONG_COLUMNS, roster_frame, write_long_csv, write_roster_csv
+from core.demo.population import synthetic_schools
+from core.demo.scores import norm_table
+from core.stats.inference import benjamini_hochberg
 
 LATEST, PRIOR = "2024-2025", "2023-2024"
 

@@ -9,10 +9,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from core import db
-from core.demo import generate, load_demo
-from core.demo_samples import FULL_FILE
+from core.demo.district import generate, load_demo
+from core.demo.samples import FULL_FILE
 from core.ingest import import_file
+from core.warehouse import db
 
 SMALL = {"students_per_year": 300, "seed": 5}
 

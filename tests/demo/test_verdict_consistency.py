@@ -14,16 +14,17 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core import cli, db
-from core.alerts import current_alerts
-from core.cohorts import CohortSpec
-from core.demo import load_demo
-from core.insights import insight_feed
-from core.norms import load_norm_set
-from core.report_data import build_report
-from core.scope import DISTRICT
-from core.standards import GROUPABLE, cohort_vs_norm
-from core.users import add_user, scope_for_username
+from core import cli
+from core.access.scope import DISTRICT
+from core.access.users import add_user, scope_for_username
+from core.alerts.detect import current_alerts
+from core.cohorts.spec import CohortSpec
+from core.demo.district import load_demo
+from core.narrate.insights import insight_feed
+from core.report.data import build_report
+from core.standards.norms import load_norm_set
+from core.standards.standing import GROUPABLE, cohort_vs_norm
+from core.warehouse import db
 
 YEAR = "2024-2025"
 LINCOLN = "Lincoln Elementary"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import db
+from core.warehouse import db
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 VARIANTS = DATA / "variants"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import db
 from core.cli import main
 from core.ingest import errors_csv, import_file, job_errors, list_jobs
 from core.ingest.jobs import create_job, reap_dead_jobs
+from core.warehouse import db
 from tests.ingest.helpers import VARIANTS, scalar
 
 CONTRACT = ["job_id", "status", "rows_read", "inserted", "updated", "duplicates", "rejected",

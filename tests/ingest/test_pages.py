@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import db
+from core.access.scope import Scope
 from core.ingest import errors_csv, import_file
-from core.scope import Scope
+from core.warehouse import db
 from tests.ingest.helpers import VARIANTS, scalar
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -139,7 +139,7 @@ def test_mapping_file_and_saved_preset(db_path: Path, tmp_path: Path) -> None:
     done = import_file(path, db=db_path, origin="cli", mapping=mapping_file)
     assert done.status == "completed" and done.inserted == 1
 
-    from core import db
+    from core.warehouse import db
 
     with db.connect(db_path) as con:
         save_preset(con, "Elm export", "assessment", mapping, platform="elm_quiz", user="ann")

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core import db
 from core.ingest import import_file
+from core.warehouse import db
 from tests.conftest import wait_until
 from tests.ingest.helpers import scalar
 
@@ -105,7 +105,7 @@ def test_import_killed_inside_its_transaction(db_path: Path, tmp_path: Path) -> 
 
 READER = """
 import sys, json
-from core import db
+from core.warehouse import db
 seen = []
 stop = sys.argv[2]
 import os

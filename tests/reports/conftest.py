@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from core import db
+from core.warehouse import db
 from tests.conftest import serve_warehouse
 from tests.reports.seed import seed
 

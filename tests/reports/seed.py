@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import canonical
+from core.warehouse import canonical
 
 YEARS = ("2022-2023", "2023-2024", "2024-2025")
 SCHOOLS = ("Lincoln Elementary", "Roosevelt Elementary", "Tiny Academy")

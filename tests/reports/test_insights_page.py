@@ -7,11 +7,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.cohorts import CohortSpec
-from core.insights import insight_feed
-from core.report_files import file_name, report_file
-from core.scope import DISTRICT, Scope
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.narrate.insights import insight_feed
+from core.report.files import file_name, report_file
+from core.warehouse import db
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +69,7 @@ def test_the_report_button_builds_an_audited_file(warehouse_file) -> None:
 def _panel_script() -> None:
     import streamlit as st
 
-    from core.cohorts import CohortSpec
+    from core.cohorts.spec import CohortSpec
     from ui.narrative_panel import narrative_panel
 
     spec = CohortSpec.from_dict(

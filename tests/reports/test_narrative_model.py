@@ -10,14 +10,14 @@ import time
 import pandas as pd
 import pytest
 
-from core import settings
-from core.cohorts import CohortSpec
-from core.narrative import narrative_for, write_narrative
-from core.narrative_gather import gather_findings
-from core.narrative_llm import ModelConfig, model_config
-from core.narrative_template import template_narrative
-from core.narrative_text import TEMPLATE_GENERATOR
-from core.scope import DISTRICT
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.narrate.gather import gather_findings
+from core.narrate.llm import ModelConfig, model_config
+from core.narrate.store import narrative_for, write_narrative
+from core.narrate.template import template_narrative
+from core.narrate.text import TEMPLATE_GENERATOR
+from core.warehouse import settings
 from tests.conftest import free_port
 from tests.reports.fake_llm import fake_model
 from tests.reports.seed import SMALL_GROUP

@@ -9,8 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.scope import Scope
+from core.access.scope import Scope
+from core.warehouse import db
 from tests.reports.fake_llm import fake_model
 from tests.reports.seed import seed
 

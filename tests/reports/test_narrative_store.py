@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core import db
-from core.cohorts import CohortSpec
-from core.narrative import narrative_for, stored_narratives
-from core.scope import DISTRICT, Scope
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.narrate.store import narrative_for, stored_narratives
+from core.warehouse import db
 from tests.reports.seed import seed
 
 SPEC = CohortSpec.from_dict(

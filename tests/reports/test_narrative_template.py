@@ -11,15 +11,15 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from core.cohorts import CohortSpec
-from core.compare import prior_year_comparison
-from core.growth import matched_growth
-from core.narrative_gather import gather_findings, gather_many, group_label
-from core.narrative_inputs import CohortFindings, Standing, YearComparison
-from core.narrative_template import template_narrative
-from core.scope import DISTRICT, Scope
-from core.standards import cohort_vs_norm
-from core.subgroups import subgroup_gaps
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import prior_year_comparison
+from core.compare.growth import matched_growth
+from core.compare.subgroups import subgroup_gaps
+from core.narrate.gather import gather_findings, gather_many, group_label
+from core.narrate.inputs import CohortFindings, Standing, YearComparison
+from core.narrate.template import template_narrative
+from core.standards.standing import cohort_vs_norm
 from tests.reports.seed import SMALL_GROUP
 
 YEAR = "2024-2025"
@@ -289,8 +289,8 @@ def test_a_school_admin_narrative_never_includes_another_school(warehouse, linco
 def test_growth_from_a_low_start_carries_the_regression_to_the_mean_caveat() -> None:
     """Narratives of growth say the caveat where it bites (a group starting well below the norm
     whose growth is real), and not for a group starting near the norm."""
-    from core.narrative_inputs import GrowthResult
-    from core.narrative_text import Phrasing, growth_sentence
+    from core.narrate.inputs import GrowthResult
+    from core.narrate.text import Phrasing, growth_sentence
 
     low = GrowthResult("math", "fall 2024-2025", "spring 2024-2025", n=40, dropped=2,
                        mean_change=9.0, p=0.001, ci95=(6.0, 12.0), start_z=-0.9)  # fmt: skip

@@ -19,12 +19,12 @@ from pypdf import PdfReader
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.cohorts import CohortSpec, cohort_size
-from core.insights import insight_feed, narrate_cohorts
-from core.narrative import narrative_for
-from core.scope import Scope
-from core.standards import cohort_vs_norm
+from core.access.scope import Scope
+from core.cohorts.spec import CohortSpec, cohort_size
+from core.narrate.insights import insight_feed, narrate_cohorts
+from core.narrate.store import narrative_for
+from core.standards.standing import cohort_vs_norm
+from core.warehouse import db
 from tests.reports.seed import SMALL_GROUP
 from ui.insight_panels import EVIDENCE
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from core import db, users
+from core.access import users
+from core.warehouse import db
 from tests.browser.test_sign_in import PASSWORD, settle, sign_in, signed_in
 from tests.conftest import wait_until
 from tests.reports.seed import seed

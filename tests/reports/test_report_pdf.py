@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from core import db
-from core.cohorts import CohortSpec
-from core.compare import prior_year_comparison
-from core.report_data import build_report
-from core.report_pdf import ReportFontError, render_pdf
-from core.scope import DISTRICT, Scope
-from core.standards import cohort_vs_norm
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import prior_year_comparison
+from core.report.data import build_report
+from core.report.pdf import ReportFontError, render_pdf
+from core.standards.standing import cohort_vs_norm
+from core.warehouse import db
 from tests.conftest import ROOT
 from tests.reports.seed import seed
 
@@ -108,7 +108,7 @@ def test_a_school_admin_report_never_includes_another_school(warehouse) -> None:
 
 
 def test_a_missing_font_is_a_clear_error(report, monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr("core.report_pdf.FONT_DIR", tmp_path)
+    monkeypatch.setattr("core.report.pdf.FONT_DIR", tmp_path)
     with pytest.raises(ReportFontError, match="fonts-dejavu-core"):
         render_pdf(report)
 
@@ -143,8 +143,8 @@ def test_the_cli_takes_saved_and_quick_cohorts(warehouse) -> None:
     import argparse
 
     from core.cli import CommandError
+    from core.cohorts.saved import save_cohort
     from core.commands.report import _specs
-    from core.saved_cohorts import save_cohort
 
     save_cohort(warehouse, DISTRICT, "Lincoln threes", LINCOLN_3.replace(name=""))
     args = argparse.Namespace(cohort=[GRADE_4.to_json()], saved=["Lincoln threes"], quick=YEAR)

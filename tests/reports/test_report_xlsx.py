@@ -8,11 +8,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from core.cohorts import CohortSpec
-from core.report_data import build_report
-from core.report_xlsx import render_xlsx
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.report.data import build_report
+from core.report.xlsx import render_xlsx
+from core.standards.standing import cohort_vs_norm
 
 EVIL = '=HYPERLINK("http://x","click")'
 SPECS = [

@@ -20,21 +20,21 @@ import scipy.stats as sps
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.cohorts import CohortSpec
-from core.compare_words import prior_sentence as compare_prior_sentence
+from core.access.scope import DISTRICT, Scope
+from core.cohorts.spec import CohortSpec
 from core.ingest import import_file
-from core.narrative import narrative_for
-from core.narrative_inputs import YearComparison
-from core.narrative_text import Phrasing, num
-from core.narrative_text import prior_sentence as narrative_prior_sentence
-from core.number_words import fixed, signed
-from core.report_data import build_report, prior_table, standards_table
-from core.report_pdf import cell_text, render_pdf
-from core.report_xlsx import render_xlsx
-from core.scope import DISTRICT, Scope
-from core.standards import cohort_vs_norm
-from core.standards_detail import verdict
+from core.narrate.inputs import YearComparison
+from core.narrate.store import narrative_for
+from core.narrate.text import Phrasing, num
+from core.narrate.text import prior_sentence as narrative_prior_sentence
+from core.report.data import build_report, prior_table, standards_table
+from core.report.pdf import cell_text, render_pdf
+from core.report.xlsx import render_xlsx
+from core.standards.detail import verdict
+from core.standards.standing import cohort_vs_norm
+from core.warehouse import db
+from core.words.comparisons import prior_sentence as compare_prior_sentence
+from core.words.numbers import fixed, signed
 from tests.conftest import serve_warehouse
 from tests.standards.test_scale import SCHOOL, YEAR, scores_file
 
@@ -175,7 +175,8 @@ def test_a_difference_the_correction_overturns_is_explained(warehouse) -> None:
 
 
 def test_a_change_from_last_year_the_correction_overturns_is_explained() -> None:
-    # a prior-cohort row as core.compare returns it: its own p under 0.05, not after BH
+    # a prior-cohort row as core.compare.between_cohorts returns it: its own p under 0.05, not
+    # after BH
     row = {"subject": "reading", "season": "spring", "suppressed": False, "prior_year": "2023-2024",
            "mean_a": 148.04, "mean_b": 153.0, "diff": -4.96, "ci_lo": -9.24, "ci_hi": -0.68,
            "p": 0.0219, "p_adj": 0.366, "significant_bh": False, "bh_family_size": 234,

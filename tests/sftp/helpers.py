@@ -8,13 +8,15 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import sftp
 from core.cli import main
-from core.sftp_connect import load_target, test_connection
+from core.sftp import registry
+from core.sftp.connect import load_target, test_connection
 from tests.sftp.sshd import Server
 
 
-def add_password_source(con, server: Server, name: str = "vendor", **changes) -> sftp.SftpSource:
+def add_password_source(
+    con, server: Server, name: str = "vendor", **changes
+) -> registry.SftpSource:
     values = {
         "name": name,
         "host": "127.0.0.1",
@@ -26,13 +28,13 @@ def add_password_source(con, server: Server, name: str = "vendor", **changes) ->
         "pattern": "scores_*.csv",
         **changes,
     }
-    return sftp.save_source(con, user="admin", **values)
+    return registry.save_source(con, user="admin", **values)
 
 
 def trust_current_key(con, name: str) -> None:
     report = test_connection(load_target(con, name))
     key = report.host_key
-    sftp.trust(
+    registry.trust(
         con, name, key_type=key.key_type, fingerprint=key.fingerprint,
         public_key=key.public_key, user="admin",
     )  # fmt: skip

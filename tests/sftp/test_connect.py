@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core import sftp
-from core.sftp_connect import confirm_fingerprint, load_target, server_host_keys, test_connection
+from core.sftp import registry
+from core.sftp.connect import confirm_fingerprint, load_target, server_host_keys, test_connection
 from tests.sftp.helpers import add_password_source, trust_current_key
 from tests.sftp.sshd import PASSPHRASE, Server, free_port, keygen_fingerprint
 
@@ -112,7 +112,7 @@ def test_wrong_key(con, server: Server) -> None:
 
 
 def test_refused_port(con) -> None:
-    sftp.save_source(
+    registry.save_source(
         con, name="nobody", host="127.0.0.1", port=free_port(), username="x",
         auth_kind="password", password="p", pattern="*.csv", user="admin",
     )  # fmt: skip
@@ -124,8 +124,8 @@ def test_refused_port(con) -> None:
 
 
 def test_host_not_found(con) -> None:
-    sftp.save_source(
-        con, name="typo", host="sftp.no-such-host.invalid", username="x",
+    registry.save_source(
+        con, name="typo", host="registry.no-such-host.invalid", username="x",
         auth_kind="password", password="p", pattern="*.csv", user="admin",
     )  # fmt: skip
     report = test_connection(load_target(con, "typo"))
@@ -139,7 +139,7 @@ def test_silent_server_times_out_within_the_limit(con) -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
-        sftp.save_source(
+        registry.save_source(
             con, name="silent", host="127.0.0.1", port=listener.getsockname()[1], username="x",
             auth_kind="password", password="p", pattern="*.csv", user="admin",
         )  # fmt: skip
@@ -189,7 +189,7 @@ def test_the_confirmed_key_type_is_asked_for_first(con, server: Server) -> None:
     assert [k.fingerprint for k in server_host_keys(target)] == [server.fingerprint(), rsa]
     key = confirm_fingerprint(target, rsa)
     assert key.description.startswith("3072 SHA256:") and key.description.endswith("(RSA)")
-    sftp.trust(con, "vendor", key_type=key.key_type, fingerprint=key.fingerprint,
+    registry.trust(con, "vendor", key_type=key.key_type, fingerprint=key.fingerprint,
                public_key=key.public_key, user="admin")  # fmt: skip
     report = test_connection(load_target(con, "vendor"))
     assert report.ok, report.problem

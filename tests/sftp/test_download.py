@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from core import sftp
-from core.sftp_connect import SftpError, load_target, open_session, test_connection
-from core.sftp_pull import WINDOW, download
+from core.sftp import registry
+from core.sftp.connect import SftpError, load_target, open_session, test_connection
+from core.sftp.pull import WINDOW, download
 from tests.sftp.helpers import add_password_source
 from tests.sftp.sshd import Server
 
@@ -34,7 +34,7 @@ def sha256_of(path: Path) -> str:
 def target(con, server: Server):
     add_password_source(con, server)
     key = test_connection(load_target(con, "vendor")).host_key
-    sftp.trust(
+    registry.trust(
         con, "vendor", key_type=key.key_type, fingerprint=key.fingerprint,
         public_key=key.public_key, user="admin",
     )  # fmt: skip
@@ -47,7 +47,7 @@ def remote_file(target, server: Server, name: str):
 
 
 def _matching(session, target):
-    from core.sftp_connect import list_folder, matching_files
+    from core.sftp.connect import list_folder, matching_files
 
     return matching_files(list_folder(session.client, target), target)
 
@@ -86,9 +86,9 @@ MEMORY_PROBE = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from core import sftp
-    from core.sftp_connect import RemoteFile, Target, open_session
-    from core.sftp_pull import download
+    from core.sftp import registry
+    from core.sftp.connect import RemoteFile, Target, open_session
+    from core.sftp.pull import download
 
     def rss_kb():
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -100,8 +100,8 @@ MEMORY_PROBE = textwrap.dedent(
     target = Target(
         name="vendor", host="127.0.0.1", port=args["port"], username=args["user"],
         auth_kind="password", remote_dir="/incoming", pattern="*", preset="auto",
-        credentials=sftp.Credentials(password=args["password"]),
-        trusted=sftp.TrustedKey(args["key_type"], args["fingerprint"], None),
+        credentials=registry.Credentials(password=args["password"]),
+        trusted=registry.TrustedKey(args["key_type"], args["fingerprint"], None),
     )
     started = time.monotonic()
     with open_session(target) as session:

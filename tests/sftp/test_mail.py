@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core import mail, settings
-from core.mail import MailError
+from core.sftp import mail
+from core.sftp.mail import MailError
+from core.warehouse import settings
 from tests.sftp.smtp import PASSWORD, USER, start_mail_server
 from tests.sftp.sshd import free_port
 

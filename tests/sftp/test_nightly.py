@@ -6,8 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core import db, mail, sftp
-from core.nightly import run_nightly
+from core.sftp import mail, registry
+from core.sftp.nightly import run_nightly
+from core.warehouse import db
 from tests.sftp.helpers import add_password_source, cli
 from tests.sftp.smtp import start_mail_server
 from tests.sftp.sshd import Server, free_port
@@ -25,7 +26,7 @@ def configure_mail(db_path: Path, port: int) -> None:
 
 def test_refused_port_is_retried_then_recorded_and_emailed(db_path: Path, tmp_path: Path) -> None:
     with db.connect(db_path) as con:
-        sftp.save_source(
+        registry.save_source(
             con, name="vendor", host="127.0.0.1", port=free_port(), username="u",
             auth_kind="password", password="p", pattern="*.csv", user="admin",
         )  # fmt: skip
@@ -83,7 +84,7 @@ def test_unknown_host_key_fails_the_nightly(server: Server, db_path: Path) -> No
 def test_second_run_while_one_holds_the_lock_does_nothing(db_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys; from pathlib import Path; from core.nightly import nightly_lock\n"
+            "import sys; from pathlib import Path; from core.sftp.nightly import nightly_lock\n"
             f"with nightly_lock(Path({str(db_path)!r})):\n"
             "    print('locked', flush=True); sys.stdin.readline()\n"
         )],

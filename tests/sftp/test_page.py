@@ -6,8 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import db, mail, sftp
-from core.scope import Scope
+from core.access.scope import Scope
+from core.sftp import mail, registry
+from core.warehouse import db
 from tests.sftp.helpers import scores_csv
 from tests.sftp.sshd import Server
 
@@ -48,7 +49,7 @@ def test_add_test_confirm_and_test_again(db_path: Path, server: Server) -> None:
     button(app, "Save source").click().run()
     assert "Saved Vendor" in app.success[0].value
     with db.connect(db_path) as con:
-        (saved,) = sftp.list_sources(con)
+        (saved,) = registry.list_sources(con)
         logged = con.execute("select detail from audit_log where action='settings_change'")
         detail = logged.fetchone()[0]
     assert saved.password_set and saved.port == server.port
@@ -61,7 +62,7 @@ def test_add_test_confirm_and_test_again(db_path: Path, server: Server) -> None:
     button(app, "Confirm this host key").click().run()
     assert "Confirmed 256" in app.success[0].value
     with db.connect(db_path) as con:
-        assert sftp.get_source(con, "Vendor").host_key_fingerprint == server.fingerprint()
+        assert registry.get_source(con, "Vendor").host_key_fingerprint == server.fingerprint()
 
     button(app, "🔌 Test connection").click().run()
     assert any("All steps passed. 1 file(s) match: scores_2025.csv" in s.value for s in app.success)
@@ -80,12 +81,12 @@ def test_add_test_confirm_and_test_again(db_path: Path, server: Server) -> None:
 
 def test_changed_key_needs_the_extra_acknowledgement(db_path: Path, server: Server) -> None:
     with db.connect(db_path) as con:
-        sftp.save_source(
+        registry.save_source(
             con, name="Vendor", host="127.0.0.1", port=server.port,
             username=server.account.user, auth_kind="password",
             password=server.account.password, remote_dir="/incoming", pattern="*.csv",
         )  # fmt: skip
-        sftp.trust(
+        registry.trust(
             con, "Vendor", key_type="ssh-ed25519", fingerprint=server.fingerprint(),
             public_key=None, user="ada",
         )  # fmt: skip
@@ -97,7 +98,7 @@ def test_changed_key_needs_the_extra_acknowledgement(db_path: Path, server: Serv
     app.checkbox[0].check().run()
     button(app, "Confirm the NEW host key").click().run()
     with db.connect(db_path) as con:
-        assert sftp.get_source(con, "Vendor").host_key_fingerprint == server.fingerprint()
+        assert registry.get_source(con, "Vendor").host_key_fingerprint == server.fingerprint()
 
 
 def test_smtp_settings_form(db_path: Path) -> None:

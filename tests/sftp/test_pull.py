@@ -10,9 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from core import db
-from core.nightly import run_nightly
-from core.sftp_pull import pull_source
+from core.sftp.nightly import run_nightly
+from core.sftp.pull import pull_source
+from core.warehouse import db
 from tests.sftp.helpers import add_password_source, cli, scores_csv
 from tests.sftp.sshd import Server
 
@@ -100,7 +100,7 @@ def test_file_growing_during_pull_is_refused_then_imported(server: Server, db_pa
 READER = textwrap.dedent(
     """
     import json, sys, time
-    from core import db
+    from core.warehouse import db
     path, expected = sys.argv[1], int(sys.argv[2])
     seen = []
     deadline = time.monotonic() + 120

@@ -7,46 +7,46 @@ import subprocess
 import pytest
 from cryptography.fernet import Fernet
 
-from core import sftp
-from core.sftp_connect import load_target
-from core.sftp_keys import normalise_fingerprint
+from core.sftp import registry
+from core.sftp.connect import load_target
+from core.sftp.keys import normalise_fingerprint
 
 BASE = {
-    "name": "vendor", "host": "sftp.vendor.example", "username": "district42",
+    "name": "vendor", "host": "registry.vendor.example", "username": "district42",
     "remote_dir": "/outgoing", "pattern": "scores_*.csv", "user": "ada",
 }  # fmt: skip
 
 
 def test_password_is_encrypted_and_only_shown_as_set(con) -> None:
-    source = sftp.save_source(con, auth_kind="password", password="s3cret-pw!", **BASE)
+    source = registry.save_source(con, auth_kind="password", password="s3cret-pw!", **BASE)
     assert source.password_set and not source.key_set
     assert "s3cret" not in str(source.to_dict())
     token = con.execute("select password_token from sftp_sources").fetchone()[0]
     assert "s3cret" not in token
-    assert sftp.credentials(con, "vendor").password == "s3cret-pw!"
-    assert "s3cret" not in repr(sftp.credentials(con, "vendor"))
+    assert registry.credentials(con, "vendor").password == "s3cret-pw!"
+    assert "s3cret" not in repr(registry.credentials(con, "vendor"))
     # saving again without a password keeps it
-    sftp.save_source(con, auth_kind="password", **BASE)
-    assert sftp.credentials(con, "vendor").password == "s3cret-pw!"
+    registry.save_source(con, auth_kind="password", **BASE)
+    assert registry.credentials(con, "vendor").password == "s3cret-pw!"
 
 
 def test_switching_to_a_key_drops_the_password(con, tmp_path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")],
                    check=True)  # fmt: skip
-    sftp.save_source(con, auth_kind="password", password="pw", **BASE)
-    source = sftp.save_source(
+    registry.save_source(con, auth_kind="password", password="pw", **BASE)
+    source = registry.save_source(
         con, auth_kind="key", private_key=(tmp_path / "k").read_text(), **BASE
     )
     assert source.key_set and not source.password_set
-    assert sftp.credentials(con, "vendor").password is None
+    assert registry.credentials(con, "vendor").password is None
 
 
 def test_a_key_that_cannot_be_read_is_refused_at_save(con) -> None:
     with pytest.raises(ValueError, match="This is a public key"):
-        sftp.save_source(con, auth_kind="key", private_key="ssh-ed25519 AAAAC3Nza x", **BASE)
-    with pytest.raises(sftp.SourceError, match="signs in with a private key, but none is set"):
-        sftp.save_source(con, auth_kind="key", **BASE)
-    assert sftp.list_sources(con) == []
+        registry.save_source(con, auth_kind="key", private_key="ssh-ed25519 AAAAC3Nza x", **BASE)
+    with pytest.raises(registry.SourceError, match="signs in with a private key, but none is set"):
+        registry.save_source(con, auth_kind="key", **BASE)
+    assert registry.list_sources(con) == []
 
 
 @pytest.mark.parametrize(
@@ -60,24 +60,24 @@ def test_a_key_that_cannot_be_read_is_refused_at_save(con) -> None:
     ],
 )
 def test_field_checks(con, change: dict, message: str) -> None:
-    with pytest.raises(sftp.SourceError, match=message):
-        sftp.save_source(con, auth_kind="password", password="pw", **{**BASE, **change})
+    with pytest.raises(registry.SourceError, match=message):
+        registry.save_source(con, auth_kind="password", password="pw", **{**BASE, **change})
 
 
 def test_moving_the_source_to_another_server_forgets_its_host_key(con) -> None:
-    sftp.save_source(con, auth_kind="password", password="pw", **BASE)
-    sftp.trust(con, "vendor", key_type="ssh-ed25519", fingerprint="SHA256:abc", public_key=None,
+    registry.save_source(con, auth_kind="password", password="pw", **BASE)
+    registry.trust(con, "vendor", key_type="ssh-ed25519", fingerprint="SHA256:abc", public_key=None,
                user="ada")  # fmt: skip
-    sftp.save_source(con, auth_kind="password", **{**BASE, "pattern": "*.csv"})
-    assert sftp.get_source(con, "vendor").host_key_fingerprint == "SHA256:abc"
-    sftp.save_source(con, auth_kind="password", **{**BASE, "host": "sftp.other.example"})
-    assert sftp.get_source(con, "vendor").host_key_fingerprint is None
+    registry.save_source(con, auth_kind="password", **{**BASE, "pattern": "*.csv"})
+    assert registry.get_source(con, "vendor").host_key_fingerprint == "SHA256:abc"
+    registry.save_source(con, auth_kind="password", **{**BASE, "host": "registry.other.example"})
+    assert registry.get_source(con, "vendor").host_key_fingerprint is None
 
 
 def test_lost_encryption_key_is_explained(con, monkeypatch) -> None:
-    sftp.save_source(con, auth_kind="password", password="pw", **BASE)
+    registry.save_source(con, auth_kind="password", password="pw", **BASE)
     monkeypatch.setenv("YARDSTICK_FERNET_KEY", Fernet.generate_key().decode())
-    with pytest.raises(sftp.SourceError, match="cannot be decrypted"):
+    with pytest.raises(registry.SourceError, match="cannot be decrypted"):
         load_target(con, "vendor")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import db
+from core.warehouse import db
 from tests.standards.seed import seed
 
 

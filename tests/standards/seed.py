@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core.norms import NORMS_DIR, read_norms_file
+from core.standards.norms import NORMS_DIR, read_norms_file
 
 YEAR = "2024-2025"
 GROUPS = [

@@ -6,17 +6,17 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from core import norms
-from core.charts_standards import (
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.report.charts.standards import (
     CATEGORY_COLORS,
     distribution_chart,
     norm_comparison_chart,
     proficiency_chart,
 )
-from core.cohorts import CohortSpec
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm
-from core.standards_detail import proficiency_long, score_distribution
+from core.standards import norms
+from core.standards.detail import proficiency_long, score_distribution
+from core.standards.standing import cohort_vs_norm
 from tests.standards.seed import state_cut_scores
 
 

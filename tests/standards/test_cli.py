@@ -9,7 +9,8 @@ import json
 import pytest
 from scipy.stats import norm
 
-from core import cli, db
+from core import cli
+from core.warehouse import db
 from tests.standards.seed import seed
 
 CONTRACT = {
@@ -54,9 +55,9 @@ def test_pinned_spec_prints_one_object_with_the_contract(warehouse, capsys) -> N
 
 
 def test_same_numbers_as_the_page_function(warehouse, capsys) -> None:
-    from core.cohorts import CohortSpec
-    from core.scope import DISTRICT
-    from core.standards import cohort_vs_norm
+    from core.access.scope import DISTRICT
+    from core.cohorts.spec import CohortSpec
+    from core.standards.standing import cohort_vs_norm
 
     _, out, _ = _run(capsys, "--cohort", json.dumps(PINNED), "--json")
     with db.connect(warehouse) as con:

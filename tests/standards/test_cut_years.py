@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cli, db, norms
-from core.cohorts import CohortSpec
-from core.compare import all_proficiency_changes
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm
+from core import cli
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import all_proficiency_changes
+from core.standards import norms
+from core.standards.standing import cohort_vs_norm
+from core.warehouse import db
 
 YEARS = ("2022-2023", "2023-2024", "2024-2025", "2025-2026")
 CUTS = {"2023-2024": 195.0, "2025-2026": 205.0}

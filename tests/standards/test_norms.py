@@ -1,4 +1,5 @@
-"""core.norms: the shipped tables equal the reference transcriptions; district standards upload,
+"""core.standards.norms: the shipped tables equal the reference transcriptions; district standards
+upload,
 version by source year, and never invent a missing value."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import canonical, norms, settings
+from core.standards import norms
+from core.warehouse import canonical, settings
 
 # Independent transcriptions of the published norms (sources in each file's header),
 # kept in the repository so a clean clone compares against them instead of skipping.

@@ -1,13 +1,14 @@
-"""The Home page's summary (core.overview): counts within the reader's scope (against pandas on
+"""The Home page's summary (core.catalog.overview): counts within the reader's scope (against
+pandas on
 the seeded scores), and the last completed import in words."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from core.access.scope import DISTRICT, Scope
+from core.catalog.overview import warehouse_summary
 from core.ingest import jobs
-from core.overview import warehouse_summary
-from core.scope import DISTRICT, Scope
 
 
 def test_summary_counts_what_the_scope_may_see(seeded) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import db, saved_cohorts
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts import saved
+from core.warehouse import db
 from tests.standards.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_builder_builds_counts_and_saves_the_brief_cohort(warehouse: Path) -> No
     app.run()
     assert not app.exception
     with db.connect(warehouse) as con:
-        stored = saved_cohorts.get_cohort(con, ADMIN, "Grade 3 Lincoln reading")
+        stored = saved.get_cohort(con, ADMIN, "Grade 3 Lincoln reading")
     assert stored.spec.to_dict() == {
         "name": "Grade 3 Lincoln reading", "school_year": "2024-2025", "grade": "3",
         "subject": "reading", "season": "spring", "schools": ["Lincoln Elementary"],
@@ -124,7 +125,8 @@ def test_standards_admin_is_for_district_admins(warehouse: Path) -> None:
 
 
 def test_norms_year_is_chosen_and_audited(warehouse: Path) -> None:
-    from core import audit, settings
+    from core.access import audit
+    from core.warehouse import settings
 
     app = page(ADMIN_PAGE)
     assert not app.exception
@@ -139,7 +141,7 @@ def test_norms_year_is_chosen_and_audited(warehouse: Path) -> None:
 def test_a_set_can_be_pinned_and_deleted(warehouse: Path) -> None:
     import pandas as pd
 
-    from core import norms
+    from core.standards import norms
 
     table = pd.DataFrame({"subject": ["math"], "grade": ["3"], "season": ["spring"], "target": [1]})
     with db.connect(warehouse) as con:

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from core import cli, db, settings
-from core.charts_standards import norm_comparison_chart
-from core.cohorts import CohortSpec
-from core.exports import csv_bytes, xlsx_bytes
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm
-from core.standards_detail import proficiency_long, score_distribution, verdicts
+from core import cli
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.exports.tables import csv_bytes, xlsx_bytes
+from core.report.charts.standards import norm_comparison_chart
+from core.standards.detail import proficiency_long, score_distribution, verdicts
+from core.standards.standing import cohort_vs_norm
+from core.warehouse import db, settings
 from tests.standards.seed import seed
 from tests.standards.test_charts import chart_rows
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core import saved_cohorts as saved
-from core.cohorts import CohortSpec
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts import saved as saved
+from core.cohorts.spec import CohortSpec
 
 ADMIN = Scope("ada", "district_admin")
 PRINCIPAL = Scope("pat", "school_admin", schools=("Washington Elementary",))

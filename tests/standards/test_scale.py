@@ -18,17 +18,18 @@ import pytest
 import scipy.stats as sps
 from pypdf import PdfReader
 
-from core import cli, db
-from core.cohorts import CohortSpec
-from core.compare_norms import NO_SCALE_NOTE
-from core.growth import matched_growth
+from core import cli
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.compare.growth import matched_growth
 from core.ingest import import_file, preview
-from core.narrative import narrative_for
-from core.norms import NORMS_DIR, read_norms_file
-from core.report_data import build_report
-from core.report_pdf import render_pdf
-from core.scope import DISTRICT
-from core.standards import OFF_SCALE_SD, cohort_vs_norm
+from core.narrate.store import narrative_for
+from core.report.data import build_report
+from core.report.pdf import render_pdf
+from core.standards.for_compare import NO_SCALE_NOTE
+from core.standards.norms import NORMS_DIR, read_norms_file
+from core.standards.standing import OFF_SCALE_SD, cohort_vs_norm
+from core.warehouse import db
 
 YEAR = "2024-2025"
 SCHOOL = "Adams Elementary"

@@ -19,18 +19,20 @@ import pytest
 import scipy.stats as sps
 from pypdf import PdfReader
 
-from core import cli, db, norms, standards
-from core.cohorts import CohortSpec
-from core.compare import all_proficiency_changes, yearly_trend
-from core.growth import growth_trajectory, matched_growth, student_growth
+from core import cli
+from core.access.scope import DISTRICT
+from core.alerts.watch_list import watch_list
+from core.cohorts.spec import CohortSpec
+from core.compare.between_cohorts import all_proficiency_changes, yearly_trend
+from core.compare.growth import growth_trajectory, matched_growth, student_growth
+from core.compare.subgroups import subgroup_gaps
 from core.ingest import import_file
-from core.narrative import narrative_for
-from core.report_data import build_report
-from core.report_pdf import render_pdf
-from core.scope import DISTRICT
-from core.standards_detail import score_distribution
-from core.subgroups import subgroup_gaps
-from core.watch_list import watch_list
+from core.narrate.store import narrative_for
+from core.report.data import build_report
+from core.report.pdf import render_pdf
+from core.standards import norms, standing
+from core.standards.detail import score_distribution
+from core.warehouse import db
 from tests.standards.test_scale import SCHOOL, YEAR, _norm, scores_file
 
 REL = 1e-9
@@ -77,7 +79,7 @@ def _growth(path) -> pd.Series:
 
 def test_the_guard_has_one_definition() -> None:
     # the standards table reads the rule where norms are looked up: no second copy
-    assert standards.OFF_SCALE_SD is norms.OFF_SCALE_SD
+    assert standing.OFF_SCALE_SD is norms.OFF_SCALE_SD
     shares = pd.Series([0.0, 0.5, 0.51, 1.0, np.nan])
     assert norms.off_scale(shares).tolist() == [False, False, True, True, False]
 

@@ -3,10 +3,10 @@ SQL in a filter is data; the builder's options and attributes come from the scop
 
 from __future__ import annotations
 
-from core.cohort_catalog import cohort_attributes, cohort_options, quick_cohorts
-from core.cohorts import CohortSpec, cohort_size
-from core.scope import DISTRICT, Scope
-from core.standards import cohort_vs_norm
+from core.access.scope import DISTRICT, Scope
+from core.catalog.cohort_options import cohort_attributes, cohort_options, quick_cohorts
+from core.cohorts.spec import CohortSpec, cohort_size
+from core.standards.standing import cohort_vs_norm
 
 WASHINGTON_ADMIN = Scope("pat", "school_admin", schools=("Washington Elementary",))
 LINCOLN_3_TEACHER = Scope("tam", "teacher", sections=("Lincoln Elementary-3",))

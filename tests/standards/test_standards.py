@@ -9,10 +9,10 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 
-from core import norms
-from core.cohorts import CohortSpec
-from core.scope import DISTRICT
-from core.standards import cohort_vs_norm, standards_in_use
+from core.access.scope import DISTRICT
+from core.cohorts.spec import CohortSpec
+from core.standards import norms
+from core.standards.standing import cohort_vs_norm, standards_in_use
 from tests.standards.seed import norms_2020, state_cut_scores
 
 REL = 1e-9

@@ -23,9 +23,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from core.cohorts import CohortSpec
-from core.scope import Scope
+from core.access.scope import Scope
+from core.cohorts.spec import CohortSpec
+from core.warehouse import db
 from tests.reports.test_page_reports import CLICKS, RecordingFiles
 from tests.standards.seed import seed
 from ui import report_button
@@ -51,7 +51,7 @@ def warehouse(db_path: Path) -> Path:
 
 def buttons() -> None:
     """A page's report buttons for Lincoln Elementary's grade 3."""
-    from core.cohorts import CohortSpec  # AppTest runs this function's source on its own
+    from core.cohorts.spec import CohortSpec  # AppTest runs this function's source on its own
     from ui.report_button import report_download
 
     report_download(CohortSpec.from_dict({"grade": "3", "schools": ["Lincoln Elementary"]}))

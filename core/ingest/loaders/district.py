@@ -39,7 +39,7 @@ import pandas as pd
 
 from core.ingest import merge
 from core.ingest.kinds import Field, Kind, LoadCounts, register_kind
-from core.us_states import STATES
+from core.warehouse.us_states import STATES
 
 SUBGROUPS = (
     "race", "sex", "grade", "disability", "lep", "econ_disadvantaged", "homeless", "migrant",

@@ -1,0 +1,16 @@
+"""The warehouse: the one DuckDB file every answer is read from.
+
+Answers where the warehouse lives, which schema version it has (SQL migrations in `migrations/`,
+applied in order on open), how processes share it, what the district configured (settings; secret
+values encrypted at rest) and the canonical values every row is stored in.
+
+Public face:
+- `db`: `connect`, `memory`, `warehouse_path`, `transaction`, `data_version`, `keep_open`,
+  `WarehouseError` / `WarehouseBusyError` / `SchemaTooNewError`.
+- `settings`: `get`, `put` (`secret=True` encrypts), `min_group_size`.
+- `secrets`: `encrypt`, `decrypt`, `cookie_key` (Fernet keys kept beside the warehouse).
+- `canonical`: subject / season / grade / school year spellings, `normalize_header`, `sql_map`;
+  `us_states`: USPS and FIPS codes.
+
+Lowest layer: imports nothing else from core.
+"""
