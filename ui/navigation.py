@@ -149,8 +149,8 @@ def can_open(scope: Scope, path: str) -> bool:
 
 
 def page_path(ref: str) -> str:
-    """The registered path of the page `ref` names by its file stem ("prior_cohorts", or a path
-    such as core's alert rows carry): core names a page without knowing the folder the page
-    files live in. An unknown name is returned as it came (can_open then says no)."""
+    """The registered path of the page `ref` names by its key ("prior_cohorts", as core's alert
+    and insight rows carry it; a path works too): core names a page without knowing the folder
+    the page files live in. An unknown name is returned as it came (can_open then says no)."""
     stem = PurePosixPath(ref).stem
     return next((entry.path for entry in PAGES if PurePosixPath(entry.path).stem == stem), ref)
