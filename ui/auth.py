@@ -29,7 +29,8 @@ from streamlit_authenticator.utilities import LoginError
 from core.access import audit, users
 from core.access.scope import Scope
 from core.warehouse import secrets
-from ui import navigation
+from ui import flash, navigation
+from ui.first_run import setup_screen
 from ui.session import warehouse
 
 COOKIE_NAME = "yardstick_session"
@@ -40,7 +41,6 @@ FORM_FIELDS = {
     "Password": "Password",
     "Login": "Sign in",
 }
-_MESSAGE = "auth_message"  # (kind, text) shown above the sign-in form
 _AUTHENTICATOR = "auth_authenticator"
 _AUDITED = "auth_audited"  # the username whose sign-in this session has already audited
 _METHOD = "auth_method"  # "password" after the form, else the cookie signed the user in
@@ -53,29 +53,16 @@ def allowed(page_key: str, scope: Scope | None = None) -> bool:
     current = scope or st.session_state.get("scope")
     if not isinstance(current, Scope):
         return False
-    return navigation.can_open(current, f"pages/{page_key}.py")
+    return navigation.can_open(current, navigation.page_path(page_key))
 
 
 def require_admin() -> Scope:
     """First line of an admin page: anyone else gets a plain refusal (core enforces scope too)."""
     current = st.session_state.get("scope")
-    if not isinstance(current, Scope):
-        navigation.reroute_page_run_alone()
     if not isinstance(current, Scope) or not current.is_admin:
         st.error("Only a district admin can open this page.")
         st.stop()
     return current
-
-
-def flash(kind: str, text: str) -> None:
-    """A message shown above the sign-in form until the next sign-in."""
-    st.session_state[_MESSAGE] = (kind, text)
-
-
-def _show_message() -> None:
-    kind, text = st.session_state.get(_MESSAGE, (None, None))
-    if text:
-        {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(text)
 
 
 def require_sign_in() -> Scope:
@@ -84,9 +71,8 @@ def require_sign_in() -> Scope:
         first_run = not users.has_users(con)
         credentials = None if first_run else users.credentials(con)
     if first_run:
-        from ui.first_run import setup_screen
-
         setup_screen()
+        navigation.no_menu()
         st.stop()
     authenticator = stauth.Authenticate(
         credentials, COOKIE_NAME, secrets.cookie_key(), COOKIE_EXPIRY_DAYS,
@@ -114,7 +100,8 @@ def require_sign_in() -> Scope:
     if status is False:
         _record_failure(credentials)
     with notice.container():
-        _show_message()
+        flash.show()
+    navigation.no_menu()
     st.stop()
 
 
@@ -134,7 +121,7 @@ def _record_failure(credentials: dict) -> None:
     ]
     with warehouse() as con:
         result = users.record_failed_sign_in(con, flagged[0] if flagged else None)
-    flash("error", result.message)
+    flash.flash("error", result.message)
 
 
 def _cookie_issued_at(authenticator: stauth.Authenticate) -> dt.datetime | None:
@@ -197,7 +184,7 @@ def _admit(authenticator: stauth.Authenticate) -> Scope | None:
                 audit.log(con, username, "sign_in", {"method": "cookie"})
     if st.session_state.pop(_JUST_SIGNED_IN, False):
         st.rerun()  # the form is still on the page in this run; the next one opens the app
-    st.session_state.pop(_MESSAGE, None)
+    flash.clear()
     return scope
 
 
@@ -214,7 +201,7 @@ def _end_session(authenticator: stauth.Authenticate, kind: str, text: str) -> No
     authenticator.logout(location="unrendered", key="sign_out_forced")
     for key in ("scope", _AUDITED, _METHOD, _JUST_SIGNED_IN):
         st.session_state.pop(key, None)
-    flash(kind, text)
+    flash.flash(kind, text)
 
 
 def sign_out_button() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.access import users
-from ui.auth import flash
+from ui.flash import flash
 from ui.session import db_path, warehouse
 
 

@@ -11,7 +11,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from core.access.scope import Scope
 from core.cohorts.spec import CohortSpec
 from core.narrate.text import Narrative
-from ui.navigation import can_open
+from ui.navigation import can_open, page_path
 from ui.report_button import report_download
 
 SEVERITY_BADGE = {
@@ -21,15 +21,16 @@ SEVERITY_BADGE = {
     "none": "⚪ Nothing flagged",
 }
 EVIDENCE = (
-    ("pages/standards.py", "Against the norm →"),
-    ("pages/prior_cohorts.py", "Against last year →"),
-    ("pages/growth.py", "Growth →"),
-    ("pages/subgroups.py", "Subgroups →"),
+    ("app_pages/standards.py", "Against the norm →"),
+    ("app_pages/prior_cohorts.py", "Against last year →"),
+    ("app_pages/growth.py", "Growth →"),
+    ("app_pages/subgroups.py", "Subgroups →"),
 )
 
 
 def _links(scope: Scope, spec: str, pages: tuple[tuple[str, str], ...], focus: str = "") -> None:
-    shown = [(page, label) for page, label in pages if can_open(scope, page)]
+    linked = [(page_path(page), label) for page, label in pages]  # core names pages by file
+    shown = [(page, label) for page, label in linked if can_open(scope, page)]
     params = {"spec": spec, **({"focus": focus} if focus else {})}
     for column, (page, label) in zip(st.columns(max(len(shown), 1)), shown, strict=False):
         with column:

@@ -1,5 +1,7 @@
-"""Every page, registered explicitly (st.navigation turns folder auto-discovery off), with the
-roles that may open it. Sections group pages by the question they answer.
+"""Every page, registered explicitly with st.navigation, with the roles that may open it.
+Sections group pages by the question they answer. The page files live in app_pages/, not
+pages/: Streamlit would treat a pages/ folder next to app.py as a legacy multipage app and list
+(and run) its files on their own before anyone has signed in.
 
 Links into the app (the Insights feed and e-mails link to evidence pages with `?spec=`) must
 open their page once the person is signed in. Streamlit resolves the URL's page only in a
@@ -17,7 +19,6 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from core.access.scope import ROLES, Scope
 from core.access.users import ROLE_LABELS
@@ -37,22 +38,22 @@ class PageEntry:
 
 
 PAGES: tuple[PageEntry, ...] = (
-    PageEntry("pages/home.py", "Home", "🏠", "Overview", default=True),
-    PageEntry("pages/insights.py", "Insights", "💡", "Overview"),
-    PageEntry("pages/watch_list.py", "Watch list", "🚩", "Overview", STAFF),
-    PageEntry("pages/cohort_builder.py", "Cohort builder", "🧩", "Cohorts"),
-    PageEntry("pages/standards.py", "Standards", "📏", "Compare"),
-    PageEntry("pages/prior_cohorts.py", "Prior cohorts", "📅", "Compare"),
-    PageEntry("pages/growth.py", "Growth", "🌱", "Compare"),
-    PageEntry("pages/subgroups.py", "Subgroups", "⚖️", "Compare"),
-    PageEntry("pages/benchmarks.py", "District benchmarks", "📊", "Compare"),
-    PageEntry("pages/upload.py", "Upload", "⬆️", "Data", ADMIN),
-    PageEntry("pages/import_history.py", "Import history", "🗂️", "Data", ADMIN),
-    PageEntry("pages/users.py", "Users", "👥", "Administration", ADMIN),
-    PageEntry("pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
-    PageEntry("pages/standards_admin.py", "Standards & norms", "📚", "Administration", ADMIN),
-    PageEntry("pages/sftp_settings.py", "SFTP & e-mail", "📡", "Administration", ADMIN),
-    PageEntry("pages/narrative_settings.py", "AI narratives", "✍️", "Administration", ADMIN),
+    PageEntry("app_pages/home.py", "Home", "🏠", "Overview", default=True),
+    PageEntry("app_pages/insights.py", "Insights", "💡", "Overview"),
+    PageEntry("app_pages/watch_list.py", "Watch list", "🚩", "Overview", STAFF),
+    PageEntry("app_pages/cohort_builder.py", "Cohort builder", "🧩", "Cohorts"),
+    PageEntry("app_pages/standards.py", "Standards", "📏", "Compare"),
+    PageEntry("app_pages/prior_cohorts.py", "Prior cohorts", "📅", "Compare"),
+    PageEntry("app_pages/growth.py", "Growth", "🌱", "Compare"),
+    PageEntry("app_pages/subgroups.py", "Subgroups", "⚖️", "Compare"),
+    PageEntry("app_pages/benchmarks.py", "District benchmarks", "📊", "Compare"),
+    PageEntry("app_pages/upload.py", "Upload", "⬆️", "Data", ADMIN),
+    PageEntry("app_pages/import_history.py", "Import history", "🗂️", "Data", ADMIN),
+    PageEntry("app_pages/users.py", "Users", "👥", "Administration", ADMIN),
+    PageEntry("app_pages/audit_log.py", "Audit log", "🧾", "Administration", ADMIN),
+    PageEntry("app_pages/standards_admin.py", "Standards & norms", "📚", "Administration", ADMIN),
+    PageEntry("app_pages/sftp_settings.py", "SFTP & e-mail", "📡", "Administration", ADMIN),
+    PageEntry("app_pages/narrative_settings.py", "AI narratives", "✍️", "Administration", ADMIN),
 )
 
 
@@ -103,6 +104,15 @@ def _entry_named_by(url: str | None) -> PageEntry | None:
     return next((e for e in PAGES if name and url_name(e) == name), None)
 
 
+def no_menu() -> None:
+    """Before sign-in (the gate calls this just before it stops the run): every page's URL is
+    registered but no menu is drawn, so the sidebar holds nothing beside the sign-in or set-up
+    screen. Also after a sign-out: the browser keeps the last menu it was sent until a run sends
+    another. The URL's page is kept as it is; none is run."""
+    pages = [st.Page(e.path, title=e.title, default=e.default) for e in PAGES]
+    st.navigation(pages, position="hidden")
+
+
 def remember_link() -> None:
     """Note the page (and query) the browser's URL names, until this session first opens a page
     (app.py calls this before the sign-in gate, on every run)."""
@@ -130,18 +140,14 @@ def follow_link(opened: st.Page, scope: Scope) -> None:
     st.switch_page(_page(entry, scope), query_params=params)
 
 
-def reroute_page_run_alone() -> None:
-    """A page that finds nobody signed in calls this. Streamlit treats the `pages/` folder next
-    to app.py as a legacy multipage app until some session has called st.navigation, so on a
-    server nobody has signed in to yet, a URL such as /upload runs pages/upload.py alone — no
-    sign-in form, no routing. End that mode for the process and run app.py on the same URL.
-    (Not from app.py itself: a session whose form was drawn in that mode would lose its next
-    submission, since the mode is part of every widget's identity.)"""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def can_open(scope: Scope, path: str) -> bool:
     """Whether a link to `path` may be drawn for this user (st.page_link fails on unknown pages)."""
     return any(entry.path == path and scope.role in entry.roles for entry in PAGES)
+
+
+def page_path(ref: str) -> str:
+    """The registered path of the page `ref` names by its key ("prior_cohorts", as core's alert
+    and insight rows carry it; a path works too): core names a page without knowing the folder
+    the page files live in. An unknown name is returned as it came (can_open then says no)."""
+    stem = PurePosixPath(ref).stem
+    return next((entry.path for entry in PAGES if PurePosixPath(entry.path).stem == stem), ref)

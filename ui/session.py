@@ -16,7 +16,6 @@ import streamlit as st
 
 from core.access.scope import Scope
 from core.warehouse import db
-from ui import navigation
 
 
 def db_path() -> Path:
@@ -48,7 +47,6 @@ def scope() -> Scope:
     """The signed-in user's scope, set by the sign-in gate; no scope means no data."""
     current = st.session_state.get("scope")
     if not isinstance(current, Scope):
-        navigation.reroute_page_run_alone()
         st.error("Please sign in to see this page.")
         st.stop()
     return current

@@ -2,7 +2,7 @@
 
 Every sign-in (and failed one), import, export, report download, view of a student-level page,
 settings change and user change is written here with a JSON `detail`. Nothing in Yardstick
-updates or deletes an audit row; district admins browse and download it (pages/audit_log.py).
+updates or deletes an audit row; district admins browse and download it (the Audit log page).
 """
 
 from __future__ import annotations

@@ -74,8 +74,8 @@ COLUMNS = [
     "severity", "kind", "title", "summary", "detail", "school_year", "page", "spec", "focus",
 ]  # fmt: skip
 TREND_YEARS = 5  # a gap's trend is fitted over up to this many latest years (at least three)
-PRIOR_PAGE = "pages/prior_cohorts.py"
-SUBGROUP_PAGE = "pages/subgroups.py"
+PRIOR_PAGE = "prior_cohorts"  # a page named by its key; ui.navigation.page_path finds its file
+SUBGROUP_PAGE = "subgroups"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The insight feed: current alerts and stored narratives of the reader's cohorts, one list,
-most severe first, filterable by school year, school and subject (pages/insights.py)."""
+most severe first, filterable by school year, school and subject (the Insights page)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ FEED_COLUMNS = [
     "kind", "severity", "title", "text", "detail", "school_year", "spec", "page", "focus",
     "written_by", "created_at",
 ]  # fmt: skip
-STANDARDS_PAGE = "pages/standards.py"
+STANDARDS_PAGE = "standards"  # a page named by its key (ui.navigation.page_path)
 
 
 def _matches(spec: dict[str, Any], year: str | None, school: str | None, subject: str | None,

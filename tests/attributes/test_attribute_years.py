@@ -406,7 +406,7 @@ def test_the_upload_page_says_which_year_a_roster_went_to(db_path: Path) -> None
     from core.access.scope import Scope
     from tests.conftest import run_page
 
-    app = run_page("pages/upload.py", Scope(username="ada", role="district_admin"))
+    app = run_page("app_pages/upload.py", Scope(username="ada", role="district_admin"))
     roster = b"student_id,school,grade,ELL\n1,Elm,3,Y\n"
     app.file_uploader(key="upload:files").set_value(
         ("roster_20250301.csv", roster, "text/csv")

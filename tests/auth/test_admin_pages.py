@@ -35,7 +35,7 @@ def open_page(page: str, username: str) -> AppTest:
     return app.switch_page(page).run()
 
 
-@pytest.mark.parametrize("page", ["pages/users.py", "pages/audit_log.py"])
+@pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/audit_log.py"])
 def test_only_district_admins_get_in(warehouse, page: str) -> None:
     with db.connect(warehouse) as con:
         scope = users.scope_for_username(con, "val")
@@ -45,7 +45,7 @@ def test_only_district_admins_get_in(warehouse, page: str) -> None:
 
 
 def test_add_a_teacher_from_the_page(warehouse) -> None:
-    app = open_page("pages/users.py", "boss")
+    app = open_page("app_pages/users.py", "boss")
     assert not app.exception
     listed = app.dataframe[0].value
     assert list(listed["username"]) == ["boss", "val"]
@@ -67,7 +67,7 @@ def test_add_a_teacher_from_the_page(warehouse) -> None:
 
 
 def test_refusals_are_shown_not_raised(warehouse) -> None:
-    app = open_page("pages/users.py", "boss")
+    app = open_page("app_pages/users.py", "boss")
     form = {t.label: t for t in app.text_input}
     form["Username"].input("weak")
     form["Initial password"].input("weak")
@@ -81,7 +81,7 @@ def test_refusals_are_shown_not_raised(warehouse) -> None:
 def test_audit_log_page_lists_and_filters(warehouse) -> None:
     with db.connect(warehouse) as con:
         users.verify_sign_in(con, "val", "wrong password!")
-    app = open_page("pages/audit_log.py", "boss")
+    app = open_page("app_pages/audit_log.py", "boss")
     assert not app.exception
     shown = app.dataframe[0].value
     assert {"sign_in", "sign_in_failed", "user_change"} <= set(shown["action"])

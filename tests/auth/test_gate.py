@@ -30,9 +30,8 @@ def app() -> AppTest:
 
 
 def run_app(session: AppTest) -> AppTest:
-    """Run app.py again. Once st.navigation has run, AppTest (seeing a pages/ folder) runs the
-    page file alone on the next run; the browser always runs app.py, so the gate runs on every
-    click — reset AppTest to the entry script to test the same thing."""
+    """Run app.py again, from the start as a fresh browser load does: AppTest otherwise asks
+    for the page its last run ended on. The gate runs on every click in the browser too."""
     session._page_hash = ""
     session._finished_page_script_hash = ""
     return session.run()

@@ -33,7 +33,7 @@ def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(role: str = "viewer") -> AppTest:
-    return run_page("pages/benchmarks.py", Scope(username="sam", role=role))
+    return run_page("app_pages/benchmarks.py", Scope(username="sam", role=role))
 
 
 def test_page_shows_a_state_and_the_profile(warehouse) -> None:

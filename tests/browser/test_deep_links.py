@@ -15,7 +15,7 @@ import pytest
 
 from core.access import users
 from core.warehouse import db
-from tests.browser.test_sign_in import PASSWORD, sign_in, signed_in
+from tests.browser.test_sign_in import PASSWORD, no_pages_listed, settle, sign_in, signed_in
 from tests.standards.seed import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -126,3 +126,18 @@ def test_a_fresh_server_first_asked_for_a_link_and_a_page_the_role_may_not_open(
     history = open_link(page.context, app.url + "/import_history", "val")  # and by the cookie
     expect(history.get_by_text("Only a district admin can open Import history.")).to_be_visible()
     expect(history.get_by_role("heading", name="Import history")).to_have_count(0)
+
+
+def test_a_page_url_on_a_fresh_server_shows_the_sign_in_form_and_no_pages(
+    warehouse: Path, streamlit_app, new_browser
+) -> None:
+    app = streamlit_app(warehouse)  # nobody has opened this server: no session ran st.navigation
+    page = new_tab(new_browser(), app.url + "/upload")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    settle(page)
+    no_pages_listed(page)
+    expect(page.get_by_test_id("stFileUploaderDropzoneInput")).to_have_count(0)
+    sign_in(page, "boss", PASSWORD)  # and the form works: the link's page opens
+    signed_in(page, "boss")
+    expect(page.get_by_role("heading", name="Upload")).to_be_visible()
+    assert urlsplit(page.url).path == "/upload"

@@ -59,6 +59,17 @@ def remembered(page) -> None:
     settle(page)  # and the run that stored it is over: a reload mid-run may rejoin that session
 
 
+def no_pages_listed(page) -> None:
+    """Before sign-in the app lists no page: no page menu, so neither the registered titles nor
+    the raw file names Streamlit lists for a legacy pages/ folder ("app", "standards admin").
+    (Right after a sign-out under load the browser may keep an empty sidebar frame: no menu.)"""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
+    for name in ("app", "upload", "standards admin", "Upload", "Standards", "Home"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
+
+
 def sign_out(page) -> None:
     settle(page)  # a click while the cookie component's rerun is under way is dropped
     page.get_by_role("button", name="Sign out").click()
@@ -71,6 +82,7 @@ def test_first_run_setup_sign_in_remembered_and_sign_out(
     page = browser_page
     page.goto(app.url)
     expect(page.get_by_text("No account exists yet")).to_be_visible()
+    no_pages_listed(page)
     page.get_by_label("Username").fill("dana.reyes")
     page.get_by_label("Full name").fill("Dana Reyes")
     page.get_by_label("Choose a password").fill("short")
@@ -82,6 +94,7 @@ def test_first_run_setup_sign_in_remembered_and_sign_out(
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create the account").click()
     expect(page.get_by_text("Account dana.reyes created. Sign in below.")).to_be_visible()
+    no_pages_listed(page)
 
     sign_in(page, "Dana.Reyes", PASSWORD)
     signed_in(page, "dana.reyes")
@@ -94,6 +107,7 @@ def test_first_run_setup_sign_in_remembered_and_sign_out(
     sign_out(page)
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    no_pages_listed(page)  # the signed-in session's page list is gone with it
     page.reload()  # the cookie is gone: the form again
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

@@ -38,13 +38,13 @@ def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
         {"school_year": "2024-2025", "grade": "4", "subject": "math",
          "season": spec.season[0], "schools": ["Lincoln"]}
     )  # fmt: skip
-    assert lincoln.iloc[0]["page"] == "pages/prior_cohorts.py"
+    assert lincoln.iloc[0]["page"] == "prior_cohorts"
     gaps = alerts[alerts["kind"] == "widening gap"]
     ell = gaps[gaps["focus"] == "ell=yes"]
     assert len(ell) == 1  # one alert for the subgroup × subject, its cohorts named
     assert ell.iloc[0]["title"].startswith("Reading: English learners fell further behind (")
     assert ell.iloc[0]["detail"].startswith("Strongest in grade ")
-    assert ell.iloc[0]["page"] == "pages/subgroups.py"
+    assert ell.iloc[0]["page"] == "subgroups"
     params = evidence_query(ell.iloc[0])
     assert params["focus"] == "ell=yes" and json.loads(params["spec"])["subject"] == "reading"
     # score declines and proficiency drops only where the decline was planted

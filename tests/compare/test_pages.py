@@ -32,7 +32,7 @@ def warehouse(built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(name: str, role: str = "district_admin", **query: str) -> AppTest:
-    return run_page(f"pages/{name}", Scope(username="ada", role=role), query=query)
+    return run_page(f"app_pages/{name}", Scope(username="ada", role=role), query=query)
 
 
 def text(app: AppTest) -> str:
@@ -105,7 +105,9 @@ def test_subgroups_page(warehouse) -> None:
 
 def test_pages_say_so_when_nothing_is_in_scope(warehouse) -> None:
     for name in ("prior_cohorts.py", "growth.py", "subgroups.py"):
-        app = run_page(f"pages/{name}", Scope(username="t", role="teacher", sections=("nobody",)))
+        app = run_page(
+            f"app_pages/{name}", Scope(username="t", role="teacher", sections=("nobody",))
+        )
         assert not app.exception, name
         assert app.info, name
 

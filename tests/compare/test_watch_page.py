@@ -47,7 +47,7 @@ def demo_scope(path: Path, username: str) -> Scope:
 
 
 def open_page(scope: Scope) -> AppTest:
-    return run_page("pages/watch_list.py", scope)
+    return run_page("app_pages/watch_list.py", scope)
 
 
 def views(path: Path, username: str) -> list[str]:

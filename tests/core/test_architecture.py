@@ -172,6 +172,17 @@ def test_core_packages_import_only_lower_layers() -> None:
     assert upward == []
 
 
+def test_pages_never_write_sql() -> None:
+    pages = ROOT / "app_pages"
+    assert len(list(pages.glob("*.py"))) >= 10  # the folder the app's pages live in
+    offenders = [
+        str(file.name)
+        for file in pages.glob("*.py")
+        if ".execute(" in file.read_text(encoding="utf-8") or "duckdb" in file.read_text()
+    ]
+    assert offenders == []
+
+
 def test_no_loose_modules_beside_the_packages() -> None:
     loose = {p.stem for p in (ROOT / "core").glob("*.py")}
     assert loose == LOOSE_MODULES

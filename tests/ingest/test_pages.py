@@ -23,7 +23,7 @@ from tests.ingest.helpers import VARIANTS, scalar
 
 
 def page(name: str, role: str = "district_admin") -> AppTest:
-    return run_page(f"pages/{name}", Scope(username="ada", role=role))
+    return run_page(f"app_pages/{name}", Scope(username="ada", role=role))
 
 
 def text(app: AppTest) -> str:

@@ -14,7 +14,7 @@ from tests.conftest import run_page
 
 
 def page(scope: Scope) -> AppTest:
-    return run_page("pages/insights.py", scope, timeout=120)
+    return run_page("app_pages/insights.py", scope, timeout=120)
 
 
 def words(app: AppTest) -> str:

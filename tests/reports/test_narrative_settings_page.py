@@ -28,7 +28,7 @@ def warehouse_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def page(role: str = "district_admin") -> AppTest:
     scope = Scope(username="ada", role=role)
-    return run_page("pages/narrative_settings.py", scope, timeout=120)
+    return run_page("app_pages/narrative_settings.py", scope, timeout=120)
 
 
 def test_only_a_district_admin_opens_it(warehouse_file) -> None:

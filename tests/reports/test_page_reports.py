@@ -55,9 +55,9 @@ def open_page(name: str, scope: Scope = ADA, spec: CohortSpec = LINCOLN_3) -> Ap
     is loaded the way its "Load" buttons load it."""
     if name == "cohort_builder":
         return run_page(
-            f"pages/{name}.py", scope, timeout=180, state={"builder:pending": spec.to_dict()}
+            f"app_pages/{name}.py", scope, timeout=180, state={"builder:pending": spec.to_dict()}
         )
-    return run_page(f"pages/{name}.py", scope, timeout=180, query={"spec": spec.to_json()})
+    return run_page(f"app_pages/{name}.py", scope, timeout=180, query={"spec": spec.to_json()})
 
 
 def download(app: AppTest, kind: str) -> bytes:
@@ -164,8 +164,8 @@ def test_the_standards_page_reports_a_saved_set_and_the_quick_cohorts(warehouse_
 
 
 EVIDENCE_PICKERS = {
-    "pages/standards.py": "standards", "pages/prior_cohorts.py": "prior",
-    "pages/growth.py": "growth", "pages/subgroups.py": "subgroups",
+    "app_pages/standards.py": "standards", "app_pages/prior_cohorts.py": "prior",
+    "app_pages/growth.py": "growth", "app_pages/subgroups.py": "subgroups",
 }  # fmt: skip
 
 

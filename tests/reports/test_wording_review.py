@@ -105,7 +105,7 @@ def test_an_undeclared_tests_percentiles_are_not_called_national(other_scale, mo
         rows = cohort_vs_norm(con, CohortSpec.from_dict(OTHER), DISTRICT)
     assert set(rows["percentile_source"]) == {"percentile (test not declared)"}
     serve_warehouse(path, monkeypatch)
-    app = run_page("pages/standards.py", Scope(username="ada", role="district_admin"))
+    app = run_page("app_pages/standards.py", Scope(username="ada", role="district_admin"))
     assert not app.exception
     table = app.dataframe[0].value
     assert len(table) == 2 and table["category"].isna().all()

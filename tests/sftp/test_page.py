@@ -15,7 +15,7 @@ from tests.sftp.sshd import Server
 
 
 def page_as(role: str) -> AppTest:
-    return run_page("pages/sftp_settings.py", Scope(username="ada", role=role), timeout=30)
+    return run_page("app_pages/sftp_settings.py", Scope(username="ada", role=role), timeout=30)
 
 
 def by_key(elements, key: str):

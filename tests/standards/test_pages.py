@@ -14,8 +14,8 @@ from core.warehouse import db
 from tests.conftest import run_page
 from tests.standards.seed import seed
 
-BUILDER = "pages/cohort_builder.py"
-STANDARDS = "pages/standards.py"
+BUILDER = "app_pages/cohort_builder.py"
+STANDARDS = "app_pages/standards.py"
 ADMIN = Scope(username="ada", role="district_admin")
 
 
@@ -109,7 +109,7 @@ def test_standards_page_all_quick_cohorts_for_a_principal(warehouse: Path) -> No
     assert table.loc[table["grade"] == "2", "suppressed"].all()
 
 
-ADMIN_PAGE = "pages/standards_admin.py"
+ADMIN_PAGE = "app_pages/standards_admin.py"
 
 
 def test_standards_admin_is_for_district_admins(warehouse: Path) -> None:

@@ -85,7 +85,7 @@ if st.button("See this cohort against the norms →", disabled=not count.student
     load_into_picker("standards", spec)
     st.session_state["standards:source"] = "One cohort"
     try:
-        st.switch_page("pages/standards.py")
+        st.switch_page("app_pages/standards.py")
     except StreamlitAPIException:  # run outside the app's navigation (a bare page)
         st.info("Loaded on the Standards page: open it from the menu.")
 
