@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from core.access import audit
-from core.cli import add_db_option, clean_for_json, print_csv, print_json, scope_of
+from core.cli import add_outputs, clean_for_json, print_csv, print_json, scope_of
 from core.cohorts.spec import CohortSpec, load_spec
 from core.commands.growth import count
 from core.compare.between_cohorts import compare_cohorts, no_earlier_year, prior_year_comparison
@@ -31,10 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("compare", help="cohort vs cohort (or vs last year: --b prior)")
     parser.add_argument("--a", required=True, help="cohort spec: JSON file or inline JSON")
     parser.add_argument("--b", required=True, help="second cohort spec, or 'prior'")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="one JSON document")
-    output.add_argument("--csv", action="store_true", help="CSV rows")
-    add_db_option(parser)
+    add_outputs(parser)
     parser.set_defaults(func=run)
 
 

@@ -14,7 +14,7 @@ import argparse
 from typing import Any
 
 from core.access import audit
-from core.cli import CommandError, add_db_option, clean_for_json, print_csv, print_json, scope_of
+from core.cli import CommandError, add_outputs, clean_for_json, print_csv, print_json, scope_of
 from core.cohorts.spec import CohortSpec, load_spec
 from core.compare.growth import Period, matched_growth, parse_period
 from core.warehouse.db import connect
@@ -39,10 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cohort", required=True, help="cohort spec: JSON file or inline JSON")
     parser.add_argument("--from", dest="from_", required=True, help="SEASON[:YEAR], e.g. fall")
     parser.add_argument("--to", required=True, help="SEASON[:YEAR], e.g. spring:2024-2025")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="one JSON document")
-    output.add_argument("--csv", action="store_true", help="CSV rows")
-    add_db_option(parser)
+    add_outputs(parser)
     parser.set_defaults(func=run)
 
 
