@@ -115,6 +115,20 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(clean_for_json(document), indent=2) + "\n")
 
 
+def print_results(
+    records: Sequence[dict[str, Any]],
+    head: Callable[[dict[str, Any]], str],
+    result: Callable[[dict[str, Any]], str],
+) -> None:
+    """One line per record for a person: what it is, then its result, or the same "not
+    reported" phrase in every command when the privacy rule holds the result back."""
+    for record in records:
+        if record["suppressed"]:
+            print(f"{head(record)}: not reported — {record['note']}")
+        else:
+            print(f"{head(record)}: {result(record)}")
+
+
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
     """Rows as CSV on stdout, nested values as JSON text, formula-looking cells neutralised."""
     from core.exports.tables import neutralise
