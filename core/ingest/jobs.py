@@ -45,7 +45,7 @@ ERROR_COLUMNS = ["row", "column", "message", "severity"]
 
 @dataclass
 class JobSummary:
-    """The outcome of one import (DESIGN's contract fields first, then extras)."""
+    """The outcome of one import (the contract fields of docs/cli.md first, then extras)."""
 
     job_id: int | None
     status: str

@@ -40,7 +40,7 @@ def interval(lo: Any, hi: Any) -> tuple[float, float] | None:
 
 @dataclass(frozen=True)
 class Standing:
-    """The cohort against a standard in one subject × season (DESIGN "cohort vs standard")."""
+    """The cohort against a standard in one subject × season (a `standards` row, docs/cli.md)."""
 
     subject: str
     season: str

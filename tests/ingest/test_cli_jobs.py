@@ -1,4 +1,5 @@
-"""`python -m core import` per DESIGN's contract, and the job records behind Import History."""
+"""`python -m core import` per its contract (docs/cli.md), and the job records behind Import
+History."""
 
 from __future__ import annotations
 
