@@ -10,13 +10,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from core.bench.concurrency import app_healthy
 from core.warehouse import db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,14 +91,6 @@ class AppServer:
         return self.log.read_text(errors="replace")
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def streamlit_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
     """Factory: a real `streamlit run app.py` on a given warehouse, stopped afterwards."""
@@ -117,7 +109,7 @@ def streamlit_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
         server = AppServer(f"http://127.0.0.1:{port}", process, log)
         started.append(server)
-        wait_until(lambda: _healthy(server.url) or process.poll() is not None, 60, "streamlit")
+        wait_until(lambda: app_healthy(server.url) or process.poll() is not None, 60, "streamlit")
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early:\n{server.output()}")
         return server

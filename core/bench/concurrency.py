@@ -32,7 +32,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def app_healthy(url: str) -> bool:
+    """Whether a `streamlit run` answers its health check yet: a server that is still
+    starting refuses the connection, so any OSError means "not yet"."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
             return response.status == 200
@@ -53,7 +55,7 @@ def start_app(db_file: Path) -> tuple[subprocess.Popen, str]:
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while not _healthy(url):
+    while not app_healthy(url):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise RuntimeError("streamlit did not start for the concurrency benchmark")

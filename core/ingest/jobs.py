@@ -142,7 +142,9 @@ def fail_job(
     )
 
 
-def _alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
+    """Whether a process still runs: signal 0 probes without touching it, and a process we
+    may not signal (PermissionError) exists all the same."""
     if not pid:
         return False
     if pid == os.getpid():
@@ -163,7 +165,7 @@ def reap_dead_jobs(con: duckdb.DuckDBPyConnection) -> int:
     rows = con.execute(
         "select job_id, pid from import_jobs where status in ('pending', 'running')"
     ).fetchall()
-    dead = [job_id for job_id, pid in rows if not _alive(pid)]
+    dead = [job_id for job_id, pid in rows if not process_alive(pid)]
     for job_id in dead:
         fail_job(
             con,
@@ -194,7 +196,7 @@ def _sweep_leftovers(con: duckdb.DuckDBPyConnection, still_running: bool) -> Non
         return
     for path in (folder / "staging").glob("*_p*_*"):
         match = re.match(r"^[a-z]+_p(\d+)_", path.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not process_alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
     raw = folder / "raw"
     if still_running or not raw.is_dir():

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.ingest.jobs import process_alive
+
 SSHD = "/usr/sbin/sshd"
 KEY_TYPES = ("rsa", "ecdsa", "ed25519")
 PASSPHRASE = "correct horse battery staple"
@@ -64,16 +66,6 @@ class Account:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _parent() -> Path:
     """/run, unless it is a small tmpfs (the 500 MB test file lives in the chroot): /var/lib."""
     run = Path("/run")
@@ -89,7 +81,7 @@ def sweep_stale_accounts() -> None:
             pid, user = owner.read_text().split()
         except (OSError, ValueError):
             continue
-        if not _alive(int(pid)):
+        if not process_alive(int(pid)):
             Account(base, user, "", {}, base).remove()
 
 
