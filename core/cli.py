@@ -69,6 +69,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+def add_outputs(parser: argparse.ArgumentParser, csv_help: str = "CSV rows") -> None:
+    """--json or --csv (never both), then --db: every read command offers the same three
+    outputs (a table for a person by default), so their flags must read alike."""
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="one JSON document")
+    output.add_argument("--csv", action="store_true", help=csv_help)
+    add_db_option(parser)
+
+
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """Accept --db after the command too (`python -m core import f.csv --db x.duckdb`)."""
     parser.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -104,6 +113,20 @@ def clean_for_json(value: Any) -> Any:
 
 def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(clean_for_json(document), indent=2) + "\n")
+
+
+def print_results(
+    records: Sequence[dict[str, Any]],
+    head: Callable[[dict[str, Any]], str],
+    result: Callable[[dict[str, Any]], str],
+) -> None:
+    """One line per record for a person: what it is, then its result, or the same "not
+    reported" phrase in every command when the privacy rule holds the result back."""
+    for record in records:
+        if record["suppressed"]:
+            print(f"{head(record)}: not reported — {record['note']}")
+        else:
+            print(f"{head(record)}: {result(record)}")
 
 
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from core.access import audit
-from core.cli import CommandError, add_db_option, print_csv, print_json, scope_of
+from core.cli import CommandError, add_outputs, print_csv, print_json, scope_of
 from core.districts.benchmarks import (
     Benchmarks,
     benchmark_states,
@@ -39,10 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--where",
         help="quartile flags to keep, e.g. 'absenteeism well_above and graduation below'",
     )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="one JSON document")
-    output.add_argument("--csv", action="store_true", help="the district records as CSV")
-    add_db_option(parser)
+    add_outputs(parser, "the district records as CSV")
     parser.set_defaults(func=run)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from core.access import audit
-from core.cli import add_db_option, clean_for_json, print_csv, print_json, scope_of
+from core.cli import add_outputs, clean_for_json, print_csv, print_json, print_results, scope_of
 from core.cohorts.spec import CohortSpec, load_spec
 from core.commands.growth import count
 from core.compare.between_cohorts import compare_cohorts, no_earlier_year, prior_year_comparison
@@ -31,10 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("compare", help="cohort vs cohort (or vs last year: --b prior)")
     parser.add_argument("--a", required=True, help="cohort spec: JSON file or inline JSON")
     parser.add_argument("--b", required=True, help="second cohort spec, or 'prior'")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="one JSON document")
-    output.add_argument("--csv", action="store_true", help="CSV rows")
-    add_db_option(parser)
+    add_outputs(parser)
     parser.set_defaults(func=run)
 
 
@@ -109,15 +106,18 @@ def _print_human(rows: pd.DataFrame, records: list[dict]) -> None:
     if no_earlier_year(rows):  # one line, not one "not reported" per subject × season
         print(f"{records[0]['a']['cohort']}: {records[0]['note']}.")
         return
-    for record in records:
-        head = f"{record['a']['cohort']} vs {record['b']['cohort']} ({record['subject']}, "
-        head += f"{record['season']})"
-        if record["suppressed"]:
-            print(f"{head}: not reported — {record['note']}")
-            continue
-        print(
-            f"{head}: {record['a']['mean']:.1f} vs {record['b']['mean']:.1f}, "
-            f"difference {record['diff']:+.1f} (95% CI {record['ci95'][0]:+.1f} to "
-            f"{record['ci95'][1]:+.1f}), p = {record['p']:.3g}, Hedges' g = "
-            f"{record['hedges_g']:+.2f}: {record['direction']}"
-        )
+    print_results(records, _head, _result)
+
+
+def _head(record: dict) -> str:
+    a, b = record["a"]["cohort"], record["b"]["cohort"]
+    return f"{a} vs {b} ({record['subject']}, {record['season']})"
+
+
+def _result(record: dict) -> str:
+    return (
+        f"{record['a']['mean']:.1f} vs {record['b']['mean']:.1f}, "
+        f"difference {record['diff']:+.1f} (95% CI {record['ci95'][0]:+.1f} to "
+        f"{record['ci95'][1]:+.1f}), p = {record['p']:.3g}, Hedges' g = "
+        f"{record['hedges_g']:+.2f}: {record['direction']}"
+    )

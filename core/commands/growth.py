@@ -14,7 +14,15 @@ import argparse
 from typing import Any
 
 from core.access import audit
-from core.cli import CommandError, add_db_option, clean_for_json, print_csv, print_json, scope_of
+from core.cli import (
+    CommandError,
+    add_outputs,
+    clean_for_json,
+    print_csv,
+    print_json,
+    print_results,
+    scope_of,
+)
 from core.cohorts.spec import CohortSpec, load_spec
 from core.compare.growth import Period, matched_growth, parse_period
 from core.warehouse.db import connect
@@ -39,10 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cohort", required=True, help="cohort spec: JSON file or inline JSON")
     parser.add_argument("--from", dest="from_", required=True, help="SEASON[:YEAR], e.g. fall")
     parser.add_argument("--to", required=True, help="SEASON[:YEAR], e.g. spring:2024-2025")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="one JSON document")
-    output.add_argument("--csv", action="store_true", help="CSV rows")
-    add_db_option(parser)
+    add_outputs(parser)
     parser.set_defaults(func=run)
 
 
@@ -109,18 +114,21 @@ def run(args: argparse.Namespace) -> int:
 def _print_human(records: list[dict]) -> None:
     if not records:
         print("No scores match this cohort within your scope.")
-    for r in records:
-        head = f"{r['cohort']} ({r['subject']}), {r['from']['season']} {r['from']['school_year']}"
-        head += f" → {r['to']['season']} {r['to']['school_year']}"
-        if r["suppressed"]:
-            print(f"{head}: not reported — {r['note']}")
-            continue
-        dropped = "how many had no earlier score is not shown: see the note"
-        if r["dropped"] is not None:  # None: a small count, or one revealing a small group
-            dropped = f"{r['dropped']:.0f} dropped for a missing test"
-        line = f"{head}: {r['n']:.0f} matched ({dropped}), "
-        line += f"mean change {r['mean_change']:+.1f} (95% CI {r['ci95'][0]:+.1f} to "
-        line += f"{r['ci95'][1]:+.1f}), p = {r['p']:.3g}"
-        if r.get("expected_growth") is not None:
-            line += f"; expected {r['expected_growth']:+.1f}, {r['pct_meeting']:.0f}% met it"
-        print(line)
+    print_results(records, _head, _result)
+
+
+def _head(r: dict) -> str:
+    head = f"{r['cohort']} ({r['subject']}), {r['from']['season']} {r['from']['school_year']}"
+    return head + f" → {r['to']['season']} {r['to']['school_year']}"
+
+
+def _result(r: dict) -> str:
+    dropped = "how many had no earlier score is not shown: see the note"
+    if r["dropped"] is not None:  # None: a small count, or one revealing a small group
+        dropped = f"{r['dropped']:.0f} dropped for a missing test"
+    line = f"{r['n']:.0f} matched ({dropped}), "
+    line += f"mean change {r['mean_change']:+.1f} (95% CI {r['ci95'][0]:+.1f} to "
+    line += f"{r['ci95'][1]:+.1f}), p = {r['p']:.3g}"
+    if r.get("expected_growth") is not None:
+        line += f"; expected {r['expected_growth']:+.1f}, {r['pct_meeting']:.0f}% met it"
+    return line

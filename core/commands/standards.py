@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from core.access import audit
-from core.cli import CommandError, add_db_option, clean_for_json, print_csv, print_json, scope_of
+from core.cli import CommandError, add_outputs, clean_for_json, print_csv, print_json, scope_of
 from core.cohorts.spec import CohortSpec, load_spec
 from core.standards.detail import export_frame, verdicts
 from core.standards.standing import DEFAULT_BY, GROUPABLE, cohort_vs_norm, standards_in_use
@@ -48,10 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="split rows by these (comma list of school_year, school, grade; 'none' pools all)",
     )
     parser.add_argument("--norms", help="norm set: 2020, 2025 or district:<id> (default: setting)")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="one JSON document")
-    output.add_argument("--csv", action="store_true", help="CSV rows (nested values flattened)")
-    add_db_option(parser)
+    add_outputs(parser, "CSV rows (nested values flattened)")
     parser.set_defaults(func=run)
 
 

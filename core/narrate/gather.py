@@ -60,6 +60,16 @@ def _value(row: Any, *names: str) -> Any:
     return None
 
 
+def _numbers(row: dict[str, Any], *names: str) -> dict[str, float | None]:
+    """The findings fields a result row carries under the same name, as clean numbers (NaN and
+    inf become None, values rounded so the findings hash alike)."""
+    return {name: clean_number(row.get(name)) for name in names}
+
+
+def _ci95(row: dict[str, Any]) -> tuple[float, float] | None:
+    return interval(row.get("ci_lo"), row.get("ci_hi"))
+
+
 def _suppressed(row: Any) -> bool:
     return bool(_value(row, "suppressed") or False)
 
@@ -151,13 +161,9 @@ def _comparison(row: dict[str, Any]) -> YearComparison:
         school_year=row["school_year"],
         prior_year=row["prior_year"],
         n_a=clean_int(row.get("n_a")) or 0,
-        mean_a=clean_number(row.get("mean_a")),
         n_b=clean_int(row.get("n_b")) or 0,
-        mean_b=clean_number(row.get("mean_b")),
-        diff=clean_number(row.get("diff")),
-        p=clean_number(row.get("p")),
-        ci95=interval(row.get("ci_lo"), row.get("ci_hi")),
-        hedges_g=clean_number(row.get("hedges_g")),
+        **_numbers(row, "mean_a", "mean_b", "diff", "p", "hedges_g"),
+        ci95=_ci95(row),
         direction=_value(row, "direction"),
         significant_bh=_value(row, "significant_bh"),
         note=str(_value(row, "note") or ""),
@@ -212,13 +218,9 @@ def _growth(row: dict[str, Any]) -> GrowthResult:
         to_label=f"{row['to_season']} {row['to_year']}",
         n=clean_int(row.get("n")) or 0,
         dropped=clean_int(row.get("dropped")),  # None: not shown (privacy rule)
-        mean_change=clean_number(row.get("mean_change")),
-        sd_change=clean_number(row.get("sd_change")),
-        p=clean_number(row.get("p")),
-        ci95=interval(row.get("ci_lo"), row.get("ci_hi")),
+        **_numbers(row, "mean_change", "sd_change", "p", "p_vs_expected", "pct_meeting"),
+        ci95=_ci95(row),
         expected=clean_number(row.get("expected_growth")),
-        p_vs_expected=clean_number(row.get("p_vs_expected")),
-        pct_meeting=clean_number(row.get("pct_meeting")),
         note=str(_value(row, "note") or ""),
         start_z=clean_number(row.get("mean_z_from")),
     )
@@ -276,11 +278,8 @@ def _gap(row: dict[str, Any], earlier: dict[str, Any] | None) -> SubgroupGap:
         n_group=clean_int(row.get("n_sub")) or 0,
         n_rest=clean_int(row.get("n_rest")) or 0,
         mean_group=clean_number(row.get("mean_sub")),
-        mean_rest=clean_number(row.get("mean_rest")),
-        gap=clean_number(row.get("gap")),
-        p=clean_number(row.get("p")),
-        ci95=interval(row.get("ci_lo"), row.get("ci_hi")),
-        hedges_g=clean_number(row.get("hedges_g")),
+        **_numbers(row, "mean_rest", "gap", "p", "hedges_g"),
+        ci95=_ci95(row),
         significant=bool(row.get("significant_bh")),
         trend=trend_word,
         earlier_gap=clean_number(earlier.get("gap_then")) if earlier else None,

@@ -56,23 +56,22 @@ def prior_kind(c: YearComparison) -> str:
     return str(c.direction) if prior_is_real(c) else "level"
 
 
+def _against_norm(s: Standing, side: str) -> str:
+    """One season's mean against the norm, "fall 212.3 against 208.1 (4.2 above)": said the same
+    way whether the group's difference is real or level."""
+    return f"{s.season} {num(s.mean)} against {num(s.norm_mean)} ({num(abs(s.diff))} {side})"
+
+
 def standings_group(subject: str, kind: str, items: Sequence[Standing]) -> str:
     seasons = _join([s.season for s in items])
     if kind in ("above", "below"):
-        details = "; ".join(
-            f"{s.season} {num(s.mean)} against {num(s.norm_mean)} ({num(abs(s.diff))} {kind})"
-            for s in items
-        )
+        details = "; ".join(_against_norm(s, kind) for s in items)
         size = size_words([s.effect_size for s in items])
         return (
             f"{subject_name(subject)}: {kind} the national norm in {seasons} — {details}. "
             f"Each is a {size} difference, and a real one, not chance."
         )
-    details = "; ".join(
-        f"{s.season} {num(s.mean)} against {num(s.norm_mean)} "
-        f"({num(abs(s.diff))} {'above' if s.diff > 0 else 'below'})"
-        for s in items
-    )
+    details = "; ".join(_against_norm(s, "above" if s.diff > 0 else "below") for s in items)
     return (
         f"{subject_name(subject)}: in line with the national norm in {seasons} — {details}. "
         f"{chance_lead(items)}."

@@ -13,7 +13,8 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -380,67 +381,81 @@ def _join_notes(first: Any, second: str) -> str | None:
     return "; ".join(parts) if parts else first
 
 
+def _ci_low(item: Any) -> float | None:
+    return item.ci95[0] if item.ci95 else None
+
+
+def _ci_high(item: Any) -> float | None:
+    return item.ci95[1] if item.ci95 else None
+
+
+def _size(item: Any) -> str:
+    return magnitude(item.hedges_g)
+
+
+# Display columns of the findings tables: header → attribute, or a function of the finding.
+# One mapping per table, so the PDF, the workbook and the page read the same columns.
+Column = str | Callable[[Any], Any]
+PRIOR_COLUMNS: dict[str, Column] = {
+    "Subject": "subject",
+    "Season": "season",
+    "This year": "school_year",
+    "Compared with": "prior_year",
+    "Students now": "n_a",
+    "Mean now": "mean_a",
+    "Students then": "n_b",
+    "Mean then": "mean_b",
+    "Difference": "diff",
+    "95% CI low (before correction)": _ci_low,
+    "95% CI high (before correction)": _ci_high,
+    "Size": _size,
+    "Hedges' g": "hedges_g",
+    "Verdict": lambda c: c.direction if prior_is_real(c) else "no real change",
+}
+GROWTH_COLUMNS: dict[str, Column] = {
+    "Subject": "subject",
+    "From": "from_label",
+    "To": "to_label",
+    "Matched students": "n",
+    "Missing a test": lambda g: "not shown (privacy)" if g.dropped is None else g.dropped,
+    "Mean change": "mean_change",
+    "SD of change": "sd_change",
+    "95% CI low": _ci_low,
+    "95% CI high": _ci_high,
+    "Expected growth": "expected",
+    "% meeting expected": "pct_meeting",
+}
+GAPS_COLUMNS: dict[str, Column] = {
+    "Group": "group",
+    "Subject": "subject",
+    "Season": "season",
+    "Students in group": "n_group",
+    "Students in the rest": "n_rest",
+    "Group mean": "mean_group",
+    "Rest mean": "mean_rest",
+    "Gap": "gap",
+    "Size": _size,
+    "Real gap (after correction)": lambda g: "yes" if g.significant else "no",
+    "Trend": lambda g: g.trend or "",
+}
+
+
+def findings_table(items: Sequence[Any], columns: dict[str, Column]) -> pd.DataFrame:
+    """One display row per finding: the three findings tables differ only in their columns."""
+    getters = {
+        header: operator.attrgetter(column) if isinstance(column, str) else column
+        for header, column in columns.items()
+    }
+    return pd.DataFrame([{header: get(item) for header, get in getters.items()} for item in items])
+
+
 def prior_table(section: CohortSection) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Subject": c.subject,
-                "Season": c.season,
-                "This year": c.school_year,
-                "Compared with": c.prior_year,
-                "Students now": c.n_a,
-                "Mean now": c.mean_a,
-                "Students then": c.n_b,
-                "Mean then": c.mean_b,
-                "Difference": c.diff,
-                "95% CI low (before correction)": c.ci95[0] if c.ci95 else None,
-                "95% CI high (before correction)": c.ci95[1] if c.ci95 else None,
-                "Size": magnitude(c.hedges_g),
-                "Hedges' g": c.hedges_g,
-                "Verdict": c.direction if prior_is_real(c) else "no real change",
-            }
-            for c in section.findings.prior
-        ]  # fmt: skip
-    )
+    return findings_table(section.findings.prior, PRIOR_COLUMNS)
 
 
 def growth_table(section: CohortSection) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Subject": g.subject,
-                "From": g.from_label,
-                "To": g.to_label,
-                "Matched students": g.n,
-                "Missing a test": "not shown (privacy)" if g.dropped is None else g.dropped,
-                "Mean change": g.mean_change,
-                "SD of change": g.sd_change,
-                "95% CI low": g.ci95[0] if g.ci95 else None,
-                "95% CI high": g.ci95[1] if g.ci95 else None,
-                "Expected growth": g.expected,
-                "% meeting expected": g.pct_meeting,
-            }
-            for g in section.findings.growth
-        ]  # fmt: skip
-    )
+    return findings_table(section.findings.growth, GROWTH_COLUMNS)
 
 
 def gaps_table(section: CohortSection) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Group": g.group,
-                "Subject": g.subject,
-                "Season": g.season,
-                "Students in group": g.n_group,
-                "Students in the rest": g.n_rest,
-                "Group mean": g.mean_group,
-                "Rest mean": g.mean_rest,
-                "Gap": g.gap,
-                "Size": magnitude(g.hedges_g),
-                "Real gap (after correction)": "yes" if g.significant else "no",
-                "Trend": g.trend or "",
-            }
-            for g in section.findings.gaps
-        ]  # fmt: skip
-    )
+    return findings_table(section.findings.gaps, GAPS_COLUMNS)

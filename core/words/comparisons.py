@@ -54,15 +54,24 @@ def _where(row: Any) -> str:
     return f"{_subject(row)} ({row['season']})"
 
 
+def _not_shown(head: str, row: Any) -> str:
+    """A suppressed row's sentence: the privacy note stands where its numbers would."""
+    return f"{head}: not shown — {row['note']}."
+
+
+def _ci(row: Any) -> str:
+    """A row's own 95% interval, signed: "95% CI +1.2 to +3.4"."""
+    return f"95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])}"
+
+
 def _difference(row: Any, before: str = "", after: str = "") -> str:
     """'<subject (season)>: <before>A vs B<after> (diff points, 95% CI …); <verdict>'."""
     where = _where(row)
     if row["suppressed"]:
-        return f"{where}: not shown — {row['note']}."
+        return _not_shown(where, row)
     return (
         f"{where}: {before}{fixed(row['mean_a'])} vs {fixed(row['mean_b'])}{after} "
-        f"({signed(row['diff'])} points, 95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])}); "
-        + _verdict(row)
+        f"({signed(row['diff'])} points, {_ci(row)}); " + _verdict(row)
     )
 
 
@@ -133,14 +142,14 @@ def growth_sentence(row: Any) -> str:
     span = f"{row['from_season']} {row['from_year']} → {row['to_season']} {row['to_year']}"
     subject = _subject(row)
     if row["suppressed"]:
-        return f"{subject}, {span}: not shown — {row['note']}."
+        return _not_shown(f"{subject}, {span}", row)
     left_out = "how many missed a test is not shown, to protect student privacy"
     if row["dropped"] == row["dropped"]:  # blank: a count that would reveal a small group
         left_out = f"{row['dropped']:,.0f} left out for a missing test"
     text = (
         f"{subject}, {span}: {row['n']:,.0f} students tested both times "
         f"({left_out}) grew {signed(row['mean_change'])} "
-        f"points on average (95% CI {signed(row['ci_lo'])} to {signed(row['ci_hi'])})"
+        f"points on average ({_ci(row)})"
     )
     if row["expected_growth"] == row["expected_growth"]:
         text += (
@@ -157,12 +166,11 @@ def gap_sentence(row: Any) -> str:
     """A subgroup against the rest of its cohort."""
     where, who = _where(row), group_label(row["attribute"], str(row["value"]))
     if row["suppressed"]:
-        return f"{where}, {who}: not shown — {row['note']}."
+        return _not_shown(f"{where}, {who}", row)
     side = "behind" if row["gap"] < 0 else "ahead of"
     text = (
-        f"{where}: {who} are {fixed(abs(row['gap']))} points {side} the rest of the cohort (95% CI "
-        f"{signed(row['ci_lo'])} to {signed(row['ci_hi'])}, "
-        f"Hedges' g {signed(row['hedges_g'], 2)}, p = {row['p']:.3g})"
+        f"{where}: {who} are {fixed(abs(row['gap']))} points {side} the rest of the cohort "
+        f"({_ci(row)}, Hedges' g {signed(row['hedges_g'], 2)}, p = {row['p']:.3g})"
     )
     if row["prof_gap"] == row["prof_gap"]:
         text += (

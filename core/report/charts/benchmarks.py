@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 
 from core.districts.benchmarks import METRIC_BY_KEY, METRICS
+from core.report.charts.look import message_chart, palette_scale
 
 SERIES_COLORS = {"District": "#2b6cb0", "State": "#dd6b20", "Nation": "#718096"}
 READING_COLORS = {"good": "#1b7837", "bad": "#c51b7d", "neutral": "#7f7f7f"}
@@ -24,22 +25,13 @@ HEIGHT = 150
 ALL_METRICS = tuple(m.key for m in METRICS)
 
 
-def _series_scale() -> alt.Scale:
-    return alt.Scale(domain=list(SERIES_COLORS), range=list(SERIES_COLORS.values()))
-
-
 def _label(metric: str) -> str:
     found = METRIC_BY_KEY[metric]
     return f"{found.label} ({found.unit})"
 
 
 def _empty(message: str) -> alt.Chart:
-    return (
-        alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(size=14, color="#555555")
-        .encode(text="message:N")
-        .properties(height=60)
-    )
+    return message_chart(message, "#555555")
 
 
 def comparison_frame(
@@ -87,7 +79,7 @@ def district_vs_averages_chart(
         .encode(
             x=alt.X("series:N", sort=list(SERIES_COLORS), title=None),
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("series:N", scale=_series_scale(), title=None),
+            color=alt.Color("series:N", scale=palette_scale(SERIES_COLORS), title=None),
             tooltip=[
                 alt.Tooltip("label:N", title="Metric"),
                 alt.Tooltip("where:N", title="Who"),
@@ -137,7 +129,7 @@ def trend_chart(
     base = alt.Chart().encode(
         x=alt.X("year:O", title=None),
         y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", scale=_series_scale(), title=None),
+        color=alt.Color("series:N", scale=palette_scale(SERIES_COLORS), title=None),
         tooltip=[
             alt.Tooltip("label:N", title="Metric"),
             alt.Tooltip("series:N", title="Who"),
@@ -203,7 +195,7 @@ def state_distribution_chart(
             y=jitter,
             color=alt.Color(
                 "reading:N",
-                scale=alt.Scale(domain=list(READING_COLORS), range=list(READING_COLORS.values())),
+                scale=palette_scale(READING_COLORS),
                 title="Reading",
             ),
             tooltip=tooltip,

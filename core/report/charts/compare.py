@@ -8,6 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from core.report.charts.look import ci_tooltips, mean_tooltips, message_chart, palette_scale
 from core.report.charts.standards import CATEGORY_COLORS, NORM_COLOR
 
 DIRECTION_COLORS = {
@@ -17,10 +18,6 @@ DIRECTION_COLORS = {
     "this year": "#2166ac",
 }
 HEIGHT = 260
-
-
-def _scale(colors: dict[str, str]) -> alt.Scale:
-    return alt.Scale(domain=list(colors), range=list(colors.values()))
 
 
 def _shown(df: pd.DataFrame, value: str) -> pd.DataFrame:
@@ -33,12 +30,7 @@ def _shown(df: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def _empty(message: str) -> alt.Chart:
-    return (
-        alt.Chart(pd.DataFrame({"message": [message]}))
-        .mark_text(size=14, color="#666666")
-        .encode(text="message:N")
-        .properties(height=60)
-    )
+    return message_chart(message, "#666666")
 
 
 def _panel(df: pd.DataFrame) -> pd.Series:
@@ -64,10 +56,8 @@ def prior_year_chart(trend: pd.DataFrame, comparisons: pd.DataFrame) -> alt.Face
     data = data[data["school_year"] <= (current or data["school_year"].max())]
     tooltip = [
         alt.Tooltip("school_year:N", title="School year"),
-        alt.Tooltip("n:Q", title="Students"),
-        alt.Tooltip("mean:Q", title="Mean", format=".1f"),
-        alt.Tooltip("ci_lo:Q", title="95% CI low", format=".1f"),
-        alt.Tooltip("ci_hi:Q", title="95% CI high", format=".1f"),
+        *mean_tooltips(),
+        *ci_tooltips("ci_lo", "ci_hi", ".1f"),
         alt.Tooltip("diff:Q", title="This year minus that year", format="+.1f"),
         alt.Tooltip("hedges_g:Q", title="Hedges' g", format="+.2f"),
         alt.Tooltip("p:Q", title="p", format=".4f"),
@@ -75,7 +65,9 @@ def prior_year_chart(trend: pd.DataFrame, comparisons: pd.DataFrame) -> alt.Face
     base = alt.Chart().encode(x=alt.X("school_year:N", title="School year"), tooltip=tooltip)
     bars = base.mark_bar(opacity=0.85).encode(
         y=alt.Y("mean:Q", title="Mean score", scale=alt.Scale(zero=False)),
-        color=alt.Color("colour:N", scale=_scale(DIRECTION_COLORS), title="This year vs that"),
+        color=alt.Color(
+            "colour:N", scale=palette_scale(DIRECTION_COLORS), title="This year vs that"
+        ),
     )
     whiskers = base.mark_rule(strokeWidth=2, color="#333333").encode(y="ci_lo:Q", y2="ci_hi:Q")
     layered = alt.layer(bars, whiskers, data=data).properties(height=HEIGHT, width=260)
@@ -92,10 +84,8 @@ def trend_chart(
     data["panel"] = _panel(data)
     tooltip = [
         alt.Tooltip(f"{x}:N", title=x_title),
-        alt.Tooltip("n:Q", title="Students"),
-        alt.Tooltip("mean:Q", title="Mean", format=".1f"),
-        alt.Tooltip("ci_lo:Q", title="95% CI low", format=".1f"),
-        alt.Tooltip("ci_hi:Q", title="95% CI high", format=".1f"),
+        *mean_tooltips(),
+        *ci_tooltips("ci_lo", "ci_hi", ".1f"),
         alt.Tooltip("norm_mean:Q", title="Norm mean", format=".1f"),
     ]
     order = list(dict.fromkeys(data[x]))
@@ -165,18 +155,17 @@ def gap_chart(gaps: pd.DataFrame) -> alt.FacetChart | alt.Chart:
         alt.Tooltip("n_sub:Q", title="Students in it"),
         alt.Tooltip("n_rest:Q", title="Rest of cohort"),
         alt.Tooltip("gap:Q", title="Gap", format="+.1f"),
-        alt.Tooltip("ci_lo:Q", title="95% CI low", format="+.1f"),
-        alt.Tooltip("ci_hi:Q", title="95% CI high", format="+.1f"),
+        *ci_tooltips("ci_lo", "ci_hi", "+.1f"),
         alt.Tooltip("hedges_g:Q", title="Hedges' g", format="+.2f"),
         alt.Tooltip("prof_gap:Q", title="% proficient gap", format="+.0f"),
     ]
     base = alt.Chart().encode(y=alt.Y("group:N", title=None), tooltip=tooltip)
     bars = base.mark_rule(strokeWidth=3).encode(
         x=alt.X("ci_lo:Q", title="Gap to the rest of the cohort (score points)"), x2="ci_hi:Q",
-        color=alt.Color("colour:N", scale=_scale(colors), title="Subgroup is"),
+        color=alt.Color("colour:N", scale=palette_scale(colors), title="Subgroup is"),
     )  # fmt: skip
     points = base.mark_point(filled=True, size=60).encode(
-        x="gap:Q", color=alt.Color("colour:N", scale=_scale(colors), title="Subgroup is")
+        x="gap:Q", color=alt.Color("colour:N", scale=palette_scale(colors), title="Subgroup is")
     )
     zero = alt.Chart().mark_rule(color=NORM_COLOR).encode(x=alt.datum(0))
     layered = alt.layer(bars, points, zero, data=data).properties(width=320)

@@ -9,16 +9,13 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from core.report.charts.look import ci_tooltips, mean_tooltips, palette_scale
 from core.standards.detail import Distribution, order_grades, row_title
 
 CATEGORY_COLORS = {"Above": "#1b7837", "At": "#7f7f7f", "Below": "#c51b7d", "Not tested": "#bdbdbd"}
 NORM_COLOR = "#222222"
 BAND_SCHEME = "redyellowgreen"
 HEIGHT = 260
-
-
-def _category_scale() -> alt.Scale:
-    return alt.Scale(domain=list(CATEGORY_COLORS), range=list(CATEGORY_COLORS.values()))
 
 
 def reportable(df: pd.DataFrame) -> pd.DataFrame:
@@ -38,12 +35,10 @@ def reportable(df: pd.DataFrame) -> pd.DataFrame:
 
 TOOLTIP = [
     alt.Tooltip("title:N", title="Cohort"),
-    alt.Tooltip("n:Q", title="Students"),
-    alt.Tooltip("mean:Q", title="Mean", format=".1f"),
+    *mean_tooltips(),
     alt.Tooltip("norm_mean:Q", title="Norm mean", format=".1f"),
     alt.Tooltip("diff:Q", title="Difference", format="+.1f"),
-    alt.Tooltip("mean_lo:Q", title="95% CI low", format=".1f"),
-    alt.Tooltip("mean_hi:Q", title="95% CI high", format=".1f"),
+    *ci_tooltips("mean_lo", "mean_hi", ".1f"),
     alt.Tooltip("effect_size:Q", title="Effect size", format="+.2f"),
     alt.Tooltip("p:Q", title="p", format=".4f"),
     alt.Tooltip("significant_bh:N", title="Holds after BH"),
@@ -62,15 +57,16 @@ def norm_comparison_chart(df: pd.DataFrame) -> alt.FacetChart | alt.Chart:
     x = alt.X("grade:N", sort=order_grades(data["grade"]), title="Grade")
     offset = alt.XOffset("series:N", title="School · year")
     base = alt.Chart().encode(x=x, xOffset=offset, tooltip=TOOLTIP)
+    color = alt.Color("category:N", scale=palette_scale(CATEGORY_COLORS), title="Against the norm")
     bars = base.mark_rule(strokeWidth=2).encode(
         y=alt.Y("mean_lo:Q", title="RIT score", scale=alt.Scale(zero=False)),
         y2="mean_hi:Q",
-        color=alt.Color("category:N", scale=_category_scale(), title="Against the norm"),
+        color=color,
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
     )
     points = base.mark_point(filled=True, size=70).encode(
         y="mean:Q",
-        color=alt.Color("category:N", scale=_category_scale(), title="Against the norm"),
+        color=color,
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
     )
     norm = base.mark_tick(color=NORM_COLOR, thickness=2, size=18).encode(y="norm_mean:Q")
