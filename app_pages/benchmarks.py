@@ -43,8 +43,10 @@ state = right.selectbox("State", panels.states(current, year), key="bench:state"
 result = panels.benchmarks(current, state, year)
 picked = st.multiselect(
     "Keep districts flagged (all conditions must hold; several flags for one metric: any)",
-    panels.FLAG_OPTIONS, format_func=panels.flag_text, key="bench:flags",
-)  # fmt: skip
+    panels.FLAG_OPTIONS,
+    format_func=panels.flag_text,
+    key="bench:flags",
+)
 rule = FlagFilter.from_pairs(picked)
 search = st.text_input("District name or id contains", key="bench:search").strip().lower()
 shown = rule.apply(result.districts)
@@ -53,11 +55,17 @@ if search:
     shown = shown[text.str.contains(search, regex=False)]
 
 view = st.segmented_control("Show", panels.VIEWS, default="Values", key="bench:view") or "Values"
-st.caption(f"{len(shown)} of {len(result.districts)} districts in {state}, "
-           f"{school_year_label(year)}" + (f" · {rule.describe()}" if picked else ""))  # fmt: skip
+st.caption(
+    f"{len(shown)} of {len(result.districts)} districts in {state}, "
+    f"{school_year_label(year)}" + (f" · {rule.describe()}" if picked else "")
+)
 panels.district_table(shown, view)
-filters = {"state": state, "year": school_year_label(year), "flags": rule.describe() or "none",
-           "search": search or "none"}  # fmt: skip
+filters = {
+    "state": state,
+    "year": school_year_label(year),
+    "flags": rule.describe() or "none",
+    "search": search or "none",
+}
 panels.downloads(shown, filters, username())
 averages = result.state_averages.iloc[0]
 national = result.national_averages.iloc[0]
@@ -79,11 +87,17 @@ figures.chart(district_vs_averages_chart, {**district, "district_id": chosen}, a
 history, lines = panels.history(current, chosen, state)
 st.markdown("**Over the years** — the district, its state and the nation")
 figures.chart(trend_chart, history, lines)
-trends = [f"{m.label}: {district[m.trend_key + '_reason']}" for m in METRICS
-          if isinstance(district[m.trend_key + "_reason"], str)]  # fmt: skip
+trends = [
+    f"{m.label}: {district[m.trend_key + '_reason']}"
+    for m in METRICS
+    if isinstance(district[m.trend_key + "_reason"], str)
+]
 if trends:
     st.caption("No 3-year trend — " + "; ".join(trends))
-metric = st.selectbox("Where it sits in the state", [m.key for m in METRICS],
-                      format_func=lambda k: METRIC_BY_KEY[k].label,
-                      key="bench:metric")  # fmt: skip
+metric = st.selectbox(
+    "Where it sits in the state",
+    [m.key for m in METRICS],
+    format_func=lambda k: METRIC_BY_KEY[k].label,
+    key="bench:metric",
+)
 figures.chart(state_distribution_chart, result.districts, chosen, metric, averages[metric])

@@ -54,8 +54,13 @@ with left.container(border=True):
 with right.container(border=True):
     st.markdown("**Saved cohorts**")
     by_name = {c.name: c for c in saved}
-    chosen = st.selectbox("Saved cohort", list(by_name), key="builder:saved",
-                          label_visibility="collapsed", placeholder="None saved yet")  # fmt: skip
+    chosen = st.selectbox(
+        "Saved cohort",
+        list(by_name),
+        key="builder:saved",
+        label_visibility="collapsed",
+        placeholder="None saved yet",
+    )
     cohort = by_name.get(chosen)
     a, b, c = st.columns(3)
     if a.button("Load", disabled=cohort is None):

@@ -43,11 +43,13 @@ if year != ALL and st.button(f"✍️ Write narratives for every grade × school
 
 with warehouse() as con:
     feed = insight_feed(
-        con, current, alerts=cached.alerts(current),
+        con,
+        current,
+        alerts=cached.alerts(current),
         year=None if year == ALL else year,
         school=None if school == ALL else school,
         subject=None if subject == ALL else subject,
-    )  # fmt: skip
+    )
 
 if feed.empty:
     st.info(

@@ -45,9 +45,14 @@ if saved:
     try:
         with warehouse() as con:
             save_model_settings(
-                con, admin.username, base_url=base_url, model=model, timeout=timeout,
-                api_key=key or None, forget_key=forget,
-            )  # fmt: skip
+                con,
+                admin.username,
+                base_url=base_url,
+                model=model,
+                timeout=timeout,
+                api_key=key or None,
+                forget_key=forget,
+            )
             detail = {
                 "setting": "llm",
                 "base_url": base_url,

@@ -59,9 +59,14 @@ with sources_tab:
         apply(
             lambda con: registry.save_source(con, user=admin.username, **values),
             f"Saved {values['name'] or chosen}. Next: Test connection.",
-            {"area": "sftp", "change": "update" if source else "add", "source": values["name"],
-             "host": values["host"], "secrets_changed": secrets_given},
-        )  # fmt: skip
+            {
+                "area": "sftp",
+                "change": "update" if source else "add",
+                "source": values["name"],
+                "host": values["host"],
+                "secrets_changed": secrets_given,
+            },
+        )
 
 if source is not None:
     report_key = f"sftp_report_{source.name}"
@@ -84,13 +89,22 @@ if source is not None:
                 st.session_state.pop(report_key)
                 apply(
                     lambda con: registry.trust(
-                        con, source.name, key_type=key.key_type, fingerprint=key.fingerprint,
-                        public_key=key.public_key, user=admin.username,
+                        con,
+                        source.name,
+                        key_type=key.key_type,
+                        fingerprint=key.fingerprint,
+                        public_key=key.public_key,
+                        user=admin.username,
                     ),
                     f"Confirmed {key.description} for {source.name}. Test again to finish.",
-                    {"area": "sftp", "change": "trust_host_key", "source": source.name,
-                     "fingerprint": key.fingerprint, "previous": source.host_key_fingerprint},
-                )  # fmt: skip
+                    {
+                        "area": "sftp",
+                        "change": "trust_host_key",
+                        "source": source.name,
+                        "fingerprint": key.fingerprint,
+                        "previous": source.host_key_fingerprint,
+                    },
+                )
         untrusted = None if source.trusted else "Confirm the host key first"
         if pull_col.button(
             "⬇️ Import now", width="stretch", disabled=bool(untrusted), help=untrusted
@@ -113,9 +127,13 @@ with mail_tab:
         apply(
             lambda con: mail.save_smtp(con, user=admin.username, **changes),
             "E-mail settings saved.",
-            {"area": "smtp", "change": "update", "host": changes["host"],
-             "password_changed": bool(changes["password"])},
-        )  # fmt: skip
+            {
+                "area": "smtp",
+                "change": "update",
+                "host": changes["host"],
+                "password_changed": bool(changes["password"]),
+            },
+        )
     test_to = st.text_input("Send a test e-mail to", value=", ".join(smtp.recipients))
     if st.button("📧 Send test e-mail", disabled=not smtp.configured):
         try:

@@ -28,26 +28,34 @@ with warehouse() as con:
     elif source == "Saved cohorts":
         saved = cache.saved(con, current)
         names = st.multiselect(
-            "Saved cohorts", [c.name for c in saved], key="standards:saved",
+            "Saved cohorts",
+            [c.name for c in saved],
+            key="standards:saved",
             placeholder="Pick one or more (save them on the Cohort builder)",
-        )  # fmt: skip
+        )
         specs = [c.spec for c in saved if c.name in names]
         reported = [c.spec.replace(name=c.name) for c in saved if c.name in names]
     else:
         options, _ = picker_choices(con, current)
         years = st.multiselect(
-            "School year(s)", options.school_years, default=list(options.school_years[-1:]),
+            "School year(s)",
+            options.school_years,
+            default=list(options.school_years[-1:]),
             key="standards:quick_years",
-        )  # fmt: skip
+        )
         specs = [CohortSpec.from_dict({"school_year": years, "name": "Quick cohorts"})]
         chosen = set(years or options.school_years)
         reported = [q for q in cache.quick(con, current) if set(q.school_year) <= chosen]
     split = st.pills(
-        "Split rows by", list(SPLITS), selection_mode="multi", default=list(SPLITS),
-        format_func=SPLITS.get, key="standards:by",
+        "Split rows by",
+        list(SPLITS),
+        selection_mode="multi",
+        default=list(SPLITS),
+        format_func=SPLITS.get,
+        key="standards:by",
         help="Leave a dimension out to pool it: each student is still compared with the norm "
         "of their own grade.",
-    )  # fmt: skip
+    )
     by = tuple(d for d in SPLITS if d in (split or []))
     if not specs:
         st.info("Pick at least one saved cohort.")

@@ -13,9 +13,27 @@ from ui.compare_panels import download, follow_evidence_link, sentences, table
 from ui.narrative_panel import narrative_panel
 from ui.session import scope, username, warehouse
 
-COLUMNS = ["subject", "season", "attribute", "value", "n_sub", "mean_sub", "n_rest", "mean_rest",
-           "gap", "ci_lo", "ci_hi", "p", "hedges_g", "pct_prof_sub", "pct_prof_rest",
-           "prof_gap", "p_adj", "significant_bh", "note"]  # fmt: skip
+COLUMNS = [
+    "subject",
+    "season",
+    "attribute",
+    "value",
+    "n_sub",
+    "mean_sub",
+    "n_rest",
+    "mean_rest",
+    "gap",
+    "ci_lo",
+    "ci_hi",
+    "p",
+    "hedges_g",
+    "pct_prof_sub",
+    "pct_prof_rest",
+    "prof_gap",
+    "p_adj",
+    "significant_bh",
+    "note",
+]
 
 st.title("⚖️ Subgroups")
 st.caption(
@@ -48,8 +66,9 @@ if shown.empty:
 figures.chart(gap_chart, latest)
 table(latest, COLUMNS)
 st.caption(family_caption(latest))
-download(latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year},
-         username())  # fmt: skip
+download(
+    latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year}, username()
+)
 
 st.subheader("How each gap has moved")
 groups = sorted((latest["attribute"] + "=" + latest["value"]).unique())
@@ -63,9 +82,25 @@ if len(span) >= 2:
     with warehouse() as con:
         tests = cache.widening(con, gaps[gaps["school_year"].isin(span)], tuple(span), since)
     picked = tests[tests["attribute"] + "=" + tests["value"] == chosen]
-    table(picked, ["subject", "season", "test", "years", "first_year", "first_gap",
-                   "latest_year", "latest_gap", "slope", "p", "p_adj", "movement",
-                   "approximate", "verdict"])  # fmt: skip
+    table(
+        picked,
+        [
+            "subject",
+            "season",
+            "test",
+            "years",
+            "first_year",
+            "first_gap",
+            "latest_year",
+            "latest_gap",
+            "slope",
+            "p",
+            "p_adj",
+            "movement",
+            "approximate",
+            "verdict",
+        ],
+    )
     st.caption(
         "Trend: the gap's weighted linear trend across three or more years (points a year); "
         "with fewer years, the latest gap against an earlier one (a t-test that holds for small "

@@ -17,8 +17,13 @@ from ui.cohort_widgets import picker_choices
 from ui.compare_panels import download
 from ui.session import scope, username, warehouse
 
-DECIMALS = ("Latest score", "Cut score", "Growth since fall", "Expected growth",
-            "Growth vs expected")  # fmt: skip
+DECIMALS = (
+    "Latest score",
+    "Cut score",
+    "Growth since fall",
+    "Expected growth",
+    "Growth vs expected",
+)
 FORMATS = {c: st.column_config.NumberColumn(format="%.1f") for c in DECIMALS} | {
     "Percentile": st.column_config.NumberColumn(format="%d")
 }
@@ -44,9 +49,12 @@ spec = CohortSpec.from_dict(
 )
 with warehouse() as con:
     result = cache.watch(con, current, spec)
-    audit.log(con, username(), "view_students",
-              {"page": "watch_list", "cohort": spec.to_dict(),
-               "students": len(result.students)})  # fmt: skip
+    audit.log(
+        con,
+        username(),
+        "view_students",
+        {"page": "watch_list", "cohort": spec.to_dict(), "students": len(result.students)},
+    )
 
 st.markdown(summary_sentence(result))
 if result.students.empty:
@@ -71,7 +79,12 @@ st.caption(
 caveat = growth_caveat(result) if "low_growth" in reasons else ""
 if caveat:
     st.info(caveat)
-described = {"school_year": year, "subject": subject, "schools": schools or "all",
-             "grades": grades or "all", "reasons": [REASON_LABELS[r] for r in reasons]}  # fmt: skip
+described = {
+    "school_year": year,
+    "subject": subject,
+    "schools": schools or "all",
+    "grades": grades or "all",
+    "reasons": [REASON_LABELS[r] for r in reasons],
+}
 described |= {"about growth": caveat} if caveat else {}
 download(shown, "Download (CSV)", "watch list", described, username())

@@ -75,9 +75,13 @@ def require_sign_in() -> Scope:
         navigation.no_menu()
         st.stop()
     authenticator = stauth.Authenticate(
-        credentials, COOKIE_NAME, secrets.cookie_key(), COOKIE_EXPIRY_DAYS,
-        auto_hash=False, login_sleep_time=0,
-    )  # fmt: skip
+        credentials,
+        COOKIE_NAME,
+        secrets.cookie_key(),
+        COOKIE_EXPIRY_DAYS,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
     st.session_state[_AUTHENTICATOR] = authenticator
     before = st.session_state.get("authentication_status")
     if before is False:

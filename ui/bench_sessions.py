@@ -103,11 +103,13 @@ async def _sign_in(session: Session, user: str, password: str) -> None:
     missing = {"Username", "Password", "Sign in"} - form.widgets.keys()
     if missing:
         raise RuntimeError(f"no sign-in form (missing {sorted(missing)}): {form.text[:3]}")
-    home = await session.rerun(widgets={
-        form.widgets["Username"]: user,
-        form.widgets["Password"]: password,
-        form.widgets["Sign in"]: True,
-    })  # fmt: skip
+    home = await session.rerun(
+        widgets={
+            form.widgets["Username"]: user,
+            form.widgets["Password"]: password,
+            form.widgets["Sign in"]: True,
+        }
+    )
     if not any(f"Signed in as **{user}**" in text for text in home.text):
         raise RuntimeError(f"sign-in failed: {home.text[:3]}")
 

@@ -29,12 +29,20 @@ from ui.session import warehouse
 
 CACHE = {"ttl": 900, "show_spinner": False, "max_entries": 64}
 VIEWS = ("Values", "vs state", "vs nation", "3-year trends", "Quartile flags")
-VIEW_SUFFIX = {"Values": "", "vs state": "_vs_state", "vs nation": "_vs_national",
-               "Quartile flags": "_quartile_state"}  # fmt: skip
+VIEW_SUFFIX = {
+    "Values": "",
+    "vs state": "_vs_state",
+    "vs nation": "_vs_national",
+    "Quartile flags": "_quartile_state",
+}
 READING_STYLE = {"good": "background-color: #d9f0d3", "bad": "background-color: #f6d5e8"}
 DELTA_COLOR = {"good": "normal", "bad": "inverse", "neutral": "off"}
-FLAG_LABELS = {"well_above": "well above", "above": "above", "below": "below",
-               "well_below": "well below"}  # fmt: skip
+FLAG_LABELS = {
+    "well_above": "well above",
+    "above": "above",
+    "below": "below",
+    "well_below": "well below",
+}
 FLAG_OPTIONS = [(m.key, label) for m in METRICS for label in FLAG_LABELS]
 
 
@@ -112,15 +120,20 @@ def district_table(districts: pd.DataFrame, view: str) -> None:
     """Sortable table: name, id, enrollment and the view's eight columns; a value in its state's
     top or bottom quartile is green (favourable) or pink (unfavourable) — high absenteeism or
     pupil-teacher ratio is pink, high graduation green, spending and shares stay uncoloured."""
-    columns = {"name": "District", "district_id": "NCES id", "enrollment": "Enrollment",
-               **_view_columns(view)}  # fmt: skip
+    columns = {
+        "name": "District",
+        "district_id": "NCES id",
+        "enrollment": "Enrollment",
+        **_view_columns(view),
+    }
     shown = districts[list(columns)].rename(columns=columns).reset_index(drop=True)
     styler = shown.style.format(precision=1, thousands=",", na_rep="—")
     if view in ("Values", "Quartile flags"):
         metric_columns = {k: v for k, v in columns.items() if v not in ("District", "NCES id")}
         colours = _styles(districts.reset_index(drop=True), metric_columns)
-        styler = styler.apply(lambda _: colours.reindex(columns=shown.columns, fill_value=""),
-                              axis=None)  # fmt: skip
+        styler = styler.apply(
+            lambda _: colours.reindex(columns=shown.columns, fill_value=""), axis=None
+        )
     st.dataframe(styler, hide_index=True, width="stretch", placeholder="—")
 
 
@@ -165,11 +178,20 @@ def downloads(districts: pd.DataFrame, filters: dict[str, Any], username: str) -
 
     left, right = st.columns(2)
     left.download_button(
-        "Download (CSV)", csv_bytes(districts, filters), file_name="district_benchmarks.csv",
-        mime="text/csv", on_click=record, args=("csv",), key="bench:csv",
-    )  # fmt: skip
+        "Download (CSV)",
+        csv_bytes(districts, filters),
+        file_name="district_benchmarks.csv",
+        mime="text/csv",
+        on_click=record,
+        args=("csv",),
+        key="bench:csv",
+    )
     right.download_button(
-        "Download (Excel)", figures.xlsx(districts, filters), file_name="district_benchmarks.xlsx",
+        "Download (Excel)",
+        figures.xlsx(districts, filters),
+        file_name="district_benchmarks.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        on_click=record, args=("xlsx",), key="bench:xlsx",
-    )  # fmt: skip
+        on_click=record,
+        args=("xlsx",),
+        key="bench:xlsx",
+    )

@@ -93,9 +93,14 @@ def _dimension_widgets(key: str, options: CohortOptions, columns: Any) -> dict[s
         if widget not in st.session_state:
             st.session_state[widget] = values[-1:] if name == "school_year" else []
         chosen[name] = column.multiselect(
-            label, values, key=widget, placeholder="All", help="Leave empty for all.",
-            on_change=_keep_changed, args=(key,),
-        )  # fmt: skip
+            label,
+            values,
+            key=widget,
+            placeholder="All",
+            help="Leave empty for all.",
+            on_change=_keep_changed,
+            args=(key,),
+        )
     return chosen
 
 

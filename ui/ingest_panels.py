@@ -41,10 +41,13 @@ def describe_preview(preview: Preview) -> None:
 
 
 TEST_LABELS = {
-    "nwea_map": "MAP Growth (NWEA, RIT scores)", "star": "Star (Renaissance)",
-    "iready": "i-Ready Diagnostic", "dibels8": "DIBELS 8", "state": "A state test",
+    "nwea_map": "MAP Growth (NWEA, RIT scores)",
+    "star": "Star (Renaissance)",
+    "iready": "i-Ready Diagnostic",
+    "dibels8": "DIBELS 8",
+    "state": "A state test",
     UNKNOWN_PLATFORM: "Other / unknown",
-}  # fmt: skip
+}
 
 
 def test_choice(preview: Preview, key: str) -> str | None:
@@ -55,13 +58,16 @@ def test_choice(preview: Preview, key: str) -> str | None:
     options = list(PLATFORMS)
     default = preview.platform if preview.platform in options else UNKNOWN_PLATFORM
     chosen = st.selectbox(
-        "Which test does this file hold?", options, index=options.index(default),
-        format_func=TEST_LABELS.get, key=f"{key}:platform",
+        "Which test does this file hold?",
+        options,
+        index=options.index(default),
+        format_func=TEST_LABELS.get,
+        key=f"{key}:platform",
         help="National norms (NWEA MAP Growth) judge only MAP Growth scores. Leave “Other / "
         "unknown” unless you know: those scores are still compared with other years and "
         "cohorts, and with district norms or cut scores for that test. A platform column in "
         "the file wins row by row.",
-    )  # fmt: skip
+    )
     return chosen
 
 
@@ -84,7 +90,7 @@ def mapping_editor(preview: Preview, key: str) -> dict[str, str]:
                 required=True,
                 help="A field, 'attribute' (kept as a student attribute) or 'ignore'.",
             )
-        },  # fmt: skip
+        },
         width="stretch",
     )
     return dict(zip(edited["column in the file"], edited["maps to"], strict=True))
@@ -112,11 +118,15 @@ def show_summary(summary: JobSummary, key: str) -> None:
     columns = st.columns(5)
     for column, (label, value) in zip(
         columns,
-        (("Rows read", summary.rows_read), ("Inserted", summary.inserted),
-         ("Updated", summary.updated), ("Duplicates", summary.duplicates),
-         ("Rejected", summary.rejected)),
+        (
+            ("Rows read", summary.rows_read),
+            ("Inserted", summary.inserted),
+            ("Updated", summary.updated),
+            ("Duplicates", summary.duplicates),
+            ("Rejected", summary.rejected),
+        ),
         strict=True,
-    ):  # fmt: skip
+    ):
         column.metric(label, f"{value:,}")
     show_added(summary.added)
     if summary.errors:

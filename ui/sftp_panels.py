@@ -67,8 +67,14 @@ def source_form(existing: registry.SftpSource | None, presets: list[str]) -> dic
     port = st.number_input("Port", 1, 65535, value=e.port if e else 22, key=f"{key}_port")
     username = st.text_input("User name", value=e.username if e else "", key=f"{key}_user")
     kinds = {"password": "Password", "key": "Private key"}
-    auth = st.radio("Sign in with", list(kinds), format_func=kinds.get, horizontal=True,
-                    index=1 if e and e.auth_kind == "key" else 0, key=f"{key}_auth")  # fmt: skip
+    auth = st.radio(
+        "Sign in with",
+        list(kinds),
+        format_func=kinds.get,
+        horizontal=True,
+        index=1 if e and e.auth_kind == "key" else 0,
+        key=f"{key}_auth",
+    )
     secrets: dict[str, str | None] = {"password": None, "private_key": None, "passphrase": None}
     if auth == "password":
         secrets["password"] = _secret_input("Password", bool(e and e.password_set), f"{key}_pw")
@@ -86,10 +92,16 @@ def source_form(existing: registry.SftpSource | None, presets: list[str]) -> dic
     if not st.button("Save source", type="primary", key=f"{key}_save"):
         return None
     return {
-        "name": name, "host": host, "port": int(port), "username": username, "auth_kind": auth,
-        "remote_dir": remote_dir, "pattern": pattern, "preset": preset,
+        "name": name,
+        "host": host,
+        "port": int(port),
+        "username": username,
+        "auth_kind": auth,
+        "remote_dir": remote_dir,
+        "pattern": pattern,
+        "preset": preset,
         **{k: (v or None) for k, v in secrets.items()},
-    }  # fmt: skip
+    }
 
 
 def target_or_stop(con: Any, name: str) -> Target:
@@ -157,9 +169,13 @@ def pull_with_progress(name: str, user: str) -> PullResult:
 
         try:
             result = pull_source(
-                name, db=db_path(), user=user, on_step=lambda s: st.markdown(step_line(s)),
-                on_download=downloaded, progress=importing,
-            )  # fmt: skip
+                name,
+                db=db_path(),
+                user=user,
+                on_step=lambda s: st.markdown(step_line(s)),
+                on_download=downloaded,
+                progress=importing,
+            )
         except registry.SourceError as exc:
             status.update(label="Import not started", state="error")
             st.error(str(exc))
@@ -190,10 +206,15 @@ def smtp_form(current: mail.SmtpSettings) -> dict[str, Any] | None:
     with st.form("smtp"):
         host = st.text_input("Mail server (SMTP host)", value=current.host)
         security = st.selectbox(
-            "Security", mail.SECURITY, index=mail.SECURITY.index(current.security),
-            format_func={"starttls": "STARTTLS (port 587)", "ssl": "SSL/TLS (port 465)",
-                         "none": "None — local relay only (port 25)"}.get,
-        )  # fmt: skip
+            "Security",
+            mail.SECURITY,
+            index=mail.SECURITY.index(current.security),
+            format_func={
+                "starttls": "STARTTLS (port 587)",
+                "ssl": "SSL/TLS (port 465)",
+                "none": "None — local relay only (port 25)",
+            }.get,
+        )
         port = st.number_input("Port", 1, 65535, value=current.port)
         username = st.text_input("User name (blank if the server needs none)", current.username)
         password = st.text_input(
@@ -207,6 +228,11 @@ def smtp_form(current: mail.SmtpSettings) -> dict[str, Any] | None:
         if not st.form_submit_button("Save e-mail settings", type="primary"):
             return None
     return {
-        "host": host, "port": int(port), "security": security, "username": username,
-        "password": password or None, "sender": sender, "recipients": recipients,
-    }  # fmt: skip
+        "host": host,
+        "port": int(port),
+        "security": security,
+        "username": username,
+        "password": password or None,
+        "sender": sender,
+        "recipients": recipients,
+    }

@@ -637,13 +637,26 @@ def demo_accounts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     teacher, sections = _demo_teacher(con, principal)
     return [
         {"username": DEMO_USERNAMES[0], "role": "district_admin", "name": "Demo District Admin"},
-        {"username": DEMO_USERNAMES[1], "role": "school_admin", "name": f"Principal, {principal}",
-         "schools": [principal]},
-        {"username": DEMO_USERNAMES[2], "role": "teacher", "name": teacher,
-         "schools": [principal], "sections": sections},
-        {"username": DEMO_USERNAMES[3], "role": "viewer", "name": f"Board viewer, {viewer}",
-         "schools": [viewer]},
-    ]  # fmt: skip
+        {
+            "username": DEMO_USERNAMES[1],
+            "role": "school_admin",
+            "name": f"Principal, {principal}",
+            "schools": [principal],
+        },
+        {
+            "username": DEMO_USERNAMES[2],
+            "role": "teacher",
+            "name": teacher,
+            "schools": [principal],
+            "sections": sections,
+        },
+        {
+            "username": DEMO_USERNAMES[3],
+            "role": "viewer",
+            "name": f"Board viewer, {viewer}",
+            "schools": [viewer],
+        },
+    ]
 
 
 def add_demo_users(

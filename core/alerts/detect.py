@@ -70,9 +70,7 @@ SETTING_DEFAULTS: dict[str, float] = {
     "alerts.gap_min_change_g": 0.2,
     "alerts.proficiency_drop_points": 10.0,
 }
-COLUMNS = [
-    "severity", "kind", "title", "summary", "detail", "school_year", "page", "spec", "focus",
-]  # fmt: skip
+COLUMNS = ["severity", "kind", "title", "summary", "detail", "school_year", "page", "spec", "focus"]
 TREND_YEARS = 5  # a gap's trend is fitted over up to this many latest years (at least three)
 PRIOR_PAGE = "prior_cohorts"  # a page named by its key; ui.navigation.page_path finds its file
 SUBGROUP_PAGE = "subgroups"
@@ -178,7 +176,8 @@ def cohort_changes(
         verb = "declined" if decline else "improved"
         alerts.append(
             _cohort_alert(
-                row, year,
+                row,
+                year,
                 severity=severity,
                 kind="decline" if decline else "improvement",
                 title=f"{_where(row)} {verb} from {row.prior_year}",
@@ -189,7 +188,7 @@ def cohort_changes(
                 group_title=f"{_where(row, season=False)} {verb} from {row.prior_year}",
                 group=("change", decline),
             )
-        )  # fmt: skip
+        )
     return alerts
 
 
@@ -209,7 +208,8 @@ def proficiency_drops(
         critical = -row.change >= 2 * limits.proficiency_drop_points
         alerts.append(
             _cohort_alert(
-                row, year,
+                row,
+                year,
                 severity="critical" if critical else "warning",
                 kind="proficiency drop",
                 title=f"{_where(row)}: {_share_label(row)} fell {-row.change:.0f} points",
@@ -222,7 +222,7 @@ def proficiency_drops(
                 group=("proficiency",),
                 focus="proficiency",
             )
-        )  # fmt: skip
+        )
     return alerts
 
 
@@ -296,9 +296,13 @@ def widening_gaps(
     alerts = []
     for row in tests[tests["p_adj"] < limits.alpha].itertuples(index=False):
         severity, who = gap_severity(
-            row.first_gap, row.latest_gap, row.pooled_sd, bool(row.every_year),
-            isinstance(row.rest_label, str), limits.gap_min_change_g,
-        )  # fmt: skip
+            row.first_gap,
+            row.latest_gap,
+            row.pooled_sd,
+            bool(row.every_year),
+            isinstance(row.rest_label, str),
+            limits.gap_min_change_g,
+        )
         if severity is not None:
             alerts.append(_gap_alert(row, year, severity, who))
     return alerts

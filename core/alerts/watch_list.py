@@ -62,17 +62,39 @@ REASON_LABELS = {
     "missed_test": "Missed the latest test",
 }
 COLUMNS = [
-    "name", "student_id", "school", "grade", "section", "teacher", "latest_season",
-    "latest_score", "percentile", "cut_score", "growth", "expected_growth",
-    "growth_vs_expected", "reasons", "n_reasons", *REASONS,
-]  # fmt: skip
+    "name",
+    "student_id",
+    "school",
+    "grade",
+    "section",
+    "teacher",
+    "latest_season",
+    "latest_score",
+    "percentile",
+    "cut_score",
+    "growth",
+    "expected_growth",
+    "growth_vs_expected",
+    "reasons",
+    "n_reasons",
+    *REASONS,
+]
 READABLE = {  # the columns a teacher reads (page table and CSV), in order
-    "name": "Student", "student_id": "ID", "school": "School", "grade": "Grade",
-    "section": "Section", "teacher": "Teacher", "latest_season": "Latest test",
-    "latest_score": "Latest score", "percentile": "Percentile", "cut_score": "Cut score",
-    "growth": "Growth since fall", "expected_growth": "Expected growth",
-    "growth_vs_expected": "Growth vs expected", "reasons": "Why",
-}  # fmt: skip
+    "name": "Student",
+    "student_id": "ID",
+    "school": "School",
+    "grade": "Grade",
+    "section": "Section",
+    "teacher": "Teacher",
+    "latest_season": "Latest test",
+    "latest_score": "Latest score",
+    "percentile": "Percentile",
+    "cut_score": "Cut score",
+    "growth": "Growth since fall",
+    "expected_growth": "Expected growth",
+    "growth_vs_expected": "Growth vs expected",
+    "reasons": "Why",
+}
 _SEASON_RANK = "case {0} when 'fall' then 1 when 'winter' then 2 when 'spring' then 3 end"
 
 
@@ -120,9 +142,10 @@ roster as (
 # The plausibility guard (core.standards.norms) on the students in view of one grade and latest test
 # window: where their scores lie mostly off the norm's range, the norm judges none of them.
 OFF_SCALE = off_scale_sql(
-    share_off_scale_sql("l.latest_score", "n.norm_mean", "n.norm_sd",
-                        over="l.tested_grade, l.latest_season")
-)  # fmt: skip
+    share_off_scale_sql(
+        "l.latest_score", "n.norm_mean", "n.norm_sd", over="l.tested_grade, l.latest_season"
+    )
+)
 # grain: one row per student in view (`tested`: the school × grade pairs that took the latest test)
 WATCH_SQL = f"""
 latest as (
@@ -192,8 +215,9 @@ def _norms(con: duckdb.DuckDBPyConnection, subject: str, year: str) -> pd.DataFr
 def _latest_season(con: duckdb.DuckDBPyConnection, spec: CohortSpec, scope: Scope) -> str | None:
     cte, params = scores_cte(spec.replace(season=None), scope)
     rank = _SEASON_RANK.format("season")
-    row = con.execute(f"with {PLATFORMS_CTE}, {cte} select arg_max(season, {rank}) from scores",
-                      params).fetchone()  # fmt: skip
+    row = con.execute(
+        f"with {PLATFORMS_CTE}, {cte} select arg_max(season, {rank}) from scores", params
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -276,14 +300,25 @@ def _reason_text(frame: pd.DataFrame, season: str | None) -> pd.Series:
     growth = _numbers(frame["growth"], "{:+.1f}")
     expected = _numbers(frame["expected_growth"], "{:+.1f}")
     parts = {
-        "below_25th": "Below the 25th percentile in " + when + " (percentile "
-        + _numbers(frame["percentile"], "{:.0f}") + ")",
-        "below_cut": "Below the proficiency cut score in " + when + " (" + score + " vs " + cut
+        "below_25th": "Below the 25th percentile in "
+        + when
+        + " (percentile "
+        + _numbers(frame["percentile"], "{:.0f}")
         + ")",
-        "low_growth": "Grew less than half the expected growth since fall (" + growth + " vs "
-        + expected + " points)",
+        "below_cut": "Below the proficiency cut score in "
+        + when
+        + " ("
+        + score
+        + " vs "
+        + cut
+        + ")",
+        "low_growth": "Grew less than half the expected growth since fall ("
+        + growth
+        + " vs "
+        + expected
+        + " points)",
         "missed_test": pd.Series(f"Missed the {season} test", index=frame.index, dtype="str"),
-    }  # fmt: skip
+    }
     text = pd.Series("", index=frame.index, dtype="str")
     for flag, words in parts.items():
         text = text.str.cat(words.where(frame[flag], ""), sep="; ").str.strip("; ")

@@ -78,9 +78,16 @@ def measure_scaling(work: Path, students: int, years: int, seed: int, at_1x: dic
         files = write_bench_files(folder, max(500, int(students * factor)), years, seed)
         imported = yardstick_import(files.long_csv, folder / "db" / "y.duckdb")
         stats = _stats_child(folder / "db" / "y.duckdb", 1)
-        rows.append({"factor": factor, "rows": files.rows, "import_s": imported.seconds,
-                     "stats_s": stats["seconds"] + stats["comparisons_seconds"]
-                     + stats["growth_seconds"]})  # fmt: skip
+        rows.append(
+            {
+                "factor": factor,
+                "rows": files.rows,
+                "import_s": imported.seconds,
+                "stats_s": stats["seconds"]
+                + stats["comparisons_seconds"]
+                + stats["growth_seconds"],
+            }
+        )
         shutil.rmtree(folder, ignore_errors=True)
     for row in rows:
         row["import_us_per_row"] = row["import_s"] / row["rows"] * 1e6
@@ -97,13 +104,21 @@ def slope(rows: list[dict], key: str) -> float:
 
 def machine() -> dict:
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
         cwd=Path(__file__).resolve().parents[2],
-    ).stdout.strip()  # fmt: skip
+    ).stdout.strip()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cores": os.cpu_count(), "memory_gb": round(memory, 1),
-            "python": platform.python_version(), "duckdb": duckdb.__version__,
-            "yardstick": __version__, "commit": commit or None}  # fmt: skip
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "yardstick": __version__,
+        "commit": commit or None,
+    }
 
 
 def goals(result: dict) -> dict[str, bool | None]:
@@ -123,16 +138,19 @@ def goals(result: dict) -> dict[str, bool | None]:
         "stats_50x_loop": known(stats.get("speedup_vs_loop"), lambda s: s >= 50),
         "prior_year_under_1s": known(stats.get("comparisons_seconds"), lambda s: s < 1),
         "growth_under_2s": known(stats.get("growth_seconds"), lambda s: s < 2),
-        "pages_under_2s_warm": known(pages or None,
-                                     lambda p: all(v["warm_s"] < 2 for v in p.values())),
+        "pages_under_2s_warm": known(
+            pages or None, lambda p: all(v["warm_s"] < 2 for v in p.values())
+        ),
         "concurrency_20_no_failure_worst_under_5s": known(
             conc[0] if conc and "failures" in conc[0] else None,
-            lambda c: c["failures"] == 0 and (c["worst_s"] or math.inf) < 5),
-        "linear_scaling": known(result.get("scaling_slope", {}).get("import") if scaling else None,
-                                lambda s: s <= 1.15),
+            lambda c: c["failures"] == 0 and (c["worst_s"] or math.inf) < 5,
+        ),
+        "linear_scaling": known(
+            result.get("scaling_slope", {}).get("import") if scaling else None, lambda s: s <= 1.15
+        ),
         "district_benchmarks_under_1s": district_goal(result),
         "report_30_cohorts_under_20s": report_goal(result),
-    }  # fmt: skip
+    }
 
 
 def run_benchmark(
@@ -176,9 +194,13 @@ def run_benchmark(
         if "scaling" not in skip and "stats" in result:
             say("scaling (0.1×, 1×, 3×) …")
             stats = result["stats"]
-            at_1x = {"rows": files.rows, "import_s": result["import"]["seconds"],
-                     "stats_s": stats["seconds"] + stats["comparisons_seconds"]
-                     + stats["growth_seconds"]}  # fmt: skip
+            at_1x = {
+                "rows": files.rows,
+                "import_s": result["import"]["seconds"],
+                "stats_s": stats["seconds"]
+                + stats["comparisons_seconds"]
+                + stats["growth_seconds"],
+            }
             result["scaling"] = measure_scaling(work, students, years, seed, at_1x)
             result["scaling_slope"] = {
                 k: slope(result["scaling"], f"{k}_s") for k in ("import", "stats")

@@ -61,12 +61,15 @@ def per_cohort_loop(
         ).fetchall()
         for grade, school_id, year, subject, season in cohorts[:limit]:
             scores = np.array(
-                [r[0] for r in con.execute(
-                    "select score from assessments where grade = ? and school_id = ? "
-                    "and school_year = ? and subject = ? and season = ?",
-                    [grade, school_id, year, subject, season],
-                ).fetchall()]
-            )  # fmt: skip
+                [
+                    r[0]
+                    for r in con.execute(
+                        "select score from assessments where grade = ? and school_id = ? "
+                        "and school_year = ? and subject = ? and season = ?",
+                        [grade, school_id, year, subject, season],
+                    ).fetchall()
+                ]
+            )
             mu = norms.get((subject, grade, season))
             if mu is not None and len(scores) >= 10:
                 sps.ttest_1samp(scores, mu)

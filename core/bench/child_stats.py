@@ -19,8 +19,12 @@ BY = ("grade", "school", "school_year")
 
 def measure(path: str, repeats: int) -> dict:
     with db.connect(path) as con:
-        years = [r[0] for r in con.execute(
-            "select distinct school_year from assessments order by 1").fetchall()]  # fmt: skip
+        years = [
+            r[0]
+            for r in con.execute(
+                "select distinct school_year from assessments order by 1"
+            ).fetchall()
+        ]
         latest, previous = years[-1], years[-2]
         cohorts_s, standards = best_of(
             repeats, lambda: cohort_vs_norm(con, CohortSpec(), DISTRICT, by=BY)

@@ -20,10 +20,17 @@ def bench_schools(students: int) -> tuple[School, ...]:
     n_elem = max(2, round(scale * ELEMENTARY / (ELEMENTARY + MIDDLE)))
     n_mid = max(1, scale - n_elem)
     elementary = tuple(
-        School(f"Elementary {i + 1:02d}", f"E{i + 1:02d}", 0, 5, 1.0, 0.25 + 0.03 * (i % 12),
-               0.3 * ((i % 7) - 3) / 3)
+        School(
+            f"Elementary {i + 1:02d}",
+            f"E{i + 1:02d}",
+            0,
+            5,
+            1.0,
+            0.25 + 0.03 * (i % 12),
+            0.3 * ((i % 7) - 3) / 3,
+        )
         for i in range(n_elem)
-    )  # fmt: skip
+    )
     middle = tuple(
         School(f"Middle {i + 1:02d}", f"M{i + 1:02d}", 6, 8, 1.0, 0.45, 0.1 * ((i % 3) - 1))
         for i in range(n_mid)

@@ -16,8 +16,9 @@ GOAL_SECONDS = 1.0
 def measure_district(repeats: int, seed: int) -> dict:
     """{districts, years, rows, seconds (best all-years wall), cpu_seconds, …}, or {error}."""
     size = ["--districts", str(DISTRICTS), "--years", str(YEARS)]
-    run = run_child(["-m", "core.districts.timing", *size, "--seed", str(seed),
-                     "--repeats", str(repeats)])  # fmt: skip
+    run = run_child(
+        ["-m", "core.districts.timing", *size, "--seed", str(seed), "--repeats", str(repeats)]
+    )
     if run.returncode != 0:
         return {"error": run.stderr.strip()[-500:]}
     timing = run.json()

@@ -68,8 +68,10 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
         start = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-c", launcher, *args],
-            env={**os.environ, **(env or {})}, stdout=out, stderr=err,
-        )  # fmt: skip
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=err,
+        )
         returncode = process.wait()
         seconds = time.perf_counter() - start
         out.seek(0)

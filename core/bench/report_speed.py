@@ -45,9 +45,21 @@ def measure_report(db_file: Path, repeats: int = 1, cohorts: int = COHORTS) -> d
         for attempt in range(max(1, repeats)):
             copy = Path(folder) / f"run{attempt}.duckdb"
             shutil.copyfile(template, copy)
-            run = run_child(["-m", "core", "report", "--saved", "all", "--template-only",
-                             "--json", "--out", str(Path(folder) / "report.pdf"),
-                             "--db", str(copy)])  # fmt: skip
+            run = run_child(
+                [
+                    "-m",
+                    "core",
+                    "report",
+                    "--saved",
+                    "all",
+                    "--template-only",
+                    "--json",
+                    "--out",
+                    str(Path(folder) / "report.pdf"),
+                    "--db",
+                    str(copy),
+                ]
+            )
             if run.returncode != 0:
                 return {"error": run.stderr.strip()[-500:]}
             runs.append(run)

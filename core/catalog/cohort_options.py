@@ -212,14 +212,20 @@ def headcount(
     if students == 0:
         return Headcount(0, False, "No students match this cohort within your scope.")
     if students < min_n:
-        return Headcount(None, False, f"Fewer than {min_n} students: this cohort cannot be "
-                         "reported (groups this small could identify students).")  # fmt: skip
+        return Headcount(
+            None,
+            False,
+            f"Fewer than {min_n} students: this cohort cannot be "
+            "reported (groups this small could identify students).",
+        )
     for required, total in zip(subsets, row[1:], strict=True):
         if 0 < total - students < min_n:
             dropped = [n for bit, (n, _) in enumerate(spec.filters) if not (required >> bit) & 1]
-            return Headcount(None, False, (
-                f"At least {min_n} students, but without the filter(s) {', '.join(dropped)} the "
-                f"cohort gains fewer than {min_n}: its numbers would reveal that small group, so "
-                "they are not reported (complementary suppression)."
-            ))  # fmt: skip
+            return Headcount(
+                None,
+                False,
+                f"At least {min_n} students, but without the filter(s) {', '.join(dropped)} "
+                f"the cohort gains fewer than {min_n}: its numbers would reveal that small "
+                "group, so they are not reported (complementary suppression).",
+            )
     return Headcount(students, True, "")

@@ -36,9 +36,14 @@ def run(args: argparse.Namespace) -> int:
     if args.students < 500 or args.years < 2:
         raise CommandError("--students must be at least 500 and --years at least 2")
     result = run_benchmark(
-        args.students, args.years, skip=skip, seed=args.seed, repeats=args.repeats,
-        workdir=args.workdir, say=lambda text: sys.stderr.write(f"bench: {text}\n"),
-    )  # fmt: skip
+        args.students,
+        args.years,
+        skip=skip,
+        seed=args.seed,
+        repeats=args.repeats,
+        workdir=args.workdir,
+        say=lambda text: sys.stderr.write(f"bench: {text}\n"),
+    )
     if args.json:
         print_json(result)
     else:

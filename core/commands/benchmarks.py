@@ -82,9 +82,14 @@ def run(args: argparse.Namespace) -> int:
         if result.districts.empty:
             _explain_empty(con, scope, args, result)
         result = replace(result, districts=where.apply(result.districts))
-        detail = {"command": "benchmarks", "state": args.state, "year": result.year,
-                  "district": args.district, "where": where.describe(),
-                  "rows": len(result.districts)}  # fmt: skip
+        detail = {
+            "command": "benchmarks",
+            "state": args.state,
+            "year": result.year,
+            "district": args.district,
+            "where": where.describe(),
+            "rows": len(result.districts),
+        }
         audit.log(con, f"cli:{scope.username}", "export", detail)
     if args.csv:
         print_csv(records(result.districts))
@@ -101,10 +106,21 @@ def _dashed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _print_human(result: Benchmarks) -> None:
     shown = result.districts.head(25)
-    print(f"District benchmarks, {result.year}-{(result.year + 1) % 100:02d}: "
-          f"{len(result.districts)} districts")  # fmt: skip
-    columns = ["district_id", "name", "state", "enrollment", "absenteeism", "graduation",
-               "math_proficiency", "read_proficiency", "expenditure_pp"]  # fmt: skip
+    print(
+        f"District benchmarks, {result.year}-{(result.year + 1) % 100:02d}: "
+        f"{len(result.districts)} districts"
+    )
+    columns = [
+        "district_id",
+        "name",
+        "state",
+        "enrollment",
+        "absenteeism",
+        "graduation",
+        "math_proficiency",
+        "read_proficiency",
+        "expenditure_pp",
+    ]
     print(_dashed(shown[columns].round(1)).to_string(index=False))
     if len(result.districts) > len(shown):
         print(f"… and {len(result.districts) - len(shown)} more (use --csv or --json for all).")

@@ -35,11 +35,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--port", type=int, default=22)
     add.add_argument("--user", required=True, help="the SFTP account's user name")
     secret = add.add_mutually_exclusive_group(required=True)
-    secret.add_argument("--password-stdin", dest="password_stdin", action="store_true",
-                        help="read the password from the first line of stdin")  # fmt: skip
+    secret.add_argument(
+        "--password-stdin",
+        dest="password_stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
     secret.add_argument("--key-file", dest="key_file", help="private key file (RSA/ECDSA/Ed25519)")
-    add.add_argument("--passphrase-stdin", dest="passphrase_stdin", action="store_true",
-                     help="read the key's passphrase from the first line of stdin")  # fmt: skip
+    add.add_argument(
+        "--passphrase-stdin",
+        dest="passphrase_stdin",
+        action="store_true",
+        help="read the key's passphrase from the first line of stdin",
+    )
     add.add_argument("--remote-dir", dest="remote_dir", default=".", help="folder on the server")
     add.add_argument("--pattern", default="*", help="file name pattern, e.g. 'scores_*.csv'")
     add.add_argument("--source", dest="preset", default="auto", help="import preset (auto)")
@@ -72,8 +80,12 @@ def _stdin_line(what: str) -> str:
 
 
 def _audit(con, change: str, name: str, **detail) -> None:
-    audit.log(con, cli_user(), "settings_change", {"area": "sftp", "change": change, "source": name,
-                                                   **detail})  # fmt: skip
+    audit.log(
+        con,
+        cli_user(),
+        "settings_change",
+        {"area": "sftp", "change": change, "source": name, **detail},
+    )
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -92,15 +104,30 @@ def run_add(args: argparse.Namespace) -> int:
         existed = any(s.name == args.name for s in registry.list_sources(con))
         try:
             source = registry.save_source(
-                con, name=args.name, host=args.host, port=args.port, username=args.user,
-                auth_kind="password" if password is not None else "key", password=password,
-                private_key=key, passphrase=passphrase, remote_dir=args.remote_dir,
-                pattern=args.pattern, preset=args.preset, user=cli_user(),
-            )  # fmt: skip
+                con,
+                name=args.name,
+                host=args.host,
+                port=args.port,
+                username=args.user,
+                auth_kind="password" if password is not None else "key",
+                password=password,
+                private_key=key,
+                passphrase=passphrase,
+                remote_dir=args.remote_dir,
+                pattern=args.pattern,
+                preset=args.preset,
+                user=cli_user(),
+            )
         except PrivateKeyError as exc:
             raise CommandError(str(exc)) from exc
-        _audit(con, "update" if existed else "add", source.name, host=source.host,
-               port=source.port, auth=source.auth_kind)  # fmt: skip
+        _audit(
+            con,
+            "update" if existed else "add",
+            source.name,
+            host=source.host,
+            port=source.port,
+            auth=source.auth_kind,
+        )
     print(f"{'Updated' if existed else 'Added'} SFTP source {source.name}.")
     if not source.trusted:
         print(
@@ -127,8 +154,10 @@ def run_list(args: argparse.Namespace) -> int:
         secret = "password" if s.auth_kind == "password" else "private key"
         state = "set" if (s.password_set if s.auth_kind == "password" else s.key_set) else "NOT SET"
         key = s.host_key_fingerprint or "host key not confirmed"
-        print(f"{s.name}: {s.username}@{s.host}:{s.port} {s.remote_dir}/{s.pattern} "
-              f"(preset {s.preset}; {secret} {state}; {key})")  # fmt: skip
+        print(
+            f"{s.name}: {s.username}@{s.host}:{s.port} {s.remote_dir}/{s.pattern} "
+            f"(preset {s.preset}; {secret} {state}; {key})"
+        )
     return 0
 
 
@@ -173,10 +202,21 @@ def run_trust(args: argparse.Namespace) -> int:
     except SftpError as exc:
         raise CommandError(str(exc)) from exc
     with connect(path) as con:
-        registry.trust(con, args.name, key_type=key.key_type, fingerprint=key.fingerprint,
-                   public_key=key.public_key, user=cli_user())  # fmt: skip
-        _audit(con, "trust_host_key", args.name, fingerprint=key.fingerprint,
-               previous=target.trusted.fingerprint if target.trusted else None)  # fmt: skip
+        registry.trust(
+            con,
+            args.name,
+            key_type=key.key_type,
+            fingerprint=key.fingerprint,
+            public_key=key.public_key,
+            user=cli_user(),
+        )
+        _audit(
+            con,
+            "trust_host_key",
+            args.name,
+            fingerprint=key.fingerprint,
+            previous=target.trusted.fingerprint if target.trusted else None,
+        )
     print(f"Trusted {key.description} for {args.name}.")
     return 0
 
@@ -185,16 +225,20 @@ def run_pull(args: argparse.Namespace) -> int:
     from core.sftp.pull import pull_source
 
     result = pull_source(
-        args.name, db=warehouse_path(args.db), user=cli_user(),
+        args.name,
+        db=warehouse_path(args.db),
+        user=cli_user(),
         on_step=None if args.json else _print_step,
-    )  # fmt: skip
+    )
     if args.json:
         print_json(result.to_dict())
     else:
         for job in result.jobs:
-            print(f"Imported {job['remote_path']}: job #{job.get('job_id')} {job.get('status')}, "
-                  f"{job.get('inserted', 0)} inserted, {job.get('updated', 0)} updated, "
-                  f"{job.get('rejected', 0)} rejected.")  # fmt: skip
+            print(
+                f"Imported {job['remote_path']}: job #{job.get('job_id')} {job.get('status')}, "
+                f"{job.get('inserted', 0)} inserted, {job.get('updated', 0)} updated, "
+                f"{job.get('rejected', 0)} rejected."
+            )
         for skipped in result.skipped:
             print(f"Skipped: {skipped['message']}")
         print(result.message)

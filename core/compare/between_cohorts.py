@@ -134,8 +134,9 @@ def _settle_whole(
     """BH per school year over every eligible cell (the fixed family itself, no lookup); a
     suppressed row shows no adjusted p."""
     none = np.zeros(len(out), dtype=bool)
-    settled = families.settle(out.assign(p=eligible), none, None, [], per="school_year",
-                              describe=describe)  # fmt: skip
+    settled = families.settle(
+        out.assign(p=eligible), none, None, [], per="school_year", describe=describe
+    )
     shown = out["p"].notna()
     columns = {c: settled[c].where(shown) for c in ("p_adj", "bh_family", "bh_family_size")}
     columns["significant_bh"] = settled["significant_bh"] & shown
@@ -398,8 +399,9 @@ def prior_families(
     def family(year: str, _: pd.DataFrame | None) -> pd.DataFrame:
         earlier = canonical.previous_year(year, years_back)
         keys = ("school_year", "school", "grade", "subject", "season")
-        cells = group_stats(con, CohortSpec(school_year=(year, earlier)), DISTRICT, keys,
-                            all_schools=True)  # fmt: skip
+        cells = group_stats(
+            con, CohortSpec(school_year=(year, earlier)), DISTRICT, keys, all_schools=True
+        )
         a = _side(cells[cells["school_year"] == year], "a", SIDE_STATS)
         b = _side(cells[cells["school_year"] == earlier], "b", SIDE_STATS)
         pairs = a.merge(b.drop(columns="school_year"), on=["school", "grade", "subject", "season"])
@@ -626,10 +628,16 @@ def different_sets_note(rows: pd.DataFrame) -> pd.Series:
     a = rows["cut_set_a"].astype(object).fillna("the norm mean")
     b = rows["cut_set_b"].astype(object).fillna("the norm mean")
     said = (
-        "the two years used different proficiency standards: " + a + " in "
-        + rows["school_year"] + ", " + b + " in " + rows["prior_year"]
+        "the two years used different proficiency standards: "
+        + a
+        + " in "
+        + rows["school_year"]
+        + ", "
+        + b
+        + " in "
+        + rows["prior_year"]
         + "; part of the change may be the change of standard"
-    )  # fmt: skip
+    )
     return said.where(a != b, "")
 
 

@@ -133,16 +133,31 @@ AGGREGATES = """
 BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
     "n_expected": ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected"),
     "n_pct": ("mean_pct_from", "mean_pct_to", "pct_change", "sd_pct_change", "p_pct"),
-    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z", "pct_of_mean_from",
-            "pct_of_mean_to"),
-}  # fmt: skip
+    "n_z": (
+        "mean_z_from",
+        "mean_z_to",
+        "z_change",
+        "sd_z_change",
+        "p_z",
+        "pct_of_mean_from",
+        "pct_of_mean_to",
+    ),
+}
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
 # The plausibility guard (core.standards.norms) at each end of a row: what the norm adds at that
 # end, and
 # what needs the norm at both ends (expected growth is in the norm's points).
 NORM_AT_END = {"from": ("mean_z_from", "pct_of_mean_from"), "to": ("mean_z_to", "pct_of_mean_to")}
-NORM_AT_BOTH = ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected",
-                "z_change", "sd_z_change", "p_z")  # fmt: skip
+NORM_AT_BOTH = (
+    "expected_growth",
+    "mean_beyond",
+    "sd_beyond",
+    "pct_meeting",
+    "p_vs_expected",
+    "z_change",
+    "sd_z_change",
+    "p_z",
+)
 # Where the matched students stand at each end, per block: (members with the measure at the later
 # test, matched with it at both, the columns). The matched are a sub-cohort of the later test's
 # cohort (which standards shows): when the members left out number 1 … min − 1, these levels
@@ -272,8 +287,12 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
     none_matched = frame["n"].fillna(0).to_numpy() == 0
     guarded = frame["scale_note"].to_numpy(dtype=object)
     out["note"] = np.select(
-        [none_matched, out["suppressed"], guarded != "",
-         frame["n_expected"].fillna(0).to_numpy() == 0],
+        [
+            none_matched,
+            out["suppressed"],
+            guarded != "",
+            frame["n_expected"].fillna(0).to_numpy() == 0,
+        ],
         [
             "no member has a score at the earlier period",
             f"fewer than {min_n} matched students — not reported to protect student privacy",
@@ -281,7 +300,7 @@ def _suppress(frame: pd.DataFrame, min_n: int, keep: Sequence[str]) -> pd.DataFr
             NO_EXPECTED,
         ],
         "",
-    )  # fmt: skip
+    )
     out = out.drop(columns="scale_note")
     few = small_difference(frame["dropped"], min_n) & ~out["suppressed"].to_numpy()
     out = _add_note(out, few, DROPPED_NOTE.format(min_n=min_n))
@@ -400,9 +419,16 @@ def _filter_privacy(
     later_specs = [spec.replace(season=to[0], school_year=to[1]) for spec in specs]
     params = {"from_season": from_[0], "from_year": from_[1]}
     hidden = complement_hidden(
-        con, later_specs, scope, list(keys), min_n, measures=MATCH_COUNTS, ctes=EARLIER_CTE,
-        joins=MATCH_JOIN, params=params,
-    )  # fmt: skip
+        con,
+        later_specs,
+        scope,
+        list(keys),
+        min_n,
+        measures=MATCH_COUNTS,
+        ctes=EARLIER_CTE,
+        joins=MATCH_JOIN,
+        params=params,
+    )
     if hidden is None:
         return frame
     keyed = frame if "cohort_index" in frame else frame.assign(cohort_index=0)
@@ -588,8 +614,9 @@ def student_growth(
         raise PermissionError("Your role sees groups of students, not individual students.")
     cte, params = _paired_sql([spec], scope, from_, to)
     # the plausibility guard on the cohort's row of each subject, as matched_growth applies it
-    ends = {end: off_scale_sql(f"avg(p.off_{end}) over (partition by p.subject)")
-            for end in NORM_AT_END}  # fmt: skip
+    ends = {
+        end: off_scale_sql(f"avg(p.off_{end}) over (partition by p.subject)") for end in NORM_AT_END
+    }
     sql = f"""
         with {cte}
         select p.student_id, trim(coalesce(st.first_name, '') || ' ' ||

@@ -81,7 +81,7 @@ STAR_SELECT = {  # Renaissance Star, spaced export layout (core/presets/star.jso
             (10, "Intervention"),
             (0, "Urgent Intervention"),
         ]
-    ),  # fmt: skip
+    ),
 }
 
 IREADY_SELECT = {  # i-Ready diagnostic_results_<subject> export (core/presets/iready*.json)
@@ -105,7 +105,7 @@ IREADY_SELECT = {  # i-Ready diagnostic_results_<subject> export (core/presets/i
             (8, "Two Grade Levels Below"),
             (0, "Three or More Grade Levels Below"),
         ]
-    ),  # fmt: skip
+    ),
     "Percentile": "percentile",
 }
 
@@ -135,7 +135,7 @@ DIBELS_SELECT = {  # Amplify mCLASS DIBELS 8th Edition benchmark export (core/pr
             (20, "Below Benchmark"),
             (0, "Well Below Benchmark"),
         ]
-    ),  # fmt: skip
+    ),
     "Composite Score": _linear(250, 2.2, 1000),
     "Composite - National Norm Percentile": "percentile",
     "Client Date": "strftime(test_date, '%m/%d/%Y')",

@@ -49,8 +49,9 @@ def time_district_benchmarks(
     frame = generate_districts(n_districts, range(2023 - years, 2023), seed)
     with tempfile.TemporaryDirectory() as folder, db.connect(Path(folder) / "w.duckdb") as con:
         con.register("generated", frame)
-        con.execute(f"insert into district_years ({', '.join(frame.columns)}) "
-                    f"select * from generated")  # fmt: skip
+        con.execute(
+            f"insert into district_years ({', '.join(frame.columns)}) select * from generated"
+        )
         con.unregister("generated")
         latest = district_benchmarks(con, DISTRICT)
         everything = district_benchmarks(con, DISTRICT, all_years=True)

@@ -119,10 +119,15 @@ def _clean_rows(job: tuple, path: Path, presets: dict[str, Preset]) -> tuple[pa.
     _, preset, mapping, file_name, _, started = job
     work = Path(tempfile.mkdtemp(prefix="attribute_replay_"))
     try:
-        prepared = prepare(path, file_name, work,
-                           preset=preset if preset in presets else "auto", saved=presets,
-                           mapping=json.loads(mapping) if mapping else None,
-                           filed_on=started)  # fmt: skip
+        prepared = prepare(
+            path,
+            file_name,
+            work,
+            preset=preset if preset in presets else "auto",
+            saved=presets,
+            mapping=json.loads(mapping) if mapping else None,
+            filed_on=started,
+        )
         staging = duckdb.connect(":memory:")
         try:
             staging.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})

@@ -202,10 +202,12 @@ def trend_points(rows: list[dict[str, Any]]) -> list[TrendPoint]:
             (r["school_year"], r["n_a"], r["mean_a"]),
         ):
             key = (r["subject"], r["season"], year)
-            points[key] = TrendPoint(r["subject"], r["season"], year, clean_int(n) or 0,
-                                     clean_number(mean))  # fmt: skip
-    return sorted(points.values(), key=lambda p: (p.subject, SEASON_ORDER.get(p.season, 9),
-                                                  p.school_year))  # fmt: skip
+            points[key] = TrendPoint(
+                r["subject"], r["season"], year, clean_int(n) or 0, clean_number(mean)
+            )
+    return sorted(
+        points.values(), key=lambda p: (p.subject, SEASON_ORDER.get(p.season, 9), p.school_year)
+    )
 
 
 # --- growth ----------------------------------------------------------------------------------
@@ -426,9 +428,14 @@ def gather_findings(
         con, now, scope, year, seasons, done.get("growth")
     )
     found_gaps, hidden_gaps, gap_frame = gaps(
-        con, now, scope, year, seasons[-1] if seasons else None, done.get("gaps"),
+        con,
+        now,
+        scope,
+        year,
+        seasons[-1] if seasons else None,
+        done.get("gaps"),
         done.get("gap_change"),
-    )  # fmt: skip
+    )
     if frames is not None:
         frames.update(prior=prior_frame, gaps=gap_frame)
     if alerts is None:
@@ -456,8 +463,10 @@ def comparison_frames(
     them one cohort at a time, computed in a few batched queries (`specs` at their current
     school year, `standards` their pooled rows, which set the growth window)."""
     out: list[dict[str, pd.DataFrame]] = [{} for _ in specs]
-    batched = (("prior", "core.compare.between_cohorts", "prior_year_comparisons"),
-               ("gaps", "core.compare.subgroups", "subgroup_gaps_of"))  # fmt: skip
+    batched = (
+        ("prior", "core.compare.between_cohorts", "prior_year_comparisons"),
+        ("gaps", "core.compare.subgroups", "subgroup_gaps_of"),
+    )
     for name, module, function in batched:
         compute = optional_function(module, function)
         for entry, frame in zip(out, compute(con, specs, scope) if compute else [], strict=False):
@@ -530,6 +539,6 @@ def gather_many(
             year=years[i],
             frames=frames[i] if frames is not None else None,
             computed=computed.get(i),
-        )  # fmt: skip
+        )
         for i, spec in enumerate(specs)
     ]

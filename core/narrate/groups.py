@@ -95,12 +95,14 @@ def not_compared_rows(items: Sequence[Standing]) -> list[tuple[str, float, str]]
     rows = []
     for subject, members in by_subject(items).items():
         means = _join([f"{num(s.mean)} in {s.season} ({s.n:,} students)" for s in members])
-        rows.append((
-            subject,
-            0.5,
-            f"{subject_name(subject)}: the average score was {means} — not compared with a "
-            "national norm; why, and what to do, is under “About these numbers”.",
-        ))  # fmt: skip
+        rows.append(
+            (
+                subject,
+                0.5,
+                f"{subject_name(subject)}: the average score was {means} — not compared with a "
+                "national norm; why, and what to do, is under “About these numbers”.",
+            )
+        )
     return rows
 
 

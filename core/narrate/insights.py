@@ -18,14 +18,28 @@ from core.narrate.store import narrative_for, stored_narratives
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2, "none": 3}
 FEED_COLUMNS = [
-    "kind", "severity", "title", "text", "detail", "school_year", "spec", "page", "focus",
-    "written_by", "created_at",
-]  # fmt: skip
+    "kind",
+    "severity",
+    "title",
+    "text",
+    "detail",
+    "school_year",
+    "spec",
+    "page",
+    "focus",
+    "written_by",
+    "created_at",
+]
 STANDARDS_PAGE = "standards"  # a page named by its key (ui.navigation.page_path)
 
 
-def _matches(spec: dict[str, Any], year: str | None, school: str | None, subject: str | None,
-             school_year: str | None) -> bool:  # fmt: skip
+def _matches(
+    spec: dict[str, Any],
+    year: str | None,
+    school: str | None,
+    subject: str | None,
+    school_year: str | None,
+) -> bool:
     def holds(key: str, value: str | None) -> bool:
         listed = spec.get(key)
         listed = [listed] if isinstance(listed, str) else (listed or [])
@@ -43,13 +57,19 @@ def _alert_rows(alerts: pd.DataFrame | None) -> list[dict[str, Any]]:
     for alert in [] if alerts is None else alerts.to_dict("records"):
         rows.append(
             {
-                "kind": "alert", "severity": alert["severity"], "title": alert["title"],
+                "kind": "alert",
+                "severity": alert["severity"],
+                "title": alert["title"],
                 "text": alert.get("summary") or alert.get("detail", ""),
-                "detail": alert.get("detail", ""), "school_year": alert.get("school_year"),
-                "spec": alert["spec"], "page": alert["page"], "focus": alert.get("focus", ""),
-                "written_by": "", "created_at": None,
+                "detail": alert.get("detail", ""),
+                "school_year": alert.get("school_year"),
+                "spec": alert["spec"],
+                "page": alert["page"],
+                "focus": alert.get("focus", ""),
+                "written_by": "",
+                "created_at": None,
             }
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -59,13 +79,20 @@ def _narrative_rows(stored: pd.DataFrame) -> list[dict[str, Any]]:
         inputs = json.loads(item["inputs"])
         rows.append(
             {
-                "kind": "narrative", "severity": item["headline_severity"],
-                "title": item["cohort_label"], "text": item["summary"], "detail": "",
-                "school_year": inputs.get("school_year"), "spec": item["spec"],
-                "page": STANDARDS_PAGE, "focus": "", "written_by": item["generator"],
-                "created_at": item["created_at"], "content": item["content"],
+                "kind": "narrative",
+                "severity": item["headline_severity"],
+                "title": item["cohort_label"],
+                "text": item["summary"],
+                "detail": "",
+                "school_year": inputs.get("school_year"),
+                "spec": item["spec"],
+                "page": STANDARDS_PAGE,
+                "focus": "",
+                "written_by": item["generator"],
+                "created_at": item["created_at"],
+                "content": item["content"],
             }
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -83,9 +110,10 @@ def insight_feed(
     alerts = scope_alerts(con, scope) if alerts is None else alerts
     rows = _alert_rows(alerts) + _narrative_rows(stored_narratives(con, scope))
     kept = [
-        r for r in rows
+        r
+        for r in rows
         if _matches(json.loads(r["spec"] or "{}"), year, school, subject, r["school_year"])
-    ]  # fmt: skip
+    ]
     frame = pd.DataFrame(kept, columns=[*FEED_COLUMNS, "content"])
     if frame.empty:
         return frame

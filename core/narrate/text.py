@@ -182,9 +182,13 @@ def standing_sentence(s: Standing, words: Phrasing) -> str:
         ),
     )
     return template.format(
-        head=head, mean=num(s.mean), gap=gap, norm=norm, chance=chance_words(s),
+        head=head,
+        mean=num(s.mean),
+        gap=gap,
+        norm=norm,
+        chance=chance_words(s),
         small=_small_words(s.n),
-    )  # fmt: skip
+    )
 
 
 def chance_words(s: Standing) -> str:
@@ -243,10 +247,18 @@ def prior_sentence(c: YearComparison, words: Phrasing) -> str:
             ),
         )
         return template.format(
-            head=head, a=num(c.mean_a), b=num(c.mean_b), d=num(abs(c.diff)), moved=moved,
-            year=c.prior_year, now=c.school_year, size=size, kind=kind, ci=_ci_words(c.ci95),
+            head=head,
+            a=num(c.mean_a),
+            b=num(c.mean_b),
+            d=num(abs(c.diff)),
+            moved=moved,
+            year=c.prior_year,
+            now=c.school_year,
+            size=size,
+            kind=kind,
+            ci=_ci_words(c.ci95),
             caution=caution,
-        )  # fmt: skip
+        )
     template = words.pick(
         f"prior-chance-{c.subject}-{c.season}",
         (
@@ -259,9 +271,15 @@ def prior_sentence(c: YearComparison, words: Phrasing) -> str:
     # one that would look real on its own (p < 0.05) says why it is not called a change
     checked = f"{checked_at_once(c.family_size)}, " if is_significant(c.p) else ""
     return template.format(
-        head=head, a=num(c.mean_a), b=num(c.mean_b), d=num(abs(c.diff)), year=c.prior_year,
-        now=c.school_year, small=_small_words(min(c.n_a, c.n_b)), checked=checked,
-    )  # fmt: skip
+        head=head,
+        a=num(c.mean_a),
+        b=num(c.mean_b),
+        d=num(abs(c.diff)),
+        year=c.prior_year,
+        now=c.school_year,
+        small=_small_words(min(c.n_a, c.n_b)),
+        checked=checked,
+    )
 
 
 def prior_weight(c: YearComparison) -> float:

@@ -55,13 +55,24 @@ GAPS_TITLE = "Each subgroup's gap to the rest of the cohort, with its 95% CI"
 # keeps each cohort's standards chart and the tables, so 30 cohorts still render in seconds.
 MAX_ALL_CHARTS = 5
 STANDARDS_COLUMNS = {
-    "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
-    "season": "Season", "n": "Students", "mean": "Mean", "sd": "SD", "median": "Median",
-    "norm_mean": "Norm mean", "diff": "Difference",
-    "ci_lo": "95% CI low (before correction)", "ci_hi": "95% CI high (before correction)",
-    "effect_size": "Standardized difference", "category": "Against the norm",
-    "significant_bh": "Holds after correction", "note": "Note",
-}  # fmt: skip
+    "school_year": "School year",
+    "school": "School",
+    "grade": "Grade",
+    "subject": "Subject",
+    "season": "Season",
+    "n": "Students",
+    "mean": "Mean",
+    "sd": "SD",
+    "median": "Median",
+    "norm_mean": "Norm mean",
+    "diff": "Difference",
+    "ci_lo": "95% CI low (before correction)",
+    "ci_hi": "95% CI high (before correction)",
+    "effect_size": "Standardized difference",
+    "category": "Against the norm",
+    "significant_bh": "Holds after correction",
+    "note": "Note",
+}
 
 
 @dataclass(frozen=True)
@@ -134,9 +145,16 @@ def withheld_findings(findings: CohortFindings, beside: str) -> CohortFindings:
     if not beside:
         return findings
     return dataclasses.replace(
-        findings, suppressed=True, withheld_beside=beside, standings=(), prior=(), trend=(),
-        growth=(), gaps=(), suppressed_results=0,
-    )  # fmt: skip
+        findings,
+        suppressed=True,
+        withheld_beside=beside,
+        standings=(),
+        prior=(),
+        trend=(),
+        growth=(),
+        gaps=(),
+        suppressed_results=0,
+    )
 
 
 def chart_png(chart: Any) -> bytes:
@@ -241,8 +259,9 @@ def build_report(
         job = ChartJob(rows, None, None, None, every_chart=False)
         early[index] = painter.submit(chart_images, job)
     frames: list[dict[str, pd.DataFrame | None]] = [{} for _ in specs]
-    found = gather_many(con, list(specs), scope, alerts=alerts, years=years, standards=pooled,
-                        frames=frames)  # fmt: skip
+    found = gather_many(
+        con, list(specs), scope, alerts=alerts, years=years, standards=pooled, frames=frames
+    )
     found = [withheld_findings(f, withheld.get(i, "")) for i, f in enumerate(found)]
     sections = []
     for index, (spec, findings) in enumerate(zip(specs, found, strict=True)):
@@ -302,12 +321,18 @@ def spec_lines(spec: CohortSpec) -> list[str]:
     data = spec.to_dict()
     lines = []
     for key, label in (
-        ("school_year", "School year"), ("schools", "Schools"), ("grade", "Grade"),
-        ("subject", "Subject"), ("season", "Season"),
-    ):  # fmt: skip
+        ("school_year", "School year"),
+        ("schools", "Schools"),
+        ("grade", "Grade"),
+        ("subject", "Subject"),
+        ("season", "Season"),
+    ):
         value = data.get(key)
-        lines.append(f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-                     if value else f"{label}: all")  # fmt: skip
+        lines.append(
+            f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+            if value
+            else f"{label}: all"
+        )
     for name, value in data.get("filters", {}).items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         lines.append(f"Filter {name}: {shown}")

@@ -13,9 +13,10 @@ from core.report.data import build_report
 from core.report.pdf import render_pdf
 from core.report.xlsx import render_xlsx
 
-KINDS = {"pdf": "application/pdf", "xlsx": (
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-)}  # fmt: skip
+KINDS = {
+    "pdf": "application/pdf",
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
 
 
 def file_name(specs: Sequence[CohortSpec], kind: str) -> str:

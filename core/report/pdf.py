@@ -41,18 +41,45 @@ MAX_CHART_HEIGHT = 95.0  # mm: a chart never takes more than about half a page
 INK, GREY, ACCENT = (33, 37, 41), (110, 117, 125), (31, 78, 121)
 HEADER_FILL = (228, 235, 244)
 INTEGER_COLUMNS = {
-    "Students", "Students now", "Students then", "Matched students", "Missing a test",
-    "Students in group", "Students in the rest", "Alerts",
-}  # fmt: skip
+    "Students",
+    "Students now",
+    "Students then",
+    "Matched students",
+    "Missing a test",
+    "Students in group",
+    "Students in the rest",
+    "Alerts",
+}
 TWO_DECIMALS = {"Standardized difference", "Hedges' g"}
 PERCENT_COLUMNS = {"% meeting expected"}
-STANDARDS_PDF = ["Subject", "Season", "Students", "Mean", "SD", "Median", "Norm mean",
-                 "Difference", "95% CI low (before correction)",
-                 "95% CI high (before correction)", "Against the norm",
-                 "Holds after correction"]  # fmt: skip
-PRIOR_PDF = ["Subject", "Season", "Compared with", "Students now", "Mean now", "Students then",
-             "Mean then", "Difference", "95% CI low (before correction)",
-             "95% CI high (before correction)", "Size", "Verdict"]  # fmt: skip
+STANDARDS_PDF = [
+    "Subject",
+    "Season",
+    "Students",
+    "Mean",
+    "SD",
+    "Median",
+    "Norm mean",
+    "Difference",
+    "95% CI low (before correction)",
+    "95% CI high (before correction)",
+    "Against the norm",
+    "Holds after correction",
+]
+PRIOR_PDF = [
+    "Subject",
+    "Season",
+    "Compared with",
+    "Students now",
+    "Mean now",
+    "Students then",
+    "Mean then",
+    "Difference",
+    "95% CI low (before correction)",
+    "95% CI high (before correction)",
+    "Size",
+    "Verdict",
+]
 
 
 class ReportFontError(RuntimeError):
@@ -95,8 +122,16 @@ class ReportPDF(FPDF):
     def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
         """fpdf's width, remembered: a 30-cohort report measures the same words thousands of
         times (wrapping every table cell twice was a third of its layout time)."""
-        key = (self.font_family, self.font_style, self.font_size_pt, self.font_stretching,
-               self.char_spacing, s, normalized, markdown)  # fmt: skip
+        key = (
+            self.font_family,
+            self.font_style,
+            self.font_size_pt,
+            self.font_stretching,
+            self.char_spacing,
+            s,
+            normalized,
+            markdown,
+        )
         width = self._widths.get(key)
         if width is None:
             width = self._widths[key] = super().get_string_width(s, normalized, markdown)
@@ -108,8 +143,9 @@ class ReportPDF(FPDF):
         self.set_font(FONT, size=7.5)
         self.set_text_color(*GREY)
         self.cell(WIDTH / 2, 5, f"{self.report.district} · {self.report.title}")
-        self.cell(WIDTH / 2, 5, "Yardstick assessment report", align="R", new_x="LMARGIN",
-                  new_y="NEXT")  # fmt: skip
+        self.cell(
+            WIDTH / 2, 5, "Yardstick assessment report", align="R", new_x="LMARGIN", new_y="NEXT"
+        )
         self.set_draw_color(*GREY)
         self.line(15, self.get_y(), 195, self.get_y())
         self.ln(3)

@@ -177,9 +177,13 @@ def _open(config: SmtpConfig, timeout: float) -> smtplib.SMTP:
 
 
 def send(
-    config: SmtpConfig, to: tuple[str, ...] | list[str], subject: str, body: str,
-    *, timeout: float = TIMEOUT,
-) -> None:  # fmt: skip
+    config: SmtpConfig,
+    to: tuple[str, ...] | list[str],
+    subject: str,
+    body: str,
+    *,
+    timeout: float = TIMEOUT,
+) -> None:
     """Send one plain-text message; any failure becomes a MailError that says what to check."""
     to = _split(list(to))
     if not to:

@@ -210,11 +210,18 @@ def _finish_run(db: Path, report: NightlyReport) -> None:
             "skipped = ?, failed = ?, detail = ?, emailed_to = ?, email_error = ? "
             "where run_id = ?",
             [
-                report.finished_at, summary["status"], len(report.outcomes), summary["imported"],
-                summary["skipped"], summary["failed"], json.dumps(summary, default=str),
-                ", ".join(report.emailed_to) or None, report.email_error, report.run_id,
+                report.finished_at,
+                summary["status"],
+                len(report.outcomes),
+                summary["imported"],
+                summary["skipped"],
+                summary["failed"],
+                json.dumps(summary, default=str),
+                ", ".join(report.emailed_to) or None,
+                report.email_error,
+                report.run_id,
             ],
-        )  # fmt: skip
+        )
 
 
 def failure_email(report: NightlyReport) -> tuple[str, str]:

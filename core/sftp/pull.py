@@ -260,7 +260,7 @@ def _record_file(db: Path, source: str, item: Download, job_id: int | None, outc
                 job_id,
                 outcome,
                 utc_now(),
-            ],  # fmt: skip
+            ],
         )
 
 

@@ -164,10 +164,13 @@ def off_scale_growth_note(shares: dict[str, float], norm_label: str) -> str:
     ends = " and ".join(shares)
     return OFF_SCALE_GROWTH_NOTE.format(
         ends=f"{ends} test{'s' if len(shares) > 1 else ''}",
-        shares=" and ".join(f"{share:.0%}" + (f" ({end})" if len(shares) > 1 else "")
-                            for end, share in shares.items()),
-        sd=norms.OFF_SCALE_SD, norms=norm_label,
-    )  # fmt: skip
+        shares=" and ".join(
+            f"{share:.0%}" + (f" ({end})" if len(shares) > 1 else "")
+            for end, share in shares.items()
+        ),
+        sd=norms.OFF_SCALE_SD,
+        norms=norm_label,
+    )
 
 
 def unnormed_subjects(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -257,8 +260,9 @@ def norm_threshold_off_sql(score: str, thresholds: str = "t") -> str:
     of it over a row is the row's share of scores off the norm's range."""
     return beyond_norm_sql(
         f"case when {thresholds}.threshold_kind = 'norm mean' then {score} end",
-        f"{thresholds}.norm_mean", f"{thresholds}.norm_sd",
-    )  # fmt: skip
+        f"{thresholds}.norm_mean",
+        f"{thresholds}.norm_sd",
+    )
 
 
 def grade_pairs(from_year: str, to_year: str) -> list[tuple[str, str]]:
@@ -283,8 +287,13 @@ def expected_growth_frame(
     """Expected growth per subject × (grade then → grade now) between two (season, year) test
     events, with where each number comes from (module docstring)."""
     current = snapshot(con)
-    memo = ("expected", tuple(dict.fromkeys(subjects)), from_, to,
-            tuple(sorted(comparison_platforms(con).items())))  # fmt: skip
+    memo = (
+        "expected",
+        tuple(dict.fromkeys(subjects)),
+        from_,
+        to,
+        tuple(sorted(comparison_platforms(con).items())),
+    )
     if memo not in current.frames:
         current.frames[memo] = _expected_frame(con, current, memo[1], from_, to)
     return current.frames[memo].copy()

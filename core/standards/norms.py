@@ -270,9 +270,14 @@ def norm_for(
         return None
     row = hit.iloc[0]
     return Norm(
-        subject, grade, season, float(row["mean"]), float(row["sd"]), norm_set.label,
+        subject,
+        grade,
+        season,
+        float(row["mean"]),
+        float(row["sd"]),
+        norm_set.label,
         norm_set.exactness,
-    )  # fmt: skip
+    )
 
 
 def growth_norm_for(
@@ -302,9 +307,16 @@ def growth_norm_for(
         if not hit.empty:
             row = hit.iloc[0]
             return GrowthNorm(
-                subject, grade_from, season_from, grade_to, season_to, float(row["mean"]),
-                float(row["sd"]), header.get("label", name), str(row["exactness"]),
-            )  # fmt: skip
+                subject,
+                grade_from,
+                season_from,
+                grade_to,
+                season_to,
+                float(row["mean"]),
+                float(row["sd"]),
+                header.get("label", name),
+                str(row["exactness"]),
+            )
     return None
 
 
@@ -462,8 +474,10 @@ def _set_label(sets: pd.DataFrame, set_id: object) -> str | None:
 def values_of_sets(con: duckdb.DuckDBPyConnection, kind: str, set_ids: list[int]) -> pd.DataFrame:
     """The values of several sets of one kind, each row with its set_id."""
     frames = [standard_values(con, i).assign(set_id=int(i)) for i in dict.fromkeys(set_ids)]
-    columns = {"cut_scores": [*KEY, "band", "min_score", "proficient", "band_order"],
-               "targets": [*KEY, "target"]}[kind]  # fmt: skip
+    columns = {
+        "cut_scores": [*KEY, "band", "min_score", "proficient", "band_order"],
+        "targets": [*KEY, "target"],
+    }[kind]
     if not frames:
         return pd.DataFrame(columns=["set_id", *columns])
     return pd.concat(frames, ignore_index=True)[["set_id", *columns]]
@@ -497,11 +511,13 @@ def cut_score_for(
     hit = hit.sort_values("band_order")
     proficient = hit[hit["proficient"].astype(bool)]
     return CutScore(
-        subject, grade, season,
+        subject,
+        grade,
+        season,
         float(proficient["min_score"].iloc[0]) if not proficient.empty else None,
         chosen.label,
         tuple((str(r.band), float(r.min_score), bool(r.proficient)) for r in hit.itertuples()),
-    )  # fmt: skip
+    )
 
 
 def target_for(
@@ -674,8 +690,10 @@ def save_standard_set(
         values = _storage_rows(kind, checked, set_id)
         con.register("standard_upload", values)
         try:
-            con.execute(f"insert into standard_values ({', '.join(values.columns)}) "
-                        "select * from standard_upload")  # fmt: skip
+            con.execute(
+                f"insert into standard_values ({', '.join(values.columns)}) "
+                "select * from standard_upload"
+            )
         finally:
             con.unregister("standard_upload")
     _touch(con, user)

@@ -154,13 +154,17 @@ def _decisions(filters: list[list[str]], dims: list[str], measures: list[str]) -
             owners = [i for i, names in enumerate(filters) if r in filter_subsets(len(names))]
             mine = f"cohort_index in ({', '.join(map(str, owners))})"
             complement = f"held_{m}_{r} - member_{m}"
-            cases.append(f"when {mine} and max({complement}) filter (where part_dim is null) "
-                         f"{small} then {r + 1}")  # fmt: skip
+            cases.append(
+                f"when {mine} and max({complement}) filter (where part_dim is null) "
+                f"{small} then {r + 1}"
+            )
             # a part too small to be shown unfiltered gives nothing to subtract from (rule 2)
             shown = f"held_{m}_{r} >= $privacy_min_n"
-            cases += [f"when {mine} and bool_or({complement} {small} and {shown}) filter (where "
-                      f"part_dim = '{dim}') then {PER_PART * (d + 1) + r + 1}"
-                      for d, dim in enumerate(dims)]  # fmt: skip
+            cases += [
+                f"when {mine} and bool_or({complement} {small} and {shown}) filter (where "
+                f"part_dim = '{dim}') then {PER_PART * (d + 1) + r + 1}"
+                for d, dim in enumerate(dims)
+            ]
         for d, dim in enumerate(dims):
             parts = f"sum(member_{m}) filter (where part_dim = '{dim}' and member_{m} {small})"
             cases.append(f"when coalesce({parts}, 0) {small} then {-(d + 1)}")
@@ -228,8 +232,12 @@ def nested_withheld(
     the smaller cohort is withheld. Every school year counts (prior years, trend). Returns
     {cohort position: the other cohort's label}."""
     width = len(specs)
-    pairs = [i * width + j for i in range(width) for j in range(i + 1, width)
-             if not _disjoint(specs[i], specs[j])]  # fmt: skip
+    pairs = [
+        i * width + j
+        for i in range(width)
+        for j in range(i + 1, width)
+        if not _disjoint(specs[i], specs[j])
+    ]
     if not pairs:
         return {}
     every_year = [spec.replace(school_year=None) for spec in specs]
@@ -266,8 +274,11 @@ def _withheld(raw: pd.DataFrame, labels: list[str], min_n: int) -> dict[int, str
         n_i = n.reindex(pd.MultiIndex.from_frame(both[["i", *level]])).to_numpy()
         n_j = n.reindex(pd.MultiIndex.from_frame(both[["j", *level]])).to_numpy()
         leaks = nested_pair_hidden(n_i, n_j, both["n"], min_n)
-        for (i, j), smaller_i in zip(both.loc[leaks, ["i", "j"]].itertuples(index=False, name=None),
-                                     (n_i <= n_j)[leaks], strict=True):  # fmt: skip
+        for (i, j), smaller_i in zip(
+            both.loc[leaks, ["i", "j"]].itertuples(index=False, name=None),
+            (n_i <= n_j)[leaks],
+            strict=True,
+        ):
             i, j = int(i), int(j)
             if i in withheld or j in withheld:
                 continue

@@ -117,9 +117,15 @@ def scores_union_cte(
     ctes, params = [], {}
     for index, spec in enumerate(specs):
         cte, bound = scores_cte(
-            spec, scope, skip=skip, name=f"{name}{index}", prefix=f"c{index}_",
-            columns=columns, joins=joins, student_years=student_years,
-        )  # fmt: skip
+            spec,
+            scope,
+            skip=skip,
+            name=f"{name}{index}",
+            prefix=f"c{index}_",
+            columns=columns,
+            joins=joins,
+            student_years=student_years,
+        )
         ctes.append(cte)
         params.update(bound)
     union = " union all ".join(

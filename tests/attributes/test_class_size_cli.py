@@ -21,11 +21,19 @@ from core.cli import main
 from tests.attributes.classsize import GRADES, YEARS, class_size_rows, write
 
 EXPORT_HEADERS = {
-    "student_id": "Student ID", "school": "School Name", "grade": "Grade",
-    "school_year": "School Year", "season": "Season", "test_date": "Test Date",
-    "subject": "Subject", "score": "Score", "class_type": "Class Type", "ell": "ELL",
-    "frl": "FRL", "program": "Program",
-}  # fmt: skip
+    "student_id": "Student ID",
+    "school": "School Name",
+    "grade": "Grade",
+    "school_year": "School Year",
+    "season": "Season",
+    "test_date": "Test Date",
+    "subject": "Subject",
+    "score": "Score",
+    "class_type": "Class Type",
+    "ell": "ELL",
+    "frl": "FRL",
+    "program": "Program",
+}
 
 
 def _cli(capsys: pytest.CaptureFixture, *args: str) -> object:
@@ -59,10 +67,14 @@ def test_each_grade_compares_its_own_years_class_types_and_gets_no_rit_verdict(
     for grade, year in zip(GRADES, YEARS, strict=True):
         base = {"school_year": year, "grade": grade, "subject": "math", "season": "spring"}
         out = _cli(
-            capsys, "compare", "--json",
-            "--a", json.dumps({**base, "filters": {"class_type": "small"}}),
-            "--b", json.dumps({**base, "filters": {"class_type": "regular"}}),
-        )  # fmt: skip
+            capsys,
+            "compare",
+            "--json",
+            "--a",
+            json.dumps({**base, "filters": {"class_type": "small"}}),
+            "--b",
+            json.dumps({**base, "filters": {"class_type": "regular"}}),
+        )
         rows = raw[(raw["grade"] == grade) & (raw["subject"] == "math")]
         small = rows[rows["class_type"] == "small"]["score"]
         regular = rows[rows["class_type"] == "regular"]["score"]
@@ -81,8 +93,13 @@ def test_each_grade_compares_its_own_years_class_types_and_gets_no_rit_verdict(
         assert record["category"] is None and record["norm"]["mean"] is None
         assert "no national norm" in record["note"]
 
-    spec = {"school_year": YEARS[0], "grade": "K", "subject": "math", "season": "spring",
-            "schools": ["Elm School"]}  # fmt: skip
+    spec = {
+        "school_year": YEARS[0],
+        "grade": "K",
+        "subject": "math",
+        "season": "spring",
+        "schools": ["Elm School"],
+    }
     pdf = tmp_path / "k.pdf"
     _cli(capsys, "report", "--cohort", json.dumps(spec), "--out", str(pdf), "--template-only")
     text = " ".join(page.extract_text() for page in PdfReader(pdf).pages).lower()

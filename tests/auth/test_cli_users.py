@@ -35,16 +35,35 @@ def test_users_round_trip(db_path: Path) -> None:
     with db.connect(db_path) as con:
         seed_district(con)
     added = core_cli(
-        "users", "add", "Pat.Lee", "--role", "school_admin", "--schools", "Lincoln Elementary",
-        "--name", "Pat Lee", "--email", "pat@example.org", "--password-stdin",
+        "users",
+        "add",
+        "Pat.Lee",
+        "--role",
+        "school_admin",
+        "--schools",
+        "Lincoln Elementary",
+        "--name",
+        "Pat Lee",
+        "--email",
+        "pat@example.org",
+        "--password-stdin",
         stdin=PASSWORD + "\n",
-    )  # fmt: skip
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "Added pat.lee (school_admin)."
     assert added.stderr == ""
 
-    weak = core_cli("users", "add", "tom", "--role", "teacher", "--sections", "L-3A",
-                    "--password-stdin", stdin="tom12345\n")  # fmt: skip
+    weak = core_cli(
+        "users",
+        "add",
+        "tom",
+        "--role",
+        "teacher",
+        "--sections",
+        "L-3A",
+        "--password-stdin",
+        stdin="tom12345\n",
+    )
     assert weak.returncode == 1
     assert weak.stderr.startswith("error: The password has 8 characters")
     no_stdin = core_cli("users", "reset", "pat.lee")
@@ -53,12 +72,19 @@ def test_users_round_trip(db_path: Path) -> None:
     listed = json.loads(core_cli("users", "list", "--json").stdout)
     assert listed == [
         {
-            "username": "pat.lee", "name": "Pat Lee", "email": "pat@example.org",
-            "role": "school_admin", "schools": ["Lincoln Elementary"], "sections": [],
-            "active": True, "failed_attempts": 0, "locked_until": None,
-            "created_at": listed[0]["created_at"], "last_sign_in": None,
+            "username": "pat.lee",
+            "name": "Pat Lee",
+            "email": "pat@example.org",
+            "role": "school_admin",
+            "schools": ["Lincoln Elementary"],
+            "sections": [],
+            "active": True,
+            "failed_attempts": 0,
+            "locked_until": None,
+            "created_at": listed[0]["created_at"],
+            "last_sign_in": None,
         }
-    ]  # fmt: skip
+    ]
 
     with db.connect(db_path) as con:  # lock the account, then reset it from the shell
         for _ in range(5):
@@ -72,8 +98,10 @@ def test_users_round_trip(db_path: Path) -> None:
         assert users.verify_sign_in(con, "pat.lee", "new phrase here 7").reason == "inactive"
         changes = audit.events(con, action="user_change")
     assert [json.loads(d)["change"] for d in changes["detail"]] == [
-        "deactivate", "reset_password", "add"
-    ]  # fmt: skip
+        "deactivate",
+        "reset_password",
+        "add",
+    ]
     assert all(who.startswith("cli:") for who in changes["username"])
 
 

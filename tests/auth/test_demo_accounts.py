@@ -61,8 +61,11 @@ def test_four_roles_four_correct_slices(demo) -> None:
     assert accounts["demo-viewer"]["schools"] == [users.DEMO_VIEWER_SCHOOL]
     with db.connect(demo) as con:
         assert [users.scope_for_username(con, n).sees_students for n in users.DEMO_USERNAMES] == [
-            True, True, True, False
-        ]  # fmt: skip
+            True,
+            True,
+            True,
+            False,
+        ]
 
 
 def test_audit_log_shows_what_each_did(demo) -> None:

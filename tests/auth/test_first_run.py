@@ -37,8 +37,13 @@ def test_setup_refuses_weak_or_mismatched_passwords(db_path: Path) -> None:
     fill(app, **{"Choose a password": PASSWORD, "Repeat the password": PASSWORD + "x"})
     app.button[0].click().run()
     assert app.error[0].value.startswith("The two passwords differ")
-    fill(app, **{"Repeat the password": PASSWORD, "Password for the four demo accounts (optional)":
-                 PASSWORD})  # fmt: skip
+    fill(
+        app,
+        **{
+            "Repeat the password": PASSWORD,
+            "Password for the four demo accounts (optional)": PASSWORD,
+        },
+    )
     app.button[0].click().run()
     assert "need the demo district" in app.error[0].value
     with db.connect(db_path) as con:

@@ -48,9 +48,12 @@ def test_add_user_stores_a_bcrypt_hash_and_audits(con) -> None:
     event = audit.events(con, action="user_change").iloc[0]
     assert event["username"] == "boss"
     assert json.loads(event["detail"]) == {
-        "change": "add", "user": "ana.lopez", "role": "school_admin",
-        "schools": ["Lincoln Elementary"], "sections": [],
-    }  # fmt: skip
+        "change": "add",
+        "user": "ana.lopez",
+        "role": "school_admin",
+        "schools": ["Lincoln Elementary"],
+        "sections": [],
+    }
     assert PASSWORD not in event["detail"]
 
 

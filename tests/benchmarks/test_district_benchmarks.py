@@ -42,9 +42,13 @@ def _compare(got: pd.DataFrame, want: pd.DataFrame) -> None:
     assert list(got.index) == list(want.index)
     for column in NUMERIC:
         np.testing.assert_allclose(
-            got[column].astype("float64"), want[column].astype("float64"),
-            rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=column,
-        )  # fmt: skip
+            got[column].astype("float64"),
+            want[column].astype("float64"),
+            rtol=1e-9,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=column,
+        )
     for column in LABELS:
         assert _texts(got[column]) == _texts(want[column]), column
 
@@ -55,9 +59,12 @@ def _compare_averages(got: pd.DataFrame, want: pd.DataFrame) -> None:
     assert list(got.index) == list(want.index)
     for column in ["districts", "enrollment", "total_enrollment", *KEYS]:
         np.testing.assert_allclose(
-            got[column].astype("float64"), want[column].astype("float64"),
-            rtol=1e-9, equal_nan=True, err_msg=column,
-        )  # fmt: skip
+            got[column].astype("float64"),
+            want[column].astype("float64"),
+            rtol=1e-9,
+            equal_nan=True,
+            err_msg=column,
+        )
 
 
 @pytest.mark.parametrize("year", [2022, 2021, 2020])
@@ -141,14 +148,20 @@ def test_biennial_absenteeism_uses_the_two_latest_points(con, fixed) -> None:
         on.loc[annual].absenteeism_trend_to_year,
     ) == (2019, 2022)
     assert on.loc[annual].absenteeism_trend_3yr == pytest.approx(1.5)
-    assert pd.isna(on.loc[annual].absenteeism_trend_3yr_reason)  # fmt: skip
+    assert pd.isna(on.loc[annual].absenteeism_trend_3yr_reason)
 
 
 def test_absenteeism_without_earlier_point_says_so(con) -> None:
     frame = pd.DataFrame(
-        {"district_id": ["0900001"] * 2, "year": [2016, 2022], "name": "Lone", "state": "ZZ",
-         "enrollment": 900, "chronic_absenteeism_pct": [20.0, 25.0]}
-    ).reindex(columns=COLUMNS)  # fmt: skip
+        {
+            "district_id": ["0900001"] * 2,
+            "year": [2016, 2022],
+            "name": "Lone",
+            "state": "ZZ",
+            "enrollment": 900,
+            "chronic_absenteeism_pct": [20.0, 25.0],
+        }
+    ).reindex(columns=COLUMNS)
     insert_districts(con, frame)
     row = district_benchmarks(con, DISTRICT, year=2022).districts.iloc[0]
     assert pd.isna(row.absenteeism_trend_3yr)
@@ -172,14 +185,22 @@ def test_ties_at_quartile_boundaries_share_a_label(con, fixed) -> None:
     cc = district_benchmarks(con, DISTRICT, state="CC", year=2022).districts
     by_value = dict(zip(cc.math_proficiency, cc.math_proficiency_quartile_state, strict=False))
     # 10, 20, 20, 30, 30, 30, 40, 50: 20 sits exactly at 0.25 → below; 30 at 0.5625 → above
-    assert by_value == {10.0: "well_below", 20.0: "below", 30.0: "above", 40.0: "well_above",
-                        50.0: "well_above"}  # fmt: skip
+    assert by_value == {
+        10.0: "well_below",
+        20.0: "below",
+        30.0: "above",
+        40.0: "well_above",
+        50.0: "well_above",
+    }
     assert cc.groupby("math_proficiency").math_proficiency_quartile_state.nunique().max() == 1
     dd = district_benchmarks(con, DISTRICT, state="DD", year=2022).districts
     # 1, 2, 3, 3: the tied 3s sit exactly at 0.75 → both well_above
     assert dd.sort_values("math_proficiency").math_proficiency_quartile_state.tolist() == [
-        "well_below", "below", "well_above", "well_above",
-    ]  # fmt: skip
+        "well_below",
+        "below",
+        "well_above",
+        "well_above",
+    ]
 
 
 def _tied_districts(seed: int) -> pd.DataFrame:
@@ -187,12 +208,16 @@ def _tied_districts(seed: int) -> pd.DataFrame:
     at every quartile boundary), with gaps: blanks, missing years, 0 pupils, 0 teachers."""
     rng = np.random.default_rng(seed)
     levels = {
-        "enrollment": [0, 100, 200, 200, 500], "swd_count": [0, 10, 20, 40],
-        "ell_count": [0, 5, 10], "chronic_absenteeism_pct": [10.0, 12.0, 12.0, 15.0],
-        "graduation_rate_pct": [80.0, 90.0, 90.0, 95.0], "teachers_fte": [0.0, 10.0, 20.0],
-        "math_proficiency_pct": [30.0, 40.0, 40.0, 50.0], "read_proficiency_pct": [45.0, 60.0],
+        "enrollment": [0, 100, 200, 200, 500],
+        "swd_count": [0, 10, 20, 40],
+        "ell_count": [0, 5, 10],
+        "chronic_absenteeism_pct": [10.0, 12.0, 12.0, 15.0],
+        "graduation_rate_pct": [80.0, 90.0, 90.0, 95.0],
+        "teachers_fte": [0.0, 10.0, 20.0],
+        "math_proficiency_pct": [30.0, 40.0, 40.0, 50.0],
+        "read_proficiency_pct": [45.0, 60.0],
         "expenditure_pp": [10_000.0, 12_000.0, 12_000.0],
-    }  # fmt: skip
+    }
     rows = []
     for state_number, size in enumerate(rng.integers(1, 14, 8)):
         for district in range(size):

@@ -83,8 +83,12 @@ def test_blank_cells_never_overwrite_and_same_file_adds_nothing(db_path) -> None
 
 
 def test_urban_institute_downloads_fill_one_row_per_district_year(db_path) -> None:
-    files = ("urban_ccd_directory.csv", "urban_edfacts_grad_rates.csv", "urban_ccd_finance.csv",
-             "urban_edfacts_assessments.csv")  # fmt: skip
+    files = (
+        "urban_ccd_directory.csv",
+        "urban_edfacts_grad_rates.csv",
+        "urban_ccd_finance.csv",
+        "urban_edfacts_assessments.csv",
+    )
     summaries = [_import(name, db_path) for name in files]
     assert {s.preset for s in summaries} == {"urban_institute_ccd"}
     assert all(s.status == "completed" and s.rejected == 0 for s in summaries)
@@ -130,15 +134,24 @@ def test_bad_rows_are_rejected_and_counted_good_rows_still_load(db_path) -> None
         (5, "Graduation Rate", "warning", "101 is outside the valid range (0-100)"),
         (5, "Math Proficiency %", "warning", "-5 is outside the valid range (0-100)"),
         (6, "State", "warning", "'ZZ' is not a US state; CA was taken from the district id"),
-        (7, "State", "error", "'ZZ' is not a US state: use its two-letter code (e.g. CA), its "
-                              "name or its FIPS code"),
+        (
+            7,
+            "State",
+            "error",
+            "'ZZ' is not a US state: use its two-letter code (e.g. CA), its name or its FIPS code",
+        ),
         (8, "School Year", "error", "'last year' has no year in it (use 2022 or 2022-23)"),
         (9, "District ID", "error", "blank: district id (NCES LEA id) is required"),
-    }  # fmt: skip
+    }
     rows = _rows(db_path)
     assert sorted(district for district, _ in rows) == [
-        "0600011", "0600012", "0600013", "0600014", "0600015", "0600017",
-    ]  # fmt: skip
+        "0600011",
+        "0600012",
+        "0600013",
+        "0600014",
+        "0600015",
+        "0600017",
+    ]
     bad_enrollment = rows[("0600012", 2022)]
     assert bad_enrollment["enrollment"] is None or pd.isna(bad_enrollment["enrollment"])
     assert bad_enrollment["graduation_rate_pct"] == 88  # the rest of the row loaded
@@ -187,9 +200,14 @@ def test_portal_codes_are_blanks_and_other_negatives_are_reported(db_path) -> No
     summary = _import("urban_ccd_directory_odd_codes.csv", db_path)
     assert summary.preset == "urban_institute_ccd" and summary.rejected == 0
     assert [(e["row"], e["column"], e["severity"], e["message"]) for e in summary.errors] == [
-        (2, "enrollment", "warning", "-5 is negative and not one of the portal's missing-data "
-                                     "codes (-1, -2, -3, -9); not loaded"),
-    ]  # fmt: skip
+        (
+            2,
+            "enrollment",
+            "warning",
+            "-5 is negative and not one of the portal's missing-data "
+            "codes (-1, -2, -3, -9); not loaded",
+        )
+    ]
     rows = _rows(db_path)
     alpha, beta = rows[("0600001", 2020)], rows[("0600002", 2020)]
     assert pd.isna(alpha["enrollment"]) and pd.isna(alpha["ell_count"])

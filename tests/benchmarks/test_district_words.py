@@ -50,8 +50,11 @@ def _expected_notable(row, name: str, state: str) -> str:
         return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
     shapes = (("well_above", "high", "top"), ("well_below", "low", "bottom"))
-    parts = [f"notably {word} ({quarter} quarter) in {listed(sides[flag])}"
-             for flag, word, quarter in shapes if sides[flag]]  # fmt: skip
+    parts = [
+        f"notably {word} ({quarter} quarter) in {listed(sides[flag])}"
+        for flag, word, quarter in shapes
+        if sides[flag]
+    ]
     return f"Among {state}'s districts, {name} is " + "; and ".join(parts) + "."
 
 

@@ -54,8 +54,12 @@ def picked(page, label: str):
 
 def shows_the_linked_cohort(page) -> None:
     expect(page.get_by_role("heading", name="Standards")).to_be_visible()
-    for label, value in (("School(s)", "Lincoln Elementary"), ("Grade(s)", "3"),
-                         ("Subject(s)", "math"), ("Season(s)", "spring")):  # fmt: skip
+    for label, value in (
+        ("School(s)", "Lincoln Elementary"),
+        ("Grade(s)", "3"),
+        ("Subject(s)", "math"),
+        ("Season(s)", "spring"),
+    ):
         expect(picked(page, label)).to_contain_text(value)
     finished(page)
     query = parse_qs(urlsplit(page.url).query)

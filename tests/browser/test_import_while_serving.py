@@ -79,8 +79,14 @@ def test_cli_import_while_the_app_serves_pages(tmp_path: Path, streamlit_app, br
     assert home_numbers(page) == before
 
     command = [sys.executable, "-m", "core", "import", str(big), "--db", str(warehouse), "--json"]
-    cli = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    cli = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = []
     try:
         while cli.poll() is None:
@@ -93,8 +99,10 @@ def test_cli_import_while_the_app_serves_pages(tmp_path: Path, streamlit_app, br
     assert cli.returncode == 0, err
     summary = json.loads(out)
     assert (summary["status"], summary["rows_read"], summary["inserted"]) == (
-        "completed", BIG_ROWS, BIG_ROWS,
-    )  # fmt: skip
+        "completed",
+        BIG_ROWS,
+        BIG_ROWS,
+    )
     assert (summary["updated"], summary["duplicates"], summary["rejected"]) == (0, 0, 0)
     assert summary["errors"] == []
     assert len(seen) >= 2, "the page was loaded while the import ran"

@@ -35,9 +35,14 @@ def test_planted_decline_and_widening_gap_become_alerts(district) -> None:
     assert len(lincoln) >= 1 and set(lincoln["severity"]) <= {"warning", "critical"}
     spec = spec_from_query(lincoln.iloc[0]["spec"])
     assert spec == CohortSpec.from_dict(
-        {"school_year": "2024-2025", "grade": "4", "subject": "math",
-         "season": spec.season[0], "schools": ["Lincoln"]}
-    )  # fmt: skip
+        {
+            "school_year": "2024-2025",
+            "grade": "4",
+            "subject": "math",
+            "season": spec.season[0],
+            "schools": ["Lincoln"],
+        }
+    )
     assert lincoln.iloc[0]["page"] == "prior_cohorts"
     gaps = alerts[alerts["kind"] == "widening gap"]
     ell = gaps[gaps["focus"] == "ell=yes"]
@@ -62,13 +67,37 @@ def test_noise_raises_no_alert(noise) -> None:
 
 def test_collapse_keeps_the_strongest_cell() -> None:
     raw = [
-        {"severity": "warning", "title": "a", "summary": "Weak.", "detail": "weak",
-         "_group": ("g",), "_p": 0.04, "_cell": "fall", "_group_title": "Grade 4 math declined"},
-        {"severity": "critical", "title": "b", "summary": "Strong.", "detail": "strong",
-         "_group": ("g",), "_p": 0.2, "_cell": "spring", "_group_title": "Grade 4 math declined"},
-        {"severity": "info", "title": "c", "summary": "Other.", "detail": "other",
-         "_group": ("h",), "_p": 0.01, "_cell": "fall", "_group_title": "x"},
-    ]  # fmt: skip
+        {
+            "severity": "warning",
+            "title": "a",
+            "summary": "Weak.",
+            "detail": "weak",
+            "_group": ("g",),
+            "_p": 0.04,
+            "_cell": "fall",
+            "_group_title": "Grade 4 math declined",
+        },
+        {
+            "severity": "critical",
+            "title": "b",
+            "summary": "Strong.",
+            "detail": "strong",
+            "_group": ("g",),
+            "_p": 0.2,
+            "_cell": "spring",
+            "_group_title": "Grade 4 math declined",
+        },
+        {
+            "severity": "info",
+            "title": "c",
+            "summary": "Other.",
+            "detail": "other",
+            "_group": ("h",),
+            "_p": 0.01,
+            "_cell": "fall",
+            "_group_title": "x",
+        },
+    ]
     out = collapse(raw)
     assert [a["title"] for a in out] == ["Grade 4 math declined (spring, fall)", "c"]
     assert out[0]["severity"] == "critical" and out[0]["detail"] == "Strongest in spring: strong"
@@ -163,16 +192,23 @@ def test_gap_severity_follows_who_is_harmed(case, expected) -> None:
 
 
 def test_gap_headlines_name_the_group_harmed_or_helped() -> None:
-    ell = SimpleNamespace(attribute="ell", value="yes", first_gap=-13.0, latest_gap=2.3,
-                          rest_label="Students who are not English learners")  # fmt: skip
+    ell = SimpleNamespace(
+        attribute="ell",
+        value="yes",
+        first_gap=-13.0,
+        latest_gap=2.3,
+        rest_label="Students who are not English learners",
+    )
     assert gap_headline(ell, "subgroup", caught_up=True) == (
         "English learners caught up and moved ahead"
     )
-    ahead = SimpleNamespace(attribute="gender", value="F", first_gap=3.0, latest_gap=8.0,
-                            rest_label="Male students")  # fmt: skip
+    ahead = SimpleNamespace(
+        attribute="gender", value="F", first_gap=3.0, latest_gap=8.0, rest_label="Male students"
+    )
     assert gap_headline(ahead, "rest") == "Male students fell further behind"
-    behind = SimpleNamespace(attribute="ell", value="yes", first_gap=-5.0, latest_gap=-9.0,
-                             rest_label=None)  # fmt: skip
+    behind = SimpleNamespace(
+        attribute="ell", value="yes", first_gap=-5.0, latest_gap=-9.0, rest_label=None
+    )
     assert gap_headline(behind) == "English learners fell further behind"
     assert gap_headline(behind, caught_up=True) == "English learners narrowed the gap"
 
@@ -219,8 +255,15 @@ def test_a_subgroup_that_overtook_the_rest_is_good_news_not_critical(overtaking)
 def test_a_share_without_cut_scores_is_named_the_national_median_not_proficiency() -> None:
     from core.alerts.words import proficiency_bar, proficiency_summary
 
-    row = SimpleNamespace(pct_b=39.4, pct_a=11.2, prior_year="2023-2024", n_b=82, n_a=95,
-                          cut_set_a=None, cut_set_b=None)  # fmt: skip
+    row = SimpleNamespace(
+        pct_b=39.4,
+        pct_a=11.2,
+        prior_year="2023-2024",
+        n_b=82,
+        n_a=95,
+        cut_set_a=None,
+        cut_set_b=None,
+    )
     assert proficiency_bar(row) == "the national median"
     said = proficiency_summary(row)
     assert said.startswith("The share of students at or above the national median (no cut")

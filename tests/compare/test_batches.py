@@ -51,8 +51,10 @@ def test_prior_year_comparisons_of_many_equal_each_alone(district, scope) -> Non
         assert frame.loc[shown, "p_adj"].tolist() == pytest.approx(own.tolist())
     if scope is DISTRICT:
         assert (batch[0]["direction"] == "decline").any()  # the planted decline at Lincoln
-    same(prior_year_comparisons(district.con, SPECS, scope, years_back=1),
-         [prior_year_comparison(district.con, s, scope, years_back=1) for s in SPECS])  # fmt: skip
+    same(
+        prior_year_comparisons(district.con, SPECS, scope, years_back=1),
+        [prior_year_comparison(district.con, s, scope, years_back=1) for s in SPECS],
+    )
 
 
 @pytest.mark.parametrize("scope", [DISTRICT, PRINCIPAL], ids=["district", "principal"])

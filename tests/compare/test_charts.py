@@ -66,9 +66,14 @@ def test_gap_trend_and_growth_charts(district) -> None:
     )
     grid["who"] = grid["school"] + " · grade " + grid["grade"]
     chart = growth_quadrant_chart(
-        grid, x="mean_pct_to", y="mean_beyond", label="who", x_title="Percentile",
-        y_title="Growth beyond expected", x_mid=50,
-    )  # fmt: skip
+        grid,
+        x="mean_pct_to",
+        y="mean_beyond",
+        label="who",
+        x_title="Percentile",
+        y_title="Growth beyond expected",
+        x_mid=50,
+    )
     # issue 15: a cell with 1 … 9 left out (each school here) withholds where its students
     # stood, and its total with it — no point can be placed; the chart says so
     placed = ~grid["suppressed"] & grid["mean_pct_to"].notna() & grid["mean_beyond"].notna()

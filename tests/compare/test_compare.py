@@ -22,9 +22,14 @@ from core.stats.sufficient import ALL_SCHOOLS
 
 REL = 1e-9
 SPEC = CohortSpec.from_dict(
-    {"school_year": "2024-2025", "grade": "4", "subject": "math", "season": "spring",
-     "schools": ["Lincoln"]}
-)  # fmt: skip
+    {
+        "school_year": "2024-2025",
+        "grade": "4",
+        "subject": "math",
+        "season": "spring",
+        "schools": ["Lincoln"],
+    }
+)
 
 
 def assert_welch(row: pd.Series, a: np.ndarray, b: np.ndarray) -> None:
@@ -140,9 +145,12 @@ def test_all_prior_year_comparisons_equal_the_one_at_a_time_answer(district) -> 
     )  # years × subjects × seasons × schools × grades
     for school in ("Jefferson", ALL_SCHOOLS):
         row = grid[
-            (grid["school"] == school) & (grid["school_year"] == "2023-2024")
-            & (grid["grade"] == "5") & (grid["subject"] == "reading") & (grid["season"] == "fall")
-        ].iloc[0]  # fmt: skip
+            (grid["school"] == school)
+            & (grid["school_year"] == "2023-2024")
+            & (grid["grade"] == "5")
+            & (grid["subject"] == "reading")
+            & (grid["season"] == "fall")
+        ].iloc[0]
         where = {"grade": "5", "subject": "reading", "season": "fall"}
         if school != ALL_SCHOOLS:
             where["school"] = school
@@ -164,16 +172,20 @@ def test_yearly_trend_ci_and_norm_reference(district) -> None:
     assert list(trend["school_year"]) == sorted(district.raw["school_year"].unique())
     for row in trend.itertuples(index=False):
         raw = district.scores(
-            school_year=row.school_year, grade=["3", "4"], subject="math", season="spring",
+            school_year=row.school_year,
+            grade=["3", "4"],
+            subject="math",
+            season="spring",
             school="Lincoln",
-        )  # fmt: skip
+        )
         scores = raw["score"].to_numpy()
         low, high = sps.t.interval(0.95, len(scores) - 1, np.mean(scores), sps.sem(scores))
         assert (row.ci_lo, row.ci_hi) == pytest.approx((low, high), rel=REL)
         assert row.sd == pytest.approx(np.std(scores, ddof=1), rel=REL)
         # reference: each member's own-grade norm, averaged
-        own = raw["grade"].map({g: norms.norm_for(district.con, "math", g, "spring").mean
-                                for g in ("3", "4")})  # fmt: skip
+        own = raw["grade"].map(
+            {g: norms.norm_for(district.con, "math", g, "spring").mean for g in ("3", "4")}
+        )
         assert row.norm_mean == pytest.approx(own.mean(), rel=REL)
 
 

@@ -44,8 +44,11 @@ def test_prior_cohorts_views(warehouse) -> None:
     assert not app.exception
     assert "this year's mean" in text(app)
     assert len(app.get("vega_lite_chart")) == 1 and len(app.dataframe) == 1
-    for view, expected in (("Trend", "Dashed line"), ("Same students", "Pick one season"),
-                           ("Any two cohorts", "Cohort A is the one above")):  # fmt: skip
+    for view, expected in (
+        ("Trend", "Dashed line"),
+        ("Same students", "Pick one season"),
+        ("Any two cohorts", "Cohort A is the one above"),
+    ):
         app.segmented_control(key="prior:view").set_value(view).run()
         assert not app.exception, view
         assert expected in text(app), view

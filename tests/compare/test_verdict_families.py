@@ -141,8 +141,10 @@ def test_prior_year_verdict_is_the_same_alone_in_the_grid_and_for_a_principal(di
     assert shown["p_adj"].to_numpy() == pytest.approx(
         ref.loc[shown.index, "p_adj"].to_numpy(), rel=1e-7
     )
-    assert (shown["direction"] == [_direction(*v) for v in ref.loc[shown.index, ["p_adj", "diff"]]
-                                   .itertuples(index=False)]).all()  # fmt: skip
+    assert (
+        shown["direction"]
+        == [_direction(*v) for v in ref.loc[shown.index, ["p_adj", "diff"]].itertuples(index=False)]
+    ).all()
     planted = ref.loc[("Lincoln", "4", "math")]
     assert (planted["p_adj"] < 0.05).all()  # the planted decline holds in its family
     principal = all_prior_year_comparisons(con, PRINCIPAL, school_years=[YEAR]).set_index(KEYS)
@@ -218,11 +220,12 @@ def test_subgroup_gaps_of_a_quick_cohort_share_one_family(district) -> None:
             assert row.bh_family_size == len(year)
     # the p itself against scipy on the raw scores: FRL yes vs no, Washington grade 4 reading
     frl = dict(con.execute("select student_id, frl from students").fetchall())
-    raw = district.scores(school_year=YEAR, school="Washington", grade="4", subject="reading",
-                          season="spring")  # fmt: skip
+    raw = district.scores(
+        school_year=YEAR, school="Washington", grade="4", subject="reading", season="spring"
+    )
     flag = raw["student_id"].map(frl)
-    expected = sps.ttest_ind(raw.score[flag == True], raw.score[flag == False],  # noqa: E712
-                             equal_var=False).pvalue  # fmt: skip  # scipy: Welch
+    yes, no = raw.score[flag.eq(True)], raw.score[flag.eq(False)]
+    expected = sps.ttest_ind(yes, no, equal_var=False).pvalue  # scipy: Welch
     row = now[(now.subject == "reading") & (now.season == "spring") & (now.attribute == "frl")]
     assert row["p"].iloc[0] == pytest.approx(expected, rel=1e-9)
 
@@ -286,8 +289,9 @@ def test_a_new_import_refreshes_the_cached_families() -> None:
         tested = table[table["p"].notna()]
         assert (after["bh_family_size"] == len(tested)).all()
         assert (after["bh_family_size"] < before["bh_family_size"]).all()
-        mine = tested.set_index(KEYS).loc[[("Lincoln", "4", r.subject, r.season)
-                                           for r in after.itertuples()]]  # fmt: skip
+        mine = tested.set_index(KEYS).loc[
+            [("Lincoln", "4", r.subject, r.season) for r in after.itertuples()]
+        ]
         assert after["p_adj"].to_numpy() == pytest.approx(mine["p_adj"].to_numpy(), rel=REL)
     finally:
         con.close()

@@ -196,8 +196,12 @@ def test_a_teacher_sees_their_own_sections_of_a_student(con) -> None:
         "insert into enrollments select student_id, school_year, school_id, grade, 'Mr. Music', "
         "'MUSIC-1' from enrollments where section = 'Lincoln Elementary-4'"
     )
-    teacher = Scope(username="t", role="teacher", schools=("Lincoln Elementary",),
-                    sections=("Lincoln Elementary-4",))  # fmt: skip
+    teacher = Scope(
+        username="t",
+        role="teacher",
+        schools=("Lincoln Elementary",),
+        sections=("Lincoln Elementary-4",),
+    )
     students = watch_list(con, _spec("math"), teacher).students
     assert len(students) > 0
     assert set(students["section"]) == {"Lincoln Elementary-4"}

@@ -34,7 +34,7 @@ def test_vendor_spellings_become_canonical() -> None:
             "subject": "Mathematics",
             "season": "Spring",
             "filters": {"Class Type": "Honors", "ELL": "Y"},
-        }  # fmt: skip
+        }
     )
     assert spec.school_year == ("2023-2024", "2024-2025")
     assert spec.grade == ("K", "3")

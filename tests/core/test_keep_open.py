@@ -27,8 +27,11 @@ print(time.monotonic() - start)
 def write_from_another_process(path: Path, wait_seconds: float) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", WRITE, str(path), str(wait_seconds)],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def schools(path: Path) -> int:

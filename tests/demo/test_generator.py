@@ -83,8 +83,9 @@ def test_district_shape(district):
     assert len(elementary) >= 4
     missing = 1 - len(scores) / (len(enrollments) * 6)
     assert 0.03 <= missing <= 0.05
-    assert len(scores) == len(scores.drop_duplicates(["student_id", "subject", "school_year",
-                                                      "season"]))  # fmt: skip
+    assert len(scores) == len(
+        scores.drop_duplicates(["student_id", "subject", "school_year", "season"])
+    )
 
 
 def test_demographic_shares(district):
@@ -128,8 +129,9 @@ def test_students_persist_across_years(district):
         stayed_in_grade_span = both[both["rank_0"] != 5]
         changed = (stayed_in_grade_span["school_0"] != stayed_in_grade_span["school_1"]).mean()
         assert 0.01 <= changed <= 0.06  # a few change school
-        newcomers = after[~after["student_id"].isin(frame.loc[frame["school_year"] == prior,
-                                                                "student_id"])]  # fmt: skip
+        newcomers = after[
+            ~after["student_id"].isin(frame.loc[frame["school_year"] == prior, "student_id"])
+        ]
         assert (newcomers["rank"] == 0).sum() > 250  # a new kindergarten class
         assert (newcomers["rank"] > 0).sum() > 50  # and movers
 
@@ -161,8 +163,9 @@ def prior_year_tests(scores: pd.DataFrame) -> pd.DataFrame:
         b = group.loc[group["school_year"] == PRIOR, "score"].to_numpy(float)
         p = stats.ttest_ind(a, b, equal_var=False).pvalue
         rows.append((*key, len(a), len(b), p, hedges_g(a, b)))
-    return pd.DataFrame(rows, columns=["school", "grade", "subject", "season", "na", "nb", "p",
-                                       "g"])  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["school", "grade", "subject", "season", "na", "nb", "p", "g"]
+    )
 
 
 def test_planted_decline_is_real_and_survives_fdr(district):

@@ -54,8 +54,13 @@ def test_delimiter_is_the_most_consistent_split(text: str, delimiter: str) -> No
 
 
 def test_header_row_below_title_lines() -> None:
-    rows = [["District export"], ["Generated today"], [], ["Student ID", "Score", "Grade"],
-            ["1", "200", "3"]]  # fmt: skip
+    rows = [
+        ["District export"],
+        ["Generated today"],
+        [],
+        ["Student ID", "Score", "Grade"],
+        ["1", "200", "3"],
+    ]
     assert header_index(rows, known_header_keys()) == 3
     unknown = [["Report"], ["Kid", "Pts", "Yr"], ["1", "2", "3"], ["4", "5", "6"]]
     assert header_index(unknown, set()) == 1
@@ -83,8 +88,11 @@ def test_detect_layouts() -> None:
 def test_preview_reads_maps_and_never_writes(tmp_path: Path) -> None:
     seen = preview(VARIANTS / "title_lines.xlsx", rows=3)
     assert (seen.format, seen.header_row, seen.preset, seen.kind) == (
-        "xlsx", 4, "generic", "assessment",
-    )  # fmt: skip
+        "xlsx",
+        4,
+        "generic",
+        "assessment",
+    )
     assert seen.rows["Student ID"].tolist() == ["1001", "1002", "1003"]
     assert seen.mapping["Score"] == "score" and seen.mapping["Class Type"] == "attribute"
     assert seen.missing == []

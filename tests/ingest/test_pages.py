@@ -44,8 +44,13 @@ def test_upload_import_shows_summary_and_errors(db_path: Path) -> None:
 
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics == {"Rows read": "7", "Inserted": "6", "Updated": "0", "Duplicates": "0",
-                       "Rejected": "1"}  # fmt: skip
+    assert metrics == {
+        "Rows read": "7",
+        "Inserted": "6",
+        "Updated": "0",
+        "Duplicates": "0",
+        "Rejected": "1",
+    }
     assert "'n/a' is not a number" in app.dataframe[-1].value["message"].tolist()
     assert "Download all 1 problems (CSV)" in [b.label for b in app.get("download_button")]
     assert "6 students (6 new)" in text(app)
@@ -102,8 +107,15 @@ def test_unmapped_file_gets_the_mapping_editor(db_path: Path) -> None:
     assert "Some required fields have no column: student_id, score" in text(app)
     preview_rows, editor = app.dataframe[0].value, app.dataframe[1].value
     assert preview_rows["Kid"].tolist() == ["7", "8"]
-    assert editor["column in the file"].tolist() == ["Kid", "Campus", "Yr", "SY", "Window",
-                                                     "Area", "Pts"]  # fmt: skip
+    assert editor["column in the file"].tolist() == [
+        "Kid",
+        "Campus",
+        "Yr",
+        "SY",
+        "Window",
+        "Area",
+        "Pts",
+    ]
     assert [b.label for b in app.button] == ["Save mapping", "Import"]
     app.button[-1].click().run()
     assert "Not imported: No student id column found" in text(app)
@@ -119,8 +131,9 @@ HOLD = (
 @contextmanager
 def held(warehouse: Path) -> Iterator[None]:
     """Another process holds the warehouse, as `python -m core import` does while it loads."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse)],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(warehouse)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         yield

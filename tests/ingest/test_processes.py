@@ -69,14 +69,17 @@ import_file(sys.argv[1], db=sys.argv[2], origin="cli")
 def test_import_killed_inside_its_transaction(db_path: Path, tmp_path: Path) -> None:
     first = long_csv(tmp_path / "first.csv", 600)
     assert import_file(first, db=db_path, origin="cli").inserted == 600
-    before = {t: scalar(db_path, f"select count(*) from {t}")
-              for t in ("assessments", "students", "raw_files", "enrollments")}  # fmt: skip
+    before = {
+        t: scalar(db_path, f"select count(*) from {t}")
+        for t in ("assessments", "students", "raw_files", "enrollments")
+    }
     second = long_csv(tmp_path / "second.csv", 50_000, offset=600)
     marker = tmp_path / "inside"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(second), str(db_path), str(marker)],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         wait_until(lambda: marker.exists() or child.poll() is not None, 120, "the merge")
         assert child.poll() is None, "the child ended before reaching the transaction"
@@ -92,8 +95,9 @@ def test_import_killed_inside_its_transaction(db_path: Path, tmp_path: Path) -> 
         from core.ingest import list_jobs
 
         jobs = list_jobs(con)  # the cheap check on listing marks the dead job failed
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables")
-                  .fetchall()}  # fmt: skip
+        tables = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
     assert jobs["status"].tolist() == ["failed", "completed"]
     assert "stopped before it finished" in jobs["message"].iloc[0]
     assert "staged_2" not in tables
@@ -125,12 +129,21 @@ def test_readers_never_see_half_an_import(db_path: Path, tmp_path: Path) -> None
     big = long_csv(tmp_path / "big.csv", 150_000, offset=3_000)
     stop = tmp_path / "stop"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(db_path), str(stop)],
-                              cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(db_path), str(stop)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     writer = subprocess.run(
         [sys.executable, "-m", "core", "import", str(big), "--json", "--db", str(db_path)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     stop.write_text("done")
     out, _ = reader.communicate(timeout=180)
 
@@ -159,16 +172,22 @@ def test_two_million_rows_stream_in_bounded_memory(tmp_path: Path) -> None:
     assert big.stat().st_size > 90_000_000
     warehouse = tmp_path / "w" / "yardstick.duckdb"
     done = subprocess.run(
-        [sys.executable, "-c", STREAM, str(big), str(warehouse)], cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [sys.executable, "-c", STREAM, str(big), str(warehouse)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     import json
 
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert (result["status"], result["rows"], result["inserted"]) == (
-        "completed", 2_000_000, 2_000_000,
-    )  # fmt: skip
+        "completed",
+        2_000_000,
+        2_000_000,
+    )
     # pandas alone would hold the file several times over; the pipeline streams through DuckDB
     assert result["peak_mb"] < 1_500, result
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < 1_500

@@ -116,8 +116,10 @@ def test_the_key_is_stored_encrypted_and_read_back(warehouse) -> None:
         assert "sk-secret" not in stored[0] and stored[1] is True
         loaded = model_config(warehouse)
         assert (loaded.api_key, loaded.base_url, loaded.model) == (
-            "sk-secret", "http://127.0.0.1:9/v1", "local-model",
-        )  # fmt: skip
+            "sk-secret",
+            "http://127.0.0.1:9/v1",
+            "local-model",
+        )
         assert loaded.requested == "model:local-model@http://127.0.0.1:9/v1"
     finally:
         warehouse.execute("delete from settings where key like 'llm_%'")

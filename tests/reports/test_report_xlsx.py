@@ -16,10 +16,11 @@ from core.standards.standing import cohort_vs_norm
 
 EVIL = '=HYPERLINK("http://x","click")'
 SPECS = [
-    CohortSpec.from_dict({"name": EVIL, "grade": "3", "schools": ["Lincoln Elementary"],
-                          "school_year": "2024-2025"}),
+    CohortSpec.from_dict(
+        {"name": EVIL, "grade": "3", "schools": ["Lincoln Elementary"], "school_year": "2024-2025"}
+    ),
     CohortSpec.from_dict({"name": "Grade 4", "grade": "4", "school_year": "2024-2025"}),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +31,14 @@ def book(warehouse):
 
 def test_one_sheet_per_table_after_the_header(book) -> None:
     assert book.sheetnames == [
-        "Header", "Summary", "Against the norm", "Against last year", "Growth", "Subgroup gaps",
+        "Header",
+        "Summary",
+        "Against the norm",
+        "Against last year",
+        "Growth",
+        "Subgroup gaps",
         "Narratives",
-    ]  # fmt: skip
+    ]
     header = {row[0]: row[1] for row in book["Header"].iter_rows(values_only=True)}
     assert header["District"] and "fewer than 10 students" in header["Privacy"]
     assert "School year: 2024-2025" in header["Cohort 2"]
@@ -70,5 +76,6 @@ def test_formula_injection_is_neutralised(book) -> None:
     ]
     assert "'" + EVIL in values
     assert not any(v.startswith(("=", "+", "@")) for v in values)
-    assert all(c.data_type != "f" for name in book.sheetnames for r in book[name].iter_rows()
-               for c in r)  # fmt: skip
+    assert all(
+        c.data_type != "f" for name in book.sheetnames for r in book[name].iter_rows() for c in r
+    )

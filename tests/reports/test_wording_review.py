@@ -38,8 +38,12 @@ from tests.standards.test_scale import SCHOOL, YEAR, scores_file
 
 NOTE = "no national norm for this test's scale"
 OTHER = {"name": "Adams K", "school_year": YEAR, "schools": [SCHOOL], "grade": "K"}
-LONE = {"school_year": "2024-2025", "schools": ["Lincoln Elementary"], "grade": "4",
-        "subject": "reading"}  # fmt: skip
+LONE = {
+    "school_year": "2024-2025",
+    "schools": ["Lincoln Elementary"],
+    "grade": "4",
+    "subject": "reading",
+}
 
 
 def _flat(text: str) -> str:
@@ -171,20 +175,47 @@ def test_a_difference_the_correction_overturns_is_explained(warehouse) -> None:
 def test_a_change_from_last_year_the_correction_overturns_is_explained() -> None:
     # a prior-cohort row as core.compare.between_cohorts returns it: its own p under 0.05, not
     # after BH
-    row = {"subject": "reading", "season": "spring", "suppressed": False, "prior_year": "2023-2024",
-           "mean_a": 148.04, "mean_b": 153.0, "diff": -4.96, "ci_lo": -9.24, "ci_hi": -0.68,
-           "p": 0.0219, "p_adj": 0.366, "significant_bh": False, "bh_family_size": 234,
-           "direction": "no change", "hedges_g": -0.37, "note": ""}  # fmt: skip
+    row = {
+        "subject": "reading",
+        "season": "spring",
+        "suppressed": False,
+        "prior_year": "2023-2024",
+        "mean_a": 148.04,
+        "mean_b": 153.0,
+        "diff": -4.96,
+        "ci_lo": -9.24,
+        "ci_hi": -0.68,
+        "p": 0.0219,
+        "p_adj": 0.366,
+        "significant_bh": False,
+        "bh_family_size": 234,
+        "direction": "no change",
+        "hedges_g": -0.37,
+        "note": "",
+    }
     said = compare_prior_sentence(row)
     assert "(-5.0 points, 95% CI -9.2 to -0.7); no clear difference — after checking 234 " in said
     assert "the 95% CI and p = 0.0219 are before the correction for many comparisons" in said
     assert "adjusted p = 0.366 after it" in said
     plain = compare_prior_sentence({**row, "p": 0.21, "ci_hi": 2.1})
     assert "after checking" not in plain and "no clear difference (p = 0.21" in plain
-    c = YearComparison(subject="reading", season="spring", school_year="2024-2025",
-                       prior_year="2023-2024", n_a=90, mean_a=148.04, n_b=88, mean_b=153.0,
-                       diff=-4.96, p=0.0219, ci95=(-9.24, -0.68), hedges_g=-0.37,
-                       direction="no change", significant_bh=False, family_size=234)  # fmt: skip
+    c = YearComparison(
+        subject="reading",
+        season="spring",
+        school_year="2024-2025",
+        prior_year="2023-2024",
+        n_a=90,
+        mean_a=148.04,
+        n_b=88,
+        mean_b=153.0,
+        diff=-4.96,
+        p=0.0219,
+        ci95=(-9.24, -0.68),
+        hedges_g=-0.37,
+        direction="no change",
+        significant_bh=False,
+        family_size=234,
+    )
     story = narrative_prior_sentence(c, Phrasing("seed"))
     assert "after checking 234 results at once, " in story and "could be chance" in story
     assert "after checking" not in narrative_prior_sentence(replace(c, p=0.2), Phrasing("seed"))

@@ -35,9 +35,13 @@ def trust_current_key(con, name: str) -> None:
     report = test_connection(load_target(con, name))
     key = report.host_key
     registry.trust(
-        con, name, key_type=key.key_type, fingerprint=key.fingerprint,
-        public_key=key.public_key, user="admin",
-    )  # fmt: skip
+        con,
+        name,
+        key_type=key.key_type,
+        fingerprint=key.fingerprint,
+        public_key=key.public_key,
+        user="admin",
+    )
 
 
 @dataclass

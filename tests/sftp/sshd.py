@@ -36,10 +36,20 @@ def free_port() -> int:
 
 def keygen(path: Path, kind: str, passphrase: str = "") -> Path:
     subprocess.run(
-        ["ssh-keygen", "-q", "-t", kind, "-N", passphrase, "-C", f"yardstick-test-{kind}", "-f",
-         str(path)],
+        [
+            "ssh-keygen",
+            "-q",
+            "-t",
+            kind,
+            "-N",
+            passphrase,
+            "-C",
+            f"yardstick-test-{kind}",
+            "-f",
+            str(path),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return path
 
 

@@ -15,20 +15,31 @@ from tests.sftp.sshd import free_port
 
 def configure(con, port: int, security: str = "none", **changes) -> mail.SmtpConfig:
     values = {
-        "host": "127.0.0.1", "port": port, "security": security, "username": "",
-        "password": None, "sender": "yardstick@district.example",
-        "recipients": "admin@district.example, data@district.example", "user": "admin",
+        "host": "127.0.0.1",
+        "port": port,
+        "security": security,
+        "username": "",
+        "password": None,
+        "sender": "yardstick@district.example",
+        "recipients": "admin@district.example, data@district.example",
+        "user": "admin",
         **changes,
-    }  # fmt: skip
+    }
     mail.save_smtp(con, **values)
     return mail.smtp_config(con)
 
 
 def test_password_is_stored_encrypted_and_shown_only_as_set(con) -> None:
     shown = mail.save_smtp(
-        con, host="smtp.example", port=587, security="starttls", username="u",
-        password="hunter2-secret", sender="a@b.example", user="admin",
-    )  # fmt: skip
+        con,
+        host="smtp.example",
+        port=587,
+        security="starttls",
+        username="u",
+        password="hunter2-secret",
+        sender="a@b.example",
+        user="admin",
+    )
     assert shown.password_set and not hasattr(shown, "password")
     stored = con.execute("select value, encrypted from settings where key='smtp_password'")
     raw, encrypted = stored.fetchone()

@@ -12,9 +12,13 @@ from core.sftp.connect import load_target
 from core.sftp.keys import normalise_fingerprint
 
 BASE = {
-    "name": "vendor", "host": "registry.vendor.example", "username": "district42",
-    "remote_dir": "/outgoing", "pattern": "scores_*.csv", "user": "ada",
-}  # fmt: skip
+    "name": "vendor",
+    "host": "registry.vendor.example",
+    "username": "district42",
+    "remote_dir": "/outgoing",
+    "pattern": "scores_*.csv",
+    "user": "ada",
+}
 
 
 def test_password_is_encrypted_and_only_shown_as_set(con) -> None:
@@ -31,8 +35,9 @@ def test_password_is_encrypted_and_only_shown_as_set(con) -> None:
 
 
 def test_switching_to_a_key_drops_the_password(con, tmp_path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True
+    )
     registry.save_source(con, auth_kind="password", password="pw", **BASE)
     source = registry.save_source(
         con, auth_kind="key", private_key=(tmp_path / "k").read_text(), **BASE
@@ -66,8 +71,9 @@ def test_field_checks(con, change: dict, message: str) -> None:
 
 def test_moving_the_source_to_another_server_forgets_its_host_key(con) -> None:
     registry.save_source(con, auth_kind="password", password="pw", **BASE)
-    registry.trust(con, "vendor", key_type="ssh-ed25519", fingerprint="SHA256:abc", public_key=None,
-               user="ada")  # fmt: skip
+    registry.trust(
+        con, "vendor", key_type="ssh-ed25519", fingerprint="SHA256:abc", public_key=None, user="ada"
+    )
     registry.save_source(con, auth_kind="password", **{**BASE, "pattern": "*.csv"})
     assert registry.get_source(con, "vendor").host_key_fingerprint == "SHA256:abc"
     registry.save_source(con, auth_kind="password", **{**BASE, "host": "registry.other.example"})

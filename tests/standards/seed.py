@@ -36,11 +36,16 @@ SEASONS = ("fall", "spring")
 
 def state_cut_scores() -> pd.DataFrame:
     """Four bands for grade 3 math, spring (made-up cut points for the tests)."""
-    return pd.DataFrame({
-        "subject": "math", "grade": "3", "season": "spring",
-        "band": ["Limited", "Basic", "Proficient", "Advanced"],
-        "min_score": [0, 190, 200, 215], "proficient": [False, False, True, True],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "subject": "math",
+            "grade": "3",
+            "season": "spring",
+            "band": ["Limited", "Basic", "Proficient", "Advanced"],
+            "min_score": [0, 190, 200, 215],
+            "proficient": [False, False, True, True],
+        }
+    )
 
 
 def norms_2020() -> pd.DataFrame:
@@ -76,8 +81,17 @@ def scores_frame(seed: int = 11) -> pd.DataFrame:
                 score = round(mean + sd * (s.shift + rng.normal(0, 1)), 1)
                 if s.school.startswith("Washington") and s.grade == "5" and subject == "math":
                     score = 212.0 if season == "spring" else score
-                rows.append((s.student_id, s.school, s.grade, subject, season, score,
-                             float(rng.integers(1, 100))))  # fmt: skip
+                rows.append(
+                    (
+                        s.student_id,
+                        s.school,
+                        s.grade,
+                        subject,
+                        season,
+                        score,
+                        float(rng.integers(1, 100)),
+                    )
+                )
     return pd.DataFrame(
         rows,
         columns=["student_id", "school", "grade", "subject", "season", "score", "percentile"],

@@ -96,5 +96,8 @@ def test_proficiency_chart_stacks_band_shares(fresh) -> None:
     x = [enc["x"] for enc in _encodings(chart) if "x" in enc][0]
     assert x["stack"] == "normalize"
     assert [enc["color"]["sort"] for enc in _encodings(chart)][0] == [
-        "Limited", "Basic", "Proficient", "Advanced"
-    ]  # fmt: skip
+        "Limited",
+        "Basic",
+        "Proficient",
+        "Advanced",
+    ]

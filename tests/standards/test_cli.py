@@ -14,13 +14,28 @@ from core.warehouse import db
 from tests.standards.seed import seed
 
 CONTRACT = {
-    "cohort", "n", "mean", "sd", "median", "norm", "diff", "t", "df", "p", "ci95",
-    "effect_size", "category", "suppressed",
-}  # fmt: skip
+    "cohort",
+    "n",
+    "mean",
+    "sd",
+    "median",
+    "norm",
+    "diff",
+    "t",
+    "df",
+    "p",
+    "ci95",
+    "effect_size",
+    "category",
+    "suppressed",
+}
 PINNED = {
-    "school_year": "2024-2025", "schools": ["Lincoln Elementary"], "grade": "3",
-    "subject": "math", "season": "spring",
-}  # fmt: skip
+    "school_year": "2024-2025",
+    "schools": ["Lincoln Elementary"],
+    "grade": "3",
+    "subject": "math",
+    "season": "spring",
+}
 
 
 @pytest.fixture
@@ -43,8 +58,10 @@ def test_pinned_spec_prints_one_object_with_the_contract(warehouse, capsys) -> N
     assert set(record) >= CONTRACT
     assert record["n"] == 50 and record["suppressed"] is False
     assert record["norm"] == {
-        "source": "NWEA MAP Growth 2020 student achievement norms", "mean": 201.08, "sd": 14.11,
-    }  # fmt: skip
+        "source": "NWEA MAP Growth 2020 student achievement norms",
+        "mean": 201.08,
+        "sd": 14.11,
+    }
     lo, hi = record["ci95"]
     assert lo < record["diff"] < hi
     # added beside mean_percentile (kept): the norm's percentile rank of the mean (scipy cdf)

@@ -29,30 +29,52 @@ SPEC = {"schools": [SCHOOL], "grade": "3", "subject": "math", "season": "spring"
 
 
 def _bands(cut: float) -> pd.DataFrame:
-    return pd.DataFrame({
-        "subject": "math", "grade": "3", "season": "spring",
-        "band": ["Below", "Proficient"], "min_score": [0, cut], "proficient": ["no", "yes"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "subject": "math",
+            "grade": "3",
+            "season": "spring",
+            "band": ["Below", "Proficient"],
+            "min_score": [0, cut],
+            "proficient": ["no", "yes"],
+        }
+    )
 
 
 @pytest.fixture
 def warehouse(tmp_path, db_path):
     """(db path, raw rows): 40 third graders a year, scores around 200 (sd 8)."""
     rng = np.random.default_rng(7)
-    raw = pd.DataFrame([
-        {"student_id": f"{year[:4]}-{i:02d}", "school": SCHOOL, "grade": "3", "school_year": year,
-         "season": "spring", "subject": "math", "score": round(200 + 8 * rng.normal(), 1),
-         "platform": "nwea_map"}
-        for year in YEARS for i in range(40)
-    ])  # fmt: skip
+    raw = pd.DataFrame(
+        [
+            {
+                "student_id": f"{year[:4]}-{i:02d}",
+                "school": SCHOOL,
+                "grade": "3",
+                "school_year": year,
+                "season": "spring",
+                "subject": "math",
+                "score": round(200 + 8 * rng.normal(), 1),
+                "platform": "nwea_map",
+            }
+            for year in YEARS
+            for i in range(40)
+        ]
+    )
     raw.to_csv(tmp_path / "scores.csv", index=False)
     assert import_ok(tmp_path / "scores.csv", db_path)
     with db.connect(db_path) as con:
         for year, cut in CUTS.items():
             norms.save_standard_set(con, "cut_scores", "State test", year, _bands(cut))
-        norms.save_standard_set(con, "targets", "District goal", "2024-2025",
-                                pd.DataFrame({"subject": ["math"], "grade": ["3"],
-                                              "season": ["spring"], "target": [203]}))  # fmt: skip
+        norms.save_standard_set(
+            con,
+            "targets",
+            "District goal",
+            "2024-2025",
+            pd.DataFrame(
+                {"subject": ["math"], "grade": ["3"], "season": ["spring"], "target": [203]}
+            ),
+        )
     return db_path, raw
 
 
@@ -83,8 +105,10 @@ def test_each_year_uses_its_own_set_else_the_nearest_earlier_else_none(warehouse
     assert rows.loc["2023-2024", "cut_set_year"] == "2023-2024"
     assert rows.loc["2024-2025", "cut_set"] == "State test (2023-2024)"
     assert rows.loc["2025-2026", "cut_set"] == "State test (2025-2026)"
-    assert "cut scores: no set for 2024-2025; the nearest earlier one, State test (2023-2024), " \
-           "applied" in rows.loc["2024-2025", "note"]  # fmt: skip
+    assert (
+        "cut scores: no set for 2024-2025; the nearest earlier one, State test (2023-2024), "
+        "applied" in rows.loc["2024-2025", "note"]
+    )
     assert np.isnan(rows.loc["2022-2023", "pct_proficient"])
     assert pd.isna(rows.loc["2022-2023", "cut_set"])
     assert "no cut scores set for 2022-2023 or an earlier year" in rows.loc["2022-2023", "note"]
@@ -119,8 +143,9 @@ def test_cli_json_names_the_set_and_its_year(warehouse, capsys) -> None:
     assert code == 0
     assert (record["cut_set"], record["cut_set_year"]) == ("State test (2023-2024)", "2023-2024")
     assert (record["target_set"], record["target_set_year"]) == (
-        "District goal (2024-2025)", "2024-2025",
-    )  # fmt: skip
+        "District goal (2024-2025)",
+        "2024-2025",
+    )
     assert record["pct_proficient"] == pytest.approx(_pct(raw, "2024-2025", 195.0))
 
 

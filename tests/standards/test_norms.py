@@ -22,10 +22,16 @@ def _reference_long(name: str) -> pd.DataFrame:
     if "level" in wide:
         wide = wide[wide["level"] == "student"]
     rows = [
-        (r.subject.replace("language_usage", "language"), r.grade, season,
-         getattr(r, f"{season}_mean"), getattr(r, f"{season}_sd"))
-        for r in wide.itertuples() for season in canonical.SEASONS
-    ]  # fmt: skip
+        (
+            r.subject.replace("language_usage", "language"),
+            r.grade,
+            season,
+            getattr(r, f"{season}_mean"),
+            getattr(r, f"{season}_sd"),
+        )
+        for r in wide.itertuples()
+        for season in canonical.SEASONS
+    ]
     return pd.DataFrame(rows, columns=["subject", "grade", "season", "mean", "sd"])
 
 

@@ -28,9 +28,12 @@ def test_summary_counts_what_the_scope_may_see(seeded) -> None:
 
 def test_last_import_reads_as_a_date_and_time(fresh) -> None:
     con, _ = fresh
-    for status, finished in (("completed", dt.datetime(2026, 3, 7, 14, 5, 9, 123456)),
-                             ("failed", dt.datetime(2026, 4, 1, 8, 0))):  # fmt: skip
-        job = jobs.create_job(con, file_name="f.csv", source="upload", remote_path=None,
-                              user="sam", status=status)  # fmt: skip
+    for status, finished in (
+        ("completed", dt.datetime(2026, 3, 7, 14, 5, 9, 123456)),
+        ("failed", dt.datetime(2026, 4, 1, 8, 0)),
+    ):
+        job = jobs.create_job(
+            con, file_name="f.csv", source="upload", remote_path=None, user="sam", status=status
+        )
         con.execute("update import_jobs set finished_at = ? where job_id = ?", [finished, job])
     assert warehouse_summary(con, DISTRICT).last_import == "7 Mar 2026, 14:05 UTC"

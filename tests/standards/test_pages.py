@@ -58,9 +58,13 @@ def test_builder_builds_counts_and_saves_the_brief_cohort(warehouse: Path) -> No
     with db.connect(warehouse) as con:
         stored = saved.get_cohort(con, ADMIN, "Grade 3 Lincoln reading")
     assert stored.spec.to_dict() == {
-        "name": "Grade 3 Lincoln reading", "school_year": "2024-2025", "grade": "3",
-        "subject": "reading", "season": "spring", "schools": ["Lincoln Elementary"],
-    }  # fmt: skip
+        "name": "Grade 3 Lincoln reading",
+        "school_year": "2024-2025",
+        "grade": "3",
+        "subject": "reading",
+        "season": "spring",
+        "schools": ["Lincoln Elementary"],
+    }
     assert '"grade": "3"' in app.code[0].value
     assert "python -m core standards --cohort" in app.code[1].value
 
@@ -90,9 +94,10 @@ def test_standards_page_shows_table_verdicts_and_charts(warehouse: Path) -> None
 def test_standards_page_hides_a_complement_suppressed_cohort(warehouse: Path) -> None:
     app = page(STANDARDS)
     for key, value in (
-        ("standards:grade", ["3"]), ("standards:schools", ["Lincoln Elementary"]),
+        ("standards:grade", ["3"]),
+        ("standards:schools", ["Lincoln Elementary"]),
         ("standards:f:ell", ["false"]),
-    ):  # fmt: skip
+    ):
         widget(app.multiselect, key).set_value(value).run()
     table = app.dataframe[0].value
     assert table["suppressed"].all() and table["n"].isna().all() and table["mean"].isna().all()

@@ -37,8 +37,17 @@ from tests.standards.test_scale import SCHOOL, YEAR, _norm, scores_file
 
 REL = 1e-9
 COHORT = {"school_year": YEAR, "schools": [SCHOOL], "grade": "K", "subject": "math"}
-NORM_FREE = ("expected_growth", "pct_meeting", "p_vs_expected", "mean_z_from", "mean_z_to",
-             "z_change", "p_z", "pct_of_mean_from", "pct_of_mean_to")  # fmt: skip
+NORM_FREE = (
+    "expected_growth",
+    "pct_meeting",
+    "p_vs_expected",
+    "mean_z_from",
+    "mean_z_to",
+    "z_change",
+    "p_z",
+    "pct_of_mean_from",
+    "pct_of_mean_to",
+)
 
 
 def _declared_map(tmp_path, db_path, centre: dict[str, float], sd: float) -> pd.DataFrame:
@@ -108,8 +117,20 @@ def test_growth_of_an_off_scale_file_has_no_norm_number(off_scale) -> None:
 
 def test_cli_growth_json_of_an_off_scale_file(off_scale, capsys) -> None:
     path, raw = off_scale
-    code = cli.main(["growth", "--db", str(path), "--cohort", json.dumps(COHORT),
-                     "--from", "fall", "--to", "spring", "--json"])  # fmt: skip
+    code = cli.main(
+        [
+            "growth",
+            "--db",
+            str(path),
+            "--cohort",
+            json.dumps(COHORT),
+            "--from",
+            "fall",
+            "--to",
+            "spring",
+            "--json",
+        ]
+    )
     record = json.loads(capsys.readouterr().out)
     wide = _wide(raw)
     assert code == 0 and record["n"] == len(wide)
@@ -155,8 +176,9 @@ def test_growth_of_a_real_looking_map_file_keeps_its_numbers(real_map) -> None:
     assert row["pct_of_mean_to"] == pytest.approx(100 * sps.norm.cdf(z_to.mean()), rel=REL)
     assert row["p_z"] == pytest.approx(sps.ttest_rel(z_to, z_from).pvalue, rel=1e-6)
     with db.connect(path) as con:  # each student's expected growth, as the watch list reads it
-        students = student_growth(con, CohortSpec.from_dict(COHORT), DISTRICT,
-                                  ("fall", YEAR), ("spring", YEAR))  # fmt: skip
+        students = student_growth(
+            con, CohortSpec.from_dict(COHORT), DISTRICT, ("fall", YEAR), ("spring", YEAR)
+        )
     assert students["expected"].to_numpy() == pytest.approx(np.full(len(wide), expected))
 
 
@@ -194,19 +216,27 @@ def test_narrative_and_pdf_make_no_norm_claim(off_scale) -> None:
     with db.connect(path) as con:
         story = narrative_for(con, spec, DISTRICT, use_model=False)
         report = build_report(con, [spec], DISTRICT, use_model=False)
-    pdf = re.sub(r"\s+", " ", "\n".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report))).pages
-    ))  # fmt: skip
+    pdf = re.sub(
+        r"\s+",
+        " ",
+        "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(report))).pages),
+    )
     text = re.sub(r"\s+", " ", story.text())
     # nothing to celebrate from a norm: only the "no result stands out" line is left
     assert len(story.celebrate) == 1
     assert story.celebrate[0].startswith(("No result stands out", "Nothing is clearly ahead"))
     assert "rose by" in text  # the growth in points is still reported
     for written in (text, pdf):
-        for claim in ("expected growth over that span", "than the expected",
-                      "than expected", "of students met it", "above the national norm",
-                      "below the national norm", "in line with the national norm",
-                      "standard deviations"):  # fmt: skip
+        for claim in (
+            "expected growth over that span",
+            "than the expected",
+            "than expected",
+            "of students met it",
+            "above the national norm",
+            "below the national norm",
+            "in line with the national norm",
+            "standard deviations",
+        ):
             assert claim not in written, claim
     assert "not compared with the national norm" in pdf
 
@@ -221,8 +251,13 @@ def _two_years(tmp_path, db_path, centre: dict[str, float], sd: float) -> pd.Dat
     for year, seed in ((EARLIER, 5), (YEAR, 3)):
         frame = scores_file(tmp_path / "part.csv", centre=centre, sd=sd, seed=seed)
         number = frame["student_id"].str[1:].astype(int)
-        parts.append(frame.assign(school_year=year, student_id=year[:4] + frame["student_id"],
-                                  ell=np.where(number % 3 == 0, "Y", "N")))  # fmt: skip
+        parts.append(
+            frame.assign(
+                school_year=year,
+                student_id=year[:4] + frame["student_id"],
+                ell=np.where(number % 3 == 0, "Y", "N"),
+            )
+        )
     raw = pd.concat(parts, ignore_index=True)
     raw.to_csv(tmp_path / "years.csv", index=False)
     job = import_file(tmp_path / "years.csv", db=db_path, origin="cli", platform="nwea_map")
@@ -239,8 +274,9 @@ def _proficiency_and_references(path) -> tuple[pd.DataFrame, ...]:
         ell = (gaps["attribute"] == "ell") & (gaps["value"] == "yes")
         gaps = gaps[ell & (gaps["school_year"] == YEAR)].set_index("season")
         trend = yearly_trend(con, spec, DISTRICT).set_index(["school_year", "season"])
-        path_ = growth_trajectory(con, spec.replace(school_year=(YEAR,)), DISTRICT,
-                                  [("fall", YEAR), ("spring", YEAR)])  # fmt: skip
+        path_ = growth_trajectory(
+            con, spec.replace(school_year=(YEAR,)), DISTRICT, [("fall", YEAR), ("spring", YEAR)]
+        )
     return changes, gaps, trend, path_.set_index("season")
 
 

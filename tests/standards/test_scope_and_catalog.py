@@ -30,10 +30,12 @@ def test_teacher_sees_only_their_section(seeded) -> None:
 
 def test_sql_in_a_filter_is_data(seeded) -> None:
     con, _ = seeded
-    hostile = CohortSpec.from_dict({
-        "filters": {"program": "none' or 1=1 --", "x; drop table assessments; --": "1"},
-        "schools": ["Lincoln Elementary' or '1'='1"],
-    })  # fmt: skip
+    hostile = CohortSpec.from_dict(
+        {
+            "filters": {"program": "none' or 1=1 --", "x; drop table assessments; --": "1"},
+            "schools": ["Lincoln Elementary' or '1'='1"],
+        }
+    )
     assert cohort_vs_norm(con, hostile, DISTRICT).empty
     assert con.execute("select count(*) from assessments").fetchone()[0] > 0
 

@@ -22,9 +22,11 @@ LINCOLN_3 = {"grade": "3", "schools": ["Lincoln Elementary"], "subject": "math",
 
 def _members(raw: pd.DataFrame, school: str, grade: str, subject: str, season: str) -> pd.DataFrame:
     return raw[
-        (raw.school == school) & (raw.grade == grade) & (raw.subject == subject)
+        (raw.school == school)
+        & (raw.grade == grade)
+        & (raw.subject == subject)
         & (raw.season == season)
-    ]  # fmt: skip
+    ]
 
 
 def test_every_statistic_matches_scipy_on_raw_scores(seeded) -> None:
@@ -129,9 +131,11 @@ def test_cohort_spanning_grades_compares_each_member_with_own_grade(seeded) -> N
     spec = CohortSpec.from_dict({**LINCOLN_3, "grade": ["3", "4"]})
     row = cohort_vs_norm(con, spec, DISTRICT, by=("school_year", "school")).iloc[0].to_dict()
     members = raw[
-        (raw.school == "Lincoln Elementary") & raw.grade.isin(["3", "4"])
-        & (raw.subject == "math") & (raw.season == "spring")
-    ]  # fmt: skip
+        (raw.school == "Lincoln Elementary")
+        & raw.grade.isin(["3", "4"])
+        & (raw.subject == "math")
+        & (raw.season == "spring")
+    ]
     mu = members.grade.map(lambda g: NORMS.loc[("math", g, "spring"), "mean"]).to_numpy()
     sigma = members.grade.map(lambda g: NORMS.loc[("math", g, "spring"), "sd"]).to_numpy()
     d = members.score.to_numpy() - mu

@@ -60,8 +60,9 @@ def buttons() -> None:
 def click(kind: str) -> bytes:
     """What clicking "Download report (PDF|Excel)" downloads."""
     app = AppTest.from_function(buttons, default_timeout=60)
-    app.session_state["scope"] = Scope(username="pat", role="school_admin",
-                                       schools=("Lincoln Elementary",))  # fmt: skip
+    app.session_state["scope"] = Scope(
+        username="pat", role="school_admin", schools=("Lincoln Elementary",)
+    )
     app.session_state["username"] = "pat"
     app.run()
     assert not app.exception
@@ -73,8 +74,11 @@ def click(kind: str) -> bytes:
 @contextmanager
 def held(warehouse: Path, seconds: float = 120) -> Iterator[subprocess.Popen]:
     """Another process holds the warehouse for `seconds`, as `python -m core import` does."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), str(seconds)],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(warehouse), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         yield holder

@@ -57,7 +57,7 @@ def comparison_frame(
                         "series": series,
                         "where": where,
                         "value": float(value),
-                    }  # fmt: skip
+                    }
                 )
     return pd.DataFrame(rows, columns=["metric", "label", "series", "where", "value"])
 
@@ -149,14 +149,15 @@ def trend_chart(
 def distribution_frame(districts: pd.DataFrame, district_id: str, metric: str) -> pd.DataFrame:
     """The state's districts on one metric, the chosen one marked, with its quartile label and
     reading (the colour of the judgement, never of the label alone)."""
-    data = districts[["district_id", "name", metric, f"{metric}_quartile_state",
-                      f"{metric}_reading"]].dropna(subset=[metric])  # fmt: skip
+    data = districts[
+        ["district_id", "name", metric, f"{metric}_quartile_state", f"{metric}_reading"]
+    ].dropna(subset=[metric])
     data = data.rename(
         columns={
             metric: "value",
             f"{metric}_quartile_state": "quartile",
             f"{metric}_reading": "reading",
-        }  # fmt: skip
+        }
     )
     data["chosen"] = data["district_id"] == district_id
     # a steady vertical spread (golden-ratio steps) so dots do not hide each other
@@ -209,6 +210,6 @@ def state_distribution_chart(
             .mark_rule(color=SERIES_COLORS["State"], strokeWidth=2, strokeDash=[6, 3])
             .encode(
                 x="value:Q", tooltip=[alt.Tooltip("value:Q", title="State average", format=",.1f")]
-            )  # fmt: skip
+            )
         )
     return alt.layer(*layers).properties(height=120)

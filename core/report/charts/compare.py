@@ -115,8 +115,11 @@ def growth_quadrant_chart(
     data = data[data[x].notna()] if not data.empty else data
     if data.empty:
         return _empty("No reportable cohort with both achievement and growth to chart.")
-    tooltip = [alt.Tooltip(f"{label}:N", title="Who"), alt.Tooltip(f"{x}:Q", format=".1f"),
-               alt.Tooltip(f"{y}:Q", format="+.1f")]  # fmt: skip
+    tooltip = [
+        alt.Tooltip(f"{label}:N", title="Who"),
+        alt.Tooltip(f"{x}:Q", format=".1f"),
+        alt.Tooltip(f"{y}:Q", format="+.1f"),
+    ]
     if "n" in data:
         tooltip.append(alt.Tooltip("n:Q", title="Students"))
     points = (
@@ -148,8 +151,11 @@ def gap_chart(gaps: pd.DataFrame) -> alt.FacetChart | alt.Chart:
     data["colour"] = (
         data["direction"].map({"improvement": "ahead", "decline": "behind"}).fillna("no clear gap")
     )
-    colors = {"ahead": CATEGORY_COLORS["Above"], "no clear gap": CATEGORY_COLORS["At"],
-              "behind": CATEGORY_COLORS["Below"]}  # fmt: skip
+    colors = {
+        "ahead": CATEGORY_COLORS["Above"],
+        "no clear gap": CATEGORY_COLORS["At"],
+        "behind": CATEGORY_COLORS["Below"],
+    }
     tooltip = [
         alt.Tooltip("group:N", title="Subgroup"),
         alt.Tooltip("n_sub:Q", title="Students in it"),
@@ -161,9 +167,10 @@ def gap_chart(gaps: pd.DataFrame) -> alt.FacetChart | alt.Chart:
     ]
     base = alt.Chart().encode(y=alt.Y("group:N", title=None), tooltip=tooltip)
     bars = base.mark_rule(strokeWidth=3).encode(
-        x=alt.X("ci_lo:Q", title="Gap to the rest of the cohort (score points)"), x2="ci_hi:Q",
+        x=alt.X("ci_lo:Q", title="Gap to the rest of the cohort (score points)"),
+        x2="ci_hi:Q",
         color=alt.Color("colour:N", scale=palette_scale(colors), title="Subgroup is"),
-    )  # fmt: skip
+    )
     points = base.mark_point(filled=True, size=60).encode(
         x="gap:Q", color=alt.Color("colour:N", scale=palette_scale(colors), title="Subgroup is")
     )
@@ -186,7 +193,7 @@ def gap_trend_chart(gaps: pd.DataFrame, group: str) -> alt.FacetChart | alt.Char
             alt.Tooltip("school_year:N"),
             alt.Tooltip("gap:Q", format="+.1f"),
             alt.Tooltip("n_sub:Q", title="Students in it"),
-        ],  # fmt: skip
+        ],
     )
     band = base.mark_area(opacity=0.2, color=DIRECTION_COLORS["decline"]).encode(
         y=alt.Y("ci_lo:Q", title=f"Gap: {group} minus the rest"), y2="ci_hi:Q"

@@ -140,7 +140,7 @@ def proficiency_chart(long: pd.DataFrame) -> alt.Chart:
                 alt.Tooltip("share:Q", title="Share", format=".0%"),
                 alt.Tooltip("n:Q", title="Students"),
             ],
-        )  # fmt: skip
+        )
         .add_params(pick)
     )
 

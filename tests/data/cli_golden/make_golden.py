@@ -154,8 +154,8 @@ CASES: tuple[Case, ...] = (
     Case("error_bad_spec", ("compare", "--a", "{not json", "--b", "prior", "--json")),
     Case("error_unknown_user", ("--as-user", "nobody", "standards", "--cohort",
                                 _spec(G3_MATH_SPRING), "--json")),
-    Case("error_missing_file", ("import", f"{TMP}/absent.csv", "--json")),
-)  # fmt: skip
+    Case("error_missing_file", ("import", f"{TMP}/absent.csv", "--json"))
+)
 
 # What varies between two runs of the same commands, and nothing else:
 # - the temporary folder of the run appears in paths (init's `db`, `samples_dir`, `files`,
@@ -257,7 +257,7 @@ def differences(results: dict[str, tuple[str, int, str]]) -> list[str]:
     """One message per golden file that differs: the command and a short unified diff."""
     found = []
     pairs = [(golden_path(c), results[c.name][0], "python -m core " + " ".join(c.argv))
-             for c in CASES]  # fmt: skip
+             for c in CASES]
     pairs.append((INDEX, expected_index(results), "exit codes and stderr (index.json)"))
     for path, actual, command in pairs:
         golden = path.read_text(encoding="utf-8") if path.exists() else ""

@@ -90,7 +90,7 @@ def nwea(rng: random.Random) -> list[dict]:
         for term, date in (("Fall 2024-2025", "9/12/2024"), ("Spring 2024-2025", "5/6/2025")):
             for scale, discipline in (("Mathematics", "Mathematics"),
                                       ("Reading", "Reading"),
-                                      ("Language Usage", "Language Usage")):  # fmt: skip
+                                      ("Language Usage", "Language Usage")):
                 rows.append({
                     "TermName": term, "DistrictName": "Lincoln USD",
                     "SchoolName": SCHOOLS[i % 2], "StudentLastName": f"Last{i}",
@@ -102,8 +102,8 @@ def nwea(rng: random.Random) -> list[dict]:
                     "TestStartDate": date, "TestRITScore": str(rng.randint(170, 240)),
                     "TestPercentile": str(rng.randint(1, 99)),
                     "FallToSpringConditionalGrowthPercentile": str(rng.randint(1, 99)),
-                    "Goal1Name": "Operations and Algebraic Thinking", "Goal1RitScore": "201",
-                })  # fmt: skip
+                    "Goal1Name": "Operations and Algebraic Thinking", "Goal1RitScore": "201"
+                })
     return rows
 
 
@@ -120,8 +120,8 @@ def star_spaced(rng: random.Random) -> list[dict]:
                 "Activity Completed Date": "01/15/2025", "Scaled Score": str(rng.randint(300, 900)),
                 "Unified Scale": "800", "Percentile Rank": str(rng.randint(1, 99)),
                 "Screening Window Name": "Winter", "District Benchmark Category": "At/Above",
-                "Current SGP": str(rng.randint(1, 99)), "Lexile Score": "650L",
-            })  # fmt: skip
+                "Current SGP": str(rng.randint(1, 99)), "Lexile Score": "650L"
+            })
     return rows
 
 
@@ -147,7 +147,7 @@ def star_camel(rng: random.Random) -> list[dict]:
             "RenaissanceBenchmarkCategoryName": "On Watch",
             "CurrentSGP": "",
             "Quantile": "1060Q",
-        }  # fmt: skip
+        }
         for i in range(5)
     ]
 
@@ -156,7 +156,7 @@ def iready(rng: random.Random) -> list[dict]:
     rows = []
     for i in range(6):
         for start, done in (("09/03/2024", "09/04/2024"), ("01/14/2025", "01/15/2025"),
-                            ("01/21/2025", "01/22/2025")):  # fmt: skip
+                            ("01/21/2025", "01/22/2025")):
             rows.append({
                 "Last Name": f"Last{i}", "First Name": FIRST[i], "Student ID": f"I{400 + i}",
                 "Student Grade": str(2 + i % 4), "Academic Year": "2024-2025",
@@ -165,8 +165,8 @@ def iready(rng: random.Random) -> list[dict]:
                 "Overall Placement": "Level 3",
                 "Overall Relative Placement": rng.choice(["Early On Grade Level",
                                                           "1 Grade Level Below"]),
-                "Percentile": str(rng.randint(1, 99)), "Quantile Measure": "445Q",
-            })  # fmt: skip
+                "Percentile": str(rng.randint(1, 99)), "Quantile Measure": "445Q"
+            })
     return rows
 
 
@@ -186,8 +186,8 @@ def dibels(rng: random.Random) -> list[dict]:
                 "Composite Level": "At Benchmark", "Composite Score": str(rng.randint(250, 480)),
                 "Composite - National Norm Percentile": str(rng.randint(1, 99)),
                 "Client Date": date, "Student Primary ID": f"D{500 + i}",
-                "Section 504": "N", "Home Language": "Spanish" if i % 2 else "English",
-            })  # fmt: skip
+                "Section 504": "N", "Home Language": "Spanish" if i % 2 else "English"
+            })
     return rows
 
 
