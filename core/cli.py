@@ -91,6 +91,8 @@ def scope_of(args: argparse.Namespace, con: Any) -> Scope:
     username = getattr(args, "as_user", None)
     if not username:
         return DISTRICT
+    # lazy: every `python -m core` call imports this module, and core.access.users loads pandas
+    # and bcrypt, which init, bench and nightly never need
     from core.access.users import scope_for_username
 
     return scope_for_username(con, username)
@@ -131,6 +133,8 @@ def print_results(
 
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
     """Rows as CSV on stdout, nested values as JSON text, formula-looking cells neutralised."""
+    # lazy: every `python -m core` call imports this module, and core.exports.tables loads
+    # pandas, which init, bench and nightly never need
     from core.exports.tables import neutralise
 
     buffer = io.StringIO()

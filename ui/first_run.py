@@ -86,6 +86,8 @@ def _create(
 
 def _load_demo() -> str:
     """Load the demo district (core.demo.district, imported only when asked)."""
+    # lazy: the demo generator (and scipy) loads only when the set-up screen asks for the
+    # demo; the sign-in screen every visit opens stays light
     from core.demo.district import load_demo
 
     with st.spinner("Loading the demo district… (a few seconds)"):

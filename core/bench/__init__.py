@@ -21,11 +21,14 @@ import numpy as np
 
 from core import __version__
 from core.bench import baselines
+from core.bench.concurrency import measure_concurrency
 from core.bench.data import write_bench_files
 from core.bench.district import district_goal, measure_district
 from core.bench.import_bench import measure_import, yardstick_import
 from core.bench.measure import best_of, run_child
 from core.bench.report_speed import COHORTS, measure_report, report_goal
+from core.standards.norms import load_norm_set
+from core.warehouse import db
 
 PARTS = ("import", "stats", "pages", "concurrency", "scaling", "district", "report")
 SCALES = (0.1, 1.0, 3.0)
@@ -39,9 +42,6 @@ def _stats_child(db_file: Path, repeats: int) -> dict:
 
 
 def _norm_means(db_file: Path) -> dict[tuple[str, str, str], float]:
-    from core.standards.norms import load_norm_set
-    from core.warehouse import db
-
     with db.connect(db_file) as con:
         frame = load_norm_set(con).values
     return {
@@ -187,8 +187,6 @@ def run_benchmark(
             say(f"report (PDF of {COHORTS} saved cohorts) …")
             result["report"] = measure_report(db_file, repeats)
         if "concurrency" not in skip:
-            from core.bench.concurrency import measure_concurrency
-
             say("concurrent sessions (5 and 20, websocket clients of a real streamlit run) …")
             result["concurrency"] = measure_concurrency(db_file)
         if "scaling" not in skip and "stats" in result:

@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: core.bench sits above commands in the layers (it measures them; tests/core/
+    # test_architecture.py) and loads its generator, baselines, pandas and scipy
     from core.bench import PARTS, run_benchmark
     from core.bench.report import human_report
 

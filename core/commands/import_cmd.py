@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.cli import CommandError, add_db_option, print_json
+from core.ingest import import_file
 from core.warehouse.canonical import PLATFORMS
 from core.warehouse.db import warehouse_path
 
@@ -83,8 +84,6 @@ def human(summary) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.ingest import import_file
-
     mapping = _load_mapping(args.mapping)
     summaries = []
     for path in args.paths:

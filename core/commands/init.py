@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     with connect(path) as con:
         summary["schema_version"] = schema_version(con)
     if args.demo:
+        # lazy: the demo generator (pandas, scipy) loads only for --demo, not for a plain init
         from core.demo.district import load_demo
 
         summary["demo"] = load_demo(path, seed=args.seed)

@@ -20,6 +20,7 @@ from core.cohorts.saved import SavedCohortError, get_cohort, list_cohorts
 from core.cohorts.spec import CohortSpec, load_spec
 from core.report.data import build_report
 from core.report.pdf import ReportFontError, render_pdf
+from core.report.xlsx import render_xlsx
 from core.warehouse.db import connect
 
 
@@ -66,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
         Path(args.out).write_bytes(pdf)
         if args.xlsx:
-            from core.report.xlsx import render_xlsx
-
             Path(args.xlsx).write_bytes(render_xlsx(report))
         detail = {"command": "report", "cohorts": [s.to_dict() for s in specs], "out": args.out}
         audit.log(con, f"cli:{scope.username}", "report_download", detail)

@@ -21,6 +21,7 @@ from core.sftp.connect import (
     test_connection,
 )
 from core.sftp.keys import PrivateKeyError, normalise_fingerprint
+from core.sftp.pull import pull_source
 from core.warehouse.db import connect, warehouse_path
 
 
@@ -222,8 +223,6 @@ def run_trust(args: argparse.Namespace) -> int:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from core.sftp.pull import pull_source
-
     result = pull_source(
         args.name,
         db=warehouse_path(args.db),

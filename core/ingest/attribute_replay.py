@@ -21,6 +21,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from core.ingest import merge
+from core.ingest.pipeline import _column_headers, prepare
 from core.ingest.presets import Mapping, Preset, builtin_presets, saved_presets
 
 ATTRIBUTE_NOTICE = "attributes_per_year_fallback"
@@ -114,8 +116,6 @@ def rebuild_attribute_years(con: duckdb.DuckDBPyConnection) -> None:
 def _clean_rows(job: tuple, path: Path, presets: dict[str, Preset]) -> tuple[pa.Table, Mapping]:
     """One kept file prepared again with the mapping it was imported with (its preset, and every
     header's target; a one-off preset no longer stored is re-detected from those targets)."""
-    from core.ingest.pipeline import prepare
-
     _, preset, mapping, file_name, _, started = job
     work = Path(tempfile.mkdtemp(prefix="attribute_replay_"))
     try:
@@ -142,9 +142,6 @@ def _write_students(
     con: duckdb.DuckDBPyConnection, job_id: int, rows: pa.Table, mapping: Mapping
 ) -> None:
     """Only the file's student rows are written again (its facts are already stored)."""
-    from core.ingest import merge
-    from core.ingest.pipeline import _column_headers
-
     con.register("_replay_rows", rows)
     con.execute("create or replace temp table _replay_clean as select * from _replay_rows")
     con.unregister("_replay_rows")

@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.ingest.presets import builtin_presets, header_key
+
 HEAD_BYTES = 256 * 1024
 SAMPLE_ROWS = 200
 HEADER_SEARCH_ROWS = 30
@@ -160,8 +162,6 @@ def sniff_delimiter(text: str, complete: bool) -> str:
 def header_index(rows: list[list], known_headers: set[str]) -> int:
     """The first row naming at least two known headers; else the first row about as wide as
     the data below it (a title line has one filled cell; the header row has many)."""
-    from core.ingest.presets import header_key
-
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         keys = {header_key(c) for c in row if c is not None and str(c).strip()}
         if len(keys & known_headers) >= 2:
@@ -178,8 +178,6 @@ def header_index(rows: list[list], known_headers: set[str]) -> int:
 
 
 def known_header_keys() -> set[str]:
-    from core.ingest.presets import builtin_presets, header_key
-
     keys: set[str] = set()
     for preset in builtin_presets().values():
         keys.update(header_key(h) for h in preset.columns)

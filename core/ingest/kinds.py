@@ -16,6 +16,8 @@ from types import MappingProxyType
 
 import duckdb
 
+from core.ingest import loaders
+
 # Field types the validator knows how to cast and check (core/ingest/validate.py).
 FIELD_TYPES = (
     "id",  # trimmed text, required to be non-blank when the field is required
@@ -144,8 +146,6 @@ def register_kind(kind: Kind) -> Kind:
 
 
 def get_kind(name: str) -> Kind:
-    from core.ingest import loaders
-
     loaders.discover()
     try:
         return KINDS[name]
@@ -155,7 +155,5 @@ def get_kind(name: str) -> Kind:
 
 
 def all_kinds() -> dict[str, Kind]:
-    from core.ingest import loaders
-
     loaders.discover()
     return dict(KINDS)

@@ -14,6 +14,7 @@ import duckdb
 
 from core.ingest import attribute_years
 from core.ingest.kinds import Field, LoadCounts
+from core.warehouse.canonical import grade_rank
 from core.warehouse.db import quote_identifier
 
 STUDENT_FIELDS = (
@@ -346,6 +347,4 @@ def added_summary(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str,
 
 
 def _grade_order(value: str) -> tuple:
-    from core.warehouse.canonical import grade_rank
-
     return (grade_rank(value), value)

@@ -24,8 +24,18 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from core.ingest.detect import FileRefused, Format, Layout, decoder_for, load_json_records
+from core.ingest.detect import (
+    HEAD_BYTES,
+    FileRefused,
+    Format,
+    Layout,
+    decode_head,
+    decoder_for,
+    load_json_records,
+    open_workbook,
+)
 from core.ingest.presets import staged_names
+from core.warehouse.db import quote_identifier
 
 RAW_TABLE = "raw_rows"
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -164,16 +174,12 @@ def _insert_chunks(
 
 
 def quote(name: str) -> str:
-    from core.warehouse.db import quote_identifier
-
     return quote_identifier(name)
 
 
 def _xlsx_chunks(
     path: Path, layout: Layout, chunk_rows: int = XLSX_CHUNK_ROWS
 ) -> Iterator[list[list]]:
-    from core.ingest.detect import open_workbook
-
     workbook = open_workbook(path)
     try:
         sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
@@ -212,8 +218,6 @@ def head_frame(path: Path, layout: Layout, rows: int) -> pd.DataFrame:
     """The first data rows as text (for previews), columns named like the staged table."""
     names = staged_names(layout.headers)
     if layout.format is Format.CSV:
-        from core.ingest.detect import HEAD_BYTES, decode_head
-
         with path.open("rb") as handle:
             text = decode_head(handle.read(HEAD_BYTES), layout.encoding)
         reader = csv.reader(io.StringIO(text), delimiter=layout.delimiter or ",")

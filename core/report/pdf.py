@@ -24,6 +24,7 @@ from core.report.data import (
     MAX_ALL_CHARTS,
     CohortSection,
     Report,
+    build_report,
     gaps_table,
     growth_table,
     prior_table,
@@ -446,6 +447,4 @@ def report_pdf(
     con: Any, specs: Sequence[Any], scope: Any, *, title: str | None = None, use_model: bool = True
 ) -> bytes:
     """One cohort or a set of cohorts as a PDF, within `scope` (pages and the CLI call this)."""
-    from core.report.data import build_report
-
     return render_pdf(build_report(con, specs, scope, title=title, use_model=use_model))

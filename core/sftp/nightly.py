@@ -24,7 +24,7 @@ from typing import Any
 
 from core.sftp import mail, registry
 from core.sftp.connect import load_target
-from core.sftp.pull import PullResult, pull_source, record_failures_as_jobs
+from core.sftp.pull import PullResult, pull_source, record_failed_job, record_failures_as_jobs
 from core.warehouse.db import WarehouseError, connect, transaction, warehouse_path
 
 try:  # POSIX
@@ -182,8 +182,6 @@ def _record_final(db: Path, outcome: SourceOutcome) -> None:
         if outcome.result is not None:
             record_failures_as_jobs(db, target, outcome.result, USER)
         else:
-            from core.sftp.pull import record_failed_job
-
             record_failed_job(db, target, outcome.message, USER)
     except (WarehouseError, registry.SourceError):
         pass  # the run's own record and the e-mail still carry the failure

@@ -267,6 +267,8 @@ def _record_file(db: Path, source: str, item: Download, job_id: int | None, outc
 def _import_one(
     item: Download, target: Target, db: Path, user: str | None, progress: Any, result: PullResult
 ) -> None:
+    # lazy: core.ingest loads pandas and pyarrow, paid only when a file arrives (a nightly run
+    # with nothing new, `python -m core nightly` from cron, stays light)
     from core.ingest import import_file
 
     with connect(db) as con:
@@ -302,6 +304,7 @@ def record_failed_job(
     db: Path, target: Target, message: str, user: str | None, remote_path: str | None = None
 ) -> int:
     """A pull that failed before any import still leaves a job, so Import History shows it."""
+    # lazy: core.ingest loads pandas and pyarrow, paid only when a pull fails (see _import_one)
     from core.ingest import jobs
 
     with connect(db) as con, transaction(con):

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from core.sftp.keys import load_private_key
 from core.warehouse import secrets
 from core.warehouse.db import transaction
 
@@ -209,8 +210,6 @@ def save_source(
     }
     _check_fields(values)
     if private_key is not None and private_key:
-        from core.sftp.keys import load_private_key
-
         load_private_key(private_key, passphrase or None)
     if auth_kind == "password":  # keep only the secret the chosen sign-in uses
         private_key = passphrase = ""
@@ -300,6 +299,8 @@ def remove_source(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def preset_choices(con: duckdb.DuckDBPyConnection) -> list[str]:
     """ "auto" (detect from the file) first, then the shipped and the saved import presets."""
+    # lazy: core.ingest loads pandas and pyarrow; the nightly run imports this module and needs
+    # them only when a file arrives (core/sftp/pull.py)
     from core.ingest.presets import builtin_presets, saved_presets
 
     names = [*builtin_presets(), *saved_presets(con)]

@@ -140,6 +140,72 @@ def test_core_never_imports_streamlit() -> None:
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
+def function_level_imports(path: Path) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements inside a function's body (at any depth) that run a core/ui module."""
+    functions = [
+        node
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    found = {
+        node
+        for function in functions
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(t.split(".")[0] in ("core", "ui") for t in _targets(node))
+    }
+    return sorted(found, key=lambda node: node.lineno)
+
+
+def says_why(lines: list[str], node: ast.stmt, imports: list[ast.Import | ast.ImportFrom]) -> bool:
+    """A comment on the import's own line(s) or on the line just above it; a run of imports
+    right under one another shares the comment above the first of them."""
+    above_ends = {other.end_lineno: other for other in imports}
+    while True:
+        if any("#" in lines[n - 1] for n in range(node.lineno, (node.end_lineno or 0) + 1)):
+            return True
+        if node.lineno - 1 not in above_ends:
+            return node.lineno > 1 and lines[node.lineno - 2].strip().startswith("#")
+        node = above_ends[node.lineno - 1]
+
+
+def silent_lines(path: Path) -> list[int]:
+    """The lines of the function-level core/ui imports in `path` that carry no comment."""
+    text = path.read_text()
+    lines = text.splitlines()
+    imports = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Import | ast.ImportFrom)]
+    return [n.lineno for n in function_level_imports(path) if not says_why(lines, n, imports)]
+
+
+def test_every_function_level_import_says_why() -> None:
+    # an import of a core/ui module inside a function breaks a cycle or keeps a load off a
+    # start-up path on purpose, and its comment names which; everything else sits at the top
+    paths = [p for m, p in MODULES.items() if m.split(".")[0] in ("core", "ui", "app_pages")]
+    assert any(function_level_imports(ROOT / "core" / "cli.py"))  # the walk sees them
+    silent = [f"{p.relative_to(ROOT)}:{line}" for p in sorted(paths) for line in silent_lines(p)]
+    assert silent == []
+
+
+def test_a_silent_function_level_import_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "lazy.py"
+    module.write_text(
+        "def a():\n"
+        "    # lazy: keeps core.demo off start-up\n"
+        "    from core.demo import district\n"
+        "    from core.bench import report\n"
+        "\n"
+        "\n"
+        "def b():\n"
+        "    import core.ingest  # breaks a cycle\n"
+        "    from ui import flash\n"
+        "\n"
+        "    from core.ingest import jobs\n"
+        "    import json\n"
+    )
+    assert [n.lineno for n in function_level_imports(module)] == [3, 4, 8, 9, 11]
+    assert silent_lines(module) == [11]
+
+
 def test_no_import_cycle_among_module_level_imports() -> None:
     cycle = find_cycle(GRAPH)
     assert cycle is None, "import cycle: " + " → ".join(cycle or [])
