@@ -9,23 +9,12 @@ from ui.ingest_panels import show_errors
 from ui.session import warehouse
 
 HEADERS = {  # the job's fields in an administrator's words (CSV and CLI keep the field names)
-    "job_id": "Job",
-    "status": "Status",
-    "file_name": "File",
-    "source": "From",
-    "remote_path": "Remote path",
-    "preset": "Read as",
-    "kind": "Holds",
-    "rows_read": "Rows read",
-    "inserted": "New",
-    "updated": "Updated",
-    "duplicates": "Already there",
-    "rejected": "Rejected",
-    "errors": "Errors",
-    "warnings": "Warnings",
-    "created_by": "By",
+    "job_id": "Job", "status": "Status", "file_name": "File", "source": "From",
+    "remote_path": "Remote path", "preset": "Read as", "kind": "Holds", "rows_read": "Rows read",
+    "inserted": "New", "updated": "Updated", "duplicates": "Already there",
+    "rejected": "Rejected", "errors": "Errors", "warnings": "Warnings", "created_by": "By",
     "message": "Message",
-}
+}  # fmt: skip
 COUNTS = ("rows_read", "inserted", "updated", "duplicates", "rejected", "errors", "warnings")
 
 require_admin()

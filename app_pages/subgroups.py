@@ -13,27 +13,9 @@ from ui.compare_panels import download, follow_evidence_link, sentences, table
 from ui.narrative_panel import narrative_panel
 from ui.session import scope, username, warehouse
 
-COLUMNS = [
-    "subject",
-    "season",
-    "attribute",
-    "value",
-    "n_sub",
-    "mean_sub",
-    "n_rest",
-    "mean_rest",
-    "gap",
-    "ci_lo",
-    "ci_hi",
-    "p",
-    "hedges_g",
-    "pct_prof_sub",
-    "pct_prof_rest",
-    "prof_gap",
-    "p_adj",
-    "significant_bh",
-    "note",
-]
+COLUMNS = ["subject", "season", "attribute", "value", "n_sub", "mean_sub", "n_rest", "mean_rest",
+           "gap", "ci_lo", "ci_hi", "p", "hedges_g", "pct_prof_sub", "pct_prof_rest",
+           "prof_gap", "p_adj", "significant_bh", "note"]  # fmt: skip
 
 st.title("⚖️ Subgroups")
 st.caption(

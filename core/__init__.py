@@ -2,7 +2,8 @@
 
 One package per question, imports running one way (a package imports only those below it):
 
-    commands, cli, bench        the headless interface (`python -m core …`) and its benchmarks
+    bench                       the benchmark (`python -m core bench`)
+    commands, cli               the headless interface (`python -m core …`)
     report                      what a person downloads: PDF, Excel, the charts they hold
     narrate, sftp, demo         narratives and the insight feed; files delivered overnight; the demo
     alerts, districts           what needs attention; districts against their state

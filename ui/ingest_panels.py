@@ -41,13 +41,10 @@ def describe_preview(preview: Preview) -> None:
 
 
 TEST_LABELS = {
-    "nwea_map": "MAP Growth (NWEA, RIT scores)",
-    "star": "Star (Renaissance)",
-    "iready": "i-Ready Diagnostic",
-    "dibels8": "DIBELS 8",
-    "state": "A state test",
+    "nwea_map": "MAP Growth (NWEA, RIT scores)", "star": "Star (Renaissance)",
+    "iready": "i-Ready Diagnostic", "dibels8": "DIBELS 8", "state": "A state test",
     UNKNOWN_PLATFORM: "Other / unknown",
-}
+}  # fmt: skip
 
 
 def test_choice(preview: Preview, key: str) -> str | None:

@@ -62,39 +62,17 @@ REASON_LABELS = {
     "missed_test": "Missed the latest test",
 }
 COLUMNS = [
-    "name",
-    "student_id",
-    "school",
-    "grade",
-    "section",
-    "teacher",
-    "latest_season",
-    "latest_score",
-    "percentile",
-    "cut_score",
-    "growth",
-    "expected_growth",
-    "growth_vs_expected",
-    "reasons",
-    "n_reasons",
-    *REASONS,
-]
+    "name", "student_id", "school", "grade", "section", "teacher", "latest_season",
+    "latest_score", "percentile", "cut_score", "growth", "expected_growth",
+    "growth_vs_expected", "reasons", "n_reasons", *REASONS,
+]  # fmt: skip
 READABLE = {  # the columns a teacher reads (page table and CSV), in order
-    "name": "Student",
-    "student_id": "ID",
-    "school": "School",
-    "grade": "Grade",
-    "section": "Section",
-    "teacher": "Teacher",
-    "latest_season": "Latest test",
-    "latest_score": "Latest score",
-    "percentile": "Percentile",
-    "cut_score": "Cut score",
-    "growth": "Growth since fall",
-    "expected_growth": "Expected growth",
-    "growth_vs_expected": "Growth vs expected",
-    "reasons": "Why",
-}
+    "name": "Student", "student_id": "ID", "school": "School", "grade": "Grade",
+    "section": "Section", "teacher": "Teacher", "latest_season": "Latest test",
+    "latest_score": "Latest score", "percentile": "Percentile", "cut_score": "Cut score",
+    "growth": "Growth since fall", "expected_growth": "Expected growth",
+    "growth_vs_expected": "Growth vs expected", "reasons": "Why",
+}  # fmt: skip
 _SEASON_RANK = "case {0} when 'fall' then 1 when 'winter' then 2 when 'spring' then 3 end"
 
 

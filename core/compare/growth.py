@@ -133,16 +133,9 @@ AGGREGATES = """
 BLOCKS = {  # a block's statistics are shown only when its own n reaches the minimum
     "n_expected": ("expected_growth", "mean_beyond", "sd_beyond", "pct_meeting", "p_vs_expected"),
     "n_pct": ("mean_pct_from", "mean_pct_to", "pct_change", "sd_pct_change", "p_pct"),
-    "n_z": (
-        "mean_z_from",
-        "mean_z_to",
-        "z_change",
-        "sd_z_change",
-        "p_z",
-        "pct_of_mean_from",
-        "pct_of_mean_to",
-    ),
-}
+    "n_z": ("mean_z_from", "mean_z_to", "z_change", "sd_z_change", "p_z", "pct_of_mean_from",
+            "pct_of_mean_to"),
+}  # fmt: skip
 IDENTIFYING = ("from_season", "from_year", "to_season", "to_year")
 # The plausibility guard (core.standards.norms) at each end of a row: what the norm adds at that
 # end, and

@@ -18,18 +18,9 @@ from core.narrate.store import narrative_for, stored_narratives
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2, "none": 3}
 FEED_COLUMNS = [
-    "kind",
-    "severity",
-    "title",
-    "text",
-    "detail",
-    "school_year",
-    "spec",
-    "page",
-    "focus",
-    "written_by",
-    "created_at",
-]
+    "kind", "severity", "title", "text", "detail", "school_year", "spec", "page", "focus",
+    "written_by", "created_at",
+]  # fmt: skip
 STANDARDS_PAGE = "standards"  # a page named by its key (ui.navigation.page_path)
 
 

@@ -55,24 +55,13 @@ GAPS_TITLE = "Each subgroup's gap to the rest of the cohort, with its 95% CI"
 # keeps each cohort's standards chart and the tables, so 30 cohorts still render in seconds.
 MAX_ALL_CHARTS = 5
 STANDARDS_COLUMNS = {
-    "school_year": "School year",
-    "school": "School",
-    "grade": "Grade",
-    "subject": "Subject",
-    "season": "Season",
-    "n": "Students",
-    "mean": "Mean",
-    "sd": "SD",
-    "median": "Median",
-    "norm_mean": "Norm mean",
-    "diff": "Difference",
-    "ci_lo": "95% CI low (before correction)",
-    "ci_hi": "95% CI high (before correction)",
-    "effect_size": "Standardized difference",
-    "category": "Against the norm",
-    "significant_bh": "Holds after correction",
-    "note": "Note",
-}
+    "school_year": "School year", "school": "School", "grade": "Grade", "subject": "Subject",
+    "season": "Season", "n": "Students", "mean": "Mean", "sd": "SD", "median": "Median",
+    "norm_mean": "Norm mean", "diff": "Difference",
+    "ci_lo": "95% CI low (before correction)", "ci_hi": "95% CI high (before correction)",
+    "effect_size": "Standardized difference", "category": "Against the norm",
+    "significant_bh": "Holds after correction", "note": "Note",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from core.report.xlsx import render_xlsx
 
 KINDS = {
     "pdf": "application/pdf",
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 

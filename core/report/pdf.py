@@ -42,45 +42,18 @@ MAX_CHART_HEIGHT = 95.0  # mm: a chart never takes more than about half a page
 INK, GREY, ACCENT = (33, 37, 41), (110, 117, 125), (31, 78, 121)
 HEADER_FILL = (228, 235, 244)
 INTEGER_COLUMNS = {
-    "Students",
-    "Students now",
-    "Students then",
-    "Matched students",
-    "Missing a test",
-    "Students in group",
-    "Students in the rest",
-    "Alerts",
-}
+    "Students", "Students now", "Students then", "Matched students", "Missing a test",
+    "Students in group", "Students in the rest", "Alerts",
+}  # fmt: skip
 TWO_DECIMALS = {"Standardized difference", "Hedges' g"}
 PERCENT_COLUMNS = {"% meeting expected"}
-STANDARDS_PDF = [
-    "Subject",
-    "Season",
-    "Students",
-    "Mean",
-    "SD",
-    "Median",
-    "Norm mean",
-    "Difference",
-    "95% CI low (before correction)",
-    "95% CI high (before correction)",
-    "Against the norm",
-    "Holds after correction",
-]
-PRIOR_PDF = [
-    "Subject",
-    "Season",
-    "Compared with",
-    "Students now",
-    "Mean now",
-    "Students then",
-    "Mean then",
-    "Difference",
-    "95% CI low (before correction)",
-    "95% CI high (before correction)",
-    "Size",
-    "Verdict",
-]
+STANDARDS_PDF = ["Subject", "Season", "Students", "Mean", "SD", "Median", "Norm mean",
+                 "Difference", "95% CI low (before correction)",
+                 "95% CI high (before correction)", "Against the norm",
+                 "Holds after correction"]  # fmt: skip
+PRIOR_PDF = ["Subject", "Season", "Compared with", "Students now", "Mean now", "Students then",
+             "Mean then", "Difference", "95% CI low (before correction)",
+             "95% CI high (before correction)", "Size", "Verdict"]  # fmt: skip
 
 
 class ReportFontError(RuntimeError):

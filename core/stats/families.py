@@ -19,9 +19,9 @@ asked alone), and a principal reads two verdicts. So the family is fixed in adva
 * Cells under the minimum group size on either side are not tested, so they are in no family.
 
 Every settled row carries `p_adj`, `significant_bh`, `bh_family` (the family in words) and
-`bh_family_size`. Family tables are cached per warehouse state (`core.warehouse.db.data_version`):
-a page
-or CLI call pays the district-wide query once per import, not once per call.
+`bh_family_size`. Family tables are cached per warehouse state
+(`core.warehouse.db.data_version`): a page or CLI call pays the district-wide query once per
+import, not once per call.
 """
 
 from __future__ import annotations

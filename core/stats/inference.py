@@ -2,7 +2,7 @@
 
 Thousands of cohorts are summarised by one grouped SQL query; these functions turn the summary
 columns into tests with scipy's distributions, vectorised over numpy arrays. Tests in
-tests/test_stats.py prove they equal scipy.stats / pingouin run on the raw scores.
+tests/core/test_stats.py prove they equal scipy.stats / pingouin run on the raw scores.
 Definitions (docs/comparisons.md): sd with ddof = 1; Welch df by Welch–Satterthwaite; Hedges'
 g = d × J with d on the pooled sd and J = 1 − 3 / (4(n_a + n_b) − 9).
 """

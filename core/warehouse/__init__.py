@@ -12,5 +12,6 @@ Public face:
 - `canonical`: subject / season / grade / school year spellings, `normalize_header`, `sql_map`;
   `us_states`: USPS and FIPS codes.
 
-Lowest layer: imports nothing else from core.
+Lowest layer: imports nothing else from core. One exception, by name at run time: migration 11's
+data step replays stored files through `core.ingest.attribute_replay` (`db._PYTHON_STEPS`).
 """

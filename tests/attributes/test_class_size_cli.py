@@ -21,19 +21,11 @@ from core.cli import main
 from tests.attributes.classsize import GRADES, YEARS, class_size_rows, write
 
 EXPORT_HEADERS = {
-    "student_id": "Student ID",
-    "school": "School Name",
-    "grade": "Grade",
-    "school_year": "School Year",
-    "season": "Season",
-    "test_date": "Test Date",
-    "subject": "Subject",
-    "score": "Score",
-    "class_type": "Class Type",
-    "ell": "ELL",
-    "frl": "FRL",
-    "program": "Program",
-}
+    "student_id": "Student ID", "school": "School Name", "grade": "Grade",
+    "school_year": "School Year", "season": "Season", "test_date": "Test Date",
+    "subject": "Subject", "score": "Score", "class_type": "Class Type", "ell": "ELL",
+    "frl": "FRL", "program": "Program",
+}  # fmt: skip
 
 
 def _cli(capsys: pytest.CaptureFixture, *args: str) -> object:

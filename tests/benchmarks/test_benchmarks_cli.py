@@ -15,11 +15,7 @@ from core.warehouse import db
 from tests.benchmarks.conftest import fixed_districts, insert_districts
 
 FIELDS = [
-    "district_id",
-    "name",
-    "state",
-    "year",
-    "enrollment",
+    "district_id", "name", "state", "year", "enrollment",
     *(m.key for m in METRICS),
     *(f"{m.key}_vs_state" for m in METRICS),
     *(f"{m.key}_vs_national" for m in METRICS),
@@ -27,7 +23,7 @@ FIELDS = [
     *(f"{m.trend_key}_reason" for m in METRICS),
     *(f"{m.key}_quartile_state" for m in METRICS),
     *(f"{m.key}_reading" for m in METRICS),
-]
+]  # fmt: skip
 AVERAGE_FIELDS = ["state", "year", "districts", "enrollment", *(m.key for m in METRICS)]
 
 

@@ -1,5 +1,5 @@
-"""The app keeps the warehouse open between units of work (core/db.keep_open) yet lets another
-process in: at once when that process waits for it, and after the linger when idle."""
+"""The app keeps the warehouse open between units of work (core.warehouse.db.keep_open) yet lets
+another process in: at once when that process waits for it, and after the linger when idle."""
 
 from __future__ import annotations
 

@@ -23,15 +23,11 @@ SUBJECTS = ("math", "reading")
 PER_CLASS = {"Lincoln Elementary": 60, "Roosevelt Elementary": 60, "Tiny Academy": 6}
 SMALL_GROUP = "Pacific Islander"
 NORMS = {  # NWEA MAP Growth 2020 student norms (norms/nwea_2020_student.csv)
-    ("math", "3", "fall"): 188.48,
-    ("math", "3", "spring"): 201.08,
-    ("math", "4", "fall"): 199.55,
-    ("math", "4", "spring"): 210.51,
-    ("reading", "3", "fall"): 186.62,
-    ("reading", "3", "spring"): 197.12,
-    ("reading", "4", "fall"): 196.67,
-    ("reading", "4", "spring"): 204.83,
-}
+    ("math", "3", "fall"): 188.48, ("math", "3", "spring"): 201.08,
+    ("math", "4", "fall"): 199.55, ("math", "4", "spring"): 210.51,
+    ("reading", "3", "fall"): 186.62, ("reading", "3", "spring"): 197.12,
+    ("reading", "4", "fall"): 196.67, ("reading", "4", "spring"): 204.83,
+}  # fmt: skip
 SYLLABLES = ("zor", "vex", "qua", "lim", "tor", "bex", "yul", "kra", "fen", "dro", "pix", "wem")
 
 

@@ -16,11 +16,10 @@ from core.standards.standing import cohort_vs_norm
 
 EVIL = '=HYPERLINK("http://x","click")'
 SPECS = [
-    CohortSpec.from_dict(
-        {"name": EVIL, "grade": "3", "schools": ["Lincoln Elementary"], "school_year": "2024-2025"}
-    ),
+    CohortSpec.from_dict({"name": EVIL, "grade": "3", "schools": ["Lincoln Elementary"],
+                          "school_year": "2024-2025"}),
     CohortSpec.from_dict({"name": "Grade 4", "grade": "4", "school_year": "2024-2025"}),
-]
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,9 @@ from core.sftp.connect import load_target
 from core.sftp.keys import normalise_fingerprint
 
 BASE = {
-    "name": "vendor",
-    "host": "registry.vendor.example",
-    "username": "district42",
-    "remote_dir": "/outgoing",
-    "pattern": "scores_*.csv",
-    "user": "ada",
-}
+    "name": "vendor", "host": "registry.vendor.example", "username": "district42",
+    "remote_dir": "/outgoing", "pattern": "scores_*.csv", "user": "ada",
+}  # fmt: skip
 
 
 def test_password_is_encrypted_and_only_shown_as_set(con) -> None:

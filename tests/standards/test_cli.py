@@ -14,28 +14,13 @@ from core.warehouse import db
 from tests.standards.seed import seed
 
 CONTRACT = {
-    "cohort",
-    "n",
-    "mean",
-    "sd",
-    "median",
-    "norm",
-    "diff",
-    "t",
-    "df",
-    "p",
-    "ci95",
-    "effect_size",
-    "category",
-    "suppressed",
-}
+    "cohort", "n", "mean", "sd", "median", "norm", "diff", "t", "df", "p", "ci95",
+    "effect_size", "category", "suppressed",
+}  # fmt: skip
 PINNED = {
-    "school_year": "2024-2025",
-    "schools": ["Lincoln Elementary"],
-    "grade": "3",
-    "subject": "math",
-    "season": "spring",
-}
+    "school_year": "2024-2025", "schools": ["Lincoln Elementary"], "grade": "3",
+    "subject": "math", "season": "spring",
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 -- 006: district-level public data (CCD / CRDC / EDFacts / F-33 or a state's own file).
 -- Raw values as published only: every derived figure (percentages, pupil-teacher ratio, averages,
--- trends, deltas, quartile flags) is computed live in core/district_benchmarks.py, so nothing
+-- trends, deltas, quartile flags) is computed live in core/districts/benchmarks.py, so nothing
 -- stored can go stale when a later file fills in or corrects a value.
 
 -- one row per district × year; year is the fall of the school year (2022 = 2022-23), as the

@@ -1,8 +1,8 @@
 -- 008: SFTP sources, what was pulled from them, and the nightly runs.
--- SMTP settings live in the settings table (core/mail.py); import jobs are import_jobs rows with
+-- SMTP settings live in the settings table (core/sftp/mail.py); import jobs are import_jobs rows with
 -- source = 'sftp' and remote_path set.
 
--- one row per configured SFTP source; secrets are Fernet tokens (core/secrets.py), never clear
+-- one row per configured SFTP source; secrets are Fernet tokens (core/warehouse/secrets.py), never clear
 create sequence if not exists sftp_source_seq;
 create table sftp_sources (
     source_id integer primary key default nextval('sftp_source_seq'),
