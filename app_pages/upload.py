@@ -3,7 +3,7 @@ the mapping when needed, import, and see what happened to every row."""
 
 import streamlit as st
 
-from core.ingest import JobSummary, import_file, preview, save_preset
+from core.ingest import JobSummary, import_in_child, preview, save_preset
 from ui.auth import require_admin
 from ui.ingest_panels import (
     DONE_TEXT,
@@ -41,7 +41,7 @@ def read(file) -> object:
 def run_import(file, mapping: dict | None, platform: str | None = None) -> None:
     bar = st.progress(0.0, text="Starting…")
     with warehouse_errors("Nothing was imported; wait a moment, then import again."):
-        summary = import_file(
+        summary = import_in_child(  # a process of its own: a hostile file stops only it
             file,
             db=db_path(),
             file_name=file.name,
