@@ -34,14 +34,32 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import pandas as pd
 
 from core.access import audit
 from core.ingest import jobs, pipeline
-from core.ingest.pipeline import Progress, Source, _name_of, import_file, spool
+from core.ingest.detect import (
+    HEAD_BYTES,
+    FileRefused,
+    Format,
+    decode_head,
+    sniff_encoding,
+    sniff_format,
+)
+from core.ingest.pipeline import (
+    Preview,
+    Progress,
+    Source,
+    _name_of,
+    import_file,
+    preview,
+    spool,
+)
 from core.warehouse import db as warehouse_db
 from core.warehouse.db import connect, transaction, warehouse_path
 
@@ -141,7 +159,7 @@ def import_in_child(
             "platform": platform,
             "memory_limit": limit,
         }
-        return _run_child(request, work, progress or (lambda stage, fraction: None))
+        return _import(request, work, progress or (lambda stage, fraction: None))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -156,7 +174,48 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _run_child(request: dict[str, Any], work: Path, progress: Progress) -> jobs.JobSummary:
+@dataclass
+class _Ended:
+    """How a child ended: its answers (progress aside), exit code, stderr, pid, start time."""
+
+    answer: dict[str, Any]
+    returncode: int
+    errors: str
+    pid: int
+    since: dt.datetime
+
+    def result(self, key: str) -> Any:
+        """The child's answer `key` when it finished normally; the error it reported raised
+        here; None when it stopped without answering."""
+        if key in self.answer and self.returncode == 0:
+            return self.answer[key]
+        if "raise" in self.answer:
+            raise _RAISED.get(self.answer["raise"], RuntimeError)(self.answer.get("message", ""))
+        return None
+
+    @property
+    def out_of_memory(self) -> bool:
+        """Said so, said so in its stderr (C++ code may abort, not raise), or killed."""
+        signs = any(sign in self.errors for sign in _MEMORY_SIGNS)
+        killed = self.returncode == -signal.SIGKILL
+        return bool(self.answer.get("out_of_memory")) or signs or killed
+
+    def message(self, limit: int | None) -> str:
+        return memory_message(limit) if self.out_of_memory else crash_message(self.returncode)
+
+    def log(self, what: str) -> None:
+        how = " out of memory" if self.out_of_memory else ""
+        log.error(
+            "Import child %s (%s) ended with %s%s:\n%s",
+            self.pid,
+            what,
+            self.returncode,
+            how,
+            self.errors[-20_000:],
+        )
+
+
+def _run_child(request: dict[str, Any], work: Path, progress: Progress) -> _Ended:
     since = jobs.now()
     with (work / "child.stderr").open("w+", encoding="utf-8", errors="replace") as stderr:
         child = subprocess.Popen(
@@ -168,7 +227,7 @@ def _run_child(request: dict[str, Any], work: Path, progress: Progress) -> jobs.
             text=True,
             encoding="utf-8",
         )
-        with contextlib.suppress(BrokenPipeError):  # a child that died at once: see below
+        with contextlib.suppress(BrokenPipeError):  # a child that died at once: see _Ended
             child.stdin.write(json.dumps(request))
             child.stdin.close()
         answer, interrupted = _read_answers(child.stdout, progress)
@@ -177,25 +236,17 @@ def _run_child(request: dict[str, Any], work: Path, progress: Progress) -> jobs.
         errors = stderr.read()
     if interrupted is not None:  # the page's run was stopped (a rerun): the import finished
         raise interrupted
-    if "summary" in answer and returncode == 0:
-        return jobs.JobSummary(**answer["summary"])
-    if "raise" in answer:
-        raise _RAISED.get(answer["raise"], RuntimeError)(answer.get("message", ""))
-    out_of_memory = answer.get("out_of_memory") or any(s in errors for s in _MEMORY_SIGNS)
-    out_of_memory = out_of_memory or returncode == -signal.SIGKILL
-    limit = request["memory_limit"]
-    message = memory_message(limit) if out_of_memory else crash_message(returncode)
-    summary = _record_stopped(request, child.pid, since, message)
-    log.error(
-        "Import child %s (job %s, %s) ended with %s%s:\n%s",
-        child.pid,
-        summary.job_id,
-        request["file_name"],
-        returncode,
-        " out of memory" if out_of_memory else "",
-        errors[-20_000:],
-    )
-    return summary
+    return _Ended(answer, returncode, errors, child.pid, since)
+
+
+def _import(request: dict[str, Any], work: Path, progress: Progress) -> jobs.JobSummary:
+    ended = _run_child(request, work, progress)
+    summary = ended.result("summary")
+    if summary is not None:
+        return jobs.JobSummary(**summary)
+    stopped = _record_stopped(request, ended, ended.message(request["memory_limit"]))
+    ended.log(f"job {stopped.job_id}, {request['file_name']}")
+    return stopped
 
 
 def _read_answers(
@@ -222,14 +273,12 @@ def _read_answers(
     return answer, interrupted
 
 
-def _record_stopped(
-    request: dict[str, Any], pid: int, since: dt.datetime, message: str
-) -> jobs.JobSummary:
+def _record_stopped(request: dict[str, Any], ended: _Ended, message: str) -> jobs.JobSummary:
     """The stopped child's job failed with `message` (a job of its own when it died before
     creating one); audited like every import, once (a child that recorded its own failure
     audited it)."""
     with connect(request["db"], wait_seconds=_merge_wait()) as con, transaction(con):
-        before = jobs.fail_jobs_of_process(con, pid, since, message)
+        before = jobs.fail_jobs_of_process(con, ended.pid, ended.since, message)
         job_id = max(before, default=None)
         if job_id is None:
             job_id = jobs.create_job(
@@ -257,6 +306,88 @@ def _record_stopped(
 
 def _merge_wait() -> float:
     return pipeline.MERGE_WAIT_SECONDS
+
+
+PREVIEW_STOPPED = (
+    "Reading this file stopped unexpectedly; nothing was imported. Try again; if it stops "
+    "again, save it as CSV, or tell your Yardstick administrator (the details are in the "
+    "server log)."
+)
+
+
+def bounded_preview(
+    path_or_stream: Source,
+    *,
+    preset: str = "auto",
+    mapping: dict | None = None,
+    rows: int = 10,
+    db: str | os.PathLike | None = None,
+    file_name: str | None = None,
+    memory_limit: int | None | str = "setting",
+) -> Preview:
+    """`preview`, in this process for delimited text (only its first HEAD_BYTES are read), in
+    a child under the import's memory limit for Excel and JSON (a workbook's shared strings
+    and a JSON document are parsed whole, so a hostile one must not be parsed in the app).
+    A child that runs out of memory or breaks gives a Preview refused with the reason."""
+    name = file_name or _name_of(path_or_stream)
+    if _head_is_text(path_or_stream):
+        return preview(
+            path_or_stream, preset=preset, mapping=mapping, rows=rows, db=db, file_name=name
+        )
+    limit = import_memory_limit() if memory_limit == "setting" else memory_limit
+    work = Path(tempfile.mkdtemp(prefix="preview_"))
+    try:
+        path, _ = spool(path_or_stream, work)
+        request = {
+            "task": "preview",
+            "path": str(Path(path).resolve()),
+            "db": None if db is None else str(warehouse_path(db).resolve()),
+            "file_name": name,
+            "preset": preset,
+            "mapping": mapping,
+            "rows": rows,
+            "memory_limit": limit,
+        }
+        ended = _run_child(request, work, lambda stage, fraction: None)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    document = ended.result("preview")
+    if document is not None:
+        return _preview_from(document)
+    ended.log(f"preview of {name}")
+    return Preview(name, refused=memory_message(limit) if ended.out_of_memory else PREVIEW_STOPPED)
+
+
+def _head_is_text(source: Source) -> bool:
+    """Whether the file's first bytes say delimited text (not a workbook, not JSON)."""
+    if isinstance(source, str | os.PathLike):
+        with Path(source).open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    else:
+        source.seek(0)
+        head = source.read(HEAD_BYTES)
+        source.seek(0)
+    try:
+        if sniff_format(head) is not Format.CSV:
+            return False
+    except FileRefused:
+        return True  # refused from its first bytes alone (.xls, PDF): nothing parsed
+    return not decode_head(head, sniff_encoding(head)).lstrip().startswith(("[", "{"))
+
+
+def _preview_document(seen: Preview) -> dict[str, Any]:
+    """A Preview as JSON: its fields, the rows as columns + data (every cell text or null)."""
+    document = {f.name: getattr(seen, f.name) for f in fields(Preview)}
+    if seen.rows is not None:
+        document["rows"] = {"columns": list(seen.rows.columns), "data": seen.rows.values.tolist()}
+    return document
+
+
+def _preview_from(document: dict[str, Any]) -> Preview:
+    table = document.pop("rows")
+    if table is not None:
+        table = pd.DataFrame(table["data"], columns=table["columns"], dtype=object)
+    return Preview(**document, rows=table)
 
 
 # ---- the child ----------------------------------------------------------------------------
@@ -304,6 +435,9 @@ def main() -> int:
     limit_address_space(request.pop("memory_limit"))
     path = request.pop("path")
     try:
+        if request.pop("task", "import") == "preview":
+            say(preview=_preview_document(preview(path, **request)))
+            return 0
         summary = import_file(path, progress=lambda s, f: say(progress=[s, f]), **request)
     except Exception as exc:
         if _ran_out_of_memory(exc):

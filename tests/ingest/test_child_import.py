@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from core.access.scope import Scope
-from core.ingest import import_file, import_in_child
-from core.ingest.child import memory_message, parse_size
+from core.ingest import bounded_preview, import_file, import_in_child, preview
+from core.ingest.child import PREVIEW_STOPPED, memory_message, parse_size
 from core.warehouse import db
 from tests.conftest import run_page
 from tests.ingest.helpers import DATA, VARIANTS, rows, scalar
@@ -43,6 +43,13 @@ def loader(con, table, job_id):
     {action}
 
 object.__setattr__(kind, "loader", loader)
+
+import core.ingest.pipeline as pipeline
+
+def head_frame(path, layout, rows):
+    {action}
+
+pipeline.head_frame = head_frame
 """
 ACTIONS = {
     "python_allocates": "bytearray(3 * 2**30)  # beyond the 2 GB allowance at once",
@@ -228,3 +235,51 @@ def test_upload_page_shows_a_child_out_of_memory(
     shown = [e.value for e in app.error]
     assert shown == [f"Not imported: {memory_message(LIMIT)}"]
     assert scalar(db_path, "select status from import_jobs") == "failed"
+
+
+PREVIEWED = [VARIANTS / "variant.xlsx", VARIANTS / "records.json", VARIANTS / "basic.csv"]
+
+
+@pytest.mark.parametrize("sample", PREVIEWED, ids=lambda p: p.name)
+def test_bounded_preview_is_the_preview(sample: Path, db_path: Path) -> None:
+    """Excel and JSON are previewed in a child, delimited text here: the same Preview."""
+    upload = io.BytesIO(sample.read_bytes())
+    seen = bounded_preview(upload, db=db_path, file_name=sample.name, memory_limit=LIMIT)
+    local = preview(sample, db=db_path)
+    assert seen.refused is None and seen.rows is not None and len(seen.rows) > 0
+    pd.testing.assert_frame_equal(seen.rows, local.rows)
+    seen.rows = local.rows = None
+    assert seen == local
+
+
+def test_text_preview_stays_here_and_hostile_preview_stops_in_the_child(
+    db_path: Path, hook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the first 256 KB of delimited text are read: no child (none could start here).
+    An Excel file whose reading runs out of memory, or breaks, is refused with the reason."""
+    hook("python_allocates")
+    with caplog.at_level(logging.ERROR, logger="core.ingest.child"):
+        refused = bounded_preview(VARIANTS / "variant.xlsx", db=db_path, memory_limit=LIMIT)
+    assert refused.refused == memory_message(LIMIT)
+    assert "preview of variant.xlsx" in caplog.text and "MemoryError" in caplog.text
+    os.environ.pop("PYTHONPATH")
+    hook("breaks")
+    broken = bounded_preview(VARIANTS / "records.json", db=db_path, memory_limit=LIMIT)
+    assert broken.refused == PREVIEW_STOPPED
+
+    def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a text file's preview started a child")
+
+    monkeypatch.setattr("core.ingest.child.subprocess.Popen", no_child)
+    text = bounded_preview(VARIANTS / "basic.csv", db=db_path, memory_limit=LIMIT)
+    assert text.refused is None and text.preset == "generic"
+
+
+def test_upload_page_previews_excel_in_a_child(db_path: Path) -> None:
+    app = run_page("app_pages/upload.py", Scope(username="ada", role="district_admin"))
+    app.file_uploader(key="upload:files").set_value(
+        ("scores.xlsx", (VARIANTS / "variant.xlsx").read_bytes(), "application/octet-stream")
+    ).run()
+    assert not app.exception
+    assert any("Read as XLSX" in str(c.value) for c in app.caption)
+    assert app.dataframe[0].value.shape[0] > 0  # the preview rows, back from the child
