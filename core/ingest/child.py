@@ -1,17 +1,18 @@
 """One import in a child process under an address-space limit, so that one hostile file (a
 decompression bomb, a sheet of a million columns) cannot take down the process that asked for
-it — the app every teacher is using. The Upload page imports this way; the CLI is a process of
-its own already.
+it — the app every teacher is using. The Upload page imports (and previews Excel and JSON,
+`bounded_preview`) this way; the CLI is a process of its own already.
 
     summary = import_in_child(upload, db=warehouse, file_name="scores.csv", progress=bar)
 
 The parent spools a stream to a staging folder named after its own pid (swept if it dies), then
 runs `import_file` in `python -c` with RLIMIT_AS set to YARDSTICK_IMPORT_MEMORY (default 4 GB:
-the biggest imports measured stay under 1 GB resident and about 2 GB of address space, DuckDB's
-thread arenas included). The child answers on its stdout, one JSON object a line:
-{"progress": [stage, fraction]}, then {"summary": {...}} or {"raise": kind, "message": ...} for
-the errors the page already shows plainly (a busy warehouse); anything it prints otherwise goes
-to its stderr, which the parent writes to the server log when the child fails.
+the child holds about 1.1 GB of address space before reading a byte — Python, pandas, DuckDB's
+threads — and a 2-million-row CSV imports within 1.5 GB). The child answers on its stdout,
+one JSON object a line: {"progress": [stage, fraction]}, then {"summary": {...}} (or
+{"preview": {...}}), or {"raise": kind, "message": ...} for the errors the page already shows
+plainly (a busy warehouse); anything it prints otherwise goes to its stderr, which the parent
+writes to the server log when the child fails.
 
 A child that runs out of its allowance (MemoryError, DuckDB's out-of-memory error, killed) or
 ends any other way without a summary leaves its job failed with a message saying what happened
