@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 import streamlit as st
 
@@ -50,7 +51,20 @@ def _log_to_server() -> None:
     parent = logging.getLogger("yardstick")
     with _handler_lock:
         if not parent.handlers:
-            handler = logging.StreamHandler(sys.stderr)
+            handler = _Stderr()
             handler.setFormatter(logging.Formatter(LOG_FORMAT))
             parent.addHandler(handler)
             parent.setLevel(logging.INFO)
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (as logging's last-resort handler
+    does), not the stream it found when it was made: a replaced stderr is followed."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
