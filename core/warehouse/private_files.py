@@ -83,7 +83,8 @@ def open_private(path: str | os.PathLike[str], mode: str = "wb") -> IO:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     descriptor = os.open(path, flags, FILE_MODE)
     try:
-        os.fchmod(descriptor, FILE_MODE)
+        if hasattr(os, "fchmod"):  # not on Windows, where modes mean little
+            os.fchmod(descriptor, FILE_MODE)
     except OSError:
         os.close(descriptor)
         raise
