@@ -47,4 +47,5 @@ def last_backup_sentence(con: duckdb.DuckDBPyConnection) -> str:
         else "not verified (check it with `python -m core restore FILE --check`)"
     )
     locked = ", encrypted" if backup.encrypted else ""
-    return f"Last backup: {when}, {backup.file}{locked}, {check}."
+    file = backup.file.replace("`", "'")  # a code span: a path's _ or * stays literal
+    return f"Last backup: {when}, `{file}`{locked}, {check}."

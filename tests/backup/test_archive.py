@@ -109,4 +109,4 @@ def test_import_history_names_the_last_backup(db_path: Path, tmp_path: Path) -> 
     made = write_backup(tmp_path / "first.tar.gz", warehouse=db_path)
     assert made.verified
     assert f"Last backup: {made.created_at[:10]}" in caption()
-    assert f"{made.file}, verified." in caption()
+    assert f"`{made.file}`, verified." in caption()
