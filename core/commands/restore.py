@@ -5,6 +5,7 @@ with --check, restore it into a temporary place and compare row counts, changing
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     passphrase = read_passphrase(confirm=False) if is_encrypted(archive) else None
     try:
         if args.check:
-            restored = check_backup(archive, passphrase, workdir=archive.parent)
+            # beside the archive (the same disk, room for it), unless that folder is read-only
+            beside = archive.parent if os.access(archive.parent, os.W_OK) else None
+            restored = check_backup(archive, passphrase, workdir=beside)
         else:
             restored = restore_backup(
                 archive,
