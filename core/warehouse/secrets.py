@@ -31,6 +31,11 @@ def _secrets_file() -> Path:
     return Path(os.environ.get("YARDSTICK_SECRETS", str(SECRETS_FILE)))
 
 
+def secrets_path() -> Path:
+    """Where this installation keeps its secrets file (backups copy it, a restore puts it back)."""
+    return _secrets_file()
+
+
 def _read_file(path: Path) -> dict:
     if not path.exists():
         return {}
