@@ -316,9 +316,8 @@ def _closed_by_server(host: str, port: int) -> SftpError:
 def _hung_up_before_greeting(exc: BaseException | None) -> bool:
     """paramiko wraps whatever reading the greeting hit (end of stream, a reset, a timeout) in
     one "Error reading SSH protocol banner"; the wrapped exception tells a hang-up from
-    silence."""
-    if isinstance(exc, _CLOSED):
-        return True
+    silence. An end of stream after the greeting (a server with no key of the type asked for)
+    stays a failed handshake."""
     return "banner" in str(exc).lower() and isinstance(exc.__context__, _CLOSED)
 
 
