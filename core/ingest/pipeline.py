@@ -57,7 +57,14 @@ from core.ingest.presets import (
     preset_from_mapping,
     saved_presets,
 )
-from core.ingest.read import RAW_TABLE, CsvRead, csv_rows_sql, head_frame, stage_file
+from core.ingest.read import (
+    RAW_TABLE,
+    CsvRead,
+    csv_rows_sql,
+    head_frame,
+    refuse_too_wide,
+    stage_file,
+)
 from core.ingest.validate import Validation, column_label, validate
 from core.warehouse import canonical, private_files
 from core.warehouse.db import connect, transaction, warehouse_path
@@ -728,6 +735,7 @@ def preview(
                 saved = saved_presets(con)
         try:
             layout = detect(path)
+            refuse_too_wide(layout)
             planned = with_file_year(_plan(layout, name, preset, mapping, saved), name)[0]
             frame = head_frame(path, layout, rows)
         except (FileRefused, ValueError) as exc:
