@@ -56,9 +56,10 @@ def _run_cli(path: Path, db: Path) -> tuple[int, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~70 processes: about a minute on an idle 2-core machine
 def test_every_awkward_file_through_python_m_core_import(db_path: Path, tmp_path: Path) -> None:
     """Each file in its own `python -m core import` process (two at a time)."""
-    paths = write_corpus(tmp_path / "corpus", seeds=range(3))
+    paths = write_corpus(tmp_path / "corpus", seeds=range(2))
     assert len(paths) > 60
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(lambda p: (p, *_run_cli(p, db_path)), paths))
