@@ -24,6 +24,7 @@ from typing import Any
 import core.commands
 from core.access.scope import DISTRICT, Scope
 from core.cohorts.spec import SpecError
+from core.warehouse import private_files
 from core.warehouse.db import WarehouseError, warehouse_path
 
 
@@ -186,11 +187,9 @@ def _log_traceback(heading: str, details: str, folder: Path) -> Path | None:
     """Append the traceback to folder/cli-errors.log (created 0700/0600: a traceback can hold
     file names and values); None when it cannot be written (the line on stderr still is)."""
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = folder / "cli-errors.log"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        path = private_files.make_dirs(folder) / "cli-errors.log"
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+        with private_files.open_private(path, "a") as handle:
             handle.write(f"--- {stamp} {heading}\n")
             handle.write(details)
         return path
