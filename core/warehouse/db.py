@@ -29,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 
+from core.warehouse import private_files
+
 DEFAULT_DB = Path("data/yardstick.duckdb")
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_WAIT_SECONDS = float(os.environ.get("YARDSTICK_BUSY_WAIT", "15"))
@@ -247,7 +249,8 @@ def connect(
     """Open the warehouse (creating and migrating it if needed) for one unit of work."""
     db = warehouse_path(path)
     if str(db) != ":memory:":
-        db.parent.mkdir(parents=True, exist_ok=True)
+        private_files.make_dirs(db.parent)
+        private_files.protect(db)  # before DuckDB creates a file: its .wal comes later
     wait = BUSY_WAIT_SECONDS if wait_seconds is None else wait_seconds
     if _linger_seconds and str(db) != ":memory:":
         key = db.resolve()
