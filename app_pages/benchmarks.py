@@ -12,6 +12,7 @@ from core.report.charts.benchmarks import (
     trend_chart,
 )
 from core.warehouse.db import transaction
+from core.words.markup import literal
 from ui import benchmark_panels as panels
 from ui import figures
 from ui.session import scope, username, warehouse
@@ -56,7 +57,7 @@ if search:
 
 view = st.segmented_control("Show", panels.VIEWS, default="Values", key="bench:view") or "Values"
 st.caption(
-    f"{len(shown)} of {len(result.districts)} districts in {state}, "
+    f"{len(shown)} of {len(result.districts)} districts in {literal(state)}, "
     f"{school_year_label(year)}" + (f" · {rule.describe()}" if picked else "")
 )
 panels.district_table(shown, view)
@@ -70,7 +71,7 @@ panels.downloads(shown, filters, username())
 averages = result.state_averages.iloc[0]
 national = result.national_averages.iloc[0]
 st.caption(
-    f"{state} average: {averages['districts']:.0f} districts, "
+    f"{literal(state)} average: {averages['districts']:.0f} districts, "
     f"{averages['total_enrollment']:,.0f} pupils · nation: {national['districts']:.0f} districts"
 )
 
@@ -93,7 +94,7 @@ trends = [
     if isinstance(district[m.trend_key + "_reason"], str)
 ]
 if trends:
-    st.caption("No 3-year trend — " + "; ".join(trends))
+    st.caption("No 3-year trend — " + literal("; ".join(trends)))
 metric = st.selectbox(
     "Where it sits in the state",
     [m.key for m in METRICS],

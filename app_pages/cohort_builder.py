@@ -9,6 +9,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core.cohorts import saved as saved_cohorts
 from core.warehouse.settings import min_group_size
+from core.words.markup import literal
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, load_into_picker
 from ui.narrative_panel import narrative_panel
@@ -31,7 +32,7 @@ def run(action, *args, done: str) -> None:  # noqa: ANN001 - a core.cohorts.save
         with warehouse() as con:
             result = action(con, current, *args)
     except saved_cohorts.SavedCohortError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
         return
     if isinstance(result, saved_cohorts.SavedCohort):
         load_into_picker(KEY, result.spec)
@@ -69,7 +70,7 @@ with right.container(border=True):
     if b.button("Duplicate", disabled=cohort is None):
         run(saved_cohorts.duplicate_cohort, cohort.cohort_id, done="Duplicated.")
     if c.button("Delete", disabled=cohort is None, type="secondary"):
-        run(saved_cohorts.delete_cohort, cohort.cohort_id, done=f"Deleted {chosen!r}.")
+        run(saved_cohorts.delete_cohort, cohort.cohort_id, done=f"Deleted “{literal(chosen)}”.")
     new_name = st.text_input("Rename to", key="builder:rename", disabled=cohort is None)
     if st.button("Rename", disabled=cohort is None or not new_name.strip()):
         run(saved_cohorts.rename_cohort, cohort.cohort_id, new_name, done="Renamed.")
@@ -82,9 +83,9 @@ with warehouse() as con:
 if count.reportable:
     st.metric("Students in this cohort", f"{count.students:,}")
 elif count.students == 0:
-    st.info(count.reason)
+    st.info(literal(count.reason))
 else:
-    st.warning(count.reason)
+    st.warning(literal(count.reason))
 st.caption(f"Results are reported only for groups of at least {minimum} students.")
 if st.button("See this cohort against the norms →", disabled=not count.students):
     load_into_picker("standards", spec)
@@ -101,7 +102,7 @@ with st.form("builder:save", border=True):
     save_new = save_col.form_submit_button("Save as a new cohort", type="primary")
     save_over = update_col.form_submit_button("Update saved definition", disabled=saved_id is None)
 if save_new:
-    run(saved_cohorts.save_cohort, name, spec, done=f"Saved {name.strip()!r}.")
+    run(saved_cohorts.save_cohort, name, spec, done=f"Saved “{literal(name.strip())}”.")
 if save_over and saved_id is not None:
     run(saved_cohorts.update_cohort, saved_id, spec, done="Updated.")
 

@@ -9,6 +9,7 @@ from core.compare.growth import student_growth
 from core.report.charts.compare import growth_quadrant_chart, trend_chart
 from core.warehouse import canonical
 from core.words.comparisons import GROWTH_VS_ACHIEVEMENT_CAVEAT, growth_sentence, panel_sentence
+from core.words.markup import literal
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker
@@ -67,11 +68,11 @@ if drawn.empty:
     st.info("Too few students were tested at every point to draw the path.")
 elif drawn["mean"].isna().all():  # withheld: the path would reveal the few who missed a test
     note = str(drawn["note"].iloc[0])
-    st.info(f"{panel_sentence(drawn.iloc[0])} {note[:1].upper()}{note[1:]}.")
+    st.info(literal(f"{panel_sentence(drawn.iloc[0])} {note[:1].upper()}{note[1:]}."))
 else:
     drawn = drawn[drawn["mean"].notna()].assign(when=drawn["season"] + " " + drawn["school_year"])
     figures.chart(trend_chart, drawn, x="when", x_title="Test")
-    st.caption(f"{panel_sentence(drawn.iloc[0])} Dashed line: the norm mean.")
+    st.caption(f"{literal(panel_sentence(drawn.iloc[0]))} Dashed line: the norm mean.")
 
 st.subheader("Growth against achievement")
 by_student = current.sees_students and st.toggle("Show individual students", key="growth:students")
@@ -106,6 +107,6 @@ figures.chart(
 )
 st.caption(
     "Right of the dashed line: above the norm's middle; above it: grew more than expected. "
-    f"{main_pair[0][0].title()} {main_pair[0][1]} → {main_pair[1][0]} {main_pair[1][1]}."
+    + literal(f"{main_pair[0][0].title()} {main_pair[0][1]} → {main_pair[1][0]} {main_pair[1][1]}.")
 )
 st.info(GROWTH_VS_ACHIEVEMENT_CAVEAT)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.words.markup import literal
 from ui import cached
 from ui.insight_panels import alert_card
 from ui.session import scope
@@ -24,8 +25,10 @@ left.metric("Students", f"{summary.students:,}")
 middle.metric("Test scores", f"{summary.scores:,}")
 right.metric("School years", len(summary.school_years))
 st.caption(
-    f"Schools: {', '.join(summary.schools)} · Years: {', '.join(summary.school_years)} · "
-    f"Subjects: {', '.join(summary.subjects)} · Last import: {summary.last_import or 'none'}"
+    f"Schools: {literal(', '.join(summary.schools))} · "
+    f"Years: {literal(', '.join(summary.school_years))} · "
+    f"Subjects: {literal(', '.join(summary.subjects))} · "
+    f"Last import: {summary.last_import or 'none'}"
 )
 
 st.subheader("What needs attention this year")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.backup.record import last_backup_sentence
 from core.ingest import list_jobs
+from core.words.markup import literal
 from ui.auth import require_admin
 from ui.ingest_panels import show_errors
 from ui.session import warehouse
@@ -66,5 +67,5 @@ labels = {
 choice = st.selectbox("Problems of", list(labels), key="history:job")
 job = labels[choice]
 if job.message:
-    st.caption(job.message)
+    st.caption(literal(job.message))
 show_errors(int(job.job_id), int(job.errors + job.warnings), f"history:{job.job_id}")

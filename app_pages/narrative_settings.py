@@ -8,6 +8,7 @@ import streamlit as st
 from core.access import audit
 from core.narrate.llm import model_settings, save_model_settings
 from core.narrate.store import model_check
+from core.words.markup import literal
 from ui.auth import require_admin
 from ui.session import warehouse
 
@@ -62,7 +63,7 @@ if saved:
             audit.log(con, admin.username, "settings_change", detail)
         st.success("Saved. New narratives use these settings.")
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
 
 if st.button("Try it on one cohort"):
     with st.spinner("Asking the model…"), warehouse() as con:
@@ -70,7 +71,7 @@ if st.button("Try it on one cohort"):
     if story is None:
         st.warning("Nothing to try: set a key first (and load some data).")
     elif story.notice:
-        st.error(story.notice)
+        st.error(literal(story.notice))
     else:
-        st.success(f"The model answered ({story.generator}):")
+        st.success(f"The model answered ({literal(story.generator)}):")
         st.markdown(story.markdown())

@@ -8,6 +8,7 @@ from core.report.charts.compare import prior_year_chart, trend_chart
 from core.stats.families import family_caption
 from core.warehouse import canonical
 from core.words.comparisons import growth_sentence, pair_sentence, prior_sentence
+from core.words.markup import literal
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker
@@ -42,13 +43,15 @@ year = comparisons["school_year"].iloc[0]
 nothing_earlier = no_earlier_year(comparisons)
 if nothing_earlier:
     st.info(
-        f"No earlier year is loaded to compare with: {year} is the first school year in the "
-        "warehouse. To compare this cohort with the students before it, a district admin can "
+        f"No earlier year is loaded to compare with: {literal(year)} is the first school year in "
+        "the warehouse. To compare this cohort with the students before it, a district admin can "
         "load an earlier year's export on the Upload page. Meanwhile, compare it with any other "
         "cohort under **Any two cohorts** below, and with the norm on the Standards page."
     )
 if len(spec.school_year) > 1:
-    st.caption(f"Several school years are picked: {year}, the latest, is compared with the rest.")
+    st.caption(
+        f"Several school years are picked: {literal(year)}, the latest, is compared with the rest."
+    )
 filters = {"cohort": spec.label(), "school_year": year}
 narrative_panel(spec, current, key="prior:narrative")
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="prior:view") or VIEWS[0]
@@ -59,7 +62,7 @@ elif view == "Earlier years":
     sentences(comparisons, prior_sentence)
     figures.chart(prior_year_chart, trend, comparisons)
     table(comparisons, COMPARISON)
-    st.caption(family_caption(comparisons))
+    st.caption(literal(family_caption(comparisons)))
     download(comparisons, "Download (CSV)", "prior years", filters, username())
     if focus == "proficiency":
         with warehouse() as con:
@@ -90,7 +93,7 @@ elif view == "Any two cohorts":
     else:
         sentences(pair, pair_sentence)
         table(pair, ["cohort_a", "cohort_b", "subject", "season", *COMPARISON[4:]])
-        st.caption(family_caption(pair))
+        st.caption(literal(family_caption(pair)))
         download(pair, "Download (CSV)", "two cohorts", {**filters, "b": other.label()}, username())
 
 else:
@@ -104,11 +107,14 @@ else:
     with warehouse() as con:
         same = cache.matched(con, current, cohort, (season, before), (season, year))
     left, right = st.columns(2)
-    left.markdown(f"**This year's students vs last year's** (different students, {before})")
+    left.markdown(
+        f"**This year's students vs last year's** (different students, {literal(before)})"
+    )
     with left:
         sentences(comparisons[comparisons["prior_year"] == before], prior_sentence)
     right.markdown(
-        f"**The same students in {season} {before}** (against each year's own-grade norm)"
+        f"**The same students in {literal(season)} {literal(before)}** "
+        "(against each year's own-grade norm)"
     )
     with right:
         sentences(same, growth_sentence)

@@ -8,6 +8,7 @@ import streamlit as st
 from core.access import audit
 from core.sftp import mail, registry
 from core.sftp.connect import test_connection
+from core.words.markup import literal
 from ui import sftp_panels as panels
 from ui.auth import require_admin
 from ui.session import rerun_with_success, show_rerun_success, warehouse
@@ -37,7 +38,7 @@ def apply(change: Callable, done: str, detail: dict) -> None:
             change(con)
             audit.log(con, admin.username, "settings_change", detail)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
         return
     rerun_with_success(_DONE, done)
 
@@ -142,4 +143,4 @@ with mail_tab:
             mail.send_test_email(config, test_to.split(","))
             st.success(f"Test e-mail sent to {test_to}.")
         except mail.MailError as exc:
-            st.error(str(exc))
+            st.error(literal(str(exc)))

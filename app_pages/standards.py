@@ -4,6 +4,7 @@ targets) — one cohort, a saved set, or every quick cohort (grade × year × sc
 import streamlit as st
 
 from core.cohorts.spec import CohortSpec
+from core.words.markup import literal
 from ui import standards_cache as cache
 from ui.cohort_widgets import cohort_picker, picker_choices
 from ui.compare_panels import follow_evidence_link
@@ -65,10 +66,11 @@ with warehouse() as con:
     header = cache.header(con, current, specs, by)
 
 st.caption(
-    f"Compared with **{header['norms']}** (values: {header['norms values']}; sources on the "
+    f"Compared with **{literal(header['norms'])}** (values: {literal(header['norms values'])}; "
+    "sources on the "
     "Standards & norms page). "
-    + (f"Cut scores: {header['cut scores']}. " if "cut scores" in header else "")
-    + (f"Targets: {header['targets']}. " if "targets" in header else "")
+    + (f"Cut scores: {literal(header['cut scores'])}. " if "cut scores" in header else "")
+    + (f"Targets: {literal(header['targets'])}. " if "targets" in header else "")
     + "Above / Below: a standardized difference of at least 0.2 with a Benjamini–Hochberg-"
     "adjusted p < 0.05 (a quick cohort's family is fixed: every quick cohort of the district "
     "that year, so its verdict is the same on every page and for every role); "

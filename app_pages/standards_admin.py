@@ -7,6 +7,7 @@ import streamlit as st
 from core.access import audit
 from core.standards import norms
 from core.warehouse.canonical import PLATFORMS
+from core.words.markup import literal
 from ui.auth import require_admin
 from ui.session import warehouse
 
@@ -21,7 +22,7 @@ def change(action, *args, detail: dict, **kwargs) -> None:  # noqa: ANN001 - a c
             action(con, *args, **kwargs)
             audit.log(con, admin.username, "settings_change", {"area": "standards", **detail})
     except norms.StandardsError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
         return
     st.rerun()
 
@@ -72,7 +73,7 @@ with upload_tab:
         try:
             table = norms.read_standard_csv(kind, upload.getvalue())
         except norms.StandardsError as exc:
-            st.error(str(exc))
+            st.error(literal(str(exc)))
         else:
             detail = {"upload": kind, "name": name, "source_year": year, "rows": len(table)}
             change(norms.save_standard_set, kind, name, year, table, source_note=note,
@@ -84,9 +85,9 @@ with edit_tab:
         st.stop()
     labels = {int(r.set_id): f"{r.name} ({r.source_year})" for r in sets.itertuples()}
     set_id = st.selectbox("Set", list(labels), format_func=labels.get)
-    st.caption(f"Newest / pinned: {active.label if active else 'none'}. Each school year uses "
-               "the set of its own source year (e.g. 2024-2025), else the nearest earlier one; "
-               "a pinned set applies to every year.")  # fmt: skip
+    st.caption(f"Newest / pinned: {literal(active.label) if active else 'none'}. Each school "
+               "year uses the set of its own source year (e.g. 2024-2025), else the nearest "
+               "earlier one; a pinned set applies to every year.")  # fmt: skip
     with warehouse() as con:
         current = norms.get_standard_set(con, set_id)
         values = norms.standard_values(con, set_id).drop(columns="band_order", errors="ignore")

@@ -6,6 +6,7 @@ import streamlit as st
 from core.report.charts.compare import gap_chart, gap_trend_chart
 from core.stats.families import family_caption
 from core.words.comparisons import gap_sentence
+from core.words.markup import literal
 from ui import compare_cache as cache
 from ui import figures
 from ui.cohort_widgets import cohort_picker
@@ -36,18 +37,18 @@ years = sorted(gaps["school_year"].unique())
 year = max(spec.school_year) if spec.school_year else years[-1]
 latest = gaps[gaps["school_year"] == year]
 if latest.empty:
-    st.info(f"No scores in {year} for this cohort.")
+    st.info(f"No scores in {literal(year)} for this cohort.")
     st.stop()
 
 narrative_panel(spec.replace(school_year=year), current, key="subgroups:narrative")
-st.subheader(f"Gaps in {year}")
+st.subheader(f"Gaps in {literal(year)}")
 shown = latest[~latest["suppressed"] & latest["significant_bh"].astype(bool)]
 sentences(shown, gap_sentence)
 if shown.empty:
     st.caption("No gap survives the false-discovery correction across this table.")
 figures.chart(gap_chart, latest)
 table(latest, COLUMNS)
-st.caption(family_caption(latest))
+st.caption(literal(family_caption(latest)))
 download(
     latest, "Download (CSV)", "subgroup gaps", {"cohort": spec.label(), "year": year}, username()
 )
@@ -90,5 +91,5 @@ if len(span) >= 2:
         "sign (the group behind caught up and moved ahead). Approximate = a trend with fewer "
         "than 30 students on a side in some year: read its p as a rough guide. The verdict "
         "(widened / narrowed / overtook) needs the Benjamini–Hochberg-adjusted p under 0.05. "
-        f"{family_caption(picked)}"
+        f"{literal(family_caption(picked))}"
     )

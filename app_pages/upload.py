@@ -4,6 +4,7 @@ the mapping when needed, import, and see what happened to every row."""
 import streamlit as st
 
 from core.ingest import JobSummary, bounded_preview, import_in_child, save_preset
+from core.words.markup import literal
 from ui.auth import require_admin
 from ui.ingest_panels import (
     DONE_TEXT,
@@ -63,7 +64,7 @@ if len(waiting) > 1 and st.button(f"Import all {len(waiting)} files", key="uploa
 
 for file in files:
     key = f"upload:{file.file_id}"
-    with st.expander(f"📄 {file.name}", expanded=True):
+    with st.expander(f"📄 {literal(file.name)}", expanded=True):
         if file.file_id in results:
             done = JobSummary(**results[file.file_id])
             if done.status == "completed":  # the bar stays, finished: small files pass quickly
@@ -72,7 +73,7 @@ for file in files:
             continue
         seen = read(file)
         if seen.refused:
-            st.error(f"This file cannot be imported: {seen.refused}")
+            st.error(f"This file cannot be imported: {literal(seen.refused)}")
             continue
         describe_preview(seen)
         platform = test_choice(seen, key)
@@ -80,7 +81,7 @@ for file in files:
         if needs_mapping:
             st.warning(
                 "Some required fields have no column: "
-                + ", ".join(seen.missing)
+                + literal(", ".join(seen.missing))
                 + ". Say which column holds each one below."
             )
         mapping = None
@@ -90,7 +91,7 @@ for file in files:
             if st.button("Save mapping", key=f"{key}:save", disabled=not name):
                 with warehouse() as con:
                     save_preset(con, name, seen.kind, mapping, user=username(), platform=platform)
-                st.success(f"Saved “{name}”: files with these headers will use it.")
+                st.success(f"Saved “{literal(name)}”: files with these headers will use it.")
         if st.button("Import", key=f"{key}:import", type="primary"):
             run_import(file, mapping, platform)
             st.rerun()

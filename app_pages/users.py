@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.access import users
 from core.access.scope import ROLES
+from core.words.markup import literal
 from ui.auth import require_admin
 from ui.session import rerun_with_success, show_rerun_success, warehouse
 
@@ -37,7 +38,7 @@ def apply(change: Callable, done: str) -> None:
         with warehouse() as con:
             change(con)
     except users.UserError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
         return
     rerun_with_success(_DONE, done)
 

@@ -12,6 +12,7 @@ from core.alerts.watch_list import (
     with_reasons,
 )
 from core.cohorts.spec import CohortSpec
+from core.words.markup import literal
 from ui import compare_cache as cache
 from ui.cohort_widgets import picker_choices
 from ui.compare_panels import download
@@ -56,7 +57,7 @@ with warehouse() as con:
         {"page": "watch_list", "cohort": spec.to_dict(), "students": len(result.students)},
     )
 
-st.markdown(summary_sentence(result))
+st.markdown(literal(summary_sentence(result)))
 if result.students.empty:
     st.stop()
 
@@ -66,19 +67,20 @@ reasons = st.multiselect(
 )
 shown = readable(with_reasons(result.students, reasons))
 st.dataframe(shown, hide_index=True, width="stretch", column_config=FORMATS)
-window = " → ".join(result.growth_window) if result.growth_window else "none this year"
+window = literal(" → ".join(result.growth_window)) if result.growth_window else "none this year"
 cut = f"the cut scores in use ({result.cut_label})" if result.cut_label else "no cut scores"
+norms, season = literal(result.norm_label), literal(result.latest_season)
 st.caption(
     f"Showing {len(shown)} of {len(result.students)} students on the list. Percentile: the latest "
-    f"score against {result.norm_label} (the vendor's percentile where those norms do not cover "
+    f"score against {norms} (the vendor's percentile where those norms do not cover "
     f"the test). Low score: below the proficiency cut score where the district loaded one for "
-    f"the grade and season ({cut}), else below the 25th percentile. Growth ({window}): the "
-    "student's change against the norms' expected growth, as on the Growth page. Missed: no "
-    f"{result.latest_season} score while others of the same school and grade took the test."
+    f"the grade and season ({literal(cut)}), else below the 25th percentile. Growth ({window}): "
+    "the student's change against the norms' expected growth, as on the Growth page. Missed: no "
+    f"{season} score while others of the same school and grade took the test."
 )
 caveat = growth_caveat(result) if "low_growth" in reasons else ""
 if caveat:
-    st.info(caveat)
+    st.info(literal(caveat))
 described = {
     "school_year": year,
     "subject": subject,

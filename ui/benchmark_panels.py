@@ -24,6 +24,7 @@ from core.districts.benchmarks import (
     district_history,
 )
 from core.exports.tables import csv_bytes
+from core.words.markup import literal
 from ui import figures
 from ui.session import warehouse
 
@@ -162,10 +163,10 @@ def metric_tiles(district: pd.Series, national: pd.Series) -> None:
 
 def profile_sentences(district: pd.Series, state: str) -> None:
     """Where the district is notably high or low in its state, and what changed in 3 years."""
-    st.markdown(words.notable_sentence(district, state))
+    st.markdown(literal(words.notable_sentence(district, state)))
     changed = words.trend_sentence(district)
     if changed:
-        st.markdown(changed)
+        st.markdown(literal(changed))
 
 
 def downloads(districts: pd.DataFrame, filters: dict[str, Any], username: str) -> None:

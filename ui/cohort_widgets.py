@@ -22,6 +22,7 @@ from core.catalog.cohort_options import (
 )
 from core.cohorts.spec import BOOLEAN_ATTRIBUTES, CohortSpec
 from core.warehouse import db
+from core.words.markup import literal
 
 DIMENSIONS = (
     ("school_year", "School year(s)", "school_years"),
@@ -118,7 +119,7 @@ def _filter_widgets(key: str, attributes: dict[str, list[str]]) -> dict[str, lis
         columns = st.columns(3)
         for index, (name, values) in enumerate(attributes.items()):
             picked = columns[index % 3].multiselect(
-                attribute_label(name),
+                literal(attribute_label(name)),
                 values,
                 key=f"{key}:f:{name}",
                 placeholder="Any",

@@ -12,6 +12,7 @@ import streamlit as st
 from core.access import audit
 from core.alerts.detect import spec_from_query
 from core.exports.tables import csv_bytes
+from core.words.markup import literal
 from ui.cohort_widgets import load_into_picker
 from ui.session import warehouse
 
@@ -65,7 +66,7 @@ def table(df: pd.DataFrame, columns: Sequence[str]) -> None:
 
 def sentences(df: pd.DataFrame, words: Callable[[pd.Series], str]) -> None:
     for _, row in df.iterrows():
-        st.markdown("- " + words(row))
+        st.markdown("- " + literal(words(row)))
 
 
 def download(df: pd.DataFrame, label: str, what: str, filters: dict, username: str) -> None:

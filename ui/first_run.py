@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.access import users
+from core.words.markup import literal
 from ui.flash import flash
 from ui.session import db_path, warehouse
 
@@ -73,7 +74,7 @@ def _create(
         with warehouse() as con:
             admin = users.create_first_admin(con, username, password, name=name, email=email)
     except users.UserError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
         return
     done = f"Account {admin.username} created."
     if load_demo:

@@ -12,6 +12,7 @@ import streamlit as st
 from core.ingest import JobSummary, Preview, errors_csv, job_errors
 from core.ingest.presets import ATTRIBUTE, IGNORE
 from core.warehouse.canonical import PLATFORMS, UNKNOWN_PLATFORM
+from core.words.markup import literal
 from ui.session import warehouse
 
 ERROR_SAMPLE = 200
@@ -32,10 +33,10 @@ def describe_preview(preview: Preview) -> None:
     read_as = f"{preview.format.upper()}" + (f", {delimiter}-separated" if delimiter else "")
     st.caption(
         f"Read as {read_as}, encoding {preview.encoding or 'n/a'}; header on row "
-        f"{preview.header_row}. Recognised as **{preview.preset_title}** ({preview.kind})."
+        f"{preview.header_row}. Recognised as **{literal(preview.preset_title)}** ({preview.kind})."
     )
     for note in preview.notes or []:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {literal(note)}")
     if preview.rows is not None:
         st.dataframe(preview.rows, hide_index=True, width="stretch")
 
@@ -106,12 +107,12 @@ def progress_reporter(bar: st.delta_generator.DeltaGenerator) -> Callable[[str, 
 def show_summary(summary: JobSummary, key: str) -> None:
     """The job's outcome: status, counts, errors (a sample; the CSV has all), what was added."""
     if summary.status != "completed":
-        st.error(f"Not imported: {summary.message}")
+        st.error(f"Not imported: {literal(summary.message)}")
         return
     if summary.already_imported:
-        st.info(summary.message)
+        st.info(literal(summary.message))
         return
-    st.success(summary.message)
+    st.success(literal(summary.message))
     columns = st.columns(5)
     for column, (label, value) in zip(
         columns,
@@ -141,13 +142,13 @@ def show_added(added: dict) -> None:
         f"subjects: {', '.join(added.get('subjects', [])) or '—'}",
         f"seasons: {', '.join(added.get('seasons', [])) or '—'}",
     ]
-    st.caption("This file brings " + " · ".join(parts))
+    st.caption("This file brings " + literal(" · ".join(parts)))
     if added.get("attributes_year_reason"):
         year = added.get("attributes_school_year")
         where = f"school year {year}" if year else "their school years"
         st.caption(
             f"Student attributes (ELL, SPED, FRL, programs …) are recorded for {where}: "
-            f"{added['attributes_year_reason']}."
+            f"{literal(added['attributes_year_reason'])}."
         )
 
 

@@ -11,6 +11,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from core.access.scope import Scope
 from core.cohorts.spec import CohortSpec
 from core.narrate.text import Narrative
+from core.words.markup import literal
 from ui.navigation import can_open, page_path
 from ui.report_button import report_download
 
@@ -43,11 +44,11 @@ def _links(scope: Scope, spec: str, pages: tuple[tuple[str, str], ...], focus: s
 def alert_card(item: dict[str, Any], scope: Scope) -> None:
     with st.container(border=True):
         badge = SEVERITY_BADGE.get(item["severity"], item["severity"])
-        st.markdown(f"**{badge} · {item['title']}**")
-        st.caption(item["text"])
+        st.markdown(f"**{badge} · {literal(item['title'])}**")
+        st.caption(literal(item["text"]))
         if item.get("detail"):
             with st.expander("The statistics, for specialists"):
-                st.caption(item["detail"])
+                st.caption(literal(item["detail"]))
         _links(scope, item["spec"], ((item["page"], "See the evidence →"),), item["focus"])
 
 
@@ -55,12 +56,14 @@ def narrative_card(item: dict[str, Any], scope: Scope, key: str) -> None:
     story = Narrative.from_dict(json.loads(item["content"]))
     with st.container(border=True):
         badge = SEVERITY_BADGE.get(item["severity"], item["severity"])
-        st.markdown(f"**📝 {item['title']}** · {badge}")
+        st.markdown(f"**📝 {literal(item['title'])}** · {badge}")
         if story.notice:
-            st.caption(f"ℹ️ {story.notice}")
-        st.markdown(story.summary.replace("$", "\\$"))
+            st.caption(f"ℹ️ {literal(story.notice)}")
+        st.markdown(story.summary_markdown())
         with st.expander("Read the whole narrative"):
             st.markdown(story.markdown())
-            st.caption(f"Written by {item['written_by']} on {item['created_at']:%Y-%m-%d %H:%M}.")
+            st.caption(
+                f"Written by {literal(item['written_by'])} on {item['created_at']:%Y-%m-%d %H:%M}."
+            )
         _links(scope, item["spec"], EVIDENCE)
         report_download(CohortSpec.from_dict(json.loads(item["spec"])), key=key)

@@ -11,6 +11,7 @@ from core.access.scope import Scope
 from core.cohorts.spec import CohortSpec, load_spec
 from core.narrate.store import narrative_for
 from core.narrate.text import Narrative
+from core.words.markup import literal
 from ui.cohort_widgets import scope_key
 from ui.report_button import report_download
 from ui.session import data_version, warehouse
@@ -27,8 +28,8 @@ def narrative_panel(spec: CohortSpec, scope: Scope, *, key: str = "narrative") -
     story = _narrative(spec.to_json(), scope, scope_key(scope), data_version())
     with st.container(border=True):
         if story.notice:
-            st.caption(f"ℹ️ {story.notice}")
-        st.markdown(story.summary.replace("$", "\\$"))
+            st.caption(f"ℹ️ {literal(story.notice)}")
+        st.markdown(story.summary_markdown())
         with st.expander("Read the whole narrative"):
             st.markdown(story.markdown())
         report_download(spec, key=f"{key}:report")

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.access.scope import Scope
 from core.warehouse import db
+from core.words.markup import literal
 
 
 def db_path() -> Path:
@@ -32,7 +33,7 @@ def warehouse_errors(advice: str = "Wait a moment, then reload.") -> Iterator[No
         st.warning(f"⏳ The warehouse is busy with an import right now. {advice}")
         st.stop()
     except db.WarehouseError as exc:
-        st.error(f"The warehouse cannot be opened: {exc}")
+        st.error(f"The warehouse cannot be opened: {literal(str(exc))}")
         st.stop()
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from core.sftp import mail, registry
-from core.sftp.connect import ConnectionReport, RemoteFile, Step, Target, load_target
+from core.sftp.connect import ConnectionReport, RemoteFile, SftpError, Step, Target, load_target
 from core.sftp.pull import PullResult, pull_source
+from core.words.markup import literal
 from ui.session import db_path
 
 KEEP = "stored — leave blank to keep"
@@ -109,13 +110,18 @@ def target_or_stop(con: Any, name: str) -> Target:
     try:
         return load_target(con, name)
     except registry.SourceError as exc:
-        st.error(str(exc))
+        st.error(literal(str(exc)))
         st.stop()
+
+
+def problem_text(problem: SftpError) -> str:
+    """What went wrong (its words may quote the server) and what to do, as Markdown."""
+    return f"{literal(problem.reason)}\n\n**What to do:** {literal(problem.advice)}"
 
 
 def step_line(step: Step) -> str:
     mark = "✅" if step.ok else "❌"
-    return f"{mark} **{step.label}** — {step.detail} ({step.seconds:.2f} s)"
+    return f"{mark} **{step.label}** — {literal(step.detail)} ({step.seconds:.2f} s)"
 
 
 def show_report(report: ConnectionReport) -> None:
@@ -124,17 +130,17 @@ def show_report(report: ConnectionReport) -> None:
     if report.host_key is not None:
         st.markdown(f"Server host key: `{report.host_key.description}`")
     if report.problem is None:
-        names = ", ".join(f.name for f in report.files[:5])
+        names = literal(", ".join(f.name for f in report.files[:5]))
         st.success(f"All steps passed. {len(report.files)} file(s) match: {names}")
     elif report.problem.kind == "host_key_changed":
-        st.error(f"{report.problem.reason}\n\n**What to do:** {report.problem.advice}")
+        st.error(problem_text(report.problem))
     elif report.problem.kind == "host_key_unknown":
         st.warning(
             "First connection: compare this fingerprint with the one the server's administrator "
             f"gives you, then confirm it.\n\n`{report.host_key.description}`"
         )
     else:
-        st.error(f"{report.problem.reason}\n\n**What to do:** {report.problem.advice}")
+        st.error(problem_text(report.problem))
 
 
 def confirm_wanted(report: ConnectionReport, key: str) -> bool:
@@ -178,27 +184,27 @@ def pull_with_progress(name: str, user: str) -> PullResult:
             )
         except registry.SourceError as exc:
             status.update(label="Import not started", state="error")
-            st.error(str(exc))
+            st.error(literal(str(exc)))
             st.stop()
-        status.update(label=result.message, state="complete" if result.ok else "error")
+        status.update(label=literal(result.message), state="complete" if result.ok else "error")
     return result
 
 
 def show_pull(result: PullResult) -> None:
     if result.problem is not None:
-        st.error(f"{result.problem.reason}\n\n**What to do:** {result.problem.advice}")
+        st.error(problem_text(result.problem))
         return
     for job in result.jobs:
         st.markdown(
-            f"**{job['remote_path']}** — job #{job.get('job_id')} {job.get('status')}: "
+            f"**{literal(job['remote_path'])}** — job #{job.get('job_id')} {job.get('status')}: "
             f"{job.get('rows_read', 0):,} rows read, {job.get('inserted', 0):,} inserted, "
             f"{job.get('updated', 0):,} updated, {job.get('rejected', 0):,} rejected."
         )
     for skipped in result.skipped:
-        st.info(skipped["message"])
+        st.info(literal(skipped["message"]))
     for failure in result.failed:
-        st.error(f"{failure['name']}: {failure['message']}")
-    (st.success if result.ok else st.warning)(result.message)
+        st.error(literal(f"{failure['name']}: {failure['message']}"))
+    (st.success if result.ok else st.warning)(literal(result.message))
 
 
 def smtp_form(current: mail.SmtpSettings) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from core.standards.detail import (
     verdicts,
 )
 from core.stats.families import family_caption
+from core.words.markup import literal
 from ui import figures
 from ui.session import warehouse
 
@@ -81,17 +82,17 @@ def bh_summary(df: pd.DataFrame) -> None:
         f"{count} comparison{'' if count == 1 else 's'} tested; {held} hold after the "
         "Benjamini–Hochberg "
         f"false-discovery correction within their family. {hidden} row(s) suppressed for "
-        f"privacy (not tested, so in no family). {family_caption(df)}"
+        f"privacy (not tested, so in no family). {literal(family_caption(df))}"
     )
 
 
 def verdict_list(df: pd.DataFrame, limit: int = 6) -> None:
     lines = verdicts(df)
     for line in lines[:limit]:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {literal(line)}")
     if len(lines) > limit:
         with st.expander(f"All {len(lines)} verdicts"):
-            st.markdown("\n".join(f"- {line}" for line in lines[limit:]))
+            st.markdown("\n".join(f"- {literal(line)}" for line in lines[limit:]))
 
 
 def charts(df: pd.DataFrame, distribution: Distribution | None) -> None:
@@ -106,7 +107,7 @@ def charts(df: pd.DataFrame, distribution: Distribution | None) -> None:
         else:
             figures.chart(distribution_chart, distribution)
             notes = distribution.summary["note"].dropna().unique()
-            st.caption(" · ".join(n for n in notes if n))
+            st.caption(literal(" · ".join(n for n in notes if n)))
     with band_tab:
         long = proficiency_long(df)
         if long.empty:

@@ -19,6 +19,7 @@ from core.cohorts.spec import (
     MEMBER_FROM,
     TEXT_ATTRIBUTES,
     CohortSpec,
+    quick_name,
     spec_predicate,
 )
 from core.stats.member_counts import members_sql
@@ -169,7 +170,7 @@ def quick_cohorts(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[CohortSp
     rows.sort(key=lambda r: (_neg_year(r[0]), r[1], canonical.grade_rank(r[2])))
     return [
         CohortSpec(
-            name=f"Grade {grade} · {school} · {year}",
+            name=quick_name(grade, school, year),
             school_year=(year,),
             schools=(school,),
             grade=(grade,),

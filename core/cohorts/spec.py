@@ -152,6 +152,17 @@ class CohortSpec:
         data.update(changes)
         return CohortSpec.from_dict({k: v for k, v in data.items() if v is not None})
 
+    def definition(self) -> CohortSpec:
+        """The cohort without a name anyone typed or a link carried: which students it counts.
+        A quick cohort (one grade, school and year, nothing else) keeps the name its definition
+        gives it, if it has it; any other name is dropped (`label()` then describes it)."""
+        one = len(self.grade) == len(self.schools) == len(self.school_year) == 1
+        quick = one and not (self.subject or self.season or self.filters)
+        given = quick and self.name == quick_name(
+            self.grade[0], self.schools[0], self.school_year[0]
+        )
+        return self if given or not self.name else self.replace(name="")
+
     @property
     def filter_dict(self) -> dict[str, tuple[str, ...]]:
         return dict(self.filters)
@@ -168,6 +179,11 @@ class CohortSpec:
             parts.append(", ".join(self.schools))
         parts += [f"{k}={'/'.join(v)}" for k, v in self.filters]
         return " · ".join(parts) or "All students"
+
+
+def quick_name(grade: str, school: str, school_year: str) -> str:
+    """A quick cohort's name, for the builder and narratives: "Grade 3 · Lincoln · 2024-2025"."""
+    return f"Grade {grade} · {school} · {school_year}"
 
 
 def load_spec(text_or_path: str) -> CohortSpec:

@@ -4,7 +4,9 @@
 returns the stored narrative written from exactly those findings by the generator now configured;
 only when the findings (or the generator) changed does it write a new one. The template is the
 default; a configured model is tried first and any failure falls back to the template with a
-visible `notice`. A fallback is retried after `RETRY_AFTER`, not on every view.
+visible `notice`. A fallback is retried after `RETRY_AFTER`, not on every view. A narrative is
+the narrative of the cohort's definition (`CohortSpec.definition`), shared by every reader of the
+same slice: a name a person typed or a link carried never keys it nor appears in it.
 """
 
 from __future__ import annotations
@@ -38,8 +40,18 @@ def scope_key(scope: Scope) -> str:
 
 
 def cohort_key(spec: CohortSpec, scope: Scope) -> str:
-    text = json.dumps(spec.to_dict(), sort_keys=True) + "|" + scope_key(scope)
+    """The stored narrative's key: the cohort's definition and the scope. Narratives are shared
+    by everyone with the same slice, so a name a person typed or a `?spec=` link carried must
+    neither pick which narrative they read nor appear in it (`CohortSpec.definition`)."""
+    text = json.dumps(spec.definition().to_dict(), sort_keys=True) + "|" + scope_key(scope)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _as_defined(findings: CohortFindings, spec: CohortSpec) -> CohortFindings:
+    """Findings gathered for a spec as given, told under its definition's label."""
+    if findings.label == spec.label() and findings.spec == spec.to_dict():
+        return findings
+    return replace(findings, label=spec.label(), spec=spec.to_dict())
 
 
 def write_narrative(
@@ -123,8 +135,12 @@ def narrative_for(
     findings: CohortFindings | None = None,
     use_model: bool = True,
 ) -> Narrative:
-    """The cohort's narrative within `scope`: stored if its inputs are unchanged, else new."""
-    findings = findings if findings is not None else gather_findings(con, spec, scope)
+    """The cohort's narrative within `scope`: stored if its inputs are unchanged, else new. It
+    is the narrative of the cohort's definition: a name the spec carries is not used."""
+    spec = spec.definition()
+    findings = (
+        _as_defined(findings, spec) if findings is not None else gather_findings(con, spec, scope)
+    )
     config = model_config(con) if use_model else None
     requested = config.requested if config else TEMPLATE_GENERATOR
     key, inputs_hash = cohort_key(spec, scope), findings.inputs_hash()
@@ -153,6 +169,10 @@ def stored_narratives(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFr
         """,
         {"scope": scope_key(scope)},
     ).df()
+    # Earlier versions stored narratives under a name from the spec: not for this feed.
+    specs = [CohortSpec.from_dict(json.loads(s)) for s in frame["spec"]]
+    kept = pd.Series([spec == spec.definition() for spec in specs], index=frame.index, dtype=bool)
+    frame = frame[kept].reset_index(drop=True)
     frame["summary"] = [json.loads(c)["summary"] for c in frame["content"]]
     return frame
 

@@ -25,6 +25,7 @@ from core.narrate.inputs import (
 )
 from core.stats.inference import magnitude
 from core.words.comparisons import checked_at_once, low_start_caveat
+from core.words.markup import literal
 from core.words.numbers import fixed
 
 TEMPLATE_FILES = ("text.py", "groups.py", "template.py")
@@ -76,11 +77,17 @@ class Narrative:
             lines += ["", title, *(f"- {item}" for item in items)]
         return "\n".join(lines)
 
+    def summary_markdown(self) -> str:
+        """The summary as Markdown that reads literally (it may quote a name from the data)."""
+        return literal(self.summary)
+
     def markdown(self) -> str:
-        lines = [self.summary]
+        """Summary and sections as Markdown: the section titles bold, every sentence literal (a
+        template's sentence names schools and groups, a model's is whatever it wrote)."""
+        lines = [literal(self.summary)]
         for title, items in self.sections():
-            lines += ["", f"**{title}**", "", *(f"- {item}" for item in items)]
-        return "\n".join(lines).replace("$", "\\$")
+            lines += ["", f"**{title}**", "", *(f"- {literal(item)}" for item in items)]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
