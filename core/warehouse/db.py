@@ -83,15 +83,35 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def default_memory_bytes() -> int:
+    """A quarter of the machine's memory: the app, an import and the nightly job may each hold
+    a warehouse connection at once, and the staging of an import has its own limit."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+
+
+def _limits(path: Path) -> dict[str, str]:
+    """memory_limit ($YARDSTICK_DB_MEMORY, a DuckDB size such as "2GB"; default a quarter of
+    the memory) and a temp_directory next to the file, private (0700), so that a query larger
+    than the limit spills to disk instead of failing with OutOfMemory."""
+    memory = os.environ.get("YARDSTICK_DB_MEMORY") or f"{default_memory_bytes() // 2**20}MiB"
+    if str(path) == ":memory:":
+        return {"memory_limit": memory}
+    spill = path.with_name(path.name + ".tmp")
+    spill.mkdir(mode=0o700, exist_ok=True)
+    spill.chmod(0o700)  # whatever the umask, and a folder an older version made
+    return {"memory_limit": memory, "temp_directory": str(spill)}
+
+
 def _open(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     marker = None
+    config = {**_CONFIG, **_limits(path)}
     try:
         while True:
             try:
                 with _open_lock:
-                    return _quiet(duckdb.connect(str(path), config=_CONFIG))
+                    return _quiet(duckdb.connect(str(path), config=config))
             except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
                 if not _is_lock_error(exc):
                     raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
