@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,7 +51,9 @@ _LONG_TEXT = re.compile(rb"<[^<]{%d}" % MAX_TEXT_BYTES)
 _BIG_ROW_NUMBER = re.compile(rb"r\s*=\s*[\"']\s*([^A-Za-z\"'\s][^\"']{6,})")
 _PREFIX = re.compile(rb"xmlns:([A-Za-z_][\w.-]*)\s*=")
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
-_SCANNED_PART = re.compile(r"^xl/(worksheets/[^/]+|sharedStrings)\.xml$", re.IGNORECASE)
+# Every XML part of the workbook is scanned, not only the usual sheet paths: the workbook's own
+# relationships may point a sheet anywhere.
+_SCANNED_PART = re.compile(r"^xl/.+\.xml$", re.IGNORECASE)
 
 
 class FileRefused(ValueError):  # noqa: N818 - reads as a verdict: "the file was refused"
@@ -98,7 +101,8 @@ def check_row_cells(row: Iterable[object]) -> None:
 
 
 def check_xlsx(path: Path) -> None:
-    """Check a workbook's zip directory, then stream each sheet's XML in bounded memory."""
+    """Check a workbook's zip directory, then stream each XML part in bounded memory. A part
+    that cannot be inflated (damaged, encrypted, an unsupported compression) refuses the file."""
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
@@ -106,8 +110,8 @@ def check_xlsx(path: Path) -> None:
             for part in parts:
                 if _SCANNED_PART.match(part.filename):
                     with archive.open(part) as stream:
-                        _scan(stream, count_rows=bool(_SHEET_PART.match(part.filename)))
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+                        _scan(stream)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise FileRefused(
             f"The Excel workbook is damaged and cannot be read ({exc}). Open it in Excel, save it "
             "again (or as CSV) and import that file."
@@ -131,12 +135,13 @@ def _check_sizes(parts: list[zipfile.ZipInfo]) -> None:
             )
 
 
-def _scan(stream: zipfile.ZipExtFile, count_rows: bool) -> None:
+def _scan(stream: zipfile.ZipExtFile) -> None:
     """Stream one XML part: no text between two tags longer than a cell can be, no DOCTYPE,
     entity, CDATA or comment (Excel writes none; each can hide unbounded text), and at most
-    MAX_ROWS rows, each numbered within them. Only the text from the last `<` of a chunk on is
-    carried to the next, so memory stays at about one chunk. Everything here runs in C (bytes
-    search and count, regular expressions with a literal start): ~1 s per 200 MB of XML."""
+    MAX_ROWS rows, each numbered within them (only sheets have rows). Only the text from the last
+    `<` of a chunk on is carried to the next, so memory stays at about one chunk. Everything here
+    runs in C (bytes search and count, regular expressions with a literal start): ~1 s per
+    200 MB of XML."""
     carry = b""
     rows = 0
     tags: list[bytes] = []  # how a row's start tag begins
@@ -147,8 +152,8 @@ def _scan(stream: zipfile.ZipExtFile, count_rows: bool) -> None:
         done, carry = buffer[:cut], buffer[cut:]
         if len(carry) > MAX_TEXT_BYTES:
             raise cell_too_long()
-        rows = _check_block(done, rows, tags if count_rows else [])
-    _check_block(carry, rows, tags if count_rows else [])
+        rows = _check_block(done, rows, tags)
+    _check_block(carry, rows, tags)
 
 
 def _row_tags(head: bytes) -> list[bytes]:
@@ -168,8 +173,6 @@ def _check_block(block: bytes, rows: int, tags: list[bytes]) -> int:
             "The workbook holds XML that Excel never writes (a DOCTYPE, CDATA or comment). "
             "Open the file in Excel, save it again (or as CSV) and import that file."
         )
-    if not tags:
-        return rows
     rows += sum(block.count(tag) for tag in tags) - block.count(b"<rowBreaks")
     if rows > MAX_ROWS or any(_beyond_last_row(m) for m in _BIG_ROW_NUMBER.findall(block)):
         raise too_many_rows()

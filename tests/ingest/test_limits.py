@@ -70,13 +70,16 @@ def _student(n: int, row: int) -> str:
     return _row(row, [_cell(col, row, v) for col, v in zip("ABCDE", values, strict=True)])
 
 
-def write_workbook(path: Path, pieces, dimension: str = "A1:E3") -> Path:
+def write_workbook(
+    path: Path, pieces, dimension: str = "A1:E3", part: str = "worksheets/sheet1.xml"
+) -> Path:
     """A minimal .xlsx whose sheet XML is written piece by piece (never whole in memory). Its
-    <dimension> says `dimension`, whatever the rows are: a hostile file fakes it."""
+    <dimension> says `dimension`, whatever the rows are: a hostile file fakes it; the sheet is
+    the part xl/`part`, wherever that is."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in _PARTS.items():
-            archive.writestr(name, text)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            archive.writestr(name, text.replace("worksheets/sheet1.xml", part))
+        with archive.open(f"xl/{part}", "w", force_zip64=True) as sheet:
             sheet.write(
                 b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet '
                 b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -223,6 +226,25 @@ def test_rows_are_counted_not_taken_from_the_dimension(tmp_path: Path) -> None:
     summary = import_file(honest, db=tmp_path / "yardstick.duckdb", origin="cli")
     assert summary.status == "completed", summary.message
     assert summary.rows_read == 3
+
+
+def test_a_sheet_stored_elsewhere_is_scanned_too(tmp_path: Path) -> None:
+    """The workbook's relationships, not the usual path, say where a sheet is."""
+    elsewhere = write_workbook(tmp_path / "moved.xlsx", students(3), part="data/rows.xml")
+    assert detect(elsewhere).headers == list(HEADER)
+    bomb = write_workbook(tmp_path / "moved_bomb.xlsx", one_huge_cell(1 << 24), part="x.xml")
+    with pytest.raises(FileRefused, match=r"A cell is longer than Excel allows"):
+        detect(bomb)
+
+
+def test_a_damaged_workbook_is_refused_in_one_line(tmp_path: Path) -> None:
+    workbook = write_workbook(tmp_path / "broken.xlsx", students(2_000))
+    data = bytearray(workbook.read_bytes())
+    start = data.index(b"xl/worksheets/sheet1.xml") + 200  # inside the sheet's deflated bytes
+    data[start : start + 64] = bytes(64)
+    workbook.write_bytes(bytes(data))
+    with pytest.raises(FileRefused, match=r"^The Excel workbook is damaged and cannot be read"):
+        detect(workbook)
 
 
 def test_xml_excel_never_writes_is_refused(tmp_path: Path) -> None:
