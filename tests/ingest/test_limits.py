@@ -17,6 +17,7 @@ import pytest
 
 from core.ingest import import_file, limits, preview
 from core.ingest.detect import FileRefused, detect
+from core.ingest.read import _xlsx_chunks
 from core.warehouse import db
 from tests.ingest.helpers import scalar
 
@@ -209,6 +210,23 @@ def test_longest_cell_excel_allows_is_read_one_more_is_refused(tmp_path: Path) -
         detect(too_long)
     summary = import_file(too_long, db=warehouse, origin="cli")
     assert summary.status == "failed" and summary.message.startswith(CELL)
+
+
+def test_rows_and_cells_are_checked_again_while_read(tmp_path: Path, monkeypatch) -> None:
+    """Beyond the rows detection samples, a cell of 32,768 characters (few enough bytes to pass
+    the scan) is refused while the rows are read; and so is a row past the limit (rows a scan
+    could not recognise, e.g. under a prefix declared only on the row)."""
+    rows = [_student(n, n) for n in range(2, 250)]
+    rows[238] = rows[238].replace("Lincoln Elementary", "y" * (limits.MAX_CELL_CHARS + 1))
+    late = write_workbook(tmp_path / "late.xlsx", rows)
+    summary = import_file(late, db=tmp_path / "yardstick.duckdb", origin="cli")
+    assert summary.status == "failed" and summary.message.startswith(CELL)
+    _nothing_written(tmp_path / "yardstick.duckdb")
+    honest = write_workbook(tmp_path / "ok.xlsx", students(5))
+    layout = detect(honest)
+    monkeypatch.setattr(limits, "MAX_ROWS", 4)
+    with pytest.raises(FileRefused, match="more rows than Excel allows"):
+        list(_xlsx_chunks(honest, layout))
 
 
 def test_rows_are_counted_not_taken_from_the_dimension(tmp_path: Path) -> None:
