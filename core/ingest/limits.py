@@ -174,14 +174,17 @@ def _check_block(block: bytes, rows: int, tags: list[bytes]) -> int:
             "Open the file in Excel, save it again (or as CSV) and import that file."
         )
     rows += sum(block.count(tag) for tag in tags) - block.count(b"<rowBreaks")
-    if rows > MAX_ROWS or any(_beyond_last_row(m) for m in _BIG_ROW_NUMBER.findall(block)):
+    if rows > MAX_ROWS or any(_beyond_last_row(block, m) for m in _BIG_ROW_NUMBER.finditer(block)):
         raise too_many_rows()
     return rows
 
 
-def _beyond_last_row(number: bytes) -> bool:
-    """A row number as the reader will take it (int() allows spaces, a sign, underscores)."""
+def _beyond_last_row(block: bytes, match: re.Match[bytes]) -> bool:
+    """An attribute named exactly `r` (not `dir`) whose value, as the reader will take it
+    (int() allows spaces, a sign, underscores), is beyond the last row."""
+    if match.start() == 0 or block[match.start() - 1 : match.start()] not in b" \t\r\n":
+        return False
     try:
-        return int(number.decode("ascii", "replace")) > MAX_ROWS
+        return int(match.group(1).decode("ascii", "replace")) > MAX_ROWS
     except ValueError:
         return False

@@ -239,7 +239,12 @@ def test_rows_are_counted_not_taken_from_the_dimension(tmp_path: Path) -> None:
     far = write_workbook(tmp_path / "far.xlsx", [_student(1, 2), _student(2, 5_000_000)])
     with pytest.raises(FileRefused, match="more rows than Excel allows"):
         detect(far)
+    spelled = write_workbook(tmp_path / "spelled.xlsx", ["<row spans='1:5' r = ' +5_000_000 '/>"])
+    with pytest.raises(FileRefused, match="more rows than Excel allows"):
+        detect(spelled)  # as int() reads it, like the reader
     honest = write_workbook(tmp_path / "ok.xlsx", students(3), dimension="A1")
+    with zipfile.ZipFile(honest, "a") as archive:  # a theme's `dir` is not a row's `r`
+        archive.writestr("xl/theme/theme1.xml", '<a:theme><a:s dir="5400000"/></a:theme>')
     assert detect(honest).headers == list(HEADER)
     summary = import_file(honest, db=tmp_path / "yardstick.duckdb", origin="cli")
     assert summary.status == "completed", summary.message
