@@ -3,6 +3,7 @@ the demo — with its status, counts, timing and problems (all of them as CSV)."
 
 import streamlit as st
 
+from core.backup.record import last_backup_sentence
 from core.ingest import list_jobs
 from ui.auth import require_admin
 from ui.ingest_panels import show_errors
@@ -26,6 +27,8 @@ st.caption(
 
 with warehouse() as con:
     jobs = list_jobs(con)
+    backup = last_backup_sentence(con)
+st.caption(backup)
 
 if jobs.empty:
     st.info("No imports yet. Add files on the Upload page or load the demo district.")

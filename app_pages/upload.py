@@ -3,7 +3,7 @@ the mapping when needed, import, and see what happened to every row."""
 
 import streamlit as st
 
-from core.ingest import JobSummary, import_file, preview, save_preset
+from core.ingest import JobSummary, bounded_preview, import_in_child, save_preset
 from ui.auth import require_admin
 from ui.ingest_panels import (
     DONE_TEXT,
@@ -34,14 +34,14 @@ def read(file) -> object:
     cache = st.session_state.setdefault("upload:previews", {})
     if file.file_id not in cache:
         with warehouse_errors("Wait a moment, then rerun the page (R) to read the file."):
-            cache[file.file_id] = preview(file, db=db_path(), file_name=file.name)
+            cache[file.file_id] = bounded_preview(file, db=db_path(), file_name=file.name)
     return cache[file.file_id]
 
 
 def run_import(file, mapping: dict | None, platform: str | None = None) -> None:
     bar = st.progress(0.0, text="Starting…")
     with warehouse_errors("Nothing was imported; wait a moment, then import again."):
-        summary = import_file(
+        summary = import_in_child(  # a process of its own: a hostile file stops only it
             file,
             db=db_path(),
             file_name=file.name,

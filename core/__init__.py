@@ -11,6 +11,7 @@ One package per question, imports running one way (a package imports only those 
     standards                   cohort vs standard: norms, cut scores, targets
     catalog, words              what a reader can pick from; numbers in plain English
     stats                       tests from sufficient statistics, and small-cell suppression
+    backup                      backups that restore (beside stats: needs only the warehouse)
     cohorts, ingest             which students a question is about; files becoming rows
     access                      who may see what (users, scope, audit)
     warehouse, exports          the DuckDB file, its schema and settings; files leaving it

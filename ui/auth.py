@@ -7,6 +7,8 @@ Everything that must outlive a browser session is core's: failed attempts and lo
 users table, every sign-in and sign-out is audited, and the account's active/locked state and
 scope are read again on every page load, so deactivating someone takes effect at their next click.
 A remembered cookie issued before the account's last sign-out or password reset is refused.
+Behind HTTPS the cookie is marked Secure (`cookie_secure`; README, "Serving it to a school
+network").
 
 Streamlit may interrupt a run at any `st.*` call, including any session-state access, when the
 browser asks for a rerun (the cookie component does so on its own). So each step first changes
@@ -20,6 +22,8 @@ Contract with ui/session.py: `st.session_state["scope"]` (a core.access.scope.Sc
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 
 import jwt
 import streamlit as st
@@ -82,6 +86,7 @@ def require_sign_in() -> Scope:
         auto_hash=False,
         login_sleep_time=0,
     )
+    _mark_secure(authenticator)
     st.session_state[_AUTHENTICATOR] = authenticator
     before = st.session_state.get("authentication_status")
     if before is False:
@@ -107,6 +112,32 @@ def require_sign_in() -> Scope:
         flash.show()
     navigation.no_menu()
     st.stop()
+
+
+def cookie_secure(setting: str | None, url: str | None, forwarded_proto: str | None) -> bool:
+    """Should the sign-in cookie be Secure (sent over HTTPS only)? `setting` is
+    $YARDSTICK_SECURE_COOKIE: 1 always, 0 never; unset, when the browser reached the app over
+    HTTPS: the address it shows, or the X-Forwarded-Proto a TLS reverse proxy adds."""
+    chosen = (setting or "").strip().lower()
+    if chosen in {"1", "true", "yes", "on"}:
+        return True
+    if chosen in {"0", "false", "no", "off"}:
+        return False
+    first_proto = (forwarded_proto or "").split(",")[0].strip().lower()
+    return (url or "").lower().startswith("https://") or first_proto == "https"
+
+
+def _mark_secure(authenticator: stauth.Authenticate) -> None:
+    """The library writes the cookie through extra-streamlit-components' CookieManager.set,
+    which takes `secure` (and keeps SameSite=Strict); every write by this run's authenticator
+    then carries it."""
+    if cookie_secure(
+        os.environ.get("YARDSTICK_SECURE_COOKIE"),
+        st.context.url,
+        st.context.headers.get("X-Forwarded-Proto"),
+    ):
+        manager = authenticator.cookie_controller.cookie_model.cookie_manager
+        manager.set = functools.partial(manager.set, secure=True)
 
 
 def _signed_in_by_form(_info: dict) -> None:

@@ -64,6 +64,7 @@ from core.demo.scores import PLANTED, Planted
 from core.demo.vendors import write_nwea_csv
 from core.districts.demo_data import load_district_demo
 from core.ingest import import_file
+from core.warehouse import private_files
 from core.warehouse.db import connect, transaction, warehouse_path
 
 LATEST_YEAR = "2024-2025"
@@ -218,6 +219,7 @@ def load_demo(
     warehouse = warehouse_path(db_path)
     district = generate(students_per_year, years, seed)
     folder = Path(samples_dir) if samples_dir else warehouse.parent / "samples"
+    private_files.protect(warehouse)  # the sample files are written before the warehouse opens
     files = write_samples(district, folder, seed)
     job = import_file(files[FULL_FILE], db=warehouse, origin="demo", user="demo", progress=progress)
     if job.status != "completed":

@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.demo.files import roster_frame, write_long_csv, write_roster_csv
 from core.demo.vendors import write_dibels_csv, write_iready_csv, write_nwea_csv, write_star_csv
+from core.warehouse import private_files
 
 FULL_FILE = "demo_district_long.csv"
 
@@ -118,7 +119,7 @@ def _describe(sample: Sample, rows: int) -> str:
 
 def write_samples(district, folder: Path, seed: int) -> dict[str, Path]:
     """Write every sample file and README.txt into `folder`; returns {file name: path}."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_files.make_dirs(folder)
     written: dict[str, Path] = {}
     listing = []
     for sample in SAMPLES:

@@ -21,6 +21,12 @@
    again → "already imported"; overlapping rows → duplicates or updates; a blank cell never
    overwrites a stored value.
 
+In a child process (core/ingest/child.py): `import_in_child`, the same import under an
+address-space limit ($YARDSTICK_IMPORT_MEMORY, 4 GB) — what the Upload page calls, so a hostile
+file stops its own process, not the app; its job is then failed with a message saying so.
+`bounded_preview`: the preview, in such a child for Excel and JSON (parsed whole), in this
+process for delimited text (only its first 256 KB are read).
+
 Jobs (core/ingest/jobs.py): list_jobs, job_errors, errors_csv; a job left running by a dead
 process is marked failed (and its leftovers swept) whenever jobs are listed or an import starts.
 `replay(file_id, mapping)` maps a stored file again without the upload (from its kept bytes).
@@ -44,6 +50,7 @@ Adding a kind (e.g. "district")
 
 from __future__ import annotations
 
+from core.ingest.child import bounded_preview, import_in_child
 from core.ingest.detect import FileRefused
 from core.ingest.jobs import JobSummary, errors_csv, job_errors, list_jobs
 from core.ingest.kinds import Field, Kind, LoadCounts, all_kinds, get_kind, register_kind
@@ -51,6 +58,7 @@ from core.ingest.pipeline import Preview, import_file, preview, replay
 from core.ingest.presets import Preset, builtin_presets, detect_preset, save_preset
 
 __all__ = [
+    "bounded_preview",
     "Field",
     "FileRefused",
     "JobSummary",
@@ -64,6 +72,7 @@ __all__ = [
     "errors_csv",
     "get_kind",
     "import_file",
+    "import_in_child",
     "job_errors",
     "list_jobs",
     "preview",

@@ -178,6 +178,29 @@ def reap_dead_jobs(con: duckdb.DuckDBPyConnection) -> int:
     return len(dead)
 
 
+def fail_jobs_of_process(
+    con: duckdb.DuckDBPyConnection, pid: int, since: dt.datetime, message: str
+) -> dict[int, str]:
+    """The jobs a process that has ended (an import child stopped by its memory limit) started
+    since `since` and did not complete, marked failed with `message` instead of whatever it
+    managed to record (one problem row, like any failed job); its leftovers are swept like a
+    dead job's. Returns each job's status before ("failed": the process recorded it itself)."""
+    found = con.execute(
+        "select job_id, status from import_jobs where pid = $pid and started_at >= $since "
+        "and status <> 'completed' order by job_id",
+        {"pid": int(pid), "since": since},
+    ).fetchall()
+    for job_id, _ in found:
+        con.execute("delete from import_errors where job_id = $j", {"j": job_id})
+        fail_job(con, job_id, message)
+    if found:
+        running = con.execute(
+            "select count(*) from import_jobs where status in ('pending', 'running')"
+        ).fetchone()[0]
+        _sweep_leftovers(con, still_running=running > 0)
+    return dict(found)
+
+
 def warehouse_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
     row = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"

@@ -59,7 +59,7 @@ from core.ingest.presets import (
 )
 from core.ingest.read import RAW_TABLE, CsvRead, csv_rows_sql, head_frame, stage_file
 from core.ingest.validate import Validation, column_label, validate
-from core.warehouse import canonical
+from core.warehouse import canonical, private_files
 from core.warehouse.db import connect, transaction, warehouse_path
 
 Progress = Callable[[str, float], None]
@@ -262,9 +262,10 @@ def _store_raw(path: Path, sha: str, warehouse: Path) -> tuple[Path, bool]:
     target = warehouse.parent / "raw" / sha
     if target.exists():
         return target, False
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_files.private_dir(target.parent)
     partial = target.with_suffix(f".{os.getpid()}.part")
     shutil.copyfile(path, partial)
+    os.chmod(partial, private_files.FILE_MODE)  # inside a 0700 folder: never readable meanwhile
     os.replace(partial, target)
     return target, True
 
@@ -521,7 +522,7 @@ def import_file(
     warehouse = warehouse_path(db)
     name = file_name or _name_of(path_or_stream)
     staging_root = warehouse.parent / "staging"
-    staging_root.mkdir(parents=True, exist_ok=True)
+    private_files.private_dir(staging_root)
     work = Path(tempfile.mkdtemp(prefix=jobs.staging_folder_name("import"), dir=staging_root))
     try:
         path, sha = spool(path_or_stream, work)
@@ -641,7 +642,7 @@ def replay(
     report = progress or _quiet
     warehouse = warehouse_path(db)
     staging_root = warehouse.parent / "staging"
-    staging_root.mkdir(parents=True, exist_ok=True)
+    private_files.private_dir(staging_root)
     work = Path(tempfile.mkdtemp(prefix=jobs.staging_folder_name("replay"), dir=staging_root))
     try:
         path, meta = _stored_file(warehouse, file_id)

@@ -25,6 +25,7 @@ from typing import Any
 from core.sftp import mail, registry
 from core.sftp.connect import load_target
 from core.sftp.pull import PullResult, pull_source, record_failed_job, record_failures_as_jobs
+from core.warehouse import private_files
 from core.warehouse.db import WarehouseError, connect, transaction, warehouse_path
 
 try:  # POSIX
@@ -70,7 +71,7 @@ def _try_lock(handle: Any) -> bool:
 def nightly_lock(db: Path) -> Iterator[None]:
     """Hold an exclusive flock for the run; the OS drops it if the process dies."""
     path = lock_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_dirs(path.parent)
     handle = path.open("a+", encoding="utf-8")
     try:
         if not _try_lock(handle):

@@ -35,6 +35,7 @@ from core.sftp.connect import (
     open_session,
 )
 from core.sftp.registry import utc_now
+from core.warehouse import private_files
 from core.warehouse.db import WarehouseBusyError, connect, transaction, warehouse_path
 
 MAX_FILES_PER_PULL = 10
@@ -339,8 +340,7 @@ def pull_source(
         target = load_target(con, name)
         seen = _already_pulled(con, name)
     result = PullResult(source=name)
-    folder = path.parent / "incoming"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_files.private_dir(path.parent / "incoming")
     try:
         downloads = _fetch_new(target, folder, seen, result, on_step, on_download)
     except SftpError as exc:

@@ -9,6 +9,8 @@ Public face:
   `WarehouseError` / `WarehouseBusyError` / `SchemaTooNewError`.
 - `settings`: `get`, `put` (`secret=True` encrypts), `min_group_size`.
 - `secrets`: `encrypt`, `decrypt`, `cookie_key` (Fernet keys kept beside the warehouse).
+- `private_files`: `private_dir`, `open_private`, `private_file`, `tighten`, `protect` (every
+  file beside the warehouse 0600, every folder 0700, whatever the umask).
 - `canonical`: subject / season / grade / school year spellings, `normalize_header`, `sql_map`;
   `us_states`: USPS and FIPS codes.
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import resource
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from core.warehouse import private_files
 
 DEFAULT_DB = Path("data/yardstick.duckdb")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -84,9 +87,13 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 
 def default_memory_bytes() -> int:
-    """A quarter of the machine's memory: the app, an import and the nightly job may each hold
-    a warehouse connection at once, and the staging of an import has its own limit."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    """A quarter of the machine's memory (the app, an import and the nightly job may each hold
+    a warehouse connection at once, and the staging of an import has its own limit); in a
+    process with an address-space limit (an upload's import child), a quarter of that, so
+    DuckDB spills before the process is stopped."""
+    quarter = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return quarter if soft == resource.RLIM_INFINITY else min(quarter, soft // 4)
 
 
 def _limits(path: Path) -> dict[str, str]:
@@ -96,9 +103,7 @@ def _limits(path: Path) -> dict[str, str]:
     memory = os.environ.get("YARDSTICK_DB_MEMORY") or f"{default_memory_bytes() // 2**20}MiB"
     if str(path) == ":memory:":
         return {"memory_limit": memory}
-    spill = path.with_name(path.name + ".tmp")
-    spill.mkdir(mode=0o700, exist_ok=True)
-    spill.chmod(0o700)  # whatever the umask, and a folder an older version made
+    spill = private_files.private_dir(path.with_name(path.name + ".tmp"))
     return {"memory_limit": memory, "temp_directory": str(spill)}
 
 
@@ -267,7 +272,8 @@ def connect(
     """Open the warehouse (creating and migrating it if needed) for one unit of work."""
     db = warehouse_path(path)
     if str(db) != ":memory:":
-        db.parent.mkdir(parents=True, exist_ok=True)
+        private_files.make_dirs(db.parent)
+        private_files.protect(db)  # before DuckDB creates a file: its .wal comes later
     wait = BUSY_WAIT_SECONDS if wait_seconds is None else wait_seconds
     if _linger_seconds and str(db) != ":memory:":
         key = db.resolve()

@@ -2,7 +2,8 @@
 
 Each comes from the environment (YARDSTICK_FERNET_KEY, YARDSTICK_COOKIE_KEY) or from
 .streamlit/secrets.toml; when neither has it, one is generated and written to secrets.toml with
-0600 permissions (and a warning, since losing that file makes stored secrets unreadable).
+0600 permissions (and a warning, since losing that file makes stored secrets unreadable). A file
+an older version left readable by others is tightened on first use (core.warehouse.private_files).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from core.warehouse import private_files
+
 SECRETS_FILE = Path(os.environ.get("YARDSTICK_SECRETS", ".streamlit/secrets.toml"))
 _lock = threading.Lock()
 
@@ -28,6 +31,11 @@ def _secrets_file() -> Path:
     return Path(os.environ.get("YARDSTICK_SECRETS", str(SECRETS_FILE)))
 
 
+def secrets_path() -> Path:
+    """Where this installation keeps its secrets file (backups copy it, a restore puts it back)."""
+    return _secrets_file()
+
+
 def _read_file(path: Path) -> dict:
     if not path.exists():
         return {}
@@ -36,6 +44,7 @@ def _read_file(path: Path) -> dict:
 
 
 def _key(env_name: str, toml_name: str, make: callable) -> str:
+    private_files.private_file(_secrets_file())  # one left readable by an older version
     if os.environ.get(env_name):
         return os.environ[env_name]
     with _lock:
@@ -44,11 +53,9 @@ def _key(env_name: str, toml_name: str, make: callable) -> str:
         if data.get(toml_name):
             return str(data[toml_name])
         value = make()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        private_files.make_dirs(path.parent)
+        with private_files.open_private(path, "a") as handle:
             handle.write(f'{toml_name} = "{value}"\n')
-        os.chmod(path, 0o600)
         sys.stderr.write(
             f"warning: generated {toml_name} in {path} (mode 0600). Back this file up: "
             "without it, stored secrets cannot be decrypted and sessions are signed out.\n"

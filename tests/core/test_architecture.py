@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("warehouse", "exports"),
     ("access",),
     ("cohorts", "ingest"),
-    ("stats",),
+    ("stats", "backup"),
     ("catalog", "words"),
     ("standards",),
     ("compare",),

@@ -67,7 +67,8 @@ def test_the_parser_has_every_command_and_action() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
     assert {"init", "import", "nightly", "standards", "compare", "growth", "report"} <= names
     assert {"benchmarks", "bench", "users add", "users demo", "sftp trust", "sftp pull"} <= names
-    assert len(names) == 23  # 11 commands, 6 users actions, 6 sftp actions
+    assert {"backup", "restore"} <= names
+    assert len(names) == 25  # 13 commands, 6 users actions, 6 sftp actions
 
 
 def test_global_options_are_documented() -> None:

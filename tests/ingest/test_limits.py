@@ -322,6 +322,18 @@ def test_warehouse_connections_have_memory_limit_and_temp_directory(tmp_path, mo
     assert _bytes(memory) == pytest.approx(700e6, rel=0.03)
 
 
+def test_memory_limit_fits_an_address_space_limit() -> None:
+    """In an upload's import child (RLIMIT_AS), DuckDB must spill before the process dies."""
+    child = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (4_000_000_000, "
+        "resource.RLIM_INFINITY)); from core.warehouse import db; print(db.default_memory_bytes())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout) == min(1_000_000_000, db.default_memory_bytes())
+
+
 def _bytes(setting: str) -> float:
     number, unit = setting.split()
     return float(number) * {"MiB": 2**20, "GiB": 2**30, "MB": 1e6, "GB": 1e9}[unit]

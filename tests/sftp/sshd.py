@@ -144,14 +144,18 @@ class Server:
         return self.home / "sshd.log"
 
     def prepare(self) -> None:
-        self.home.mkdir(mode=0o755)
-        self.root.mkdir(mode=0o755)
+        # Modes set explicitly: a process that opened a warehouse creates files 0700 / 0600
+        # (its umask is private from then on), and sshd's chroot and the account need these.
+        for folder in (self.home, self.root):
+            folder.mkdir()
+            folder.chmod(0o755)
         self.incoming.mkdir()
         shutil.chown(self.incoming, user=self.account.user)
         locked = self.root / "locked"
         locked.mkdir(mode=0o700)  # root-only: the account may not list it
         (locked / "scores.csv").write_text("student_id\n1\n")
-        (self.root / "empty").mkdir(mode=0o755)
+        (self.root / "empty").mkdir()
+        (self.root / "empty").chmod(0o755)
         self.new_host_key()
 
     def new_host_key(self, kind: str = "ed25519") -> Path:
