@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import importlib
 import io
 import json
 import math
+import os
 import pkgutil
 import sys
+import traceback
+import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import core.commands
 from core.access.scope import DISTRICT, Scope
 from core.cohorts.spec import SpecError
-from core.warehouse.db import WarehouseError
+from core.warehouse import private_files
+from core.warehouse.db import WarehouseError, warehouse_path
 
 
 class CommandError(RuntimeError):
@@ -151,6 +157,46 @@ def print_csv(rows: Sequence[dict[str, Any]]) -> None:
     sys.stdout.write(buffer.getvalue())
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (a library's message may span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def unexpected_error(
+    exc: BaseException, db: str | os.PathLike | None, argv: Sequence[str] = ()
+) -> int:
+    """The last resort: a failure nobody foresaw still reads as one line with an error id (what
+    happened, what to do); the traceback goes to <warehouse folder>/logs/cli-errors.log (0600)
+    under that id, and to stderr as well when YARDSTICK_DEBUG is set."""
+    error_id = uuid.uuid4().hex[:8]
+    details = "".join(traceback.format_exception(exc))
+    heading = f"error id {error_id}: python -m core {' '.join(argv)}"
+    log = _log_traceback(heading, details, warehouse_path(db).parent / "logs")
+    if os.environ.get("YARDSTICK_DEBUG"):
+        sys.stderr.write(details)
+    where = f"; the details are in {log}" if log else ""
+    sys.stderr.write(
+        f"error: something unexpected went wrong and the command stopped (error id {error_id}). "
+        f"Try it again; if it fails again, give your Yardstick administrator the error id"
+        f"{where}.\n"
+    )
+    return 1
+
+
+def _log_traceback(heading: str, details: str, folder: Path) -> Path | None:
+    """Append the traceback to folder/cli-errors.log (created 0700/0600: a traceback can hold
+    file names and values); None when it cannot be written (the line on stderr still is)."""
+    try:
+        path = private_files.make_dirs(folder) / "cli-errors.log"
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with private_files.open_private(path, "a") as handle:
+            handle.write(f"--- {stamp} {heading}\n")
+            handle.write(details)
+        return path
+    except OSError:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
@@ -159,11 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except CommandError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {one_line(exc)}\n")
         return exc.code
     except (WarehouseError, SpecError, ValueError, FileNotFoundError, PermissionError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {one_line(exc)}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last resort: no traceback on anyone's screen
+        return unexpected_error(exc, getattr(args, "db", None), argv)

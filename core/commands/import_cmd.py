@@ -107,5 +107,6 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(human(s) for s in summaries))
     failed = [s for s in summaries if s.status != "completed"]
     for summary in failed:
-        sys.stderr.write(f"error: {summary.file_name}: {summary.message}\n")
+        message = " ".join(summary.message.split())  # one line per failed file
+        sys.stderr.write(f"error: {summary.file_name}: {message}\n")
     return 1 if failed else 0

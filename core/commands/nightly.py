@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from core.cli import CommandError, add_db_option, print_json
-from core.sftp.nightly import NightlyReport, NightlyRunningError, run_nightly
+from core.sftp.nightly import NightlyReport, NightlyRunningError, interrupted_lines, run_nightly
 from core.warehouse.db import warehouse_path
 
 EXIT_ALREADY_RUNNING = 75  # EX_TEMPFAIL: try again later
@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _print(report: NightlyReport) -> None:
+    for line in interrupted_lines(report):
+        print(line)
     if not report.outcomes:
         print("No SFTP source is configured; nothing to do.")
     for outcome in report.outcomes:

@@ -25,6 +25,7 @@ HEAD_BYTES = 256 * 1024
 SAMPLE_ROWS = 200
 HEADER_SEARCH_ROWS = 30
 DELIMITERS = (",", "\t", ";", "|")
+RESAVE = "Open it in a spreadsheet program, save it as CSV and import that file."
 
 
 class Format(enum.Enum):
@@ -130,7 +131,7 @@ def sniff_format(head: bytes) -> Format:
 
 
 def _rows(text: str, delimiter: str, complete: bool) -> list[list[str]]:
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not complete and len(rows) > 1:
         rows = rows[:-1]  # the sample may end mid-row
     return rows[:SAMPLE_ROWS]
@@ -183,10 +184,26 @@ def known_header_keys() -> set[str]:
 
 
 def _physical_lines_before(text: str, delimiter: str, row_index: int) -> int:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for _ in range(row_index):
         next(reader)
     return reader.line_num
+
+
+def _header_row(text: str, delimiter: str, complete: bool) -> tuple[list[str], int]:
+    """The header row's cells and how many physical lines sit above it."""
+    try:
+        rows = _rows(text, delimiter, complete)
+        index = header_index(rows, known_header_keys())
+        title_rows = _physical_lines_before(text, delimiter, index)
+    except csv.Error as exc:  # e.g. a cell longer than Python's csv field limit
+        reason = str(exc)
+        if "field limit" in reason:
+            reason = f"a cell holds more than {csv.field_size_limit():,} characters"
+        raise FileRefused(
+            f"The file cannot be read as delimited text ({reason}). {RESAVE}"
+        ) from exc
+    return [cell.strip() for cell in rows[index]], title_rows
 
 
 def detect_csv(head: bytes, complete: bool) -> Layout:
@@ -202,9 +219,7 @@ def detect_csv(head: bytes, complete: bool) -> Layout:
     if stripped.startswith(("[", "{")):
         return Layout(Format.JSON, headers=[], encoding=encoding)
     delimiter = sniff_delimiter(text, complete)
-    rows = _rows(text, delimiter, complete)
-    index = header_index(rows, known_header_keys())
-    headers = [cell.strip() for cell in rows[index]]
+    headers, title_rows = _header_row(text, delimiter, complete)
     while headers and not headers[-1]:
         headers.pop()  # trailing delimiters
     notes = []
@@ -218,7 +233,7 @@ def detect_csv(head: bytes, complete: bool) -> Layout:
         headers=headers,
         encoding=encoding,
         delimiter=delimiter,
-        title_rows=_physical_lines_before(text, delimiter, index),
+        title_rows=title_rows,
         notes=notes,
     )
 

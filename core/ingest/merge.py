@@ -15,7 +15,6 @@ import duckdb
 from core.ingest import attribute_years
 from core.ingest.kinds import Field, LoadCounts
 from core.warehouse.canonical import grade_rank
-from core.warehouse.db import quote_identifier
 
 STUDENT_FIELDS = (
     Field("first_name", "text", "first name"),
@@ -93,6 +92,7 @@ def upsert_students(
     _upsert_attributes(con, attributes)
     _refresh_display(con, yearly)
     con.execute("drop table _student_year_values")
+    con.execute("drop table _attribute_year_values")
     con.execute("drop table _file_students")
     return counts
 
@@ -229,20 +229,16 @@ def insert_missing_enrollments(con: duckdb.DuckDBPyConnection, table: str) -> No
 
 
 def _upsert_attributes(con: duckdb.DuckDBPyConnection, attributes: tuple[str, ...]) -> None:
-    """Extra columns as (student, school year, attribute, value) from _student_year_values
-    (UNPIVOT leaves blanks out, so a blank never overwrites): changed values updated, new ones
+    """Extra columns as (student, school year, attribute, value) from _attribute_year_values
+    (blanks left out there, so a blank never overwrites): changed values updated, new ones
     inserted — one row per student × school year × attribute."""
     if not attributes:
         return
-    listed = ", ".join(quote_identifier(name) for name in attributes)
     con.execute(
-        f"""
+        """
         create or replace temp table _attribute_values as
         select student_id, school_year, substr(attribute, 2) as attribute, value
-        from (
-            unpivot (select student_id, school_year, {listed} from _student_year_values)
-            on {listed} into name attribute value value
-        )
+        from _attribute_year_values
         """
     )
     on = (

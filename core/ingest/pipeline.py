@@ -57,7 +57,14 @@ from core.ingest.presets import (
     preset_from_mapping,
     saved_presets,
 )
-from core.ingest.read import RAW_TABLE, CsvRead, csv_rows_sql, head_frame, stage_file
+from core.ingest.read import (
+    RAW_TABLE,
+    CsvRead,
+    csv_rows_sql,
+    head_frame,
+    refuse_too_wide,
+    stage_file,
+)
 from core.ingest.validate import Validation, column_label, validate
 from core.warehouse import canonical, private_files
 from core.warehouse.db import connect, transaction, warehouse_path
@@ -348,6 +355,8 @@ def merge(
     mapping, validation = prepared.mapping, prepared.validation
     with connect(warehouse, wait_seconds=MERGE_WAIT_SECONDS) as con:
         con.execute("set enable_progress_bar = false")  # stdout may carry --json
+        if replay_of is None and (done := _if_already_imported(con, job_id, meta)) is not None:
+            return done  # the same file, started at the same moment, loaded first
         jobs.set_status(con, job_id, "running")  # pending while read and checked; now loading
         con.execute("attach $p as stg (read_only)", {"p": str(prepared.staging)})
         con.execute(f"create or replace temp view ingest_clean as {validation.clean_sql}")
@@ -370,6 +379,11 @@ def merge(
                 detail = _attempt(meta, job_id, "completed", "")
                 detail.update(file_id=file_id, inserted=counts.inserted, updated=counts.updated)
                 audit.log(con, meta["user"], "import", detail)
+        except duckdb.ConstraintException:
+            # the same file loaded by another thread of this process since the check above
+            if replay_of is None and (done := _if_already_imported(con, job_id, meta)):
+                return done
+            raise
         finally:
             con.execute("drop view if exists ingest_clean")
             con.execute("drop table if exists ingest_columns")
@@ -423,36 +437,46 @@ def _start(
     with connect(warehouse) as con:
         jobs.reap_dead_jobs(con)
         saved = saved_presets(con)
-        known = con.execute(
-            "select f.file_id, f.received_at, max(j.job_id) from raw_files f "
-            "left join import_jobs j on j.file_id = f.file_id and j.status = 'completed' "
-            "where f.sha256 = $sha group by all",
-            {"sha": sha},
-        ).fetchone()
         job_id = jobs.create_job(
             con,
             file_name=meta["file_name"],
             source=meta["origin"],
             remote_path=meta["remote_path"],
             user=meta["user"],
-            status="pending" if known is None else "completed",
+            status="pending",
         )
-        if known is None:
-            return job_id, None, saved
-        file_id, received, first_job = known
-        message = (
-            f"Already imported: the same file (by content) was imported on "
-            f"{received:%Y-%m-%d %H:%M} (job {first_job}); nothing was added."
-        )
-        if meta.get("platform"):
-            message += _redeclare(con, file_id, meta["platform"])
-        con.execute(
-            "update import_jobs set file_id = $f, message = $m, finished_at = $now "
-            "where job_id = $j",
-            {"f": file_id, "m": message, "now": jobs.now(), "j": job_id},
-        )
-        audit.log(con, meta["user"], "import", _attempt(meta, job_id, "completed", message))
-        return job_id, jobs.job_summary(con, job_id, already_imported=True), saved
+        return job_id, _if_already_imported(con, job_id, meta), saved
+
+
+def _if_already_imported(
+    con: duckdb.DuckDBPyConnection, job_id: int, meta: dict[str, Any]
+) -> jobs.JobSummary | None:
+    """When a file with these bytes is in the warehouse, the job completes adding nothing and
+    names the job that brought it. Asked when the job starts, and again in the load's own
+    connection (the warehouse held), where an import of the same file started at the same
+    moment finds the one that loaded first instead of failing on raw_files' unique sha256."""
+    known = con.execute(
+        "select f.file_id, f.received_at, max(j.job_id) from raw_files f "
+        "left join import_jobs j on j.file_id = f.file_id and j.status = 'completed' "
+        "where f.sha256 = $sha group by all",
+        {"sha": meta["sha"]},
+    ).fetchone()
+    if known is None:
+        return None
+    file_id, received, first_job = known
+    message = (
+        f"Already imported: the same file (by content) was imported on "
+        f"{received:%Y-%m-%d %H:%M} (job {first_job}); nothing was added."
+    )
+    if meta.get("platform"):
+        message += _redeclare(con, file_id, meta["platform"])
+    con.execute(
+        "update import_jobs set status = 'completed', file_id = $f, message = $m, "
+        "finished_at = $now where job_id = $j",
+        {"f": file_id, "m": message, "now": jobs.now(), "j": job_id},
+    )
+    audit.log(con, meta["user"], "import", _attempt(meta, job_id, "completed", message))
+    return jobs.job_summary(con, job_id, already_imported=True)
 
 
 def _redeclare(con: duckdb.DuckDBPyConnection, file_id: int, platform: str) -> str:
@@ -728,6 +752,7 @@ def preview(
                 saved = saved_presets(con)
         try:
             layout = detect(path)
+            refuse_too_wide(layout)
             planned = with_file_year(_plan(layout, name, preset, mapping, saved), name)[0]
             frame = head_frame(path, layout, rows)
         except (FileRefused, ValueError) as exc:

@@ -16,8 +16,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -27,6 +30,7 @@ import pyarrow as pa
 from core.ingest import limits
 from core.ingest.detect import (
     HEAD_BYTES,
+    RESAVE,
     FileRefused,
     Format,
     Layout,
@@ -39,8 +43,12 @@ from core.ingest.presets import staged_names
 from core.warehouse.db import quote_identifier
 
 RAW_TABLE = "raw_rows"
+# The widest file read (every column, mapped or not; README "Wide files"): each column costs
+# planning time in every query over the rows, so a wider file is refused before it is staged.
+MAX_COLUMNS = 1_000
 CHUNK_BYTES = 4 * 1024 * 1024
 XLSX_CHUNK_ROWS = 20_000
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 _RAGGED = ("expected number of columns", "too many columns", "missing columns")
 
 
@@ -49,12 +57,19 @@ def transcode(path: Path, encoding: str, out: Path) -> Path:
     decoder = decoder_for(encoding)
     with path.open("rb") as source, out.open("w", encoding="utf-8", newline="") as target:
         first = True
-        while chunk := source.read(CHUNK_BYTES):
-            text = decoder.decode(chunk)
-            if first:
-                text, first = text.lstrip("\ufeff"), False
-            target.write(text)
-        target.write(decoder.decode(b"", final=True))
+        try:
+            while chunk := source.read(CHUNK_BYTES):
+                text = decoder.decode(chunk)
+                if first:
+                    text, first = text.lstrip("\ufeff"), False
+                target.write(text)
+            target.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as exc:  # a UTF-16 file cut in the middle of a character
+            raise FileRefused(
+                f"The file is not valid {encoding.upper()} text ({exc.reason} near byte "
+                f"{source.tell()}): it may be damaged or cut short. Export it again and import "
+                "the new file."
+            ) from exc
     return out
 
 
@@ -105,21 +120,48 @@ def stage_csv(
     con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path
 ) -> CsvRead | None:
     """read_csv into raw_rows; re-encode non-UTF-8 text first. Returns how the file was read
-    when it was read straight from `path` (None when it had to be re-encoded)."""
+    when it was read straight from `path` (None when it had to be re-encoded or cut)."""
     if layout.encoding not in ("utf-8", "utf-8-sig"):
         source = transcode(path, layout.encoding, work / "utf8.csv")
-        _read_or_refuse(con, source, layout, "The file cannot be read as delimited text")
+        _read_or_refuse(
+            con, *below_title(source, layout, work), "The file cannot be read as delimited text"
+        )
         return None
+    source, read_as = below_title(path, layout, work)
     try:
-        return CsvRead(ragged=_read(con, path, layout))
+        ragged = _read(con, source, read_as)
+        return CsvRead(ragged=ragged) if source == path else None
     except duckdb.Error as exc:
         if "unicode" not in str(exc).lower():
-            message = f"The file cannot be read as delimited text: {_first_line(exc)}"
+            message = f"The file cannot be read as delimited text ({_first_line(exc)}). {RESAVE}"
             raise FileRefused(message) from exc
     layout.notes.append("Parts of the file are not UTF-8; those bytes were read as Windows-1252.")
     source = transcode(path, "mixed", work / "utf8.csv")
-    _read_or_refuse(con, source, layout, "The file cannot be read")
+    _read_or_refuse(con, *below_title(source, layout, work), "The file cannot be read")
     return None
+
+
+def below_title(path: Path, layout: Layout, work: Path) -> tuple[Path, Layout]:
+    """The file to read and how: itself, or a copy from the header line on when the lines above
+    the header hold a quote character or end differently from the header line. DuckDB's `skip`
+    counts a quoted title as one record, drops every row after a title like `"Spring" results`,
+    and counts lines by the ending it detected; the copy leaves it nothing to count.
+    `title_rows` counts physical lines (ended by CRLF, CR or LF), as detection does."""
+    if not layout.title_rows:
+        return path, layout
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    ends = list(islice(_LINE_END.finditer(head), layout.title_rows + 1))
+    if len(ends) <= layout.title_rows:
+        return path, layout
+    start = ends[layout.title_rows - 1].end()
+    if b'"' not in head[:start] and len({m.group() for m in ends}) == 1:
+        return path, layout
+    body = work / "body.csv"
+    with path.open("rb") as source, body.open("wb") as target:
+        source.seek(start)
+        shutil.copyfileobj(source, target, CHUNK_BYTES)
+    return body, replace(layout, title_rows=0)
 
 
 def _read_or_refuse(
@@ -128,7 +170,7 @@ def _read_or_refuse(
     try:
         _read(con, source, layout)
     except duckdb.Error as exc:
-        raise FileRefused(f"{refusal}: {_first_line(exc)}") from exc
+        raise FileRefused(f"{refusal} ({_first_line(exc)}). {RESAVE}") from exc
 
 
 def _first_line(exc: Exception) -> str:
@@ -202,11 +244,22 @@ def _xlsx_chunks(
         workbook.close()
 
 
+def refuse_too_wide(layout: Layout) -> None:
+    """Refuse a file with more columns than MAX_COLUMNS, before any row is read."""
+    if len(layout.headers) > MAX_COLUMNS:
+        raise FileRefused(
+            f"This file has {len(layout.headers):,} columns; Yardstick reads at most "
+            f"{MAX_COLUMNS:,}. Remove the columns you don't need, or split the file."
+        )
+
+
 def stage_file(
     con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path
 ) -> tuple[int, CsvRead | None]:
-    """Stage the rows; returns how many data rows the file has, and how it was read when it
-    was delimited text read straight from its bytes (else None)."""
+    """Stage the rows (a file wider than MAX_COLUMNS is refused first); returns how many data
+    rows the file has, and how it was read when it was delimited text read straight from its
+    bytes (else None)."""
+    refuse_too_wide(layout)
     direct = None
     if layout.format is Format.CSV:
         direct = stage_csv(con, path, layout, work)
@@ -225,7 +278,7 @@ def head_frame(path: Path, layout: Layout, rows: int) -> pd.DataFrame:
     if layout.format is Format.CSV:
         with path.open("rb") as handle:
             text = decode_head(handle.read(HEAD_BYTES), layout.encoding)
-        reader = csv.reader(io.StringIO(text), delimiter=layout.delimiter or ",")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter or ",")
         data = []
         for record in reader:
             if reader.line_num <= layout.title_rows + 1 or not any(c.strip() for c in record):

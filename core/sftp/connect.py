@@ -241,6 +241,8 @@ def _connect_socket(host: str, port: int, addresses: list[tuple], steps: _Steps,
             last = exc
             if isinstance(exc, TimeoutError | socket.timeout) or steps.remaining() <= 0:
                 raise _timed_out(host, port, timeout, "connecting") from exc
+    if isinstance(last, ConnectionResetError | ConnectionAbortedError):
+        raise _closed_by_server(host, port) from last
     if isinstance(last, ConnectionRefusedError):
         raise SftpError(
             "connection_refused",
@@ -284,18 +286,47 @@ def _start(transport: paramiko.Transport, host: str, port: int, steps: _Steps, t
             if not transport.is_active() or steps.remaining() <= 0:
                 break
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise _not_ssh(host, port, exc) from exc
+        raise _not_ssh(host, port, exc, timeout) from exc
     if not done.is_set() or not transport.is_active():
         problem = transport.get_exception()
         if problem is None and steps.remaining() <= 0:
             raise _timed_out(host, port, timeout, "waiting for the SSH greeting")
-        raise _not_ssh(host, port, problem)
+        raise _not_ssh(host, port, problem, timeout)
 
 
-def _not_ssh(host: str, port: int, exc: BaseException | None) -> SftpError:
+_CLOSED = (EOFError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+
+
+def _closed_by_server(host: str, port: int) -> SftpError:
+    """The port took the connection and hung up before any SSH greeting: not a timeout, and
+    not a network fault on this side (it happens in a hundredth of a second)."""
+    return SftpError(
+        "connection_closed",
+        f"{host} port {port} accepted the connection, then closed it at once without the SSH "
+        "greeting.",
+        "This usually means the port is wrong (SFTP usually uses 22), the service on that port "
+        "is not an SSH server, or the SSH server refuses connections from this computer's "
+        "address (an allow list, a block after failed sign-ins, or too many connections at "
+        "once). Ask the vendor or your IT team to confirm the port and that this computer's "
+        "address may connect.",
+        transient=True,
+    )
+
+
+def _hung_up_before_greeting(exc: BaseException | None) -> bool:
+    """paramiko wraps whatever reading the greeting hit (end of stream, a reset, a timeout) in
+    one "Error reading SSH protocol banner"; the wrapped exception tells a hang-up from
+    silence. An end of stream after the greeting (a server with no key of the type asked for)
+    stays a failed handshake."""
+    return "banner" in str(exc).lower() and isinstance(exc.__context__, _CLOSED)
+
+
+def _not_ssh(host: str, port: int, exc: BaseException | None, timeout: float) -> SftpError:
     text = str(exc or "the connection closed")
+    if _hung_up_before_greeting(exc):
+        return _closed_by_server(host, port)
     if "banner" in text.lower() or isinstance(exc, socket.timeout | TimeoutError):
-        return _timed_out(host, port, CONNECT_TIMEOUT, "waiting for the SSH greeting")
+        return _timed_out(host, port, timeout, "waiting for the SSH greeting")
     return SftpError(
         "not_ssh",
         f"{host} port {port} did not complete an SSH handshake ({text}).",

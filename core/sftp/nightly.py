@@ -4,7 +4,9 @@ written) up to RETRIES times with growing waits, record the outcome as import jo
 nightly_runs row, and e-mail the admins when anything failed.
 
 Never two at once: an OS lock (flock; msvcrt on Windows) on a file next to the warehouse; a
-second run exits at once saying so. It never holds the warehouse while it talks to a server:
+second run exits at once saying so. Holding the lock also proves that a run still marked
+'running' died mid-way (power cut, out of memory): the next run marks it failed, as interrupted,
+before it starts. It never holds the warehouse while it talks to a server:
 every read or write is a short core.warehouse.db.connect, and each import is the pipeline's one
 transaction, so the app keeps working and its readers see the data before or after an import,
 never half of it.
@@ -21,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from core.sftp import mail, registry
 from core.sftp.connect import load_target
@@ -96,6 +100,7 @@ class SourceOutcome:
     attempts: int
     result: PullResult | None = None
     error: str | None = None
+    failed_job_id: int | None = None  # the failed job recorded when no pull result came back
 
     @property
     def ok(self) -> bool:
@@ -112,6 +117,7 @@ class SourceOutcome:
             "attempts": self.attempts,
             "message": self.message,
             "pull": self.result.to_dict() if self.result else None,
+            "job_id": self.result.job_id if self.result else self.failed_job_id,
         }
 
 
@@ -123,6 +129,7 @@ class NightlyReport:
     outcomes: list[SourceOutcome] = field(default_factory=list)
     emailed_to: tuple[str, ...] = ()
     email_error: str | None = None
+    interrupted_runs: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -143,6 +150,7 @@ class NightlyReport:
             "failed": sum(not o.ok for o in self.outcomes),
             "emailed_to": list(self.emailed_to),
             "email_error": self.email_error,
+            "interrupted_runs": self.interrupted_runs,
         }
 
 
@@ -183,12 +191,43 @@ def _record_final(db: Path, outcome: SourceOutcome) -> None:
         if outcome.result is not None:
             record_failures_as_jobs(db, target, outcome.result, USER)
         else:
-            record_failed_job(db, target, outcome.message, USER)
+            outcome.failed_job_id = record_failed_job(db, target, outcome.message, USER)
     except (WarehouseError, registry.SourceError):
         pass  # the run's own record and the e-mail still carry the failure
 
 
-def _start_run(db: Path) -> tuple[int, dt.datetime, list[str]]:
+def interrupted_message(stale_id: int, run_id: int) -> str:
+    """What a run found dead means, in the log, the runs table and the failure e-mail."""
+    return (
+        f"Nightly run #{stale_id} never finished (the computer lost power, or the process ran "
+        f"out of memory or was stopped); run #{run_id} marked it failed. Each import is all or "
+        "nothing, so no file was half-imported; files it did not reach are pulled again. If this "
+        "keeps happening, check the machine's memory and the nightly log."
+    )
+
+
+def _mark_interrupted(con: duckdb.DuckDBPyConnection, run_id: int) -> list[int]:
+    """Runs still 'running' died mid-way: this run holds the lock, so none of them is alive."""
+    stale = con.execute(
+        "select run_id from nightly_runs where status = 'running' and run_id <> ? order by run_id",
+        [run_id],
+    ).fetchall()
+    for (stale_id,) in stale:
+        detail = {
+            "run_id": stale_id,
+            "status": "failed",
+            "interrupted": True,
+            "message": interrupted_message(stale_id, run_id),
+            "marked_by_run": run_id,
+        }
+        con.execute(
+            "update nightly_runs set status = 'failed', detail = ? where run_id = ?",
+            [json.dumps(detail), stale_id],
+        )
+    return [stale_id for (stale_id,) in stale]
+
+
+def _start_run(db: Path) -> tuple[int, dt.datetime, list[str], list[int]]:
     with connect(db) as con, transaction(con):
         started = registry.utc_now()
         run_id = con.execute(
@@ -196,8 +235,9 @@ def _start_run(db: Path) -> tuple[int, dt.datetime, list[str]]:
             "returning run_id",
             [started, os.getpid()],
         ).fetchone()[0]
+        interrupted = _mark_interrupted(con, run_id)
         names = [source.name for source in registry.list_sources(con)]
-    return run_id, started, names
+    return run_id, started, names, interrupted
 
 
 def _finish_run(db: Path, report: NightlyReport) -> None:
@@ -223,6 +263,10 @@ def _finish_run(db: Path, report: NightlyReport) -> None:
         )
 
 
+def interrupted_lines(report: NightlyReport) -> list[str]:
+    return [interrupted_message(stale, report.run_id) for stale in report.interrupted_runs]
+
+
 def failure_email(report: NightlyReport) -> tuple[str, str]:
     failed = [o for o in report.outcomes if not o.ok]
     subject = f"Yardstick nightly import: {len(failed)} of {len(report.outcomes)} source(s) failed"
@@ -234,6 +278,7 @@ def failure_email(report: NightlyReport) -> tuple[str, str]:
     for outcome in report.outcomes:
         state = "OK" if outcome.ok else f"FAILED after {outcome.attempts} attempt(s)"
         lines += [f"* {outcome.source}: {state}", f"  {outcome.message}", ""]
+    lines += [f"{line}\n" for line in interrupted_lines(report)]
     lines.append(
         "Open Yardstick → SFTP & e-mail settings → Test connection to see each step, and "
         "Import History for the jobs. Nothing partial was imported."
@@ -262,8 +307,8 @@ def run_nightly(
     """Pull every source once (with retries), record the run, e-mail on failure."""
     path = warehouse_path(db)
     with nightly_lock(path):
-        run_id, started, names = _start_run(path)
-        report = NightlyReport(run_id, started)
+        run_id, started, names, interrupted = _start_run(path)
+        report = NightlyReport(run_id, started, interrupted_runs=interrupted)
         first_wait = backoff_seconds() if wait is None else wait
         for name in names:
             report.outcomes.append(pull_with_retries(name, path, wait=first_wait, sleep=sleep))

@@ -64,6 +64,16 @@ class PullResult:
     failed: list[dict[str, Any]] = field(default_factory=list)
     problem: SftpError | None = None
     left_alone: int = 0
+    problem_job_id: int | None = None  # the failed job recorded for `problem`
+
+    @property
+    def job_id(self) -> int | None:
+        """The last file's import job; with none imported, the failed job recorded last (a
+        failed connection, then a failed download), so a failure names its job too."""
+        if self.jobs:
+            return self.jobs[-1].get("job_id")
+        recorded = [f["job_id"] for f in self.failed if f.get("job_id") is not None]
+        return recorded[-1] if recorded else self.problem_job_id
 
     @property
     def ok(self) -> bool:
@@ -97,7 +107,7 @@ class PullResult:
         errors = [e for job in self.jobs for e in job.get("errors", [])]
         return {
             "source": self.source,
-            "job_id": self.jobs[-1].get("job_id") if self.jobs else None,
+            "job_id": self.job_id,
             "status": "completed" if self.ok else "failed",
             **{name: sum(int(job.get(name) or 0) for job in self.jobs) for name in SUMMED},
             "errors": errors,
@@ -346,7 +356,7 @@ def pull_source(
     except SftpError as exc:
         result.problem = exc
         if record_failures:
-            record_failed_job(path, target, str(exc), user)
+            record_failures_as_jobs(path, target, result, user)
         return result
     try:
         for item in downloads:
@@ -362,9 +372,12 @@ def pull_source(
 
 
 def record_failures_as_jobs(db: Path, target: Target, result: PullResult, user: str | None) -> None:
-    """Failed downloads (and a failed connection) become failed jobs; failed imports have theirs."""
+    """Failed downloads (and a failed connection) become failed jobs; failed imports have theirs.
+    Each job's id goes back into `result`, so the summary names the job Import History shows."""
     if result.problem is not None:
-        record_failed_job(db, target, str(result.problem), user)
+        result.problem_job_id = record_failed_job(db, target, str(result.problem), user)
     for failure in result.failed:
         if "job_id" not in failure and failure.get("remote_path"):
-            record_failed_job(db, target, failure["message"], user, failure["remote_path"])
+            failure["job_id"] = record_failed_job(
+                db, target, failure["message"], user, failure["remote_path"]
+            )

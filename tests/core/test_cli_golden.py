@@ -32,6 +32,7 @@ def _golden_module() -> ModuleType:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 41 CLI processes: ~70 s idle, up to ~270 s on a loaded 2-core machine
 def test_cli_outputs_equal_their_golden_files() -> None:
     golden = _golden_module()
     results = golden.run_all()

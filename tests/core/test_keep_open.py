@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from core.warehouse import db
+from tests.conftest import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 WRITE = """
 import sys, time
 from core.warehouse import db
+from tests.conftest import wait_until
 start = time.monotonic()
 with db.connect(sys.argv[1], wait_seconds=float(sys.argv[2])) as con:
     con.execute("insert into schools (school_id, name) values (901, 'Writer School')")
@@ -61,9 +63,10 @@ def test_units_of_work_share_one_open_database(kept_open: Path) -> None:
 
 
 def test_an_idle_app_lets_go_after_its_linger(kept_open: Path) -> None:
-    db.keep_open(0.3)
+    db.keep_open(2.0)
     assert schools(kept_open) == 0
-    time.sleep(1.0)
+    assert kept_open.resolve() in db._held  # kept open after the unit of work …
+    wait_until(lambda: not db._held, 30, "the idle app to let the warehouse go")  # … then not
     run = write_from_another_process(kept_open, 0)  # no waiting at all
     assert run.returncode == 0, run.stderr
     assert schools(kept_open) == 1
@@ -86,20 +89,23 @@ def test_a_waiting_process_gets_in_while_the_app_is_busy(kept_open: Path) -> Non
                 pass
             except BaseException as exc:  # noqa: BLE001 - the test reports any other error
                 errors.append(exc)
-            time.sleep(0.005)
+            time.sleep(0.005)  # pacing the readers, not a wait for a condition
 
     threads = [threading.Thread(target=reader) for _ in range(3)]
     for thread in threads:
         thread.start()
     try:
-        time.sleep(0.5)
+        wait_until(lambda: len(seen) >= 10 and db._held, 60, "the readers to hold the warehouse")
         run = write_from_another_process(kept_open, 20)
-        time.sleep(0.5)
+        read_before = len(seen)
+        wait_until(lambda: len(seen) >= read_before + 3, 60, "reads after the writer finished")
     finally:
         stop.set()
         for thread in threads:
             thread.join()
+    # with a 30 s linger and readers that never pause, only the app letting go for the waiting
+    # writer (and keeping away meanwhile) lets it in before its own 20 s wait runs out
     assert run.returncode == 0, run.stderr
-    assert float(run.stdout) < 10  # the writer was let in well before its wait ran out
+    assert kept_open.resolve() in db._away_until  # the app yielded to the waiter
     assert errors == []
     assert set(seen) == {0, 1} and seen[-1] == 1

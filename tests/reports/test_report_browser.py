@@ -15,7 +15,14 @@ from tests.conftest import wait_until
 from tests.reports.seed import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-expect = pytest.importorskip("playwright.sync_api").expect
+playwright = pytest.importorskip("playwright.sync_api")
+expect, PlaywrightTimeoutError = playwright.expect, playwright.TimeoutError
+
+
+def idle(page) -> None:
+    """The app's current run has ended (no element of it will be replaced)."""
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=120_000)
 
 
 def test_a_principal_downloads_the_report(tmp_path: Path, streamlit_app, browser_page) -> None:
@@ -32,8 +39,17 @@ def test_a_principal_downloads_the_report(tmp_path: Path, streamlit_app, browser
     page.get_by_role("link", name="Insights").click()
     button = page.get_by_role("button", name="Download report (PDF)").first
     expect(button).to_be_visible(timeout=60_000)
-    with page.expect_download(timeout=120_000) as download:
-        button.click()
+    # The button shows while the page's run goes on (measured: visible at 0.5 s, run done at
+    # 2.3 s). Every run registers a new file id for a build-on-click button and drops the ids of
+    # earlier runs when the next run ends; a click still holding a dropped id (a rerun landing
+    # between render and click) gets "Failed to generate file for download" under the button
+    # and no download ever. So click only once the page is idle, as a person reading it does.
+    idle(page)
+    try:
+        with page.expect_download(timeout=120_000) as download:
+            button.click()
+    except PlaywrightTimeoutError:
+        pytest.fail(f"no download within 120 s; the app's log ends:\n{app.output()[-4000:]}")
     saved = tmp_path / "report.pdf"
     download.value.save_as(saved)
     text = "\n".join(p.extract_text() for p in PdfReader(saved).pages)
