@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.ingest import limits
+from core.ingest.limits import FileRefused
 from core.ingest.presets import builtin_presets, header_key
 
 HEAD_BYTES = 256 * 1024
@@ -24,10 +26,6 @@ SAMPLE_ROWS = 200
 HEADER_SEARCH_ROWS = 30
 DELIMITERS = (",", "\t", ";", "|")
 RESAVE = "Open it in a spreadsheet program, save it as CSV and import that file."
-
-
-class FileRefused(ValueError):  # noqa: N818 - reads as a verdict: "the file was refused"
-    """The whole file cannot be imported; the message is the one clear reason."""
 
 
 class Format(enum.Enum):
@@ -245,12 +243,18 @@ def open_workbook(path: Path):  # noqa: ANN201 - openpyxl's Workbook
     real workbook) does not matter to openpyxl."""
     from openpyxl import load_workbook
 
-    return load_workbook(path.open("rb"), read_only=True, data_only=True)
+    workbook = load_workbook(path.open("rb"), read_only=True, data_only=True)
+    for sheet in workbook.worksheets:
+        # A sheet's <dimension> is the writer's claim: read-only openpyxl would cut every row
+        # and column beyond a false one (or pad to a huge one). The rows themselves decide.
+        sheet.reset_dimensions()
+    return workbook
 
 
 def detect_xlsx(path: Path) -> Layout:
     if not zipfile.is_zipfile(path) or "xl/workbook.xml" not in zipfile.ZipFile(path).namelist():
         raise FileRefused("This is a ZIP archive, not an Excel workbook (.xlsx).")
+    limits.check_xlsx(path)  # sizes, rows and cell lengths before openpyxl parses anything
     try:
         workbook = open_workbook(path)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
@@ -258,6 +262,8 @@ def detect_xlsx(path: Path) -> Layout:
     try:
         for sheet in workbook.worksheets:
             rows = [list(r) for r in sheet.iter_rows(max_row=SAMPLE_ROWS, values_only=True)]
+            for row in rows:
+                limits.check_row_cells(row)
             if any(_filled(r) for r in rows):
                 index = header_index(rows, known_header_keys())
                 headers = ["" if c is None else str(c).strip() for c in rows[index]]
@@ -274,12 +280,14 @@ def detect(path: Path) -> Layout:
     size = path.stat().st_size
     if size == 0:
         raise FileRefused("The file is empty.")
+    limits.check_file_size(size)
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     if sniff_format(head) is Format.XLSX:
         return detect_xlsx(path)
     layout = detect_csv(head, complete=size <= HEAD_BYTES)
     if layout.format is Format.JSON:
+        limits.check_file_size(size, json=True)
         return detect_json_headers(path, layout.encoding)
     return layout
 

@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.ingest import limits
 from core.ingest.detect import (
     HEAD_BYTES,
     RESAVE,
@@ -226,9 +227,13 @@ def _xlsx_chunks(
     try:
         sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
         chunk: list[list] = []
-        for row in sheet.iter_rows(min_row=layout.header_row + 1, values_only=True):
+        rows = enumerate(sheet.iter_rows(min_row=layout.header_row + 1, values_only=True))
+        for number, row in rows:
+            if number + layout.header_row >= limits.MAX_ROWS:  # a row detection could not see
+                raise limits.too_many_rows()
             if not any(cell is not None and str(cell).strip() != "" for cell in row):
                 continue  # Excel keeps formatted empty rows; CSV readers skip blank lines too
+            limits.check_row_cells(row)  # exact, where detection's scan counted bytes
             chunk.append(list(row))
             if len(chunk) >= chunk_rows:
                 yield chunk

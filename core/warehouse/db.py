@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import resource
 import threading
 import time
 from collections.abc import Iterator
@@ -85,15 +86,37 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def default_memory_bytes() -> int:
+    """A quarter of the machine's memory (the app, an import and the nightly job may each hold
+    a warehouse connection at once, and the staging of an import has its own limit); in a
+    process with an address-space limit (an upload's import child), a quarter of that, so
+    DuckDB spills before the process is stopped."""
+    quarter = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return quarter if soft == resource.RLIM_INFINITY else min(quarter, soft // 4)
+
+
+def _limits(path: Path) -> dict[str, str]:
+    """memory_limit ($YARDSTICK_DB_MEMORY, a DuckDB size such as "2GB"; default a quarter of
+    the memory) and a temp_directory next to the file, private (0700), so that a query larger
+    than the limit spills to disk instead of failing with OutOfMemory."""
+    memory = os.environ.get("YARDSTICK_DB_MEMORY") or f"{default_memory_bytes() // 2**20}MiB"
+    if str(path) == ":memory:":
+        return {"memory_limit": memory}
+    spill = private_files.private_dir(path.with_name(path.name + ".tmp"))
+    return {"memory_limit": memory, "temp_directory": str(spill)}
+
+
 def _open(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     marker = None
+    config = {**_CONFIG, **_limits(path)}
     try:
         while True:
             try:
                 with _open_lock:
-                    return _quiet(duckdb.connect(str(path), config=_CONFIG))
+                    return _quiet(duckdb.connect(str(path), config=config))
             except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
                 if not _is_lock_error(exc):
                     raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from exc
