@@ -34,6 +34,9 @@ MAX_FILE_MB = int(os.environ.get("YARDSTICK_MAX_FILE_MB", "1024"))
 MAX_JSON_MB = int(os.environ.get("YARDSTICK_MAX_JSON_MB", "100"))
 # Excel's own limits: no sheet Excel saved goes beyond them.
 MAX_ROWS = 1_048_576
+# The widest file read (every column, mapped or not; README "Wide files"): each column costs
+# planning time in every query over the rows, so a wider file is refused before it is staged.
+MAX_COLUMNS = 1_000
 MAX_CELL_CHARS = 32_767
 # What a workbook's sheets may expand to (all worksheet parts together, uncompressed), and any
 # other part (shared strings, styles: read into memory whole when the workbook opens).
@@ -76,6 +79,15 @@ def check_file_size(size: int, json: bool = False) -> None:
         raise FileRefused(
             f"The JSON file is {_mb(size)}; Yardstick reads JSON files of up to {MAX_JSON_MB:,} MB."
             " Export the data as CSV instead, or split it into smaller files."
+        )
+
+
+def check_columns(columns: int) -> None:
+    """Refuse a file with more columns than MAX_COLUMNS (checked on the header, before any row)."""
+    if columns > MAX_COLUMNS:
+        raise FileRefused(
+            f"This file has {columns:,} columns; Yardstick reads at most {MAX_COLUMNS:,}. "
+            "Remove the columns you don't need, or split the file."
         )
 
 

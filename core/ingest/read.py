@@ -43,9 +43,6 @@ from core.ingest.presets import staged_names
 from core.warehouse.db import quote_identifier
 
 RAW_TABLE = "raw_rows"
-# The widest file read (every column, mapped or not; README "Wide files"): each column costs
-# planning time in every query over the rows, so a wider file is refused before it is staged.
-MAX_COLUMNS = 1_000
 CHUNK_BYTES = 4 * 1024 * 1024
 XLSX_CHUNK_ROWS = 20_000
 _LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -245,18 +242,14 @@ def _xlsx_chunks(
 
 
 def refuse_too_wide(layout: Layout) -> None:
-    """Refuse a file with more columns than MAX_COLUMNS, before any row is read."""
-    if len(layout.headers) > MAX_COLUMNS:
-        raise FileRefused(
-            f"This file has {len(layout.headers):,} columns; Yardstick reads at most "
-            f"{MAX_COLUMNS:,}. Remove the columns you don't need, or split the file."
-        )
+    """Refuse a file with more columns than limits.MAX_COLUMNS, before any row is read."""
+    limits.check_columns(len(layout.headers))
 
 
 def stage_file(
     con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, work: Path
 ) -> tuple[int, CsvRead | None]:
-    """Stage the rows (a file wider than MAX_COLUMNS is refused first); returns how many data
+    """Stage the rows (a file wider than limits.MAX_COLUMNS is refused first); returns how many data
     rows the file has, and how it was read when it was delimited text read straight from its
     bytes (else None)."""
     refuse_too_wide(layout)

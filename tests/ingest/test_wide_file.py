@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from core.ingest import attribute_years, import_file, preview
-from core.ingest.read import MAX_COLUMNS
+from core.ingest.limits import MAX_COLUMNS
 from core.warehouse.canonical import normalize_header
 from tests.ingest.helpers import frame
 
