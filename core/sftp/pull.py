@@ -1,5 +1,5 @@
 """Import now: fetch the newest matching files a source has not delivered before and run each
-through the same import pipeline as the Upload page (core.ingest.import_file, origin "sftp").
+through the same import pipeline as the Upload page (core.ingest.import_in_child, origin "sftp").
 
 A file is streamed to disk in bounded windows (never whole into memory), hashed as it arrives,
 and checked afterwards: its size must equal what the server said, and the server's size and
@@ -280,7 +280,7 @@ def _import_one(
 ) -> None:
     # lazy: core.ingest loads pandas and pyarrow, paid only when a file arrives (a nightly run
     # with nothing new, `python -m core nightly` from cron, stays light)
-    from core.ingest import import_file
+    from core.ingest import import_in_child
 
     with connect(db) as con:
         known, job_id = _imported_job(con, item.sha256)
@@ -288,7 +288,9 @@ def _import_one(
         result.skipped.append(_skip(item.remote, job_id, "after downloading (same content)"))
         _record_file(db, target.name, item, job_id, "already_imported")
         return
-    summary = import_file(
+    # in a child process under the import memory limit, as an upload: a hostile file from a
+    # vendor's server stops only its own import (the app's "Import now" runs in the server)
+    summary = import_in_child(
         item.local_path,
         db=db,
         file_name=item.remote.name,
