@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import playwright.sync_api
 import pytest
 
 from core.bench.concurrency import app_healthy
@@ -132,10 +133,9 @@ def streamlit_app(tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
 
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: run scripts/test.sh (it installs it).")
-    with playwright_api.sync_playwright() as p:
+    with playwright.sync_api.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import playwright.sync_api
 import pytest
 
 from core.access import users
@@ -19,7 +20,7 @@ from tests.browser.test_sign_in import PASSWORD, no_pages_listed, settle, sign_i
 from tests.standards.seed import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-expect = pytest.importorskip("playwright.sync_api").expect
+expect = playwright.sync_api.expect
 expect.set_options(timeout=20_000)  # two cores shared with the rest of the suite
 
 COHORT = {

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import playwright.sync_api
 import pytest
 
 from core.access import users
@@ -23,7 +24,7 @@ from tests.browser.test_upload import finished
 from tests.ingest.test_processes import long_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-expect = pytest.importorskip("playwright.sync_api").expect
+expect = playwright.sync_api.expect
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSY = "The warehouse is busy with an import right now"

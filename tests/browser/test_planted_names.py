@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import playwright.sync_api
 import pytest
 
 from core.access import users
@@ -21,7 +22,7 @@ from tests.browser.test_sign_in import PASSWORD
 from tests.ui.planted import SCHOOL, link, plant
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-expect = pytest.importorskip("playwright.sync_api").expect
+expect = playwright.sync_api.expect
 expect.set_options(timeout=30_000)  # two cores shared with the rest of the suite
 
 EVIL = re.compile(r"^[a-z]+://([^/]*\.)?evil\.example([:/]|$)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import playwright.sync_api
 import pytest
 
 from core.access import users
@@ -13,7 +14,7 @@ from tests.conftest import wait_until
 from ui.auth import COOKIE_NAME
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-expect = pytest.importorskip("playwright.sync_api").expect
+expect = playwright.sync_api.expect
 expect.set_options(timeout=20_000)  # two cores shared with the rest of the suite
 PASSWORD = "tidy river lantern 42"
 

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import playwright.sync_api
 import pytest
 
 from core.access import users
@@ -21,8 +22,7 @@ from tests.browser.test_sign_in import PASSWORD, remembered, sign_in, signed_in
 from ui.ingest_panels import DONE_TEXT, STAGE_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-playwright = pytest.importorskip("playwright.sync_api")
-expect, PlaywrightError = playwright.expect, playwright.Error
+expect, PlaywrightError = playwright.sync_api.expect, playwright.sync_api.Error
 
 NWEA = "nwea_map_combined_data_file.csv"
 # The NWEA preset's rules, restated here (core/presets/nwea_map.json, core/warehouse/canonical.py)

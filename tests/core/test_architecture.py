@@ -262,10 +262,15 @@ def test_every_core_package_says_what_it_answers() -> None:
     assert silent == []
 
 
-@pytest.mark.parametrize("needle", ["../shared", "/work/shared", "DESIGN.md", "STACK-NOTES"])
+# Documents outside the repository a clone does not have (the team's working notes). Written in
+# parts so that this guard is not itself a pointer to them.
+OUTSIDE = ["../" + "shared", "/work/" + "shared", "DESIGN" + ".md", "STACK" + "-NOTES"]
+
+
+@pytest.mark.parametrize("needle", OUTSIDE)
 def test_no_tracked_file_points_outside_the_repository(needle: str) -> None:
     found = subprocess.run(
-        ["git", "grep", "-l", "-F", needle, "--", ".", ":!tests/core/test_architecture.py"],
+        ["git", "grep", "-l", "-F", needle, "--", "."],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import playwright.sync_api
 import pytest
 from pypdf import PdfReader
 
@@ -15,8 +16,7 @@ from tests.conftest import wait_until
 from tests.reports.seed import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-playwright = pytest.importorskip("playwright.sync_api")
-expect, PlaywrightTimeoutError = playwright.expect, playwright.TimeoutError
+expect, PlaywrightTimeoutError = playwright.sync_api.expect, playwright.sync_api.TimeoutError
 
 
 def idle(page) -> None:
